@@ -1,0 +1,276 @@
+"""The team's configuration: ``config.yaml`` in the data folder.
+
+Created with commented defaults on first run; validated with pydantic so that a
+bad value stops Dealdeck with one line naming the key and the problem.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from store.errors import StoreError
+from store.storage import private_folder, write_atomic
+
+CONFIG_NAME = "config.yaml"
+RepId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.-]{0,31}$")]
+StageKind = Literal["open", "won", "lost"]
+ForecastCategory = Literal["commit", "best_case", "pipeline", "omitted"]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Rep(Strict):
+    id: RepId
+    name: str = Field(min_length=1, max_length=80)
+    region: str = ""
+    monthly_target: Decimal = Field(default=Decimal(0), ge=0)
+
+
+class Stage(Strict):
+    key: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,31}$")]
+    label: str = Field(min_length=1, max_length=40)
+    probability: int = Field(ge=0, le=100)
+    kind: StageKind = "open"
+    #: days without an activity before a deal in this stage is stale
+    stale_days: int = Field(default=14, ge=1)
+    #: days in this stage before a deal is stuck
+    stuck_days: int = Field(default=30, ge=1)
+    forecast: ForecastCategory = "pipeline"
+
+
+class GradeRule(Strict):
+    grade: Literal["A", "B", "C", "D"]
+    min_score: int = Field(ge=0, le=100)
+
+
+class Assignment(Strict):
+    rule: Literal["round_robin", "by_source", "by_region"] = "round_robin"
+    #: for by_source / by_region: source or region -> rep id
+    map: dict[str, RepId] = {}
+
+
+class LeadPool(Strict):
+    #: a lead not followed up by its owner for this many days returns to the pool
+    return_after_days: int = Field(default=14, ge=1)
+
+
+class Maintenance(Strict):
+    revisit_days: int = Field(default=30, ge=1)
+
+
+class Sync(Strict):
+    folder: str = ""
+    transport: Literal["folder", "git"] = "folder"
+    max_file_mb: int = Field(default=200, ge=1)
+    max_future_skew_hours: int = Field(default=24, ge=0)
+
+
+DEFAULT_STAGES = (
+    Stage(key="initial", label="Initial contact", probability=10, stale_days=14, stuck_days=21),
+    Stage(key="needs", label="Needs confirmed", probability=25, stale_days=14, stuck_days=30),
+    Stage(key="quote", label="Quote", probability=50, stale_days=10, stuck_days=30,
+          forecast="best_case"),
+    Stage(key="negotiation", label="Negotiation", probability=75, stale_days=7, stuck_days=21,
+          forecast="commit"),
+    Stage(key="won", label="Won / signed", probability=100, kind="won", forecast="commit"),
+    Stage(key="lost", label="Lost", probability=0, kind="lost", forecast="omitted"),
+)
+
+
+class Config(Strict):
+    me: RepId = "me"
+    reps: list[Rep] = [Rep(id="me", name="Me")]
+    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] = "USD"
+    stages: list[Stage] = list(DEFAULT_STAGES)
+    lost_reasons: list[str] = ["Price", "Lost to competitor", "No budget", "No decision",
+                               "Timing", "Requirements not met"]
+    lead_sources: list[str] = ["trade show", "website", "referral", "cold call", "partner",
+                               "social media", "other"]
+    grades: list[GradeRule] = [GradeRule(grade="A", min_score=75), GradeRule(grade="B", min_score=50),
+                               GradeRule(grade="C", min_score=25), GradeRule(grade="D", min_score=0)]
+    assignment: Assignment = Assignment()
+    lead_pool: LeadPool = LeadPool()
+    maintenance: Maintenance = Maintenance()
+    sync: Sync = Sync()
+    keys: dict[str, str] = {}
+    theme: str = "dealdeck-dark"
+
+    @field_validator("stages")
+    @classmethod
+    def _stages_make_a_pipeline(cls, stages: list[Stage]) -> list[Stage]:
+        keys = [s.key for s in stages]
+        if len(set(keys)) != len(keys):
+            raise ValueError("stage keys must be unique")
+        kinds = [s.kind for s in stages]
+        if kinds.count("won") != 1 or kinds.count("lost") != 1:
+            raise ValueError("exactly one stage must be kind 'won' and one kind 'lost'")
+        if "open" not in kinds:
+            raise ValueError("at least one stage must be kind 'open'")
+        return stages
+
+    @model_validator(mode="after")
+    def _me_is_a_rep(self) -> Config:
+        ids = [r.id for r in self.reps]
+        if len(set(ids)) != len(ids):
+            raise ValueError("reps: rep ids must be unique")
+        if self.me not in ids:
+            raise ValueError(f"me: {self.me!r} is not one of the reps ({', '.join(ids)})")
+        return self
+
+    # -- lookups used across the app (one place for each rule) ----------------
+    @property
+    def stage_keys(self) -> list[str]:
+        return [s.key for s in self.stages]
+
+    @property
+    def open_stages(self) -> list[Stage]:
+        return [s for s in self.stages if s.kind == "open"]
+
+    @property
+    def first_stage(self) -> Stage:
+        return self.open_stages[0]
+
+    @property
+    def won_stage(self) -> Stage:
+        return next(s for s in self.stages if s.kind == "won")
+
+    @property
+    def lost_stage(self) -> Stage:
+        return next(s for s in self.stages if s.kind == "lost")
+
+    def stage(self, key: str) -> Stage:
+        for s in self.stages:
+            if s.key == key:
+                return s
+        raise KeyError(key)
+
+    def rep_ids(self) -> list[str]:
+        return [r.id for r in self.reps]
+
+    def grade_for(self, score: int) -> str:
+        for rule in sorted(self.grades, key=lambda r: -r.min_score):
+            if score >= rule.min_score:
+                return rule.grade
+        return "D"
+
+
+DEFAULT_CONFIG_YAML = """\
+# Dealdeck configuration. Edit and restart Dealdeck; a bad value is reported
+# with the key that holds it. Delete this file to get the defaults back.
+
+# Your rep id (one of the reps below). `dealdeck --as REP` overrides it.
+me: me
+
+# The team. id: short lowercase name used in files; monthly_target feeds the forecast.
+reps:
+  - id: me
+    name: Me
+    region: ""
+    monthly_target: 0
+
+currency: USD
+
+# Pipeline stages in order. probability: % used for the weighted pipeline.
+# stale_days: no activity for longer flags a deal stale; stuck_days: too long in
+# the stage. kind: open | won | lost (exactly one won and one lost stage).
+# forecast: default forecast category (commit, best_case, pipeline, omitted).
+stages:
+  - {key: initial, label: Initial contact, probability: 10, stale_days: 14, stuck_days: 21}
+  - {key: needs, label: Needs confirmed, probability: 25, stale_days: 14, stuck_days: 30}
+  - {key: quote, label: Quote, probability: 50, stale_days: 10, stuck_days: 30, forecast: best_case}
+  - {key: negotiation, label: Negotiation, probability: 75, stale_days: 7, stuck_days: 21, forecast: commit}
+  - {key: won, label: Won / signed, probability: 100, kind: won, forecast: commit}
+  - {key: lost, label: Lost, probability: 0, kind: lost, forecast: omitted}
+
+lost_reasons: [Price, Lost to competitor, No budget, No decision, Timing, Requirements not met]
+
+lead_sources: [trade show, website, referral, cold call, partner, social media, other]
+
+# A lead's grade from its score (0-100): the highest min_score it reaches.
+grades:
+  - {grade: A, min_score: 75}
+  - {grade: B, min_score: 50}
+  - {grade: C, min_score: 25}
+  - {grade: D, min_score: 0}
+
+# Who gets new unowned leads: round_robin, by_source or by_region (map: value -> rep id).
+assignment:
+  rule: round_robin
+  map: {}
+
+# A lead its owner has not followed up for this many days returns to the shared pool.
+lead_pool:
+  return_after_days: 14
+
+# Default maintenance plan for new active customers: revisit every N days.
+maintenance:
+  revisit_days: 30
+
+# Team sync: the shared folder (a synced folder or a git work tree).
+sync:
+  folder: ""
+  transport: folder     # folder | git
+  max_file_mb: 200
+  max_future_skew_hours: 24
+
+# Key bindings by action id, e.g. {quit: ctrl+q, today: T}. See `?` in the app.
+keys: {}
+
+theme: dealdeck-dark
+"""
+
+
+def describe_error(error: ValidationError) -> str:
+    """The first validation problem as 'key.path: message'."""
+    first = error.errors()[0]
+    where = ".".join(str(part) for part in first["loc"]) or "(top level)"
+    message = first["msg"].removeprefix("Value error, ")
+    return f"{where}: {message}"
+
+
+def load_config(folder: Path) -> Config:
+    """Read ``config.yaml`` from the data folder, creating it with defaults first."""
+    path = folder / CONFIG_NAME
+    if not path.exists():
+        private_folder(folder)
+        path.write_text(DEFAULT_CONFIG_YAML, encoding="utf-8")
+        path.chmod(0o600)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark else ""
+        raise StoreError(f"{path}: not valid YAML{where}") from None
+    except OSError as exc:
+        raise StoreError(f"cannot read {path}: {exc.strerror}") from None
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise StoreError(f"{path}: expected a mapping of settings")
+    try:
+        return Config.model_validate(raw)
+    except ValidationError as exc:
+        raise StoreError(f"{path}: {describe_error(exc)}") from None
+
+
+def save_config_value(folder: Path, key: str, value: object) -> None:
+    """Change one top-level setting, keeping the rest of the file as written."""
+    path = folder / CONFIG_NAME
+    lines = path.read_text(encoding="utf-8").splitlines()
+    rendered = yaml.safe_dump({key: value}, default_flow_style=True, allow_unicode=True).strip()
+    rendered = rendered.removeprefix("{").removesuffix("}")
+    for i, line in enumerate(lines):
+        if line.startswith(f"{key}:"):
+            lines[i] = rendered
+            break
+    else:
+        lines.append(rendered)
+    Config.model_validate(yaml.safe_load("\n".join(lines)))
+    write_atomic(path, ("\n".join(lines) + "\n").encode())

@@ -1,0 +1,466 @@
+"""``Store``: the one API over the record tables.
+
+Every write runs in a storage transaction (locked, caught up with other
+processes, committed durably as one journal line), is validated through the
+pydantic models, and stamps each changed field with the replica's hybrid
+logical clock. Reads go through TinyDB over the in-memory tables.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, TypeVar
+
+import orjson
+from pydantic import ValidationError
+from tinydb import Query, TinyDB
+from tinydb.table import Table
+
+from store import records
+from store.config import Config, load_config
+from store.errors import StoreError
+from store.hlc import REPLICA_PATTERN, Clock, new_replica_id
+from store.leads import customer_match_keys, lead_lookup_keys, match_keys
+from store.models import (
+    BY_TABLE,
+    Activity,
+    Contact,
+    Customer,
+    FieldChange,
+    Lead,
+    LeadEvent,
+    Opportunity,
+    Record,
+    StageChange,
+    utc_now,
+)
+from store.storage import DurableStorage, Transaction, private_folder, write_atomic
+
+R = TypeVar("R", bound=Record)
+REPLICA_FILE = "replica.json"
+
+
+class RecordTable(Table):
+    """TinyDB table keyed by our uuid hex ids instead of integers."""
+
+    document_id_class = str  # type: ignore[assignment]
+
+
+class _DealdeckDB(TinyDB):
+    table_class = RecordTable
+
+
+def load_replica_id(folder: Path) -> str:
+    """The replica id of a data folder, made once and kept."""
+    path = folder / REPLICA_FILE
+    if path.exists():
+        try:
+            replica = orjson.loads(path.read_bytes())["replica"]
+        except (orjson.JSONDecodeError, KeyError, TypeError):
+            raise StoreError(f"{path} is damaged; it holds this folder's replica id") from None
+        if not isinstance(replica, str) or not REPLICA_PATTERN.match(replica):
+            raise StoreError(f"{path} holds no valid replica id")
+        return replica
+    replica = new_replica_id()
+    write_atomic(path, orjson.dumps({"replica": replica, "created_at": utc_now().isoformat()}))
+    return replica
+
+
+@dataclass(frozen=True)
+class Conversion:
+    lead: Lead
+    customer: Customer
+    contact: Contact
+    opportunity: Opportunity
+
+
+class _Writer:
+    """One transaction's view: reads current docs, writes stamped ones."""
+
+    def __init__(self, store: Store, txn: Transaction) -> None:
+        self.store, self.txn = store, txn
+        self._stamp: str | None = None
+
+    @property
+    def stamp(self) -> str:
+        if self._stamp is None:
+            self._stamp = self.store.clock.now()
+            self.store.storage.note_clock(self._stamp)
+        return self._stamp
+
+    def current(self, cls: type[R], record_id: str) -> tuple[R, records.Doc]:
+        doc = self.txn.get(cls.table, record_id)
+        if doc is None or not records.is_live(doc):
+            raise StoreError(f"no {cls.noun} with id {record_id}")
+        return self.store.model_of(cls, doc), doc
+
+    def insert(self, record: R) -> R:
+        if self.txn.get(record.table, record.id) is not None:
+            raise StoreError(f"a {record.noun} with id {record.id} already exists")
+        record = self.store.validate(type(record), record.model_dump())
+        self.txn.put(record.table, records.stamp_record(record, None, self.stamp))
+        return record
+
+    def update(self, cls: type[R], record_id: str, changes: Mapping[str, Any]) -> R:
+        current, doc = self.current(cls, record_id)
+        if cls.table in self.store.append_only:
+            raise StoreError(f"a logged {cls.noun} cannot be edited")
+        if "id" in changes and changes["id"] != record_id:
+            raise StoreError("a record's id cannot change")
+        data = current.model_dump()
+        for name in cls.grow_only & changes.keys():
+            data[name] = _grow(data[name], changes[name])
+        data.update({k: v for k, v in changes.items() if k not in cls.grow_only})
+        data["updated_at"] = utc_now()
+        updated = self.store.validate(cls, data)
+        if isinstance(updated, Opportunity) and isinstance(current, Opportunity):
+            updated = _track_changes(current, updated, self.store.me)
+        self.txn.put(cls.table, records.stamp_record(updated, doc, self.stamp))
+        return updated
+
+    def delete(self, cls: type[Record], record_id: str) -> None:
+        _, doc = self.current(cls, record_id)
+        self.txn.put(cls.table, records.tombstone(doc, self.stamp))
+
+
+def _grow(old: list[Any], new: list[Any]) -> list[Any]:
+    """Grow-only lists: keep every old entry, add the new ones (by id)."""
+    merged = {entry["id"] if isinstance(entry, dict) else entry.id: entry for entry in old}
+    for entry in new:
+        merged.setdefault(entry["id"] if isinstance(entry, dict) else entry.id, entry)
+    return list(merged.values())
+
+
+def _track_changes(before: Opportunity, after: Opportunity, by: str) -> Opportunity:
+    changes = list(after.changes)
+    for name in Opportunity.tracked:
+        old, new = getattr(before, name), getattr(after, name)
+        if old != new:
+            changes.append(FieldChange(field=name, by=by, old=_text(old), new=_text(new)))
+    return after.model_copy(update={"changes": changes}) if len(changes) != len(after.changes) else after
+
+
+def _text(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+class Store:
+    """Records of one data folder, as seen by one rep."""
+
+    def __init__(self, folder: Path | str, config: Config | None = None, me: str | None = None,
+                 **storage_options: Any) -> None:
+        self.folder = private_folder(Path(folder))
+        self.config = config or load_config(self.folder)
+        self.me = me or self.config.me
+        self.replica_id = load_replica_id(self.folder)
+        self.db = _DealdeckDB(self.folder, storage=DurableStorage, **storage_options)
+        self.storage: DurableStorage = self.db.storage  # type: ignore[assignment]
+        self.clock = Clock(self.replica_id)
+        if self.storage.clock:
+            self.clock.witness(self.storage.clock)
+        self.append_only = frozenset({Activity.table, "surveys"})
+        self._context = {"config": self.config}
+        self._models: dict[tuple[str, str], tuple[records.Doc, Record]] = {}
+
+    # -- lifecycle ----------------------------------------------------------------
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def refresh(self) -> bool:
+        """Pick up what other processes wrote; True if anything changed."""
+        changed = self.storage.refresh()
+        if self.storage.clock:
+            self.clock.witness(self.storage.clock)
+        return changed
+
+    # -- validation and model cache --------------------------------------------------
+    def validate(self, cls: type[R], data: Mapping[str, Any]) -> R:
+        try:
+            return cls.model_validate(data, context=self._context)
+        except ValidationError as exc:
+            raise records.validation_failed(cls.noun, exc) from None
+
+    def model_of(self, cls: type[R], doc: records.Doc) -> R:
+        """The model for a stored document, cached while the document is unchanged."""
+        key = (cls.table, doc["id"])
+        cached = self._models.get(key)
+        if cached is not None and cached[0] is doc:
+            return cached[1]  # type: ignore[return-value]
+        # Stored data was validated when written; stage names may since have
+        # left the config, so no config context here.
+        model = cls.model_validate(records.fields_of(doc))
+        self._models[key] = (doc, model)
+        return model
+
+    # -- transactions ------------------------------------------------------------------
+    @contextlib.contextmanager
+    def writing(self) -> Iterator[_Writer]:
+        """All writes inside commit together, as one durable journal entry."""
+        with self.storage.transaction() as txn:
+            if self.storage.clock:
+                self.clock.witness(self.storage.clock)
+            yield _Writer(self, txn)
+
+    # -- generic reads ---------------------------------------------------------------------
+    def table(self, cls: type[Record]) -> RecordTable:
+        return self.db.table(cls.table, cache_size=0)  # type: ignore[return-value]
+
+    def rows(self, cls: type[Record]) -> Iterator[records.Doc]:
+        """Live stored documents, without building models (fast; treat as read-only)."""
+        for doc in self.storage.tables[cls.table].values():
+            if records.is_live(doc):
+                yield doc
+
+    def get(self, cls: type[R], record_id: str) -> R | None:
+        doc = self.storage.tables[cls.table].get(record_id)
+        if doc is None or not records.is_live(doc):
+            return None
+        return self.model_of(cls, doc)
+
+    def require(self, cls: type[R], record_id: str) -> R:
+        record = self.get(cls, record_id)
+        if record is None:
+            raise StoreError(f"no {cls.noun} with id {record_id}")
+        return record
+
+    def all(self, cls: type[R]) -> list[R]:
+        return [self.model_of(cls, doc) for doc in self.rows(cls)]
+
+    def count(self, cls: type[Record]) -> int:
+        return sum(1 for _ in self.rows(cls))
+
+    def find(self, cls: type[R], *, owner: str | None = None, stage: str | None = None,
+             status: str | None = None, grade: str | None = None, tag: str | None = None,
+             text: str | None = None, where: Mapping[str, Any] | None = None) -> list[R]:
+        """Records matching every given filter; ``text`` searches names, company,
+        email, phone, tags and notes, case-insensitively."""
+        q = Query()
+        conditions: list[Callable[[Mapping[str, Any]], bool]] = []
+        for name, value in (("owner", owner), ("stage", stage), ("status", status),
+                            ("grade", grade), *(where or {}).items()):
+            if value is not None:
+                conditions.append(q[name] == value)
+        if tag is not None:
+            wanted = tag.casefold()
+            conditions.append(q.tags.test(lambda tags: wanted in tags))
+        if text:
+            conditions.append(_text_matcher(text.casefold()))
+        live = self.storage.tables[cls.table]
+        hits = self.table(cls).search(_AllOf(conditions))
+        return [self.model_of(cls, live[hit.doc_id]) for hit in hits  # type: ignore[index]
+                if records.is_live(live[hit.doc_id])]  # type: ignore[index]
+
+    # -- generic writes ---------------------------------------------------------------------
+    def add(self, record: R) -> R:
+        with self.writing() as w:
+            return w.insert(record)
+
+    def update(self, cls: type[R], record_id: str, **changes: Any) -> R:
+        with self.writing() as w:
+            return w.update(cls, record_id, changes)
+
+    def delete(self, cls: type[Record], record_id: str) -> None:
+        with self.writing() as w:
+            w.delete(cls, record_id)
+
+    def new(self, cls: type[R], **fields: Any) -> R:
+        """Validate and add a record from plain values (owner defaults to me)."""
+        fields.setdefault("owner", self.me)
+        return self.add(self.validate(cls, fields))
+
+    # -- leads -----------------------------------------------------------------------------
+    def duplicates_of(self, lead: Mapping[str, Any], exclude_id: str | None = None) -> list[Record]:
+        """Existing leads and customers that look like the same person or company."""
+        keys = lead_lookup_keys(lead)
+        found: list[Record] = []
+        if not keys:
+            return found
+        for doc in self.rows(Lead):
+            if doc["id"] != exclude_id and match_keys(doc) & keys:
+                found.append(self.model_of(Lead, doc))
+        for doc in self.rows(Customer):
+            if customer_match_keys(doc) & keys:
+                found.append(self.model_of(Customer, doc))
+        return found
+
+    def assign_lead(self, lead_id: str, rep: str, kind: str = "assigned") -> Lead:
+        if rep not in self.config.rep_ids():
+            raise StoreError(f"{rep!r} is not one of the team's reps")
+        event = LeadEvent(kind=kind, by=self.me, to=rep)  # type: ignore[arg-type]
+        return self.update(Lead, lead_id, owner=rep, in_pool=False, history=[event])
+
+    def claim_lead(self, lead_id: str) -> Lead:
+        lead = self.require(Lead, lead_id)
+        if not lead.in_pool:
+            raise StoreError(f"{lead.name} is not in the lead pool")
+        return self.assign_lead(lead_id, self.me, kind="claimed")
+
+    def disqualify_lead(self, lead_id: str, reason: str) -> Lead:
+        if not reason.strip():
+            raise StoreError("disqualifying a lead needs a reason")
+        event = LeadEvent(kind="disqualified", by=self.me, note=reason)
+        return self.update(Lead, lead_id, status="disqualified", disqualified_reason=reason,
+                           next_follow_up=None, history=[event])
+
+    def convert_lead(self, lead_id: str, *, customer_id: str | None = None,
+                     customer_name: str | None = None, contact_name: str | None = None,
+                     title: str | None = None, amount: Decimal | str | int = 0,
+                     currency: str | None = None, expected_close: date | None = None) -> Conversion:
+        """Qualified lead -> customer (new or existing) + contact + opportunity, in one commit.
+
+        The lead's activities are append-only and stay linked to the lead; the
+        customer keeps ``lead_id`` so its timeline includes them.
+        """
+        with self.writing() as w:
+            lead, _ = w.current(Lead, lead_id)
+            if lead.status != "qualified":
+                raise StoreError(f"only a qualified lead can be converted ({lead.name} is {lead.status})")
+            if customer_id:
+                customer, _ = w.current(Customer, customer_id)
+            else:
+                customer = w.insert(self.validate(Customer, {
+                    "owner": lead.owner, "name": customer_name or lead.company or lead.name,
+                    "phone": lead.phone, "email": lead.email, "region": lead.region,
+                    "tags": lead.tags, "lead_id": lead.id}))
+            contact = w.insert(self.validate(Contact, {
+                "owner": lead.owner, "customer_id": customer.id, "name": contact_name or lead.name,
+                "role": lead.title, "phone": lead.phone, "email": lead.email, "primary": True}))
+            first = self.config.first_stage.key
+            opportunity = w.insert(self.validate(Opportunity, {
+                "owner": lead.owner, "title": title or f"{customer.name}: first deal",
+                "customer_id": customer.id, "contact_id": contact.id, "lead_id": lead.id,
+                "amount": amount, "currency": currency or self.config.currency,
+                "stage": first, "expected_close": expected_close,
+                "stage_history": [StageChange(stage=first, by=self.me)]}))
+            lead = w.update(Lead, lead.id, {
+                "status": "converted", "customer_id": customer.id, "contact_id": contact.id,
+                "opportunity_id": opportunity.id, "next_follow_up": None,
+                "history": [LeadEvent(kind="converted", by=self.me, to=opportunity.id)]})
+        return Conversion(lead, customer, contact, opportunity)
+
+    # -- opportunities ---------------------------------------------------------------------
+    def move_stage(self, opportunity_id: str, stage: str, *, lost_reason: str = "") -> Opportunity:
+        """Put an opportunity in ``stage`` (any stage: skipping is allowed and recorded)."""
+        config = self.config
+        if stage not in config.stage_keys:
+            raise StoreError(f"unknown stage {stage!r}")
+        if stage == config.lost_stage.key and not lost_reason.strip():
+            raise StoreError("losing an opportunity needs a reason")
+        with self.writing() as w:
+            current, _ = w.current(Opportunity, opportunity_id)
+            if current.stage == stage:
+                return current
+            closing = stage in (config.won_stage.key, config.lost_stage.key)
+            changes: dict[str, Any] = {
+                "stage": stage,
+                "stage_history": [StageChange(stage=stage, by=self.me)],
+                "closed_at": utc_now() if closing else None,
+                "lost_reason": lost_reason if stage == config.lost_stage.key else "",
+            }
+            moved = w.update(Opportunity, opportunity_id, changes)
+            if stage == config.won_stage.key:
+                self._start_customer(w, moved.customer_id)
+            return moved
+
+    def advance(self, opportunity_id: str, steps: int = 1) -> Opportunity:
+        """One open stage forward (or back with ``steps=-1``); forward from the last open stage wins."""
+        current = self.require(Opportunity, opportunity_id)
+        keys = [s.key for s in self.config.open_stages] + [self.config.won_stage.key]
+        if current.stage not in keys:
+            raise StoreError(f"{current.title} is closed ({current.stage}); reopen it by editing its stage")
+        index = min(max(keys.index(current.stage) + steps, 0), len(keys) - 1)
+        return self.move_stage(opportunity_id, keys[index])
+
+    def win(self, opportunity_id: str) -> Opportunity:
+        return self.move_stage(opportunity_id, self.config.won_stage.key)
+
+    def lose(self, opportunity_id: str, reason: str) -> Opportunity:
+        return self.move_stage(opportunity_id, self.config.lost_stage.key, lost_reason=reason)
+
+    def _start_customer(self, w: _Writer, customer_id: str) -> None:
+        """A won deal makes the customer active and starts its maintenance plan."""
+        customer, _ = w.current(Customer, customer_id)
+        today = datetime.now(UTC).date()
+        days = customer.revisit_days or self.config.maintenance.revisit_days
+        changes: dict[str, Any] = {"lifecycle": "active", "revisit_days": days,
+                                   "next_revisit": customer.next_revisit or today + timedelta(days=days),
+                                   "churned_at": None}
+        if customer.active_since is None or customer.lifecycle == "churned":
+            changes["active_since"] = today
+        w.update(Customer, customer_id, changes)
+
+    # -- activities ------------------------------------------------------------------------
+    def log_activity(self, kind: str, *, lead_id: str | None = None,
+                     opportunity_id: str | None = None, customer_id: str | None = None,
+                     contact_id: str | None = None, subject: str = "", body: str = "",
+                     at: datetime | None = None) -> Activity:
+        """Log an activity and bring the linked records' contact dates up to date."""
+        with self.writing() as w:
+            if opportunity_id and not customer_id:
+                opportunity, _ = w.current(Opportunity, opportunity_id)
+                customer_id = opportunity.customer_id
+            activity = w.insert(self.validate(Activity, {
+                "owner": self.me, "kind": kind, "lead_id": lead_id,
+                "opportunity_id": opportunity_id, "customer_id": customer_id,
+                "contact_id": contact_id, "subject": subject, "body": body,
+                "at": at or utc_now()}))
+            if lead_id:
+                lead, _ = w.current(Lead, lead_id)
+                changes: dict[str, Any] = {"last_contacted_at": max_time(lead.last_contacted_at, activity.at)}
+                if lead.status == "new":
+                    changes["status"] = "contacted"
+                w.update(Lead, lead_id, changes)
+            if customer_id:
+                customer, _ = w.current(Customer, customer_id)
+                last = max_time(customer.last_contact_at, activity.at)
+                changes = {"last_contact_at": last}
+                if customer.revisit_days and kind in ("visit", "call", "meeting"):
+                    changes["next_revisit"] = last.date() + timedelta(days=customer.revisit_days)
+                w.update(Customer, customer_id, changes)
+            return activity
+
+
+def max_time(a: datetime | None, b: datetime) -> datetime:
+    return b if a is None or b > a else a
+
+
+_SEARCHED = ("name", "company", "title", "email", "phone", "notes", "industry", "role")
+
+
+def _text_matcher(needle: str) -> Callable[[Mapping[str, Any]], bool]:
+    def matches(doc: Mapping[str, Any]) -> bool:
+        for name in _SEARCHED:
+            value = doc.get(name)
+            if isinstance(value, str) and needle in value.casefold():
+                return True
+        return any(needle in tag for tag in doc.get("tags") or ())
+
+    return matches
+
+
+class _AllOf:
+    """A TinyDB query that holds when every condition holds (not cached: the
+    tables change under TinyDB's feet)."""
+
+    def __init__(self, conditions: list[Callable[[Mapping[str, Any]], bool]]) -> None:
+        self.conditions = conditions
+
+    def __call__(self, doc: Mapping[str, Any]) -> bool:
+        return all(condition(doc) for condition in self.conditions)
+
+    def is_cacheable(self) -> bool:
+        return False
+
+
+__all__ = ["BY_TABLE", "Conversion", "Store"]

@@ -1,0 +1,95 @@
+"""Pure rules about leads: duplicate matching, scoring, assignment."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from store.config import Config
+
+_COMPANY_SUFFIXES = re.compile(
+    r"\b(inc|incorporated|corp|corporation|co|company|ltd|limited|llc|plc|gmbh|ag|sa|srl|bv|"
+    r"pte|pty|kk)\b\.?|(有限责任公司|股份有限公司|有限公司|集团|公司)$"
+)
+_NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
+
+
+def normalise_company(company: str) -> str:
+    text = unicodedata.normalize("NFKC", company).casefold()
+    text = _COMPANY_SUFFIXES.sub(" ", text)
+    return _NON_WORD.sub("", text)
+
+
+def normalise_name(name: str) -> str:
+    return _NON_WORD.sub("", unicodedata.normalize("NFKC", name).casefold())
+
+
+def normalise_phone(phone: str | None) -> str:
+    """The last 9 digits: the same number written with or without a country code."""
+    digits = "".join(ch for ch in (phone or "") if ch.isdigit())
+    return digits[-9:] if len(digits) >= 6 else ""
+
+
+def match_keys(doc: Mapping[str, Any]) -> set[str]:
+    """Keys under which two records are the same person or company."""
+    keys: set[str] = set()
+    if doc.get("email"):
+        keys.add("email:" + str(doc["email"]).casefold())
+    phone = normalise_phone(doc.get("phone"))
+    if phone:
+        keys.add("phone:" + phone)
+    company = normalise_company(str(doc.get("company") or ""))
+    name = normalise_name(str(doc.get("name") or ""))
+    if company and name:
+        keys.add(f"person:{company}|{name}")
+    return keys
+
+
+def customer_match_keys(doc: Mapping[str, Any]) -> set[str]:
+    """A customer matches a lead by email, phone, or by company name alone."""
+    keys = {k for k in match_keys({"email": doc.get("email"), "phone": doc.get("phone")})}
+    company = normalise_company(str(doc.get("name") or ""))
+    if company:
+        keys.add("company:" + company)
+    return keys
+
+
+def lead_lookup_keys(doc: Mapping[str, Any]) -> set[str]:
+    """The keys of a lead, plus its company key to find existing customers."""
+    keys = match_keys(doc)
+    company = normalise_company(str(doc.get("company") or ""))
+    if company:
+        keys.add("company:" + company)
+    return keys
+
+
+def score_lead(doc: Mapping[str, Any]) -> int:
+    """A simple, explainable 0-100 score from what is known about a lead."""
+    source_points = {"referral": 30, "trade show": 25, "partner": 25, "website": 20,
+                     "social media": 10, "cold call": 5}
+    score = source_points.get(str(doc.get("source") or ""), 5)
+    score += 15 if doc.get("email") else 0
+    score += 15 if doc.get("phone") else 0
+    score += 10 if doc.get("company") else 0
+    score += 10 if doc.get("title") else 0
+    score += {"new": 0, "contacted": 10, "qualified": 20}.get(str(doc.get("status")), 0)
+    return min(score, 100)
+
+
+def pick_owner(config: Config, lead: Mapping[str, Any], recent_owners: Iterable[str]) -> str:
+    """Who gets a new unowned lead under the configured rule.
+
+    Round robin continues after the rep who most recently got a lead.
+    """
+    reps = config.rep_ids()
+    rule = config.assignment
+    if rule.rule == "by_source" and lead.get("source") in rule.map:
+        return rule.map[str(lead["source"])]
+    if rule.rule == "by_region" and lead.get("region") in rule.map:
+        return rule.map[str(lead["region"])]
+    last = next(iter(recent_owners), None)
+    if last in reps:
+        return reps[(reps.index(last) + 1) % len(reps)]
+    return reps[0]

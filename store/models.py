@@ -1,0 +1,419 @@
+"""Domain records (pydantic v2).
+
+Every record has a uuid4-hex ``id``, an ``owner`` rep, ``created_at`` and
+``updated_at``. Values are validated here, once, for every path that writes:
+forms, CSV import, the command line and sync. Stage names are checked against
+the config passed as validation context: ``model_validate(data, context={"config": cfg})``.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+ID_PATTERN = r"^[0-9a-f]{32}$"
+_ANSI = re.compile(r"\x1b(\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)|[@-Z\\-_])")
+_CONTROL_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_CONTROL_TEXT = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$")
+_PHONE_CHARS = re.compile(r"^\+?[0-9 ()./-]+(\s*(x|ext\.?)\s*[0-9]{1,6})?$", re.IGNORECASE)
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def clean_line(value: Any) -> Any:
+    """Strip ANSI escapes and control characters; trim. For one-line text."""
+    if isinstance(value, str):
+        return _CONTROL_LINE.sub("", _ANSI.sub("", value)).strip()
+    return value
+
+
+def clean_text(value: Any) -> Any:
+    """As ``clean_line`` but keeps newlines and tabs, for notes."""
+    if isinstance(value, str):
+        return _CONTROL_TEXT.sub("", _ANSI.sub("", value.replace("\r\n", "\n"))).strip()
+    return value
+
+
+def _check_email(value: str | None) -> str | None:
+    if value is None or value == "":
+        return None
+    if len(value) > 254 or not _EMAIL.match(value):
+        raise ValueError("not a valid email address (expected name@example.com)")
+    return value.lower()
+
+
+def _check_phone(value: str | None) -> str | None:
+    if value is None or value == "":
+        return None
+    digits = sum(ch.isdigit() for ch in value.split("x")[0].split("ext")[0])
+    if not _PHONE_CHARS.match(value) or not 6 <= digits <= 16:
+        raise ValueError("not a valid phone number (digits, spaces, + - ( ), 6 to 16 digits)")
+    return value
+
+
+def _to_utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+Line = Annotated[str, BeforeValidator(clean_line), Field(max_length=200)]
+Name = Annotated[str, BeforeValidator(clean_line), Field(min_length=1, max_length=200)]
+Text = Annotated[str, BeforeValidator(clean_text), Field(max_length=20_000)]
+Email = Annotated[str | None, BeforeValidator(clean_line), AfterValidator(_check_email)]
+Phone = Annotated[str | None, BeforeValidator(clean_line), AfterValidator(_check_phone)]
+RecordId = Annotated[str, Field(pattern=ID_PATTERN)]
+RepId = Annotated[str, BeforeValidator(clean_line), Field(pattern=r"^[a-z0-9][a-z0-9_.-]{0,31}$")]
+Timestamp = Annotated[datetime, AfterValidator(_to_utc)]
+Money = Annotated[Decimal, Field(ge=0, max_digits=18, decimal_places=2)]
+Currency = Annotated[str, BeforeValidator(lambda v: v.upper() if isinstance(v, str) else v),
+                     Field(pattern=r"^[A-Z]{3}$")]
+Tag = Annotated[str, BeforeValidator(clean_line), Field(min_length=1, max_length=40)]
+Grade = Literal["A", "B", "C", "D"]
+LeadStatus = Literal["new", "contacted", "qualified", "converted", "disqualified"]
+Lifecycle = Literal["prospect", "active", "at_risk", "churned"]
+ActivityKind = Literal["call", "visit", "meeting", "email", "note", "quote_sent", "message"]
+TaskKind = Literal["todo", "follow_up", "revisit", "birthday", "after_sales", "survey"]
+Severity = Literal["low", "normal", "high", "urgent"]
+TicketStatus = Literal["open", "in_progress", "resolved", "closed"]
+SurveyKind = Literal["csat", "nps"]
+ForecastCategory = Literal["commit", "best_case", "pipeline", "omitted"]
+
+LEAD_STATUSES: tuple[LeadStatus, ...] = ("new", "contacted", "qualified", "converted", "disqualified")
+GRADES: tuple[Grade, ...] = ("A", "B", "C", "D")
+
+
+def _unique_tags(tags: list[str]) -> list[str]:
+    seen: dict[str, None] = {}
+    for tag in tags:
+        seen.setdefault(tag.lower(), None)
+    return list(seen)
+
+
+Tags = Annotated[list[Tag], Field(max_length=50), AfterValidator(_unique_tags)]
+
+
+class Entry(BaseModel):
+    """An element of a grow-only list inside a record (merged as a set by id)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    id: RecordId = Field(default_factory=new_id)
+
+
+class Record(BaseModel):
+    """Fields every record has. Subclasses set ``table``."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=False)
+    table: ClassVar[str]
+    #: list fields merged as grow-only sets of ``Entry`` (append, never edit)
+    grow_only: ClassVar[frozenset[str]] = frozenset()
+    #: what to call a record of this kind in a message
+    noun: ClassVar[str]
+
+    id: RecordId = Field(default_factory=new_id)
+    owner: RepId
+    created_at: Timestamp = Field(default_factory=utc_now)
+    updated_at: Timestamp = Field(default_factory=utc_now)
+
+    def label(self) -> str:
+        """A one-line name for messages and lists."""
+        return getattr(self, "name", None) or getattr(self, "title", None) or self.id
+
+
+# --- leads --------------------------------------------------------------------
+
+
+class LeadEvent(Entry):
+    """An assignment, claim, return to the pool or status change of a lead."""
+
+    at: Timestamp = Field(default_factory=utc_now)
+    kind: Literal["created", "assigned", "claimed", "returned_to_pool", "converted",
+                  "disqualified", "status", "graded"]
+    by: RepId
+    to: str = ""
+    note: Line = ""
+
+
+class Lead(Record):
+    table: ClassVar[str] = "leads"
+    noun: ClassVar[str] = "lead"
+    grow_only: ClassVar[frozenset[str]] = frozenset({"history"})
+
+    name: Name
+    company: Line = ""
+    title: Line = ""
+    phone: Phone = None
+    email: Email = None
+    source: Line = "other"
+    region: Line = ""
+    grade: Grade | None = None
+    score: int = Field(default=0, ge=0, le=100)
+    status: LeadStatus = "new"
+    next_follow_up: date | None = None
+    last_contacted_at: Timestamp | None = None
+    in_pool: bool = False
+    tags: Tags = []
+    notes: Text = ""
+    disqualified_reason: Line = ""
+    customer_id: RecordId | None = None
+    contact_id: RecordId | None = None
+    opportunity_id: RecordId | None = None
+    history: list[LeadEvent] = []
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Lead:
+        if self.status == "disqualified" and not self.disqualified_reason:
+            raise ValueError("disqualified_reason: a disqualified lead needs a reason")
+        if self.status == "converted" and not self.opportunity_id and not self.customer_id:
+            raise ValueError("status: a converted lead must link its customer or opportunity")
+        return self
+
+
+# --- opportunities ------------------------------------------------------------------
+
+
+class QuoteLine(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    product: Name
+    quantity: Decimal = Field(gt=0, max_digits=12, decimal_places=3)
+    unit_price: Money
+    discount_pct: Decimal = Field(default=Decimal(0), ge=0, le=100, max_digits=5, decimal_places=2)
+
+    @property
+    def total(self) -> Decimal:
+        gross = self.quantity * self.unit_price
+        return (gross * (100 - self.discount_pct) / 100).quantize(Decimal("0.01"))
+
+
+class Quote(Entry):
+    """One version of a quote; a revision adds a new version, keeping the old."""
+
+    version: int = Field(ge=1)
+    at: Timestamp = Field(default_factory=utc_now)
+    by: RepId
+    currency: Currency
+    lines: list[QuoteLine] = Field(min_length=1, max_length=500)
+    note: Line = ""
+
+    @property
+    def total(self) -> Decimal:
+        return sum((line.total for line in self.lines), Decimal(0))
+
+
+class StageChange(Entry):
+    stage: str = Field(min_length=1, max_length=32)
+    at: Timestamp = Field(default_factory=utc_now)
+    by: RepId
+
+
+class FieldChange(Entry):
+    """History of a tracked field (amount, expected close), for slip and change reports."""
+
+    field: Literal["amount", "expected_close"]
+    at: Timestamp = Field(default_factory=utc_now)
+    by: RepId
+    old: str | None
+    new: str | None
+
+
+class Opportunity(Record):
+    table: ClassVar[str] = "opportunities"
+    noun: ClassVar[str] = "opportunity"
+    grow_only: ClassVar[frozenset[str]] = frozenset({"stage_history", "quotes", "changes"})
+    #: fields whose every change is kept in ``changes``
+    tracked: ClassVar[tuple[str, ...]] = ("amount", "expected_close")
+
+    title: Name
+    customer_id: RecordId
+    contact_id: RecordId | None = None
+    lead_id: RecordId | None = None
+    amount: Money = Decimal(0)
+    currency: Currency = "USD"
+    stage: str = Field(min_length=1, max_length=32)
+    expected_close: date | None = None
+    next_step: Line = ""
+    lost_reason: Line = ""
+    forecast_category: ForecastCategory | None = None
+    closed_at: Timestamp | None = None
+    notes: Text = ""
+    stage_history: list[StageChange] = []
+    quotes: list[Quote] = []
+    changes: list[FieldChange] = []
+
+    @field_validator("stage")
+    @classmethod
+    def _known_stage(cls, stage: str, info: ValidationInfo) -> str:
+        config = (info.context or {}).get("config")
+        if config is not None and stage not in config.stage_keys:
+            raise ValueError(f"unknown stage {stage!r} (stages: {', '.join(config.stage_keys)})")
+        return stage
+
+    @model_validator(mode="after")
+    def _lost_has_reason(self, info: ValidationInfo) -> Opportunity:
+        config = (info.context or {}).get("config")
+        if config is not None and self.stage == config.lost_stage.key and not self.lost_reason:
+            raise ValueError("lost_reason: a lost opportunity needs a reason")
+        return self
+
+    def entered_stage_at(self) -> datetime:
+        """When the opportunity entered its current stage."""
+        for change in sorted(self.stage_history, key=lambda c: c.at, reverse=True):
+            if change.stage == self.stage:
+                return change.at
+        return self.created_at
+
+    def latest_quote(self) -> Quote | None:
+        return max(self.quotes, key=lambda q: q.version, default=None)
+
+
+# --- customers -----------------------------------------------------------------------
+
+
+class Customer(Record):
+    table: ClassVar[str] = "customers"
+    noun: ClassVar[str] = "customer"
+
+    name: Name
+    industry: Line = ""
+    segment: Line = ""
+    region: Line = ""
+    phone: Phone = None
+    email: Email = None
+    website: Line = ""
+    address: Line = ""
+    tags: Tags = []
+    lifecycle: Lifecycle = "prospect"
+    notes: Text = ""
+    lead_id: RecordId | None = None
+    #: maintenance plan: revisit every N days (None: no plan)
+    revisit_days: int | None = Field(default=None, ge=1, le=3650)
+    next_revisit: date | None = None
+    last_contact_at: Timestamp | None = None
+    active_since: date | None = None
+    churned_at: date | None = None
+
+
+class Contact(Record):
+    table: ClassVar[str] = "contacts"
+    noun: ClassVar[str] = "contact"
+
+    customer_id: RecordId
+    name: Name
+    role: Line = ""
+    phone: Phone = None
+    email: Email = None
+    birthday: date | None = None
+    primary: bool = False
+    notes: Text = ""
+
+
+# --- activities, tasks, service --------------------------------------------------------
+
+
+class Linked(Record):
+    """A record attached to a lead, opportunity or customer (at least one)."""
+
+    lead_id: RecordId | None = None
+    opportunity_id: RecordId | None = None
+    customer_id: RecordId | None = None
+    contact_id: RecordId | None = None
+
+    @model_validator(mode="after")
+    def _is_linked(self) -> Linked:
+        if not (self.lead_id or self.opportunity_id or self.customer_id):
+            raise ValueError(f"a {self.noun} must be linked to a lead, opportunity or customer")
+        return self
+
+
+class Activity(Linked):
+    """Append-only: once logged, an activity is never edited."""
+
+    table: ClassVar[str] = "activities"
+    noun: ClassVar[str] = "activity"
+
+    kind: ActivityKind
+    at: Timestamp = Field(default_factory=utc_now)
+    subject: Line = ""
+    body: Text = ""
+
+
+class Task(Record):
+    table: ClassVar[str] = "tasks"
+    noun: ClassVar[str] = "task"
+
+    title: Name
+    kind: TaskKind = "todo"
+    due: date
+    done: bool = False
+    done_at: Timestamp | None = None
+    lead_id: RecordId | None = None
+    opportunity_id: RecordId | None = None
+    customer_id: RecordId | None = None
+    contact_id: RecordId | None = None
+    ticket_id: RecordId | None = None
+    notes: Text = ""
+
+
+class Ticket(Record):
+    table: ClassVar[str] = "tickets"
+    noun: ClassVar[str] = "ticket"
+
+    customer_id: RecordId
+    contact_id: RecordId | None = None
+    title: Name
+    description: Text = ""
+    severity: Severity = "normal"
+    status: TicketStatus = "open"
+    assignee: RepId | None = None
+    resolved_at: Timestamp | None = None
+    closed_at: Timestamp | None = None
+
+
+class Survey(Record):
+    """A satisfaction answer: CSAT 1-5 or NPS 0-10. Append-only."""
+
+    table: ClassVar[str] = "surveys"
+    noun: ClassVar[str] = "survey"
+
+    customer_id: RecordId
+    contact_id: RecordId | None = None
+    ticket_id: RecordId | None = None
+    kind: SurveyKind
+    score: int
+    comment: Text = ""
+    at: Timestamp = Field(default_factory=utc_now)
+
+    @model_validator(mode="after")
+    def _score_in_range(self) -> Survey:
+        high = 5 if self.kind == "csat" else 10
+        low = 1 if self.kind == "csat" else 0
+        if not low <= self.score <= high:
+            raise ValueError(f"score: a {self.kind.upper()} score is {low} to {high}")
+        return self
+
+
+RECORD_TYPES: tuple[type[Record], ...] = (
+    Lead, Opportunity, Customer, Contact, Activity, Task, Ticket, Survey,
+)
+BY_TABLE: dict[str, type[Record]] = {cls.table: cls for cls in RECORD_TYPES}
+#: records that are never edited after they are written
+APPEND_ONLY: frozenset[str] = frozenset({Activity.table, Survey.table})

@@ -1,0 +1,75 @@
+"""Stored documents: a record's JSON fields plus its per-field change stamps.
+
+A document is ``record.model_dump(mode="json")`` plus ``"_s"`` (field -> HLC
+stamp of the write that last set it) and, once deleted, ``"_del"`` (the stamp
+of the delete). Grow-only list fields carry no stamp: they merge as sets by id.
+A record is deleted while its delete stamp is newer than every field stamp, so
+an edit made after a delete (on another replica) brings it back.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import ValidationError
+
+from store.errors import ValidationFailed
+from store.models import Record
+
+Doc = dict[str, Any]
+STAMPS = "_s"
+DELETED = "_del"
+
+
+def is_live(doc: Doc) -> bool:
+    deleted = doc.get(DELETED)
+    if deleted is None:
+        return True
+    return any(stamp > deleted for stamp in doc[STAMPS].values())
+
+
+def fields_of(doc: Doc) -> Doc:
+    """The record's own fields, without the sync metadata."""
+    return {k: v for k, v in doc.items() if k not in (STAMPS, DELETED)}
+
+
+def stamp_record(record: Record, previous: Doc | None, stamp: str) -> Doc:
+    """The document for ``record``: fields that differ from ``previous`` get ``stamp``."""
+    data = record.model_dump(mode="json")
+    stamps: dict[str, str] = dict(previous[STAMPS]) if previous else {}
+    for key, value in data.items():
+        if key == "id" or key in record.grow_only:
+            continue
+        if previous is None or key not in previous or previous[key] != value:
+            stamps[key] = stamp
+    doc = {**data, STAMPS: stamps}
+    if previous is not None and DELETED in previous:
+        doc[DELETED] = previous[DELETED]
+    return doc
+
+
+def tombstone(doc: Doc, stamp: str) -> Doc:
+    return {**doc, DELETED: stamp}
+
+
+def field_errors(error: ValidationError) -> dict[str, str]:
+    """Map each failing field to a message a person understands.
+
+    Model-level checks name their field as a ``field: message`` prefix.
+    """
+    errors: dict[str, str] = {}
+    for item in error.errors():
+        message = item["msg"].removeprefix("Value error, ")
+        location = [str(part) for part in item["loc"]]
+        field = location[0] if location else ""
+        if not field and ": " in message:
+            field, message = message.split(": ", 1)
+        errors.setdefault(field or "record", message)
+    return errors
+
+
+def validation_failed(noun: str, error: ValidationError) -> ValidationFailed:
+    errors = field_errors(error)
+    first_field, first_message = next(iter(errors.items()))
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    return ValidationFailed(f"{noun} {first_field}: {first_message}{more}", errors)

@@ -1,0 +1,1 @@
+"""Team sync: export, validation of teammates' files, merge, transport (imports store only)."""

@@ -1,0 +1,183 @@
+"""The ``dealdeck`` command line (a stable interface: scripts and tests rely on it).
+
+Exit status: 0 success, 1 a refused input (one clear line on stderr, nothing
+changed), 2 a usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from store.errors import StoreError
+from store.locations import data_folder
+
+EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(Exception):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        raise UsageError(f"{self.prog}: {message}")
+
+
+def _common(parser: argparse.ArgumentParser, *, top: bool = False, rep: bool = True) -> None:
+    """--data and --as, accepted before or after the subcommand.
+
+    Below the top level the defaults are suppressed so that an option given
+    before the subcommand is not overwritten by the subcommand's default.
+    """
+    default = None if top else argparse.SUPPRESS
+    parser.add_argument("--data", metavar="DIR", default=default,
+                        help="data folder (default: $DEALDECK_DATA or the user data dir)")
+    if rep:
+        parser.add_argument("--as", dest="rep", metavar="REP", default=default,
+                            help="act as this rep (default: the config's `me`)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="dealdeck", description="A keyboard-driven terminal CRM for small sales teams.")
+    _common(parser, top=True)
+    parser.add_argument("--theme", metavar="NAME", help="colour theme for this run")
+    commands = parser.add_subparsers(dest="command", parser_class=_Parser)
+
+    demo = commands.add_parser("demo", help="fill a database with realistic, reproducible data")
+    _common(demo)
+    demo.add_argument("--reps", type=int, default=5, help="number of reps (default 5)")
+    demo.add_argument("--leads", type=int, default=400, help="number of leads (default 400)")
+    demo.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
+    demo.add_argument("--weeks", type=int, default=12, help="weeks of history (default 12)")
+    demo.set_defaults(run=_run_demo)
+
+    imp = commands.add_parser("import", help="import records from a file")
+    imp_kinds = imp.add_subparsers(dest="format", required=True, parser_class=_Parser)
+    imp_csv = imp_kinds.add_parser("csv", help="import a CSV file")
+    _common(imp_csv, rep=False)
+    imp_csv.add_argument("file", type=Path)
+    imp_csv.add_argument("--as", dest="table", required=True, choices=["leads", "customers", "contacts"],
+                         help="what the rows are")
+    imp_csv.add_argument("--owner", metavar="REP",
+                         help="owner of rows without one (default: me; 'auto' assigns by the config's rule)")
+    imp_csv.add_argument("--map", action="append", default=[], metavar="COLUMN=field",
+                         help="read COLUMN into field (repeatable)")
+    imp_csv.add_argument("--dry-run", action="store_true", help="check every row, write nothing")
+    imp_csv.add_argument("--skip-bad", action="store_true", help="import the good rows, report the bad")
+    imp_csv.set_defaults(run=_run_import_csv)
+
+    exp = commands.add_parser("export", help="export records to a file")
+    exp_kinds = exp.add_subparsers(dest="format", required=True, parser_class=_Parser)
+    exp_csv = exp_kinds.add_parser("csv", help="export a table as CSV")
+    _common(exp_csv)
+    exp_csv.add_argument("table", choices=["leads", "opportunities", "customers", "contacts", "activities"])
+    exp_csv.add_argument("-o", "--output", type=Path, metavar="FILE", help="write here (default: stdout)")
+    exp_csv.set_defaults(run=_run_export_csv)
+
+    check = commands.add_parser("check", help="verify the database files; non-zero exit on damage")
+    _common(check)
+    check.set_defaults(run=_run_check)
+    return parser
+
+
+def _folder(args: argparse.Namespace) -> Path:
+    return data_folder(args.data)
+
+
+def _open_store(args: argparse.Namespace):
+    from store.database import Store
+
+    return Store(_folder(args), me=args.rep)
+
+
+def _run_demo(args: argparse.Namespace) -> int:
+    from store.demo import generate_demo
+
+    for name in ("reps", "leads", "weeks"):
+        if getattr(args, name) < (1 if name != "leads" else 0):
+            raise UsageError(f"dealdeck demo: --{name} must be at least 1")
+    summary = generate_demo(_folder(args), reps=args.reps, leads=args.leads, seed=args.seed,
+                            weeks=args.weeks)
+    print(summary)
+    return EXIT_OK
+
+
+def _parse_map(pairs: Sequence[str]) -> dict[str, str]:
+    mapping: dict[str, str] = {}
+    for pair in pairs:
+        column, sep, field = pair.partition("=")
+        if not sep or not column or not field:
+            raise UsageError(f"dealdeck import csv: --map wants COLUMN=field, got {pair!r}")
+        mapping[column] = field
+    return mapping
+
+
+def _run_import_csv(args: argparse.Namespace) -> int:
+    from store.csvfiles import import_csv
+
+    mapping = _parse_map(args.map)
+    with _open_store(args) as store:
+        report = import_csv(store, args.file, args.table, mapping=mapping, owner=args.owner,
+                            dry_run=args.dry_run, skip_bad=args.skip_bad)
+    for problem in report.problems:
+        print(problem, file=sys.stderr)
+    print(report.summary())
+    return EXIT_REFUSED if report.refused else EXIT_OK
+
+
+def _run_export_csv(args: argparse.Namespace) -> int:
+    from store.csvfiles import export_csv
+
+    with _open_store(args) as store:
+        if args.output:
+            with args.output.open("w", newline="", encoding="utf-8") as out:
+                count = export_csv(store, args.table, out)
+            print(f"wrote {count} {args.table} to {args.output}", file=sys.stderr)
+        else:
+            export_csv(store, args.table, sys.stdout)
+    return EXIT_OK
+
+
+def _run_check(args: argparse.Namespace) -> int:
+    from store.storage import check_folder
+
+    folder = _folder(args)
+    if not folder.is_dir():
+        raise StoreError(f"no data folder at {folder}")
+    problems = check_folder(folder)
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    if problems:
+        return EXIT_REFUSED
+    print(f"{folder}: all files are sound")
+    return EXIT_OK
+
+
+def _run_app(args: argparse.Namespace) -> int:
+    from tui.app import run_app
+
+    return run_app(_folder(args), rep=args.rep, theme=args.theme)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        run: Callable[[argparse.Namespace], int] = getattr(args, "run", _run_app)
+        return run(args)
+    except UsageError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_USAGE
+    except StoreError as exc:
+        print(f"dealdeck: {exc}", file=sys.stderr)
+        return EXIT_REFUSED
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
