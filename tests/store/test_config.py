@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from store.config import CONFIG_NAME, Config, load_config, save_config_value
+from store.database import Store
+from store.errors import StoreError
+
+
+def write_config(folder: Path, text: str) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / CONFIG_NAME).write_text(text, encoding="utf-8")
+
+
+def test_first_run_writes_commented_defaults_that_load_as_the_defaults(folder: Path) -> None:
+    config = load_config(folder)
+    text = (folder / CONFIG_NAME).read_text()
+    assert text.startswith("# Dealdeck configuration")
+    assert config == Config()
+    assert [s.key for s in config.stages] == ["initial", "needs", "quote", "negotiation", "won", "lost"]
+    assert [s.probability for s in config.stages] == [10, 25, 50, 75, 100, 0]
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("me: zoe\n", "me: 'zoe' is not one of the reps"),
+    ("stages:\n  - {key: a, label: A, probability: 150}\n", "stages.0.probability"),
+    ("currency: dollars\n", "currency"),
+    ("lead_pool: {return_after_days: 0}\n", "lead_pool.return_after_days"),
+    ("assignment: {rule: lottery}\n", "assignment.rule"),
+    ("colour: blue\n", "colour: Extra inputs are not permitted"),
+    ("me: [unclosed\n", "not valid YAML at line"),
+    ("- just\n- a list\n", "expected a mapping"),
+])
+def test_a_bad_config_stops_with_the_key_and_the_problem(folder: Path, text: str, expected: str) -> None:
+    write_config(folder, text)
+    with pytest.raises(StoreError) as refused:
+        load_config(folder)
+    message = str(refused.value)
+    assert expected in message and CONFIG_NAME in message and "\n" not in message
+
+
+def test_stages_need_exactly_one_won_and_one_lost(folder: Path) -> None:
+    write_config(folder, "stages:\n  - {key: a, label: A, probability: 10}\n"
+                         "  - {key: w, label: W, probability: 100, kind: won}\n")
+    with pytest.raises(StoreError, match="exactly one stage must be kind 'won' and one kind 'lost'"):
+        load_config(folder)
+
+
+def test_config_drives_the_store(folder: Path) -> None:
+    write_config(folder, """
+me: li
+reps: [{id: li, name: 李娜}, {id: tom, name: Tom}]
+stages:
+  - {key: talk, label: Talk, probability: 20}
+  - {key: signed, label: Signed, probability: 100, kind: won}
+  - {key: dropped, label: Dropped, probability: 0, kind: lost}
+""")
+    with Store(folder) as store:
+        assert store.me == "li" and store.config.first_stage.key == "talk"
+
+
+def test_saving_one_value_keeps_the_comments(folder: Path) -> None:
+    load_config(folder)
+    save_config_value(folder, "theme", "dealdeck-light")
+    text = (folder / CONFIG_NAME).read_text()
+    assert "# Dealdeck configuration" in text
+    assert load_config(folder).theme == "dealdeck-light"
+    assert yaml.safe_load(text)["theme"] == "dealdeck-light"

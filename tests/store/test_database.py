@@ -1,0 +1,308 @@
+"""The Store's operations, checked against the stored documents."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from store.database import Store
+from store.errors import StoreError, ValidationFailed
+from store.hlc import Stamp
+from store.models import (
+    Activity,
+    Contact,
+    Customer,
+    Lead,
+    Opportunity,
+    Quote,
+    QuoteLine,
+    Survey,
+    Task,
+    Ticket,
+)
+from store.records import DELETED, STAMPS, is_live
+
+
+def stored(store: Store, table: str, record_id: str) -> dict:
+    return store.storage.tables[table][record_id]
+
+
+def qualified_lead(store: Store, **extra: object) -> Lead:
+    lead = store.new(Lead, name="Emma Clarke", company="Northwind Traders Ltd", email="emma@northwind.example",
+                     phone="+44 20 7946 0958", title="Buyer", tags=["expo"], **extra)
+    return store.update(Lead, lead.id, status="qualified")
+
+
+# --- create / update / delete and their stamps ---------------------------------------
+
+
+def test_create_stamps_every_field_with_one_stamp_of_this_replica(store: Store) -> None:
+    lead = store.new(Lead, name="Ada", company="Analytical Engines")
+    doc = stored(store, "leads", lead.id)
+    stamps = set(doc[STAMPS].values())
+    assert len(stamps) == 1
+    assert Stamp.parse(stamps.pop()).replica == store.replica_id
+    assert set(doc[STAMPS]) == set(doc) - {"id", STAMPS, "history"}
+
+
+def test_update_restamps_only_the_changed_fields(store: Store) -> None:
+    lead = store.new(Lead, name="Ada", company="Analytical Engines")
+    before = dict(stored(store, "leads", lead.id)[STAMPS])
+    store.update(Lead, lead.id, company="Difference Engines")
+    after = stored(store, "leads", lead.id)[STAMPS]
+    changed = {k for k in after if after[k] != before[k]}
+    assert changed == {"company", "updated_at"}
+    assert after["company"] > before["company"]
+
+
+def test_the_replica_id_is_made_once_per_folder(folder: Path) -> None:
+    with Store(folder) as first:
+        replica = first.replica_id
+    with Store(folder) as again:
+        assert again.replica_id == replica
+    with Store(folder.parent / "other") as other:
+        assert other.replica_id != replica
+
+
+def test_stamps_keep_increasing_across_restarts(folder: Path) -> None:
+    with Store(folder) as store:
+        lead = store.new(Lead, name="Ada")
+        first = stored(store, "leads", lead.id)[STAMPS]["name"]
+    with Store(folder) as store:
+        store.update(Lead, lead.id, name="Ada L.")
+        assert stored(store, "leads", lead.id)[STAMPS]["name"] > first
+
+
+def test_delete_leaves_a_tombstone_newer_than_every_field(store: Store) -> None:
+    lead = store.new(Lead, name="Ada")
+    store.delete(Lead, lead.id)
+    doc = stored(store, "leads", lead.id)
+    assert not is_live(doc)
+    assert all(doc[DELETED] > s for s in doc[STAMPS].values())
+    assert store.get(Lead, lead.id) is None and store.count(Lead) == 0
+    with pytest.raises(StoreError, match="no lead"):
+        store.update(Lead, lead.id, name="x")
+
+
+def test_a_field_stamped_after_the_delete_brings_the_record_back() -> None:
+    doc = {"id": "x", STAMPS: {"name": "0000000000000002:0000:" + "a" * 16},
+           DELETED: "0000000000000001:0000:" + "b" * 16}
+    assert is_live(doc)
+
+
+def test_invalid_changes_are_refused_with_field_messages_and_nothing_changes(store: Store) -> None:
+    lead = store.new(Lead, name="Ada", email="ada@example.com")
+    before = dict(stored(store, "leads", lead.id))
+    with pytest.raises(ValidationFailed) as refused:
+        store.update(Lead, lead.id, email="nope", score=300)
+    assert set(refused.value.errors) == {"email", "score"}
+    assert str(refused.value).startswith("lead email: not a valid email address")
+    assert stored(store, "leads", lead.id) == before
+
+
+def test_activities_and_surveys_are_append_only(store: Store) -> None:
+    customer = store.new(Customer, name="Acme")
+    activity = store.log_activity("call", customer_id=customer.id, subject="intro")
+    with pytest.raises(StoreError, match="cannot be edited"):
+        store.update(Activity, activity.id, subject="changed")
+    survey = store.new(Survey, customer_id=customer.id, kind="csat", score=4)
+    with pytest.raises(StoreError, match="cannot be edited"):
+        store.update(Survey, survey.id, score=5)
+
+
+def test_grow_only_lists_keep_old_entries(store: Store) -> None:
+    customer = store.new(Customer, name="Acme")
+    opp = store.new(Opportunity, title="Deal", customer_id=customer.id, stage="quote")
+    line = QuoteLine(product="Licence", quantity=Decimal(1), unit_price=Decimal(100))
+    v1 = Quote(version=1, by="me", currency="USD", lines=[line])
+    store.update(Opportunity, opp.id, quotes=[v1])
+    v2 = Quote(version=2, by="me", currency="USD", lines=[line, line])
+    revised = store.update(Opportunity, opp.id, quotes=[v2])  # a revision adds, never replaces
+    assert [q.version for q in revised.quotes] == [1, 2]
+    assert revised.latest_quote() == v2
+
+
+def test_each_record_type_round_trips_through_the_files(folder: Path) -> None:
+    with Store(folder) as store:
+        customer = store.new(Customer, name="上海华信科技有限公司", industry="Manufacturing")
+        contact = store.new(Contact, customer_id=customer.id, name="李娜", birthday="1988-04-02")
+        task = store.new(Task, title="Send brochure", due="2026-12-01", customer_id=customer.id)
+        ticket = store.new(Ticket, customer_id=customer.id, title="Printer jams", severity="high")
+        created = {(type(r), r.id): r for r in (customer, contact, task, ticket)}
+    with Store(folder) as store:
+        for (cls, record_id), record in created.items():
+            assert store.require(cls, record_id) == record
+
+
+# --- queries ------------------------------------------------------------------------------
+
+
+def test_queries_by_owner_status_grade_tag_stage_and_text(folder: Path) -> None:
+    with Store(folder) as store:
+        a = store.new(Lead, name="Ada", company="Engines", grade="A", tags=["expo"], owner="me")
+        store.new(Lead, name="Bob", company="Builders", grade="B", status="contacted")
+        c = store.new(Lead, name="李娜", company="华信", email="li.na@huaxin.example", grade="A")
+        customer = store.new(Customer, name="Acme")
+        deal = store.new(Opportunity, title="Big deal", customer_id=customer.id, stage="quote")
+        store.new(Opportunity, title="Small deal", customer_id=customer.id, stage="initial")
+        store.delete(Lead, c.id)
+        assert [x.name for x in store.find(Lead, grade="A")] == ["Ada"]  # the deleted one is gone
+        assert [x.name for x in store.find(Lead, status="contacted")] == ["Bob"]
+        assert [x.id for x in store.find(Lead, tag="EXPO")] == [a.id]
+        assert [x.name for x in store.find(Lead, text="ENGIN")] == ["Ada"]
+        assert {x.name for x in store.find(Lead, owner="me")} == {"Ada", "Bob"}
+        assert [x.id for x in store.find(Opportunity, stage="quote")] == [deal.id]
+        assert store.find(Lead, text="huaxin") == []
+
+
+# --- leads ------------------------------------------------------------------------------------
+
+
+def test_duplicates_match_email_phone_or_company_and_name(store: Store) -> None:
+    lead = store.new(Lead, name="Emma Clarke", company="Northwind Traders Ltd", email="emma@northwind.example",
+                     phone="+44 20 7946 0958")
+    customer = store.new(Customer, name="Contoso GmbH", phone="030 1234567")
+    assert store.duplicates_of({"name": "x", "email": "EMMA@northwind.example"}) == [lead]
+    assert store.duplicates_of({"name": "x", "phone": "020 7946 0958"}) == [lead]
+    assert store.duplicates_of({"name": "emma  clarke", "company": "NORTHWIND TRADERS"}) == [lead]
+    assert store.duplicates_of({"name": "Hans", "company": "Contoso"}) == [customer]
+    assert store.duplicates_of({"name": "Emma Clarke", "company": "Other"}) == []
+    assert store.duplicates_of({"name": "Emma", "email": "emma@northwind.example"}, exclude_id=lead.id) == []
+
+
+def test_assign_claim_and_disqualify_are_recorded(folder: Path) -> None:
+    (folder).mkdir(parents=True)
+    (folder / "config.yaml").write_text("me: ann\nreps: [{id: ann, name: Ann}, {id: bo, name: Bo}]\n")
+    with Store(folder) as store:
+        lead = store.new(Lead, name="Ada", owner="ann")
+        lead = store.assign_lead(lead.id, "bo")
+        assert lead.owner == "bo" and lead.history[-1].kind == "assigned"
+        with pytest.raises(StoreError, match="not in the lead pool"):
+            store.claim_lead(lead.id)
+        store.update(Lead, lead.id, in_pool=True)
+        lead = store.claim_lead(lead.id)
+        assert lead.owner == "ann" and not lead.in_pool and lead.history[-1].kind == "claimed"
+        with pytest.raises(StoreError, match="not one of the team's reps"):
+            store.assign_lead(lead.id, "zed")
+        with pytest.raises(StoreError, match="needs a reason"):
+            store.disqualify_lead(lead.id, "  ")
+        lead = store.disqualify_lead(lead.id, "No budget this year")
+        assert lead.status == "disqualified" and lead.history[-1].note == "No budget this year"
+
+
+# --- conversion, stage moves, win and lose --------------------------------------------------
+
+
+def test_converting_a_qualified_lead_creates_customer_contact_and_opportunity_at_once(store: Store) -> None:
+    lead = qualified_lead(store)
+    store.log_activity("call", lead_id=lead.id, subject="first call")
+    journal_before = store.storage.journal_path.stat().st_size
+    result = store.convert_lead(lead.id, amount="5000", title="Northwind rollout")
+    journal_lines = store.storage.journal_path.read_bytes()[journal_before:].count(b"\n")
+    assert journal_lines == 1  # one transaction: all four records or none
+
+    customer, contact, opp = result.customer, result.contact, result.opportunity
+    assert customer.name == "Northwind Traders Ltd" and customer.lead_id == lead.id
+    assert contact.customer_id == customer.id and contact.name == "Emma Clarke" and contact.primary
+    assert opp.customer_id == customer.id and opp.stage == "initial" and opp.amount == Decimal(5000)
+    assert [c.stage for c in opp.stage_history] == ["initial"]
+    stored_lead = store.require(Lead, lead.id)
+    assert stored_lead.status == "converted" and stored_lead.opportunity_id == opp.id
+    assert [e.kind for e in stored_lead.history][-1] == "converted"
+    # The lead's history is kept: its activity is still there, linked to the lead.
+    assert len(store.find(Activity, where={"lead_id": lead.id})) == 1
+
+
+def test_conversion_can_link_an_existing_customer(store: Store) -> None:
+    existing = store.new(Customer, name="Northwind")
+    lead = qualified_lead(store)
+    result = store.convert_lead(lead.id, customer_id=existing.id)
+    assert result.customer.id == existing.id and store.count(Customer) == 1
+
+
+def test_only_qualified_leads_convert_and_a_refusal_writes_nothing(store: Store) -> None:
+    lead = store.new(Lead, name="Ada")
+    with pytest.raises(StoreError, match="only a qualified lead"):
+        store.convert_lead(lead.id)
+    lead = qualified_lead(store)
+    with pytest.raises(ValidationFailed, match="amount"):
+        store.convert_lead(lead.id, amount="-5")
+    assert store.count(Customer) == 0 and store.count(Opportunity) == 0
+    assert store.require(Lead, lead.id).status == "qualified"
+
+
+def test_stage_moves_record_history_and_may_skip_stages(store: Store) -> None:
+    result = store.convert_lead(qualified_lead(store).id, amount=100)
+    opp = store.advance(result.opportunity.id)
+    assert opp.stage == "needs"
+    opp = store.move_stage(opp.id, "negotiation")  # skipping "quote" is allowed
+    opp = store.advance(opp.id, -1)
+    assert [c.stage for c in opp.stage_history] == ["initial", "needs", "negotiation", "quote"]
+    assert all(c.by == "me" for c in opp.stage_history)
+    assert opp.entered_stage_at() == opp.stage_history[-1].at
+    with pytest.raises(StoreError, match="unknown stage"):
+        store.move_stage(opp.id, "maybe")
+
+
+def test_winning_activates_the_customer_and_starts_its_maintenance_plan(store: Store) -> None:
+    result = store.convert_lead(qualified_lead(store).id, amount=100)
+    won = store.win(result.opportunity.id)
+    customer = store.require(Customer, result.customer.id)
+    today = datetime.now(UTC).date()
+    assert won.stage == "won" and won.closed_at is not None
+    assert customer.lifecycle == "active" and customer.active_since == today
+    assert customer.revisit_days == 30 and customer.next_revisit == today + timedelta(days=30)
+
+
+def test_losing_needs_a_reason_and_keeps_it(store: Store) -> None:
+    result = store.convert_lead(qualified_lead(store).id, amount=100)
+    with pytest.raises(StoreError, match="needs a reason"):
+        store.lose(result.opportunity.id, "")
+    lost = store.lose(result.opportunity.id, "Lost to competitor")
+    assert lost.stage == "lost" and lost.lost_reason == "Lost to competitor" and lost.closed_at
+    assert store.require(Customer, result.customer.id).lifecycle == "prospect"
+    with pytest.raises(StoreError, match="is closed"):
+        store.advance(lost.id)
+
+
+def test_amount_and_close_date_changes_are_tracked(store: Store) -> None:
+    customer = store.new(Customer, name="Acme")
+    opp = store.new(Opportunity, title="Deal", customer_id=customer.id, stage="quote", amount=1000,
+                    expected_close="2026-12-01")
+    opp = store.update(Opportunity, opp.id, amount=800, expected_close="2027-01-15")
+    changes = {(c.field, c.old, c.new) for c in opp.changes}
+    assert changes == {("amount", "1000", "800"), ("expected_close", "2026-12-01", "2027-01-15")}
+
+
+def test_logging_an_activity_updates_contact_dates(store: Store) -> None:
+    lead = store.new(Lead, name="Ada")
+    customer = store.new(Customer, name="Acme", revisit_days=14)
+    when = datetime(2026, 11, 20, 10, tzinfo=UTC)
+    store.log_activity("call", lead_id=lead.id, at=when)
+    store.log_activity("visit", customer_id=customer.id, at=when)
+    lead = store.require(Lead, lead.id)
+    customer = store.require(Customer, customer.id)
+    assert lead.status == "contacted" and lead.last_contacted_at == when
+    assert customer.last_contact_at == when and customer.next_revisit == when.date() + timedelta(days=14)
+
+
+def test_a_failed_transaction_leaves_memory_and_disk_unchanged(store: Store) -> None:
+    lead = store.new(Lead, name="Ada")
+    before = store.storage.journal_path.read_bytes()
+    with pytest.raises(RuntimeError), store.writing() as w:
+        w.update(Lead, lead.id, {"name": "Changed"})
+        raise RuntimeError("boom")
+    assert store.require(Lead, lead.id).name == "Ada"
+    assert store.storage.journal_path.read_bytes() == before
+
+
+def test_another_process_sees_changes_after_refresh(folder: Path) -> None:
+    with Store(folder) as mine, Store(folder) as theirs:
+        lead = mine.new(Lead, name="Ada")
+        assert theirs.get(Lead, lead.id) is None
+        assert theirs.refresh() is True
+        assert theirs.require(Lead, lead.id).name == "Ada"
+        assert theirs.refresh() is False
