@@ -76,18 +76,19 @@ def _to_utc(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-Line = Annotated[str, BeforeValidator(clean_line), Field(max_length=200)]
-Name = Annotated[str, BeforeValidator(clean_line), Field(min_length=1, max_length=200)]
-Text = Annotated[str, BeforeValidator(clean_text), Field(max_length=20_000)]
+# Field(...) before the cleaning validator, so length errors read "at most 200 characters".
+Line = Annotated[str, Field(max_length=200), BeforeValidator(clean_line)]
+Name = Annotated[str, Field(min_length=1, max_length=200), BeforeValidator(clean_line)]
+Text = Annotated[str, Field(max_length=20_000), BeforeValidator(clean_text)]
 Email = Annotated[str | None, BeforeValidator(clean_line), AfterValidator(_check_email)]
 Phone = Annotated[str | None, BeforeValidator(clean_line), AfterValidator(_check_phone)]
 RecordId = Annotated[str, Field(pattern=ID_PATTERN)]
-RepId = Annotated[str, BeforeValidator(clean_line), Field(pattern=r"^[a-z0-9][a-z0-9_.-]{0,31}$")]
+RepId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.-]{0,31}$"), BeforeValidator(clean_line)]
 Timestamp = Annotated[datetime, AfterValidator(_to_utc)]
 Money = Annotated[Decimal, Field(ge=0, max_digits=18, decimal_places=2)]
 Currency = Annotated[str, BeforeValidator(lambda v: v.upper() if isinstance(v, str) else v),
                      Field(pattern=r"^[A-Z]{3}$")]
-Tag = Annotated[str, BeforeValidator(clean_line), Field(min_length=1, max_length=40)]
+Tag = Annotated[str, Field(min_length=1, max_length=40), BeforeValidator(clean_line)]
 Grade = Literal["A", "B", "C", "D"]
 LeadStatus = Literal["new", "contacted", "qualified", "converted", "disqualified"]
 Lifecycle = Literal["prospect", "active", "at_risk", "churned"]

@@ -14,7 +14,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from store.errors import ValidationFailed
-from store.models import Record
+from store.hlc import is_stamp
+from store.models import BY_TABLE, Record
 
 Doc = dict[str, Any]
 STAMPS = "_s"
@@ -73,3 +74,33 @@ def validation_failed(noun: str, error: ValidationError) -> ValidationFailed:
     first_field, first_message = next(iter(errors.items()))
     more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
     return ValidationFailed(f"{noun} {first_field}: {first_message}{more}", errors)
+
+
+def check_documents(tables: dict[str, dict[str, Doc]], limit: int = 20) -> list[str]:
+    """Problems in stored documents: bad stamps, or fields their model refuses."""
+    problems: list[str] = []
+    for table, docs in tables.items():
+        cls = BY_TABLE.get(table)
+        if cls is None:
+            continue
+        for record_id, doc in docs.items():
+            problem = _document_problem(cls, doc)
+            if problem:
+                problems.append(f"{table} record {record_id}: {problem}")
+                if len(problems) >= limit:
+                    return problems
+    return problems
+
+
+def _document_problem(cls: type[Record], doc: Doc) -> str | None:
+    stamps = doc.get(STAMPS)
+    if not isinstance(stamps, dict) or not all(is_stamp(v) for v in stamps.values()):
+        return "has a malformed change stamp"
+    if DELETED in doc and not is_stamp(doc[DELETED]):
+        return "has a malformed delete stamp"
+    try:
+        cls.model_validate(fields_of(doc))
+    except ValidationError as exc:
+        field, message = next(iter(field_errors(exc).items()))
+        return f"{field}: {message}"
+    return None

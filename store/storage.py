@@ -494,15 +494,25 @@ class DurableStorage(Storage):
 
 def check_folder(folder: Path) -> list[FileProblem]:
     """Verify every table file and the journal without changing anything."""
+    return inspect_folder(folder)[1]
+
+
+def inspect_folder(folder: Path) -> tuple[Tables, list[FileProblem]]:
+    """Read a data folder strictly read-only: its tables with the journal applied,
+    and the problems found. Takes no lock and writes nothing."""
+    tables: Tables = {t: {} for names in TABLE_GROUPS.values() for t in names}
     problems: list[FileProblem] = []
-    for group in TABLE_GROUPS:
+    for group, names in TABLE_GROUPS.items():
         path = folder / f"{group}.json"
         if not path.exists():
             continue
         try:
-            parse_table_file(path, path.read_bytes())
+            parsed = parse_table_file(path, path.read_bytes())
         except (OSError, ValueError) as exc:
             problems.append(FileProblem(path, str(exc)))
+            continue
+        for name in names:
+            tables[name] = parsed["tables"].get(name, {})
     journal = folder / JOURNAL_NAME
     if journal.exists():
         data = journal.read_bytes()
@@ -510,9 +520,11 @@ def check_folder(folder: Path) -> list[FileProblem]:
         offset = 0
         for raw in data[:end].splitlines():
             try:
-                parse_journal_line(raw)
+                entry = parse_journal_line(raw)
             except ValueError:
                 problems.append(FileProblem(journal, f"damaged entry at byte {offset}"))
                 break
+            for table, doc in entry["puts"]:
+                tables.setdefault(table, {})[doc["id"]] = doc
             offset += len(raw) + 1
-    return problems
+    return tables, problems

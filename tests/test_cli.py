@@ -79,3 +79,22 @@ def test_data_folder_comes_from_the_environment(folder: Path, monkeypatch: pytes
     monkeypatch.setenv("DEALDECK_DATA", str(folder))
     assert main(["check"]) == 0
     assert str(folder) in capsys.readouterr().out
+
+
+def test_check_finds_a_record_its_model_refuses(folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with Store(folder) as store:
+        lead = store.new(Lead, name="Ada")
+        store.storage.compact()
+    import orjson
+
+    body = orjson.loads((folder / "leads.json").read_bytes())
+    body["tables"]["leads"][lead.id]["email"] = "not an email"
+    (folder / "leads.json").write_bytes(orjson.dumps(body))
+    assert main(["check", "--data", str(folder)]) == 1
+    assert f"leads record {lead.id}: email: not a valid email" in capsys.readouterr().err
+
+
+def test_an_unwritable_output_is_one_line(folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["export", "csv", "leads", "--data", str(folder), "-o", "/nonexistent/x.csv"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("dealdeck: cannot write /nonexistent/x.csv") and "Traceback" not in err

@@ -117,14 +117,14 @@ def _parse_map(pairs: Sequence[str]) -> dict[str, str]:
 
 
 def _run_import_csv(args: argparse.Namespace) -> int:
+    mapping = _parse_map(args.map)
     from store.csvfiles import import_csv
 
-    mapping = _parse_map(args.map)
     with _open_store(args) as store:
         report = import_csv(store, args.file, args.table, mapping=mapping, owner=args.owner,
                             dry_run=args.dry_run, skip_bad=args.skip_bad)
-    for problem in report.problems:
-        print(problem, file=sys.stderr)
+    for line in (*report.problems, *report.warnings):
+        print(line, file=sys.stderr)
     print(report.summary())
     return EXIT_REFUSED if report.refused else EXIT_OK
 
@@ -134,8 +134,12 @@ def _run_export_csv(args: argparse.Namespace) -> int:
 
     with _open_store(args) as store:
         if args.output:
-            with args.output.open("w", newline="", encoding="utf-8") as out:
-                count = export_csv(store, args.table, out)
+            try:
+                with args.output.open("w", newline="", encoding="utf-8") as out:
+                    # A BOM so that Excel shows non-Latin names correctly.
+                    count = export_csv(store, args.table, out, bom=True)
+            except OSError as exc:
+                raise StoreError(f"cannot write {args.output}: {exc.strerror}") from None
             print(f"wrote {count} {args.table} to {args.output}", file=sys.stderr)
         else:
             export_csv(store, args.table, sys.stdout)
@@ -143,12 +147,14 @@ def _run_export_csv(args: argparse.Namespace) -> int:
 
 
 def _run_check(args: argparse.Namespace) -> int:
-    from store.storage import check_folder
+    from store.records import check_documents
+    from store.storage import inspect_folder
 
     folder = _folder(args)
     if not folder.is_dir():
         raise StoreError(f"no data folder at {folder}")
-    problems = check_folder(folder)
+    tables, file_problems = inspect_folder(folder)
+    problems: list[object] = [*file_problems, *check_documents(tables)]
     for problem in problems:
         print(problem, file=sys.stderr)
     if problems:
