@@ -25,7 +25,7 @@ from store import records
 from store.config import Config, load_config
 from store.errors import StoreError
 from store.hlc import REPLICA_PATTERN, Clock, new_replica_id
-from store.leads import customer_match_keys, lead_lookup_keys, match_keys
+from store.leads import customer_match_keys, due_for_pool, lead_lookup_keys, match_keys, pick_owner
 from store.models import (
     BY_TABLE,
     Activity,
@@ -293,6 +293,43 @@ class Store:
             if customer_match_keys(doc) & keys:
                 found.append(self.model_of(Customer, doc))
         return found
+
+    def add_lead(self, **fields: Any) -> Lead:
+        """Add a lead; owner "auto" (or none given when I am not a rep) assigns it by
+        the config's rule, recorded on the lead's history."""
+        owner = fields.get("owner") or self.me
+        when = fields.get("created_at") or utc_now()
+        if owner == "auto":
+            owner = pick_owner(self.config, fields, self._recent_lead_owners())
+            event = LeadEvent(kind="assigned", at=when, by=self.me, to=owner, note="auto-assigned")
+        else:
+            event = LeadEvent(kind="created", at=when, by=self.me, to=owner)
+        fields = {**fields, "owner": owner, "history": [*fields.get("history", ()), event]}
+        return self.add(self.validate(Lead, fields))
+
+    def _recent_lead_owners(self) -> list[str]:
+        """Owners of auto-assigned leads, newest first (round robin continues from them)."""
+        latest: list[tuple[str, str]] = []
+        for doc in self.rows(Lead):
+            for event in doc.get("history") or ():
+                if event.get("kind") == "assigned" and event.get("note") == "auto-assigned":
+                    latest.append((event["at"], event["to"]))
+        return [owner for _, owner in sorted(latest, reverse=True)]
+
+    def sweep_pool(self, today: date | None = None) -> list[Lead]:
+        """Return leads not followed up within the configured days to the shared pool."""
+        today = today or datetime.now(UTC).date()
+        due = due_for_pool(self.rows(Lead), today, self.config.lead_pool.return_after_days)
+        if not due:
+            return []
+        days = self.config.lead_pool.return_after_days
+        returned = []
+        with self.writing() as w:
+            for lead_id in due:
+                event = LeadEvent(kind="returned_to_pool", by=self.me,
+                                  note=f"not followed up for {days} days")
+                returned.append(w.update(Lead, lead_id, {"in_pool": True, "history": [event]}))
+        return returned
 
     def assign_lead(self, lead_id: str, rep: str, kind: str = "assigned") -> Lead:
         if rep not in self.config.rep_ids():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
+from datetime import date, timedelta
 from typing import Any
 
 from store.config import Config
@@ -93,3 +94,29 @@ def pick_owner(config: Config, lead: Mapping[str, Any], recent_owners: Iterable[
     if last in reps:
         return reps[(reps.index(last) + 1) % len(reps)]
     return reps[0]
+
+
+OPEN_STATUSES = frozenset({"new", "contacted", "qualified"})
+
+
+def due_for_pool(leads: Iterable[Mapping[str, Any]], today: date, days: int) -> list[str]:
+    """Ids of open leads their owner has not followed up for more than ``days`` days.
+
+    The clock starts at the last contact, else at the last assignment or claim
+    (a claimed lead gets a fresh ``days``), else at creation.
+    """
+    limit = (today - timedelta(days=days)).isoformat()
+    due = []
+    for lead in leads:
+        if lead.get("in_pool") or lead.get("status") not in OPEN_STATUSES:
+            continue
+        if _last_touch(lead) < limit:
+            due.append(str(lead["id"]))
+    return due
+
+
+def _last_touch(lead: Mapping[str, Any]) -> str:
+    touches = [str(lead.get("created_at") or ""), str(lead.get("last_contacted_at") or "")]
+    touches += [str(e.get("at")) for e in lead.get("history") or ()
+                if e.get("kind") in ("assigned", "claimed", "created")]
+    return max(touches)[:10]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -306,3 +306,38 @@ def test_another_process_sees_changes_after_refresh(folder: Path) -> None:
         assert theirs.refresh() is True
         assert theirs.require(Lead, lead.id).name == "Ada"
         assert theirs.refresh() is False
+
+
+def team_folder(folder: Path) -> Path:
+    folder.mkdir(parents=True)
+    (folder / "config.yaml").write_text(
+        "me: ann\nreps: [{id: ann, name: Ann}, {id: bo, name: Bo}, {id: cy, name: Cy}]\n"
+        "lead_pool: {return_after_days: 10}\n")
+    return folder
+
+
+def test_auto_assignment_goes_round_the_team_and_is_recorded(folder: Path) -> None:
+    with Store(team_folder(folder)) as store:
+        owners = [store.add_lead(name=f"Lead {i}", owner="auto").owner for i in range(4)]
+        assert owners == ["ann", "bo", "cy", "ann"]
+        mine = store.add_lead(name="Mine")
+        assert mine.owner == "ann" and mine.history[0].kind == "created"
+    with Store(folder) as store:  # round robin continues across sessions
+        assert store.add_lead(name="Next", owner="auto").owner == "bo"
+        assert store.find(Lead, text="Next")[0].history[0].note == "auto-assigned"
+
+
+def test_leads_not_followed_up_return_to_the_pool_and_can_be_claimed(folder: Path) -> None:
+    with Store(team_folder(folder)) as store:
+        stale = store.add_lead(name="Stale", owner="bo", created_at="2026-11-01T09:00:00Z")
+        fresh = store.add_lead(name="Fresh", owner="bo", created_at="2026-11-01T09:00:00Z",
+                               last_contacted_at="2026-11-20T09:00:00Z")
+        edge = store.add_lead(name="Edge", owner="bo", created_at="2026-11-15T09:00:00Z")
+        assert {lead.history[0].at for lead in (stale, fresh)} == {stale.created_at}
+        returned = store.sweep_pool(date(2026, 11, 25))
+        assert [lead.name for lead in returned] == ["Stale"]  # Edge is exactly 10 days: not yet
+        assert store.require(Lead, stale.id).history[-1].kind == "returned_to_pool"
+        assert store.sweep_pool(date(2026, 11, 25)) == []
+        claimed = store.claim_lead(stale.id)
+        assert claimed.owner == "ann" and claimed.history[-1].kind == "claimed"
+        assert store.sweep_pool(date(2026, 11, 25)) == []  # a claim restarts the clock

@@ -1,0 +1,121 @@
+"""What is due: the "today" list. Pure functions over stored documents."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any, Literal
+
+Doc = Mapping[str, Any]
+ItemKind = Literal["follow_up", "revisit", "birthday", "task"]
+OPEN_LEAD_STATUSES = frozenset({"new", "contacted", "qualified"})
+#: birthdays this many days ahead show up, so a card can be sent in time
+BIRTHDAY_LOOKAHEAD_DAYS = 7
+
+
+@dataclass(frozen=True)
+class AgendaItem:
+    kind: ItemKind
+    due: date
+    title: str
+    detail: str
+    owner: str
+    table: str
+    record_id: str
+
+    def overdue(self, today: date) -> bool:
+        return self.due < today
+
+
+def _date(value: object) -> date | None:
+    return date.fromisoformat(value) if isinstance(value, str) and value else None
+
+
+def follow_ups(leads: Iterable[Doc], today: date) -> list[AgendaItem]:
+    items = []
+    for lead in leads:
+        due = _date(lead.get("next_follow_up"))
+        if due and due <= today and lead.get("status") in OPEN_LEAD_STATUSES and not lead.get("in_pool"):
+            detail = " · ".join(x for x in (lead.get("company") or "", lead.get("phone") or "") if x)
+            items.append(AgendaItem("follow_up", due, f"Follow up {lead['name']}", detail,
+                                    lead["owner"], "leads", lead["id"]))
+    return items
+
+
+def revisits(customers: Iterable[Doc], today: date) -> list[AgendaItem]:
+    items = []
+    for customer in customers:
+        due = _date(customer.get("next_revisit"))
+        if due and due <= today and customer.get("lifecycle") in ("active", "at_risk"):
+            every = customer.get("revisit_days")
+            detail = f"plan: every {every} days" if every else ""
+            items.append(AgendaItem("revisit", due, f"Revisit {customer['name']}", detail,
+                                    customer["owner"], "customers", customer["id"]))
+    return items
+
+
+def next_birthday(birthday: date, today: date) -> date:
+    for year in (today.year, today.year + 1):
+        try:
+            candidate = birthday.replace(year=year)
+        except ValueError:  # 29 February in a common year: celebrate on the 28th
+            candidate = date(year, 2, 28)
+        if candidate >= today:
+            return candidate
+    raise AssertionError("unreachable")
+
+
+def birthdays(contacts: Iterable[Doc], today: date, greeted: set[tuple[str, date]]) -> list[AgendaItem]:
+    """Contacts whose birthday falls in the coming week, unless already greeted."""
+    horizon = today + timedelta(days=BIRTHDAY_LOOKAHEAD_DAYS)
+    items = []
+    for contact in contacts:
+        born = _date(contact.get("birthday"))
+        if born is None:
+            continue
+        when = next_birthday(born, today)
+        if when <= horizon and (contact["id"], when) not in greeted:
+            items.append(AgendaItem("birthday", when, f"Birthday: {contact['name']}",
+                                    contact.get("role") or "", contact["owner"], "contacts", contact["id"]))
+    return items
+
+
+def open_tasks(tasks: Iterable[Doc], today: date) -> list[AgendaItem]:
+    items = []
+    for task in tasks:
+        due = _date(task.get("due"))
+        if due and due <= today and not task.get("done") and task.get("kind") != "birthday":
+            items.append(AgendaItem("task", due, task["title"], task.get("notes") or "",
+                                    task["owner"], "tasks", task["id"]))
+    return items
+
+
+def greeted_birthdays(tasks: Iterable[Doc]) -> set[tuple[str, date]]:
+    """Birthdays marked done: a done birthday task per contact and date."""
+    done = set()
+    for task in tasks:
+        due = _date(task.get("due"))
+        if task.get("kind") == "birthday" and task.get("done") and task.get("contact_id") and due:
+            done.add((task["contact_id"], due))
+    return done
+
+
+def agenda(*, leads: Iterable[Doc], customers: Iterable[Doc], contacts: Iterable[Doc],
+           tasks: Iterable[Doc], today: date, owner: str | None = None) -> list[AgendaItem]:
+    """Everything due today or overdue (birthdays: the coming week), oldest first.
+
+    ``owner`` limits it to one rep; None is the whole team.
+    """
+    task_list = list(tasks)
+    items = [*follow_ups(leads, today), *revisits(customers, today),
+             *birthdays(contacts, today, greeted_birthdays(task_list)), *open_tasks(task_list, today)]
+    if owner is not None:
+        items = [item for item in items if item.owner == owner]
+    return sorted(items, key=lambda item: (item.due, item.kind, item.title))
+
+
+def due_today_count(items: Iterable[AgendaItem], today: date) -> tuple[int, int]:
+    """(due today, overdue)."""
+    listed = list(items)
+    return (sum(1 for i in listed if i.due == today), sum(1 for i in listed if i.due < today))

@@ -1,0 +1,84 @@
+"""The lead funnel: lead statuses on into opportunity stages and won. Pure, over documents."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any, Literal
+
+from store.config import Config
+
+Doc = Mapping[str, Any]
+Period = Literal["week", "month", "quarter", "all"]
+PERIODS: tuple[Period, ...] = ("week", "month", "quarter", "all")
+_LEAD_RANK = {"new": 0, "contacted": 1, "qualified": 2, "converted": 3}
+
+
+@dataclass(frozen=True)
+class FunnelStep:
+    label: str
+    count: int
+    #: share of the previous step that reached this one (None for the first step)
+    conversion: float | None
+
+
+def period_start(period: Period, today: date) -> date | None:
+    if period == "week":
+        return today - timedelta(days=today.weekday())
+    if period == "month":
+        return today.replace(day=1)
+    if period == "quarter":
+        return date(today.year, 3 * ((today.month - 1) // 3) + 1, 1)
+    return None
+
+
+def _in_scope(doc: Doc, since: date | None, owner: str | None) -> bool:
+    if owner is not None and doc.get("owner") != owner:
+        return False
+    return since is None or str(doc.get("created_at", ""))[:10] >= since.isoformat()
+
+
+def _lead_rank(lead: Doc) -> int:
+    status = lead.get("status")
+    if status == "disqualified":
+        return 1 if lead.get("last_contacted_at") else 0
+    return _LEAD_RANK.get(str(status), 0)
+
+
+def _stage_reached(opportunity: Doc, order: Mapping[str, int], won: str) -> int:
+    """Index of the furthest open stage reached; the won stage counts as past them all."""
+    stages = [opportunity.get("stage")] + [c.get("stage") for c in opportunity.get("stage_history") or ()]
+    if won in stages:
+        return len(order)
+    return max((order[s] for s in stages if s in order), default=0)
+
+
+def funnel(leads: Iterable[Doc], opportunities: Iterable[Doc], config: Config, *, today: date,
+           period: Period = "all", owner: str | None = None) -> list[FunnelStep]:
+    """Counts per step, with step-to-step conversion, following the leads created in
+    the period (and owned by ``owner``) into the opportunities they became. Every
+    step is a subset of the one before, so no rate exceeds 100%."""
+    since = period_start(period, today)
+    scoped = [lead for lead in leads if _in_scope(lead, since, owner)]
+    ranks = [_lead_rank(lead) for lead in scoped]
+    lead_ids = {lead["id"] for lead in scoped if lead.get("status") == "converted"}
+    counts: list[tuple[str, int]] = [
+        ("Leads", len(ranks)),
+        ("Contacted", sum(1 for r in ranks if r >= 1)),
+        ("Qualified", sum(1 for r in ranks if r >= 2)),
+        ("Converted", sum(1 for r in ranks if r >= 3)),
+    ]
+    open_stages = config.open_stages
+    order = {stage.key: index for index, stage in enumerate(open_stages)}
+    won = config.won_stage.key
+    reached = [_stage_reached(o, order, won) for o in opportunities if o.get("lead_id") in lead_ids]
+    for index, stage in enumerate(open_stages):
+        counts.append((stage.label, sum(1 for r in reached if r >= index)))
+    counts.append((config.won_stage.label, sum(1 for r in reached if r >= len(order))))
+    steps: list[FunnelStep] = []
+    for index, (label, count) in enumerate(counts):
+        previous = counts[index - 1][1] if index else None
+        rate = None if previous is None else (count / previous if previous else 0.0)
+        steps.append(FunnelStep(label, count, rate))
+    return steps
