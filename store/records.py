@@ -1,8 +1,10 @@
 """Stored documents: a record's JSON fields plus its per-field change stamps.
 
-A document is ``record.model_dump(mode="json")`` plus ``"_s"`` (field -> HLC
-stamp of the write that last set it) and, once deleted, ``"_del"`` (the stamp
-of the delete). Grow-only list fields carry no stamp: they merge as sets by id.
+A document is ``record.model_dump(mode="json")`` plus ``"_s"``, the HLC stamps of
+the writes that set its fields, and, once deleted, ``"_del"`` (the stamp of the
+delete). ``"_s"`` holds the stamp of the creating write under ``"*"`` and a stamp
+of its own only for each field changed since: one stamp per field would make up
+two thirds of the file. Grow-only list fields carry no stamp: they merge as sets by id.
 A record is deleted while its delete stamp is newer than every field stamp, so
 an edit made after a delete (on another replica) brings it back.
 """
@@ -20,6 +22,13 @@ from store.models import BY_TABLE, Record
 Doc = dict[str, Any]
 STAMPS = "_s"
 DELETED = "_del"
+#: key in ``"_s"`` for the stamp of every field without a stamp of its own
+BASE = "*"
+
+
+def stamp_of(doc: Doc, field: str) -> str:
+    stamps = doc[STAMPS]
+    return stamps.get(field) or stamps[BASE]
 
 
 def is_live(doc: Doc) -> bool:
@@ -37,11 +46,13 @@ def fields_of(doc: Doc) -> Doc:
 def stamp_record(record: Record, previous: Doc | None, stamp: str) -> Doc:
     """The document for ``record``: fields that differ from ``previous`` get ``stamp``."""
     data = record.model_dump(mode="json")
-    stamps: dict[str, str] = dict(previous[STAMPS]) if previous else {}
+    if previous is None:
+        return {**data, STAMPS: {BASE: stamp}}
+    stamps: dict[str, str] = dict(previous[STAMPS])
     for key, value in data.items():
         if key == "id" or key in record.grow_only:
             continue
-        if previous is None or key not in previous or previous[key] != value:
+        if key not in previous or previous[key] != value:
             stamps[key] = stamp
     doc = {**data, STAMPS: stamps}
     if previous is not None and DELETED in previous:
@@ -94,7 +105,8 @@ def check_documents(tables: dict[str, dict[str, Doc]], limit: int = 20) -> list[
 
 def _document_problem(cls: type[Record], doc: Doc) -> str | None:
     stamps = doc.get(STAMPS)
-    if not isinstance(stamps, dict) or not all(is_stamp(v) for v in stamps.values()):
+    if (not isinstance(stamps, dict) or BASE not in stamps
+            or not all(is_stamp(v) for v in stamps.values())):
         return "has a malformed change stamp"
     if DELETED in doc and not is_stamp(doc[DELETED]):
         return "has a malformed delete stamp"
