@@ -262,15 +262,50 @@ def load_config(folder: Path) -> Config:
 
 def save_config_value(folder: Path, key: str, value: object) -> None:
     """Change one top-level setting, keeping the rest of the file as written."""
+    save_config_values(folder, {key: value})
+
+
+def save_config_values(folder: Path, values: dict[str, object]) -> Config:
+    """Change several top-level settings in one validated, atomic write.
+
+    Each key's whole block (its line and the indented lines under it) is replaced
+    in place, so comments and other settings stay. If the file is laid out so that
+    this cannot work, the merged settings are written out plainly instead.
+    """
+    load_config(folder)  # creates the file with defaults; refuses a bad one
     path = folder / CONFIG_NAME
-    lines = path.read_text(encoding="utf-8").splitlines()
-    rendered = yaml.safe_dump({key: value}, default_flow_style=True, allow_unicode=True).strip()
-    rendered = rendered.removeprefix("{").removesuffix("}")
-    for i, line in enumerate(lines):
-        if line.startswith(f"{key}:"):
-            lines[i] = rendered
-            break
-    else:
-        lines.append(rendered)
-    Config.model_validate(yaml.safe_load("\n".join(lines)))
-    write_atomic(path, ("\n".join(lines) + "\n").encode())
+    original = path.read_text(encoding="utf-8")
+    edited = original
+    for key, value in values.items():
+        edited = _with_top_level_key(edited, key, value)
+    raw = _safe_load_or_none(edited)
+    if not (isinstance(raw, dict) and all(raw.get(k) == v for k, v in values.items())):
+        merged = {**(yaml.safe_load(original) or {}), **values}
+        edited = "# Dealdeck configuration\n" + yaml.safe_dump(merged, allow_unicode=True, sort_keys=False)
+        raw = merged
+    try:
+        config = Config.model_validate(raw)
+    except ValidationError as exc:
+        raise StoreError(f"{path}: {describe_error(exc)}") from None
+    write_atomic(path, edited.encode())
+    return config
+
+
+def _safe_load_or_none(text: str) -> object:
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError:
+        return None
+
+
+def _with_top_level_key(text: str, key: str, value: object) -> str:
+    """Replace the whole block of a top-level key: its line and the indented lines under it."""
+    lines = text.splitlines()
+    block = yaml.safe_dump({key: value}, allow_unicode=True, sort_keys=False, width=1000).splitlines()
+    start = next((i for i, line in enumerate(lines) if line.startswith(f"{key}:")), None)
+    if start is None:
+        return "\n".join([*lines, *block]) + "\n"
+    end = start + 1
+    while end < len(lines) and lines[end][:1] in (" ", "\t", "-"):
+        end += 1
+    return "\n".join([*lines[:start], *block, *lines[end:]]) + "\n"

@@ -43,6 +43,8 @@ from store.storage import DurableStorage, Transaction, private_folder, write_ato
 
 R = TypeVar("R", bound=Record)
 REPLICA_FILE = "replica.json"
+#: activities that count as the revisit a maintenance plan asks for
+REVISIT_KINDS = frozenset({"visit", "call", "meeting"})
 
 
 class RecordTable(Table):
@@ -460,10 +462,12 @@ class Store:
                 w.update(Lead, lead_id, changes)
             if customer_id:
                 customer, _ = w.current(Customer, customer_id)
-                last = max_time(customer.last_contact_at, activity.at)
-                changes = {"last_contact_at": last}
-                if customer.revisit_days and kind in ("visit", "call", "meeting"):
-                    changes["next_revisit"] = last.date() + timedelta(days=customer.revisit_days)
+                changes = {"last_contact_at": max_time(customer.last_contact_at, activity.at)}
+                if customer.revisit_days and kind in REVISIT_KINDS:
+                    # The plan counts from this visit; a backdated one never pulls it earlier.
+                    due = activity.at.date() + timedelta(days=customer.revisit_days)
+                    if customer.next_revisit is None or due > customer.next_revisit:
+                        changes["next_revisit"] = due
                 w.update(Customer, customer_id, changes)
             return activity
 

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from store.config import CONFIG_NAME, Config, load_config, save_config_value
+from store.config import CONFIG_NAME, Config, load_config, save_config_value, save_config_values
 from store.database import Store
 from store.errors import StoreError
 
@@ -69,3 +69,32 @@ def test_saving_one_value_keeps_the_comments(folder: Path) -> None:
     assert "# Dealdeck configuration" in text
     assert load_config(folder).theme == "dealdeck-light"
     assert yaml.safe_load(text)["theme"] == "dealdeck-light"
+
+
+def test_saving_a_block_value_replaces_the_whole_block(folder: Path) -> None:
+    load_config(folder)
+    team = [{"id": "ann", "name": "Ann"}, {"id": "li.na", "name": "李娜"}]
+    config = save_config_values(folder, {"reps": team, "me": "li.na"})
+    assert config.me == "li.na" and [r.name for r in config.reps] == ["Ann", "李娜"]
+    assert load_config(folder) == config
+    assert "# Pipeline stages in order" in (folder / CONFIG_NAME).read_text()
+
+
+def test_saving_a_value_the_config_refuses_changes_nothing(folder: Path) -> None:
+    load_config(folder)
+    before = (folder / CONFIG_NAME).read_bytes()
+    with pytest.raises(StoreError, match="me: 'nobody' is not one of the reps"):
+        save_config_value(folder, "me", "nobody")
+    assert (folder / CONFIG_NAME).read_bytes() == before
+
+
+@pytest.mark.parametrize("original", [
+    "# mine\nreps: [{id: me, name: Me}]\nme: me  # who I am\ncurrency: EUR\n",
+    "currency: EUR\n",
+])
+def test_saving_values_into_flow_style_or_missing_keys(folder: Path, original: str) -> None:
+    write_config(folder, original)
+    team = [{"id": "alice", "name": "Alice"}]
+    config = save_config_values(folder, {"reps": team, "me": "alice"})
+    assert (config.me, config.currency, [r.id for r in config.reps]) == ("alice", "EUR", ["alice"])
+    assert load_config(folder) == config

@@ -341,3 +341,13 @@ def test_leads_not_followed_up_return_to_the_pool_and_can_be_claimed(folder: Pat
         claimed = store.claim_lead(stale.id)
         assert claimed.owner == "ann" and claimed.history[-1].kind == "claimed"
         assert store.sweep_pool(date(2026, 11, 25)) == []  # a claim restarts the clock
+
+
+def test_a_backdated_visit_never_pulls_the_revisit_earlier(store: Store) -> None:
+    customer = store.new(Customer, name="Acme", revisit_days=30)
+    store.log_activity("visit", customer_id=customer.id, at=datetime(2026, 11, 20, tzinfo=UTC))
+    store.log_activity("email", customer_id=customer.id, at=datetime(2026, 11, 24, tzinfo=UTC))
+    store.log_activity("visit", customer_id=customer.id, at=datetime(2026, 11, 1, tzinfo=UTC))
+    customer = store.require(Customer, customer.id)
+    assert customer.next_revisit == date(2026, 12, 20)  # from the 20 Nov visit, not the email
+    assert customer.last_contact_at == datetime(2026, 11, 24, tzinfo=UTC)
