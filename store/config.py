@@ -91,6 +91,8 @@ class Config(Strict):
     stages: list[Stage] = list(DEFAULT_STAGES)
     lost_reasons: list[str] = ["Price", "Lost to competitor", "No budget", "No decision",
                                "Timing", "Requirements not met"]
+    disqualify_reasons: list[str] = ["No budget", "No need", "Unreachable", "Duplicate",
+                                     "Already a customer elsewhere", "Bad contact data"]
     lead_sources: list[str] = ["trade show", "website", "referral", "cold call", "partner",
                                "social media", "other"]
     grades: list[GradeRule] = [GradeRule(grade="A", min_score=75), GradeRule(grade="B", min_score=50),
@@ -192,6 +194,8 @@ stages:
 lost_reasons: [Price, Lost to competitor, No budget, No decision, Timing, Requirements not met]
 
 lead_sources: [trade show, website, referral, cold call, partner, social media, other]
+
+disqualify_reasons: [No budget, No need, Unreachable, Duplicate, Already a customer elsewhere, Bad contact data]
 
 # A lead's grade from its score (0-100): the highest min_score it reaches.
 grades:

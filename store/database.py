@@ -168,6 +168,7 @@ class Store:
         self.append_only = frozenset({Activity.table, "surveys"})
         self._context = {"config": self.config}
         self._models: dict[tuple[str, str], tuple[records.Doc, Record]] = {}
+        self._writer: _Writer | None = None
 
     # -- lifecycle ----------------------------------------------------------------
     def close(self) -> None:
@@ -208,11 +209,22 @@ class Store:
     # -- transactions ------------------------------------------------------------------
     @contextlib.contextmanager
     def writing(self) -> Iterator[_Writer]:
-        """All writes inside commit together, as one durable journal entry."""
+        """All writes inside commit together, as one durable journal entry.
+
+        Nested use (an operation called inside another's transaction) joins the
+        outer transaction, so composite actions stay one commit.
+        """
+        if self._writer is not None:
+            yield self._writer
+            return
         with self.storage.transaction() as txn:
             if self.storage.clock:
                 self.clock.witness(self.storage.clock)
-            yield _Writer(self, txn)
+            self._writer = _Writer(self, txn)
+            try:
+                yield self._writer
+            finally:
+                self._writer = None
 
     # -- generic reads ---------------------------------------------------------------------
     def table(self, cls: type[Record]) -> RecordTable:

@@ -12,7 +12,7 @@ import re
 import uuid
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal, get_args
 
 from pydantic import (
     AfterValidator,
@@ -99,6 +99,7 @@ TicketStatus = Literal["open", "in_progress", "resolved", "closed"]
 SurveyKind = Literal["csat", "nps"]
 ForecastCategory = Literal["commit", "best_case", "pipeline", "omitted"]
 
+ACTIVITY_KINDS: tuple[str, ...] = get_args(ActivityKind)
 LEAD_STATUSES: tuple[LeadStatus, ...] = ("new", "contacted", "qualified", "converted", "disqualified")
 GRADES: tuple[Grade, ...] = ("A", "B", "C", "D")
 

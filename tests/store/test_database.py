@@ -351,3 +351,14 @@ def test_a_backdated_visit_never_pulls_the_revisit_earlier(store: Store) -> None
     customer = store.require(Customer, customer.id)
     assert customer.next_revisit == date(2026, 12, 20)  # from the 20 Nov visit, not the email
     assert customer.last_contact_at == datetime(2026, 11, 24, tzinfo=UTC)
+
+
+def test_operations_inside_one_writing_block_commit_once(store: Store) -> None:
+    lead = store.new(Lead, name="Ada", next_follow_up="2026-11-25")
+    before = store.storage.journal_path.stat().st_size
+    with store.writing():
+        store.log_activity("call", lead_id=lead.id, subject="Follow-up")
+        store.update(Lead, lead.id, next_follow_up=None)
+    added = store.storage.journal_path.read_bytes()[before:]
+    assert added.count(b"\n") == 1
+    assert store.require(Lead, lead.id).next_follow_up is None

@@ -1,0 +1,267 @@
+"""The Dealdeck app: one full-screen Textual app with a tab per half of the sales process."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from textual import work
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.widgets import Footer, Static, TabbedContent, TabPane
+
+from store.agenda import due_today_count
+from store.config import save_config_value
+from store.database import Store
+from store.errors import StoreError
+from store.models import ACTIVITY_KINDS, Customer, Lead
+from tui.commands import ActionsProvider, RecordsProvider
+from tui.screens.dialogs import ConfirmScreen
+from tui.screens.form import Field, FormScreen, today
+from tui.screens.help import HelpScreen
+from tui.screens.records import RecordScreen
+from tui.screens.today import TodayScreen, load_agenda
+from tui.tabs.leads import LeadsTab
+from tui.text import labelled
+from tui.themes import ANSI_THEME, DEFAULT_THEME, THEME_VARIABLE_DEFAULTS, load_themes
+from tui.widgets.table import VirtualTable
+
+TABS = (("leads", "1 Lead funnel"), ("board", "2 Opportunities"), ("customers", "3 Customers"),
+        ("review", "4 Weekly review"))
+#: how often to look for changes made by another Dealdeck process on this folder
+REFRESH_SECONDS = 3.0
+
+
+class AppHeader(Static):
+    """Who and where: the current rep, the data folder, what is due."""
+
+    DEFAULT_CSS = "AppHeader { height: 1; background: $primary; color: $text; padding: 0 1; }"
+
+
+class Coming(Static):
+    DEFAULT_CSS = "Coming { padding: 2 4; color: $text-muted; }"
+
+
+class DealdeckApp(App[None]):
+    TITLE = "Dealdeck"
+    CSS_PATH = "dealdeck.tcss"
+    COMMANDS = {RecordsProvider, ActionsProvider}
+    BINDINGS = [
+        Binding("1", "show_tab('leads')", "Leads", id="app.tab_leads"),
+        Binding("2", "show_tab('board')", "Board", id="app.tab_board"),
+        Binding("3", "show_tab('customers')", "Customers", id="app.tab_customers"),
+        Binding("4", "show_tab('review')", "Review", id="app.tab_review"),
+        Binding("t", "today", "Today", id="app.today"),
+        Binding("s", "sync", "Sync", show=False, id="app.sync"),
+        Binding("p", "present", "Present", show=False, id="app.present"),
+        Binding("question_mark", "help", "Keys", id="app.help"),
+        Binding("q", "quit", "Quit", id="app.quit"),
+    ]
+
+    def __init__(self, store: Store, *, theme: str | None = None, today_date: Any = None) -> None:
+        super().__init__()
+        self.store = store
+        self.requested_theme = theme
+        self.dealdeck_themes: set[str] = set()
+        self._saving_theme = False
+
+    # -- start ------------------------------------------------------------------------------
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        return dict(THEME_VARIABLE_DEFAULTS)
+
+    def compose(self) -> ComposeResult:
+        yield AppHeader(id="app-header")
+        with TabbedContent(id="tabs", initial="leads"):
+            with TabPane(TABS[0][1], id="leads"):
+                yield LeadsTab(self.store, id="leads-tab")
+            for tab_id, title in TABS[1:]:
+                with TabPane(title, id=tab_id), Vertical():
+                    yield Coming(f"{title[2:]}: coming in a later release.")
+        yield Footer(compact=True, show_command_palette=False)
+
+    def on_mount(self) -> None:
+        self._register_themes()
+        self.set_keymap(self.store.config.keys)
+        self.update_header()
+        self.query_one(LeadsTab).table.focus()
+        self.set_interval(REFRESH_SECONDS, self.check_other_processes)
+        if self.store.count(Lead) == 0 and self.store.count(Customer) == 0:
+            self.push_screen(ConfirmScreen("This database is empty.",
+                                           "Fill it with demo data to look around? (a team, leads, deals, "
+                                           "customers; your own data can go in a fresh folder later)"),
+                             self._demo_answer)
+        else:
+            self.start_of_day()
+
+    def _register_themes(self) -> None:
+        themes, problems = load_themes(self.store.folder / "themes")
+        for theme in themes:
+            self.register_theme(theme)
+            self.dealdeck_themes.add(theme.name)
+        for problem in problems:
+            self.notify(str(problem), severity="warning", markup=False)
+        wanted = self.requested_theme or self.store.config.theme
+        if self.requested_theme is None and self.console.color_system == "standard":
+            wanted = ANSI_THEME  # 16 colours: the terminal's own palette reads best
+        if wanted not in self.available_themes:
+            self.notify(f"No theme named {wanted!r}; using {DEFAULT_THEME}.", severity="warning", markup=False)
+            wanted = DEFAULT_THEME
+        self._saving_theme = False
+        self.theme = wanted
+        self._saving_theme = True
+
+    def watch_theme(self, theme: str) -> None:
+        if self._saving_theme and theme in self.dealdeck_themes and theme != self.store.config.theme:
+            try:
+                save_config_value(self.store.folder, "theme", theme)
+            except StoreError as exc:
+                self.notify(str(exc), severity="error", markup=False)
+
+    def switch_theme(self, name: str) -> None:
+        self.theme = name
+
+    def start_of_day(self) -> None:
+        returned = self._run(self.store.sweep_pool)
+        if returned:
+            self.notify(f"{len(returned)} leads not followed up in time went back to the lead pool.")
+        items = load_agenda(self.store, today(), team=False)
+        due, overdue = due_today_count(items, today())
+        if due or overdue:
+            self.notify(f"{due} due today, {overdue} overdue. Press t to see them.", title="Today")
+        self.data_changed()
+
+    def _demo_answer(self, yes: bool | None) -> None:
+        if yes:
+            self.fill_demo()
+        else:
+            self.notify("Press n on the lead tab to add your first lead.")
+
+    @work(thread=True, exclusive=True)
+    def fill_demo(self) -> None:
+        from store.demo import generate_demo
+
+        folder = self.store.folder
+        self.call_from_thread(self.notify, "Writing demo data…")
+        self.store.close()
+        try:
+            summary = generate_demo(folder)
+        except StoreError as exc:
+            self.call_from_thread(self.notify, str(exc), severity="error", markup=False)
+            summary = None
+        store = Store(folder)
+        self.call_from_thread(self._use_store, store, summary)
+
+    def _use_store(self, store: Store, summary: object) -> None:
+        self.store = store
+        self.query_one(LeadsTab).store = store
+        if summary:
+            self.notify(str(summary), markup=False)
+        self.start_of_day()
+
+    # -- keeping the screen current ---------------------------------------------------------------
+    def data_changed(self) -> None:
+        """Something was written: reload the views and the header."""
+        self.query_one(LeadsTab).reload()
+        self.update_header()
+
+    def check_other_processes(self) -> None:
+        try:
+            changed = self.store.refresh()
+        except StoreError as exc:
+            self.notify(str(exc), severity="error", markup=False)
+            return
+        if changed:
+            self.data_changed()
+
+    def update_header(self) -> None:
+        config = self.store.config
+        rep = next((r.name for r in config.reps if r.id == self.store.me), self.store.me)
+        due, overdue = due_today_count(load_agenda(self.store, today(), team=False), today())
+        self.query_one(AppHeader).update(labelled(
+            "[b]Dealdeck[/b]  ·  $rep ($id) · $folder · $due due today, $overdue overdue · ctrl+p find · ? keys",
+            rep=rep, id=self.store.me, folder=_short_path(self.store.folder), due=due, overdue=overdue))
+
+    # -- actions ---------------------------------------------------------------------------------------
+    def action_show_tab(self, tab: str) -> None:
+        self.query_one(TabbedContent).active = tab
+        if tab == "leads":
+            self.query_one(LeadsTab).table.focus()
+
+    def action_today(self) -> None:
+        self.push_screen(TodayScreen(self.store))
+
+    def action_help(self) -> None:
+        sections = [("Everywhere", self.BINDINGS), ("Lead funnel", LeadsTab.BINDINGS),
+                    ("Lists", VirtualTable.BINDINGS), ("Today", TodayScreen.BINDINGS),
+                    ("Forms", FormScreen.BINDINGS)]
+        sections.insert(1, ("Command palette", [Binding("ctrl+p", "command_palette",
+                                                        "find any record, run any action")]))
+        self.push_screen(HelpScreen(sections, dict(self.store.config.keys)))
+
+    def action_sync(self) -> None:
+        self.notify("Team sync is not set up in this version yet.", severity="warning")
+
+    def action_present(self) -> None:
+        self.notify("Presentation mode comes with the weekly review tab.", severity="warning")
+
+    def new_lead(self) -> None:
+        self.action_show_tab("leads")
+        self.query_one(LeadsTab).action_new()
+
+    def open_record(self, table: str, record_id: str) -> None:
+        if table == Lead.table:
+            self.action_show_tab("leads")
+            self.query_one(LeadsTab).show_lead(record_id)
+        self.push_screen(RecordScreen(self.store, table, record_id))
+
+    def log_activity_form(self, *, title: str, after: Callable[[], None], **links: str) -> None:
+        fields = [Field("kind", "Kind", "choice", [(k.replace("_", " "), k) for k in ACTIVITY_KINDS],
+                        required=True),
+                  Field("subject", "Subject"), Field("body", "Notes", "notes"),
+                  Field("when", "When", "date", placeholder="today, yesterday, 2026-11-20")]
+
+        def save(values: dict[str, Any]) -> Any:
+            when = values.pop("when")
+            at = datetime.combine(when, datetime.now(UTC).time(), tzinfo=UTC) if when else None
+            return self.store.log_activity(values.pop("kind"), at=at, **values, **links)
+
+        def done(result: Any) -> None:
+            if result is not None:
+                after()
+                self.update_header()
+                self.notify(f"Logged {result.kind.replace('_', ' ')}.")
+
+        self.push_screen(FormScreen(title, fields, {"kind": "call", "when": today()}, save), done)
+
+    def _run(self, write: Callable[..., Any], *args: Any) -> Any:
+        try:
+            return write(*args)
+        except StoreError as exc:
+            self.notify(str(exc), severity="error", markup=False)
+            return None
+
+
+def _short_path(folder: Path) -> str:
+    home = Path.home()
+    try:
+        return "~/" + str(folder.resolve().relative_to(home))
+    except ValueError:
+        return str(folder)
+
+
+def run_app(folder: Path, *, rep: str | None = None, theme: str | None = None) -> int:
+    store = Store(folder, me=rep)
+    if store.me not in store.config.rep_ids():
+        store.close()
+        raise StoreError(f"{store.me!r} is not one of the reps in {folder / 'config.yaml'}")
+    try:
+        DealdeckApp(store, theme=theme).run()
+    finally:
+        store.close()
+    return 0
+
+
+

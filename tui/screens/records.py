@@ -1,0 +1,143 @@
+"""Record details (any record type) and the duplicate warning."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import OptionList, Static
+from textual.widgets.option_list import Option
+
+from store.database import Store
+from store.models import BY_TABLE, Activity, Contact, Customer, Lead, Opportunity, Record
+from tui.text import plain, plain_text
+
+HIDDEN_FIELDS = {"id", "history", "stage_history", "quotes", "changes", "notes", "body", "description"}
+
+
+def describe(record: Record) -> str:
+    """One line naming a record for lists and messages."""
+    if isinstance(record, Lead):
+        return " · ".join(x for x in (record.name, record.company, record.owner, record.status) if x)
+    if isinstance(record, Customer):
+        return f"{record.name} · customer · {record.owner}"
+    if isinstance(record, Opportunity):
+        return f"{record.title} · {record.stage} · {record.owner}"
+    return record.label()
+
+
+def _field_lines(record: Record) -> Text:
+    text = Text(end="")
+    for name, value in record.model_dump().items():
+        if name in HIDDEN_FIELDS or value in (None, "", [], False):
+            continue
+        shown = ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+        text.append(f"{name.replace('_', ' '):>18}  ", style="bold")
+        text.append_text(plain_text(shown))
+        text.append("\n")
+    notes = getattr(record, "notes", "") or getattr(record, "body", "") or getattr(record, "description", "")
+    if notes:
+        text.append("\n")
+        text.append(str(notes))  # Text.append never parses markup
+    return text
+
+
+def _timeline(store: Store, record: Record) -> Text:
+    """Events of a record, newest first: its history entries and linked activities."""
+    events: list[tuple[str, str]] = []
+    for entry in getattr(record, "history", []):
+        events.append((entry.at.isoformat()[:16], f"{entry.kind.replace('_', ' ')} {entry.to} {entry.note}"))
+    for change in getattr(record, "stage_history", []):
+        events.append((change.at.isoformat()[:16], f"stage → {change.stage} (by {change.by})"))
+    link = {Lead: "lead_id", Customer: "customer_id", Opportunity: "opportunity_id",
+            Contact: "contact_id"}.get(type(record))
+    if link:
+        for activity in store.find(Activity, where={link: record.id}):
+            line = f"{activity.kind}: {activity.subject or activity.body[:60]} ({activity.owner})"
+            events.append((activity.at.isoformat()[:16], line))
+    text = Text(end="")
+    for when, line in sorted(events, reverse=True)[:200]:
+        text.append(when.replace("T", " ") + "  ", style="bold")
+        text.append_text(plain_text(line))
+        text.append("\n")
+    return text or Text("No history yet.", style="italic")
+
+
+class RecordScreen(ModalScreen[None]):
+    """All fields and the history of one record."""
+
+    BINDINGS = [Binding("escape,q", "dismiss", "Close", id="record.close")]
+    DEFAULT_CSS = """
+    RecordScreen { align: center middle; }
+    RecordScreen > VerticalScroll {
+        width: 90; max-width: 100%; height: 90%; border: thick $primary; background: $surface; padding: 0 1;
+    }
+    RecordScreen .record-title { text-style: bold; margin-bottom: 1; }
+    RecordScreen .record-section { text-style: bold; margin-top: 1; color: $primary; }
+    """
+
+    def __init__(self, store: Store, table: str, record_id: str) -> None:
+        super().__init__()
+        self.store, self.table, self.record_id = store, table, record_id
+
+    def compose(self) -> ComposeResult:
+        record = self.store.get(BY_TABLE[self.table], self.record_id)
+        with VerticalScroll():
+            if record is None:
+                yield Static("This record no longer exists.")
+                return
+            yield Static(plain(f"{record.noun.title()}: {record.label()}"), classes="record-title")
+            yield Static(_field_lines(record))
+            duplicates = (self.store.duplicates_of(record.model_dump(), exclude_id=record.id)
+                          if isinstance(record, Lead) else [])
+            if duplicates:
+                yield Static("Possible duplicates", classes="record-section")
+                yield Static(plain("\n".join(describe(d) for d in duplicates)))
+            yield Static("History", classes="record-section")
+            yield Static(_timeline(self.store, record))
+            yield Static(plain("esc: close"), classes="record-section")
+
+    async def action_dismiss(self, result: Any = None) -> None:
+        self.dismiss(None)
+
+
+class DuplicateScreen(ModalScreen[str | None]):
+    """A new lead matches existing records: open one, add anyway, or go back."""
+
+    BINDINGS = [
+        Binding("escape", "back", "Back to the form", id="duplicate.back"),
+        Binding("ctrl+a", "add", "Add anyway", id="duplicate.add"),
+    ]
+    DEFAULT_CSS = """
+    DuplicateScreen { align: center middle; }
+    DuplicateScreen > Vertical {
+        width: 80; max-width: 100%; height: auto; border: thick $warning; background: $surface; padding: 0 1;
+    }
+    DuplicateScreen OptionList { height: auto; max-height: 12; }
+    """
+
+    def __init__(self, matches: Sequence[Record]) -> None:
+        super().__init__()
+        self.matches = list(matches)
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(plain("This looks like someone Dealdeck already has:"))
+            yield OptionList(*[Option(plain(describe(m)), id=f"{m.table}:{m.id}") for m in self.matches])
+            yield Static(plain("enter: open it · ctrl+a: add the new lead anyway · esc: back to the form"))
+
+    @on(OptionList.OptionSelected)
+    def _open(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(f"open:{event.option.id}")
+
+    def action_add(self) -> None:
+        self.dismiss("add")
+
+    def action_back(self) -> None:
+        self.dismiss(None)

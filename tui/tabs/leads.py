@@ -1,0 +1,474 @@
+"""Tab 1, the lead funnel: funnel chart beside a fast, filterable lead list, and
+every action on a lead (new, edit, activity, follow-up, assign, grade, convert,
+disqualify, claim from the pool)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date
+from typing import Any
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Input, Static
+
+from store.database import Store
+from store.dates import parse_when
+from store.errors import StoreError
+from store.funnel import PERIODS, Period, funnel
+from store.models import GRADES, LEAD_STATUSES, Customer, Lead, Opportunity
+from tui.rows import LeadRow
+from tui.screens.dialogs import AskScreen, ConfirmScreen, PickScreen
+from tui.screens.form import Field, FormScreen, today
+from tui.screens.records import DuplicateScreen, RecordScreen
+from tui.text import labelled
+from tui.widgets.funnel import FunnelChart
+from tui.widgets.table import Cell, Column, VirtualTable
+
+STATUS_FILTERS: tuple[str | None, ...] = (None, "open", *LEAD_STATUSES)
+GRADE_STYLE = {"A": "grade-a", "B": "grade-b", "C": "grade-c", "D": "grade-d"}
+COLUMNS = [
+    Column("name", "Name", 16, flex=True),
+    Column("company", "Company", 16, flex=True, priority=3),
+    Column("grade", "Gr", 2),
+    Column("source", "Source", 10, priority=5),
+    Column("status", "Status", 9),
+    Column("owner", "Owner", 8, priority=2),
+    Column("follow_up", "Follow-up", 11),
+    Column("age", "Age", 4, align="right", priority=4),
+]
+
+
+@dataclass(frozen=True)
+class LeadFilter:
+    text: str = ""
+    grade: str | None = None
+    status: str | None = "open"
+    #: "me", "team" or a rep id; also the funnel's owner
+    owner: str = "me"
+    overdue: bool = False
+    pool: bool = False
+
+    def describe(self) -> str:
+        parts = [f"owner {self.owner}", f"status {self.status or 'any'}", f"grade {self.grade or 'any'}"]
+        if self.overdue:
+            parts.append("overdue only")
+        if self.pool:
+            parts.append("lead pool")
+        if self.text:
+            parts.append(f"“{self.text}”")
+        return " · ".join(parts)
+
+
+def lead_cells(row: LeadRow, today_: date) -> list[Cell]:
+    follow = row.follow_up.isoformat() if row.follow_up else ""
+    status = "pool" if row.in_pool else row.status
+    return [
+        (row.name, None), (row.company, None), (row.grade, GRADE_STYLE.get(row.grade)),
+        (row.source, None), (status, "quiet" if row.in_pool else None), (row.owner, None),
+        (follow, "overdue" if row.overdue(today_) else None),
+        (f"{(today_ - row.created).days}d", None),
+    ]
+
+
+class LeadsTab(Vertical):
+    BINDINGS = [
+        Binding("n", "new", "New", id="leads.new"),
+        Binding("e", "edit", "Edit", id="leads.edit"),
+        Binding("a", "activity", "Activity", id="leads.activity"),
+        Binding("f", "follow_up", "Follow-up", id="leads.follow_up"),
+        Binding("c", "convert", "Convert", id="leads.convert"),
+        Binding("x", "disqualify", "Disqualify", id="leads.disqualify"),
+        Binding("A", "assign", "Assign", show=False, id="leads.assign"),
+        Binding("m", "claim", "Claim from pool", show=False, id="leads.claim"),
+        Binding("plus,equals_sign", "grade(-1)", "Grade up", show=False, id="leads.grade_up"),
+        Binding("minus", "grade(1)", "Grade down", show=False, id="leads.grade_down"),
+        Binding("slash", "search", "Filter", id="leads.search"),
+        Binding("escape", "clear_search", "Clear", show=False, id="leads.clear"),
+        Binding("G", "cycle_grade", "Grade filter", show=False, id="leads.filter_grade"),
+        Binding("S", "cycle_status", "Status filter", show=False, id="leads.filter_status"),
+        Binding("O", "cycle_owner", "Owner", show=False, id="leads.filter_owner"),
+        Binding("D", "toggle_overdue", "Overdue", show=False, id="leads.filter_overdue"),
+        Binding("L", "toggle_pool", "Pool", show=False, id="leads.filter_pool"),
+        Binding("P", "cycle_period", "Period", show=False, id="leads.period"),
+        Binding("v", "toggle_funnel", "Funnel", show=False, id="leads.toggle_funnel"),
+    ]
+    DEFAULT_CSS = """
+    LeadsTab { height: 1fr; }
+    LeadsTab #leads-body { height: 1fr; }
+    LeadsTab #funnel-panel { width: 46; border-right: solid $panel; padding-right: 1; }
+    LeadsTab #funnel-panel.hidden { display: none; }
+    LeadsTab #funnel-title { text-style: bold; padding: 0 1; }
+    LeadsTab #funnel-hint { color: $text-muted; padding: 0 1; margin-top: 1; }
+    LeadsTab #lead-panel { width: 1fr; }
+    LeadsTab #lead-filters { height: 1; padding: 0 1; background: $panel; }
+    LeadsTab #lead-search { display: none; height: 1; border: none; padding: 0 1; }
+    LeadsTab #lead-search.shown { display: block; }
+    """
+
+    def __init__(self, store: Store, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.store = store
+        self.filter = LeadFilter()
+        self.period: Period = "month"
+        self.rows_by_id: dict[str, LeadRow] = {}
+        self.all_rows: list[LeadRow] = []
+        self.today = today()
+        self.table: VirtualTable[LeadRow] = VirtualTable(
+            COLUMNS, lambda row: lead_cells(row, self.today), sort_keys={
+                "name": lambda r: r.name.casefold(), "company": lambda r: r.company.casefold(),
+                "grade": lambda r: r.grade or "Z", "source": lambda r: r.source,
+                "status": lambda r: LEAD_STATUSES.index(r.status), "owner": lambda r: r.owner,
+                "follow_up": lambda r: r.follow_up or date.max, "age": lambda r: r.created,
+            }, empty_text="No leads match. Press n to add one, or esc to clear the filter.", id="lead-table")
+
+    # -- layout ---------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="leads-body"):
+            with Vertical(id="funnel-panel"):
+                yield Static("", id="funnel-title")
+                yield FunnelChart(id="funnel")
+                yield Static("P period · O owner · v hide", id="funnel-hint")
+            with Vertical(id="lead-panel"):
+                yield Static("", id="lead-filters")
+                yield Input(placeholder="filter: name, company, email, phone, tag", id="lead-search")
+                yield self.table.header
+                yield self.table
+
+    def on_mount(self) -> None:
+        self.table.sort_by("follow_up", reverse=False)
+        self.reload()
+
+    def on_resize(self) -> None:
+        self.query_one("#funnel-panel").set_class(self.size.width < 100, "hidden")
+
+    # -- data -------------------------------------------------------------------------------
+    def reload(self) -> None:
+        """Rebuild every row from the store (start, sync, another process's changes)."""
+        self.today = today()
+        self.rows_by_id = {doc["id"]: LeadRow.from_doc(doc) for doc in self.store.rows(Lead)}
+        self.all_rows = self.table.sort_rows(list(self.rows_by_id.values()))
+        self.apply_filter()
+        self.refresh_funnel()
+
+    def lead_changed(self, lead_id: str) -> None:
+        """Patch one row after a write, instead of rebuilding 50k."""
+        doc = self.store.storage.tables[Lead.table].get(lead_id)
+        old = self.rows_by_id.get(lead_id)
+        if doc is None:
+            return
+        row = LeadRow.from_doc(doc)
+        self.rows_by_id[lead_id] = row
+        if old is None:
+            self.all_rows = self.table.sort_rows([*self.all_rows, row])
+        else:
+            index = next(i for i, r in enumerate(self.all_rows) if r.id == lead_id)
+            self.all_rows[index] = row
+            self.all_rows = self.table.sort_rows(self.all_rows)
+        self.apply_filter(keep_id=lead_id)
+        self.refresh_funnel()
+
+    def owner_id(self) -> str | None:
+        return None if self.filter.owner == "team" else (
+            self.store.me if self.filter.owner == "me" else self.filter.owner)
+
+    def matches(self, row: LeadRow) -> bool:
+        f = self.filter
+        owner = self.owner_id()
+        if f.pool:
+            return row.in_pool and (not f.text or f.text in row.search)
+        # A pool lead belongs to nobody until claimed: it shows in the team view and the pool.
+        return ((owner is None or (row.owner == owner and not row.in_pool))
+                and (f.grade is None or row.grade == f.grade)
+                and (f.status is None or (row.is_open() if f.status == "open" else row.status == f.status))
+                and (not f.overdue or row.overdue(self.today))
+                and (not f.text or f.text in row.search))
+
+    def apply_filter(self, keep_id: str | None = None) -> None:
+        current = self.table.current
+        keep_id = keep_id or (current.id if current else None)
+        visible = [row for row in self.all_rows if self.matches(row)]
+        self.table.set_rows(visible, keep=(lambda r: r.id == keep_id) if keep_id else None, presorted=True)
+        summary = f"{len(visible):,} of {len(self.all_rows):,} leads · {self.filter.describe()}"
+        self.query_one("#lead-filters", Static).update(labelled("$s", s=summary))
+
+    def refresh_funnel(self) -> None:
+        steps = funnel(self.store.rows(Lead), self.store.rows(Opportunity), self.store.config,
+                       today=self.today, period=self.period, owner=self.owner_id())
+        self.query_one(FunnelChart).steps = steps
+        owner = {"me": "me", "team": "team"}.get(self.filter.owner, self.filter.owner)
+        self.query_one("#funnel-title", Static).update(
+            labelled("Funnel · $period · $owner", period="all time" if self.period == "all"
+                     else f"this {self.period}", owner=owner))
+
+    @on(VirtualTable.SortChanged)
+    def _resorted(self) -> None:
+        self.all_rows = self.table.sort_rows(self.all_rows)
+        self.apply_filter()
+
+    # -- filters ------------------------------------------------------------------------------
+    def set_filter(self, **changes: Any) -> None:
+        owner_changed = "owner" in changes and changes["owner"] != self.filter.owner
+        self.filter = replace(self.filter, **changes)
+        self.apply_filter()
+        if owner_changed:
+            self.refresh_funnel()
+
+    def action_search(self) -> None:
+        search = self.query_one("#lead-search", Input)
+        search.add_class("shown")
+        search.focus()
+
+    @on(Input.Changed, "#lead-search")
+    def _typed(self, event: Input.Changed) -> None:
+        self.set_filter(text=event.value.strip().casefold())
+
+    @on(Input.Submitted, "#lead-search")
+    def _search_done(self) -> None:
+        self.table.focus()
+
+    def action_clear_search(self) -> None:
+        search = self.query_one("#lead-search", Input)
+        search.value = ""
+        search.remove_class("shown")
+        self.set_filter(text="")
+        self.table.focus()
+
+    def action_cycle_grade(self) -> None:
+        order: list[str | None] = [None, *GRADES]
+        self.set_filter(grade=order[(order.index(self.filter.grade) + 1) % len(order)])
+
+    def action_cycle_status(self) -> None:
+        order = list(STATUS_FILTERS)
+        self.set_filter(status=order[(order.index(self.filter.status) + 1) % len(order)])
+
+    def action_cycle_owner(self) -> None:
+        order = ["me", "team", *[r for r in self.store.config.rep_ids() if r != self.store.me]]
+        current = order.index(self.filter.owner) if self.filter.owner in order else 0
+        self.set_filter(owner=order[(current + 1) % len(order)])
+
+    def action_toggle_overdue(self) -> None:
+        self.set_filter(overdue=not self.filter.overdue)
+
+    def action_toggle_pool(self) -> None:
+        self.set_filter(pool=not self.filter.pool)
+
+    def action_cycle_period(self) -> None:
+        self.period = PERIODS[(PERIODS.index(self.period) + 1) % len(PERIODS)]
+        self.refresh_funnel()
+
+    def action_toggle_funnel(self) -> None:
+        self.query_one("#funnel-panel").toggle_class("hidden")
+
+    def show_lead(self, lead_id: str) -> None:
+        """Bring a lead into view (from the palette or a duplicate warning)."""
+        row = self.rows_by_id.get(lead_id)
+        if row is None:
+            return
+        if not self.matches(row):
+            self.filter = LeadFilter(owner="team", status=None, pool=False)
+            self.query_one("#lead-search", Input).value = ""
+        self.apply_filter(keep_id=lead_id)
+        self.table.focus()
+
+    # -- the selected lead ----------------------------------------------------------------------
+    def selected(self) -> Lead | None:
+        row = self.table.current
+        if row is None:
+            self.app.notify("No lead selected.", severity="warning")
+            return None
+        return self.store.get(Lead, row.id)
+
+    def run(self, write: Any, *args: Any, done: str = "", **kwargs: Any) -> Any:
+        """Do a store write; show a refusal as one line, never a traceback."""
+        try:
+            result = write(*args, **kwargs)
+        except StoreError as exc:
+            self.app.notify(str(exc), severity="error", markup=False)
+            return None
+        if done:
+            self.app.notify(done, markup=False)
+        return result
+
+    def lead_fields(self) -> list[Field]:
+        config = self.store.config
+        reps = [(f"{r.name} ({r.id})", r.id) for r in config.reps]
+        return [
+            Field("name", "Name", required=True), Field("company", "Company"), Field("title", "Job title"),
+            Field("email", "Email"), Field("phone", "Phone"),
+            Field("source", "Source", "choice", [(s, s) for s in config.lead_sources]),
+            Field("region", "Region"),
+            Field("grade", "Grade", "choice", [(g, g) for g in GRADES]),
+            Field("owner", "Owner", "choice", [("auto-assign by rule", "auto"), *reps], required=True),
+            Field("next_follow_up", "Next follow-up", "date"),
+            Field("tags", "Tags", "tags", placeholder="comma separated"),
+            Field("notes", "Notes", "notes"),
+        ]
+
+    def action_new(self, values: dict[str, Any] | None = None) -> None:
+        values = values or {"owner": self.store.me, "source": self.store.config.lead_sources[0]}
+
+        def save(new: dict[str, Any]) -> Any:
+            self.store.validate(Lead, {**new, "owner": self.store.me if new["owner"] == "auto"
+                                       else new["owner"]})
+            matches = self.store.duplicates_of(new)
+            if matches and not new.get("_confirmed"):
+                return ("duplicates", new, matches)
+            return self.store.add_lead(**new)
+
+        def done(result: Any) -> None:
+            if isinstance(result, tuple):
+                self.app.push_screen(DuplicateScreen(result[2]), lambda answer: self._duplicate_answer(
+                    answer, result[1]))
+            elif result is not None:
+                self.lead_changed(result.id)
+                self.app.notify(labelled("Added lead $name (owner $owner)", name=result.name,
+                                         owner=result.owner))
+
+        self.app.push_screen(FormScreen("New lead", self.lead_fields(), values, save), done)
+
+    def _duplicate_answer(self, answer: str | None, values: dict[str, Any]) -> None:
+        if answer == "add":
+            lead = self.run(self.store.add_lead, **values)
+            if lead:
+                self.lead_changed(lead.id)
+                self.app.notify(labelled("Added lead $name despite the match", name=lead.name))
+        elif answer and answer.startswith("open:"):
+            table, record_id = answer.removeprefix("open:").split(":")
+            self.app.open_record(table, record_id)  # type: ignore[attr-defined]
+        else:
+            self.action_new(values)  # back to the form, nothing lost
+
+    def action_edit(self) -> None:
+        lead = self.selected()
+        if lead is None:
+            return
+        fields = [f for f in self.lead_fields() if f.name != "owner"]
+        values = lead.model_dump()
+
+        def save(changes: dict[str, Any]) -> Lead:
+            return self.store.update(Lead, lead.id, **changes)
+
+        self.app.push_screen(FormScreen(f"Edit lead: {lead.name}", fields, values, save),
+                             lambda result: result and self.lead_changed(result.id))
+
+    def action_activity(self) -> None:
+        lead = self.selected()
+        if lead is None:
+            return
+        self.app.log_activity_form(lead_id=lead.id, title=f"Log activity: {lead.name}",  # type: ignore[attr-defined]
+                                   after=lambda: self.lead_changed(lead.id))
+
+    def action_follow_up(self) -> None:
+        lead = self.selected()
+        if lead is None:
+            return
+
+        def chosen(when: date | None) -> None:
+            if when is not None and self.run(self.store.update, Lead, lead.id, next_follow_up=when,
+                                              done=f"Follow up {lead.name} on {when.isoformat()}"):
+                self.lead_changed(lead.id)
+
+        current = lead.next_follow_up.isoformat() if lead.next_follow_up else ""
+        self.app.push_screen(AskScreen(f"Next follow-up for {lead.name}", value=current,
+                                       placeholder="2026-12-01, +3d, tomorrow, next mon",
+                                       parse=lambda text: parse_when(text, today())), chosen)
+
+    def action_assign(self) -> None:
+        lead = self.selected()
+        if lead is None:
+            return
+        reps = [(f"{r.name} ({r.id})", r.id) for r in self.store.config.reps]
+
+        def chosen(rep: str | None) -> None:
+            if rep and self.run(self.store.assign_lead, lead.id, rep, done=f"{lead.name} assigned to {rep}"):
+                self.lead_changed(lead.id)
+
+        self.app.push_screen(PickScreen(f"Assign {lead.name} to", reps), chosen)
+
+    def action_claim(self) -> None:
+        lead = self.selected()
+        if lead and self.run(self.store.claim_lead, lead.id, done=f"{lead.name} is yours now"):
+            self.lead_changed(lead.id)
+
+    def action_grade(self, step: int) -> None:
+        lead = self.selected()
+        if lead is None:
+            return
+        index = GRADES.index(lead.grade) if lead.grade else len(GRADES) - 1
+        grade = GRADES[max(0, min(index + step, len(GRADES) - 1))]
+        if self.run(self.store.update, Lead, lead.id, grade=grade):
+            self.lead_changed(lead.id)
+
+    def action_disqualify(self) -> None:
+        lead = self.selected()
+        if lead is None:
+            return
+        reasons = [(r, r) for r in self.store.config.disqualify_reasons]
+
+        def chosen(reason: str | None) -> None:
+            if reason and self.run(self.store.disqualify_lead, lead.id, reason,
+                                   done=f"{lead.name} disqualified: {reason}"):
+                self.lead_changed(lead.id)
+
+        self.app.push_screen(PickScreen(f"Disqualify {lead.name}: why?", reasons, allow_typed=True,
+                                        placeholder="pick or type a reason"), chosen)
+
+    def action_convert(self) -> None:
+        lead = self.selected()
+        if lead is None:
+            return
+        if lead.status in ("converted", "disqualified"):
+            self.app.notify(f"{lead.name} is already {lead.status}.", severity="warning", markup=False)
+            return
+        if lead.status != "qualified":
+            def qualify(yes: bool | None) -> None:
+                if yes and self.run(self.store.update, Lead, lead.id, status="qualified"):
+                    self.lead_changed(lead.id)
+                    self.action_convert()
+
+            self.app.push_screen(ConfirmScreen(f"{lead.name} is {lead.status}, not qualified.",
+                                               "Mark the lead qualified and convert it?"), qualify)
+            return
+        self.app.push_screen(self.conversion_form(lead), self._converted)
+
+    def conversion_form(self, lead: Lead) -> FormScreen:
+        customers = {doc["name"]: doc["id"] for doc in self.store.rows(Customer)}
+        match = next((r for r in self.store.duplicates_of(lead.model_dump(), exclude_id=lead.id)
+                      if isinstance(r, Customer)), None)
+        fields = [
+            Field("existing", "Existing customer (leave empty to create one)", "lookup", lookup=customers),
+            Field("customer_name", "New customer name"),
+            Field("contact_name", "Contact", required=True),
+            Field("title", "Opportunity", required=True),
+            Field("amount", "Amount", "number"),
+            Field("currency", "Currency", required=True),
+            Field("expected_close", "Expected close", "date"),
+        ]
+        values = {"existing": match.id if match else None, "customer_name": lead.company or lead.name,
+                  "contact_name": lead.name, "title": f"{lead.company or lead.name}: first deal",
+                  "amount": "0", "currency": self.store.config.currency}
+
+        def save(v: dict[str, Any]) -> Any:
+            return self.store.convert_lead(
+                lead.id, customer_id=v["existing"], customer_name=v["customer_name"] or None,
+                contact_name=v["contact_name"], title=v["title"], amount=v["amount"] or 0,
+                currency=v["currency"], expected_close=v["expected_close"])
+
+        hint = "Creates (or links) the customer and contact and opens the opportunity in its first stage."
+        return FormScreen(f"Convert {lead.name}", fields, values, save, hint=hint)
+
+    def _converted(self, result: Any) -> None:
+        if result is None:
+            return
+        self.lead_changed(result.lead.id)
+        self.app.notify(labelled("Converted: customer $c, opportunity $o", c=result.customer.name,
+                                 o=result.opportunity.title))
+
+    @on(VirtualTable.Selected, "#lead-table")
+    def _open(self, event: VirtualTable.Selected) -> None:
+        row = self.table.current
+        if row is not None:
+            self.app.push_screen(RecordScreen(self.store, Lead.table, row.id))

@@ -1,0 +1,61 @@
+"""Showing data safely: every string from a record or a file is plain text.
+
+Textual parses strings as markup in many places (Static, Label, notify, option
+lists). A lead named ``[@click=app.quit]x[/]`` must appear literally and run
+nothing, so record text reaches the screen only through these helpers.
+"""
+
+from __future__ import annotations
+
+from rich.cells import cell_len, set_cell_size
+from rich.text import Text
+from textual.content import Content
+
+from store.models import clean_line
+
+
+def plain(text: object) -> Content:
+    """Record text as Content that is never parsed as markup."""
+    return Content(clean_line(str(text)) if text is not None else "")
+
+
+def plain_text(text: object, style: str = "") -> Text:
+    """Record text as a Rich Text (no markup, no emoji codes)."""
+    return Text(clean_line(str(text)) if text is not None else "", style=style, end="")
+
+
+def labelled(template: str, **values: object) -> Content:
+    """Our markup with record values substituted as plain text: ``"Owner: $owner"``."""
+    return Content.from_markup(template, **{k: clean_line(str(v)) for k, v in values.items()})
+
+
+def fit(text: str, width: int, align: str = "left") -> str:
+    """Pad or cut ``text`` to exactly ``width`` terminal cells (CJK-aware), with an ellipsis."""
+    if width <= 0:
+        return ""
+    if cell_len(text) > width:
+        return set_cell_size(text, width - 1) + "…"
+    pad = width - cell_len(text)
+    return " " * pad + text if align == "right" else text + " " * pad
+
+
+def money(amount: object, currency: str = "") -> str:
+    """1234567.5 -> '1,234,568' (whole units; the table shows the currency once)."""
+    try:
+        value = float(str(amount))
+    except ValueError:
+        return str(amount)
+    text = f"{value:,.0f}"
+    return f"{text} {currency}".strip()
+
+
+def short_money(amount: float) -> str:
+    """1234567 -> '1.2M', for tight columns and big figures."""
+    for limit, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if abs(amount) >= limit:
+            return f"{amount / limit:.1f}{suffix}"
+    return f"{amount:.0f}"
+
+
+def percent(rate: float | None) -> str:
+    return "" if rate is None else f"{rate * 100:.0f}%"
