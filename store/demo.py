@@ -29,7 +29,7 @@ from typing import Any, Generic, Literal, TypeVar
 from store.config import Config, Rep, save_config_values
 from store.database import Store
 from store.errors import StoreError
-from store.leads import normalise_phone, score_lead
+from store.leads import due_for_pool, normalise_phone, score_lead
 from store.models import (
     Activity,
     Contact,
@@ -286,10 +286,29 @@ def generate_demo(folder: Path, *, reps: int = 5, leads: int = 400, seed: int = 
     with Store(folder) as store, _collector_paused():
         builder = _DemoBuilder(rng, store.config, today or datetime.now(UTC).date(), weeks)
         built = builder.build(leads)
+        built.leads = _pool_overdue_leads(built.leads, store.config, builder)
         with store.writing() as writer:
             for record in built.all():
                 writer.insert(record)
     return built.summary(folder, reps)
+
+
+def _pool_overdue_leads(leads: list[Lead], config: Config, builder: _DemoBuilder) -> list[Lead]:
+    """Apply the lead-pool rule as of ``today``, as the app would have done day by day,
+    so that the first start does not send a hundred demo leads to the pool at once."""
+    days = config.lead_pool.return_after_days
+    docs = [lead.model_dump(mode="json") for lead in leads]
+    draw = builder.draw
+    due = set(due_for_pool(docs, draw.today, days))
+    at = draw.horizon - timedelta(minutes=1)
+    pooled = []
+    for lead in leads:
+        if lead.id in due:
+            event = LeadEvent(id=draw.uid(), at=at, kind="returned_to_pool", by=lead.owner,
+                              note=f"not followed up for {days} days")
+            lead = lead.model_copy(update={"in_pool": True, "history": [*lead.history, event]})
+        pooled.append(lead)
+    return pooled
 
 
 @contextlib.contextmanager

@@ -50,10 +50,11 @@ class DealdeckApp(App[None]):
     CSS_PATH = "dealdeck.tcss"
     COMMANDS = {RecordsProvider, ActionsProvider}
     BINDINGS = [
-        Binding("1", "show_tab('leads')", "Leads", id="app.tab_leads"),
-        Binding("2", "show_tab('board')", "Board", id="app.tab_board"),
-        Binding("3", "show_tab('customers')", "Customers", id="app.tab_customers"),
-        Binding("4", "show_tab('review')", "Review", id="app.tab_review"),
+        # The tab bar shows these keys; the footer keeps its room for actions.
+        Binding("1", "show_tab('leads')", "Lead funnel", show=False, id="app.tab_leads"),
+        Binding("2", "show_tab('board')", "Opportunity board", show=False, id="app.tab_board"),
+        Binding("3", "show_tab('customers')", "Customer cards", show=False, id="app.tab_customers"),
+        Binding("4", "show_tab('review')", "Weekly review", show=False, id="app.tab_review"),
         Binding("t", "today", "Today", id="app.today"),
         Binding("s", "sync", "Sync", show=False, id="app.sync"),
         Binding("p", "present", "Present", show=False, id="app.present"),
@@ -257,11 +258,12 @@ def run_app(folder: Path, *, rep: str | None = None, theme: str | None = None) -
     if store.me not in store.config.rep_ids():
         store.close()
         raise StoreError(f"{store.me!r} is not one of the reps in {folder / 'config.yaml'}")
+    app = DealdeckApp(store, theme=theme)
     try:
-        DealdeckApp(store, theme=theme).run()
+        app.run()
     finally:
         store.close()
-    return 0
+    return app.return_code or 0
 
 
 

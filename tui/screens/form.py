@@ -46,7 +46,7 @@ def today() -> date:
 def field_value(spec: Field, raw: Any) -> Any:
     """Turn what was typed into the value the model expects; ValueError with a hint."""
     if spec.kind == "choice":
-        return None if raw is Select.BLANK else raw
+        return None if raw is Select.NULL else raw
     text = str(raw or "").strip()
     if spec.kind == "notes":
         return str(raw or "")
@@ -70,7 +70,7 @@ def field_value(spec: Field, raw: Any) -> Any:
 
 def shown_value(spec: Field, value: Any) -> Any:
     if value is None:
-        return Select.BLANK if spec.kind == "choice" else ""
+        return Select.NULL if spec.kind == "choice" else ""
     if spec.kind == "tags":
         return ", ".join(value)
     if spec.kind == "lookup":
@@ -94,7 +94,8 @@ class FormScreen(ModalScreen[Any]):
         border: thick $primary; background: $surface; padding: 0 1;
     }
     FormScreen .form-title { text-style: bold; margin-bottom: 1; }
-    FormScreen .form-label { margin-top: 1; }
+    FormScreen .form-label { margin-top: 1; color: $text-muted; }
+    FormScreen Input, FormScreen Select { background: $boost; }
     FormScreen .form-error { color: $error; height: auto; }
     FormScreen .form-general { color: $error; height: auto; }
     FormScreen Input, FormScreen Select { width: 100%; }
@@ -132,13 +133,13 @@ class FormScreen(ModalScreen[Any]):
         widget_id = f"field-{spec.name}"
         if spec.kind == "choice":
             return Select([(str(label), v) for label, v in spec.choices], value=value, id=widget_id,
-                          allow_blank=not spec.required, type_to_search=True)
+                          allow_blank=not spec.required, type_to_search=True, compact=True)
         if spec.kind == "notes":
             return TextArea(str(value), id=widget_id, soft_wrap=True)
         placeholder = spec.placeholder or (HINT if spec.kind == "date" else "")
         suggester = (SuggestFromList(list(spec.lookup), case_sensitive=False)
                      if spec.kind == "lookup" else None)
-        return Input(str(value), placeholder=placeholder, id=widget_id, suggester=suggester)
+        return Input(str(value), placeholder=placeholder, id=widget_id, suggester=suggester, compact=True)
 
     def on_mount(self) -> None:
         first = self.query("Input, Select, TextArea").first()
