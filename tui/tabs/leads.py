@@ -142,7 +142,7 @@ class LeadsTab(Vertical):
         self.reload()
 
     def on_resize(self) -> None:
-        self.query_one("#funnel-panel").set_class(self.size.width < 100, "hidden")
+        self.query_one("#funnel-panel").set_class(self.size.width < 120, "hidden")
 
     # -- data -------------------------------------------------------------------------------
     def reload(self) -> None:
