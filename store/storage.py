@@ -355,6 +355,7 @@ class DurableStorage(Storage):
         is set aside as the previous one and a new one is begun.
         """
         with self.locked():
+            self._catch_up()  # never fold a journal we have not read to the end
             generation = self._view.generation + 1
             dirty = self._dirty_groups or set(TABLE_GROUPS)
             for group in TABLE_GROUPS:
@@ -462,9 +463,11 @@ class DurableStorage(Storage):
         if self._journal_generation(self.journal_path) != self._view.generation + 1:
             return False
         self._replay_journal(self.previous_journal_path, start=self._view.journal_offset, owned=False)
+        # Everything up to here is in the new table files; what the new journal
+        # holds is not, so its groups must stay dirty for our next compaction.
+        self._dirty_groups.clear()
         self._replay_journal(self.journal_path, start=0)
         self._view.files = {g: self._signature(self.group_path(g)) for g in TABLE_GROUPS}
-        self._dirty_groups.clear()
         return True
 
     def _journal_generation(self, path: Path) -> int | None:

@@ -18,9 +18,10 @@ from store.config import save_config_value
 from store.database import Store
 from store.errors import StoreError
 from store.models import ACTIVITY_KINDS, Customer, Lead
+from tui.clock import today
 from tui.commands import ActionsProvider, RecordsProvider
 from tui.screens.dialogs import ConfirmScreen
-from tui.screens.form import Field, FormScreen, today
+from tui.screens.form import Field, FormScreen
 from tui.screens.help import HelpScreen
 from tui.screens.records import RecordScreen
 from tui.screens.today import TodayScreen, load_agenda
@@ -125,7 +126,7 @@ class DealdeckApp(App[None]):
         self.theme = name
 
     def start_of_day(self) -> None:
-        returned = self._run(self.store.sweep_pool)
+        returned = self._run(self.store.sweep_pool, today())
         if returned:
             self.notify(f"{len(returned)} leads not followed up in time went back to the lead pool.")
         items = load_agenda(self.store, today(), team=False)
@@ -148,7 +149,7 @@ class DealdeckApp(App[None]):
         self.call_from_thread(self.notify, "Writing demo data…")
         self.store.close()
         try:
-            summary = generate_demo(folder)
+            summary = generate_demo(folder, today=today())
         except StoreError as exc:
             self.call_from_thread(self.notify, str(exc), severity="error", markup=False)
             summary = None

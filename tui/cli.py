@@ -96,12 +96,13 @@ def _open_store(args: argparse.Namespace):
 
 def _run_demo(args: argparse.Namespace) -> int:
     from store.demo import generate_demo
+    from tui.clock import today
 
     for name in ("reps", "leads", "weeks"):
         if getattr(args, name) < (1 if name != "leads" else 0):
             raise UsageError(f"dealdeck demo: --{name} must be at least 1")
     summary = generate_demo(_folder(args), reps=args.reps, leads=args.leads, seed=args.seed,
-                            weeks=args.weeks)
+                            weeks=args.weeks, today=today())
     print(summary)
     return EXIT_OK
 

@@ -94,6 +94,23 @@ def test_another_session_follows_one_compaction_without_rereading_the_files(fold
     theirs.close()
 
 
+def test_a_session_that_followed_a_compaction_keeps_the_other_tables_changes(folder: Path) -> None:
+    with Store(folder) as setup:
+        lead = setup.new(Lead, name="Ada")
+        setup.storage.compact()
+    a, b = Store(folder), Store(folder)
+    b.update(Lead, lead.id, notes="b, before a compacts")
+    a.storage.compact()                       # B's line is folded; journal.prev is B's old journal
+    customer = a.new(Customer, name="Acme")   # customers.json is now behind the new journal
+    b.update(Lead, lead.id, title="b follows the compaction")  # B catches up from journal.prev
+    b.storage.compact()                        # must also write customers.json, not only leads.json
+    a.close()
+    b.close()
+    with Store(folder) as reopened:
+        assert reopened.require(Customer, customer.id).name == "Acme"
+        assert reopened.require(Lead, lead.id).title == "b follows the compaction"
+
+
 def test_after_two_compactions_another_session_reloads_and_is_still_right(folder: Path) -> None:
     with Store(folder) as setup:
         lead = setup.new(Lead, name="Ada")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
 from typing import Any, Literal
 
 from textual import on
@@ -22,6 +21,7 @@ from textual.widgets import Button, Input, Label, Select, Static, TextArea
 
 from store.dates import HINT, parse_when
 from store.errors import StoreError, ValidationFailed
+from tui.clock import today
 from tui.text import plain
 
 Kind = Literal["text", "date", "number", "tags", "choice", "notes", "lookup"]
@@ -37,10 +37,6 @@ class Field:
     lookup: dict[str, str] = field(default_factory=dict)
     placeholder: str = ""
     required: bool = False
-
-
-def today() -> date:
-    return datetime.now(UTC).date()
 
 
 def field_value(spec: Field, raw: Any) -> Any:

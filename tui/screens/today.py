@@ -17,8 +17,8 @@ from store.database import Store
 from store.dates import parse_when
 from store.errors import StoreError
 from store.models import Contact, Customer, Lead, Task
+from tui.clock import today
 from tui.screens.dialogs import AskScreen
-from tui.screens.form import today
 from tui.text import labelled
 from tui.widgets.table import Cell, Column, VirtualTable
 

@@ -19,9 +19,10 @@ from store.dates import parse_when
 from store.errors import StoreError
 from store.funnel import PERIODS, Period, funnel
 from store.models import GRADES, LEAD_STATUSES, Customer, Lead, Opportunity
+from tui.clock import today
 from tui.rows import LeadRow
 from tui.screens.dialogs import AskScreen, ConfirmScreen, PickScreen
-from tui.screens.form import Field, FormScreen, today
+from tui.screens.form import Field, FormScreen
 from tui.screens.records import DuplicateScreen, RecordScreen
 from tui.text import labelled
 from tui.widgets.funnel import FunnelChart
