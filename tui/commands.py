@@ -1,7 +1,8 @@
 """Command-palette providers: jump to any record, run any action.
 
 Hits are built from plain ``Content`` (never ``Matcher.highlight``, which parses
-the candidate as markup): a record named ``[@click=app.quit]x[/]`` is just text.
+the candidate as markup, and never ``help``, which is parsed too): a record named
+``[@click=app.quit]x[/]`` is just text.
 """
 
 from __future__ import annotations
@@ -67,9 +68,12 @@ class RecordsProvider(Provider):
 
     async def search(self, query: str) -> Hits:
         hits = sorted(record_hits(self.dealdeck, query), key=lambda h: -h[0])[:MAX_HITS]
-        for score, display, help_text, table, record_id in hits:
-            yield Hit(score, display, partial(self.dealdeck.open_record, table, record_id),
-                      text=display.plain, help=help_text)
+        for score, display, detail, table, record_id in hits:
+            # Textual parses a hit's ``help`` as markup, so record text goes only
+            # into the prompt, as plain Content.
+            prompt = Content.assemble(display, "\n", Content(detail).stylize("dim"))
+            yield Hit(score, prompt, partial(self.dealdeck.open_record, table, record_id),
+                      text=display.plain)
 
 
 def actions(app: DealdeckApp) -> list[tuple[str, str, Callable[[], Any]]]:

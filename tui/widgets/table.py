@@ -101,7 +101,7 @@ class VirtualTable(ScrollView, Generic[RowT], can_focus=True):
         Binding("pageup", "page(-1)", "Page up", show=False, id="table.page_up"),
         Binding("pagedown", "page(1)", "Page down", show=False, id="table.page_down"),
         Binding("home,g", "jump(0)", "First", show=False, id="table.first"),
-        Binding("end,G", "jump(-1)", "Last", show=False, id="table.last"),
+        Binding("end", "jump(-1)", "Last", show=False, id="table.last"),
         Binding("enter", "select", "Open", show=False, id="table.open"),
         Binding("o", "cycle_sort", "Sort", show=False, id="table.sort"),
     ]

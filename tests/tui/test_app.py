@@ -1,0 +1,137 @@
+"""The shell: markup safety, palette, today list, themes, the empty-folder offer."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from store.config import load_config
+from store.database import Store
+from store.models import Lead, Task
+from tests.tui.conftest import CONFIG, at, lead_named
+from tests.tui.test_leads_tab import SIZE, shown_names, tab, type_text
+from tui.app import DealdeckApp
+from tui.screens.dialogs import ConfirmScreen
+from tui.screens.records import RecordScreen
+from tui.screens.today import TodayScreen
+
+HOSTILE = ["[@click=app.quit]boom[/]", "[bold red]x", "[/foo]"]
+
+
+async def test_record_text_is_shown_literally_and_runs_nothing(store: Store) -> None:
+    for name in HOSTILE:
+        store.add_lead(name=name, company="[link=http://x]co[/link]", next_follow_up="2026-11-26",
+                       created_at=at("2026-11-20"))
+    store.add_lead(name="\x1b[31mRed\x1b[0m Alert", next_follow_up="2026-11-27", created_at=at("2026-11-20"))
+    app = DealdeckApp(store)
+    async with app.run_test(size=(220, 40)) as pilot:  # wide enough to show every name whole
+        await pilot.pause()
+        table = tab(app).table
+        painted = "\n".join(table.render_line(y).text for y in range(len(table.rows)))
+        for name in HOSTILE:
+            assert name in painted
+        assert "[link=http://x]co[/link]" in painted
+        assert "Red Alert" in painted and "\x1b" not in painted
+        for name in HOSTILE:
+            table.cursor = shown_names(app).index(name)
+            await pilot.click(table, offset=(3, table.cursor - table.scroll_offset.y))
+            await pilot.press("enter")
+            await pilot.pause()
+            assert isinstance(app.screen, RecordScreen)
+            await pilot.press("escape")
+        await pilot.press("ctrl+p")
+        await type_text(pilot, "boom")
+        await pilot.pause(0.5)
+        await pilot.press("escape")
+        assert app.is_running  # nothing ran app.quit
+
+
+async def test_palette_jumps_to_a_lead_by_email(app: DealdeckApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("ctrl+p")
+        await type_text(pilot, "northwind.example")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, RecordScreen)
+        assert app.screen.record_id == tab(app).table.current.id  # type: ignore[union-attr]
+
+
+async def test_palette_switches_the_theme_and_the_choice_is_saved(app: DealdeckApp, store: Store) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("ctrl+p")
+        await type_text(pilot, "theme projector")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.theme == "dealdeck-projector"
+    assert load_config(store.folder).theme == "dealdeck-projector"
+
+
+async def test_a_user_theme_from_the_data_folder_is_offered(store: Store) -> None:
+    themes = store.folder / "themes"
+    themes.mkdir()
+    (themes / "mine.yaml").write_text("name: my-theme\nprimary: '#ff8800'\nvariables: {grade-a: '#00ff00'}\n")
+    (themes / "broken.yaml").write_text("name: Bad Name!\n")
+    app = DealdeckApp(store, theme="my-theme")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert app.theme == "my-theme"
+        assert app.theme_variables["grade-a"] == "#00ff00"
+        assert app.theme_variables["health-risk"]  # left out: the default fills in
+        assert "broken.yaml" in " ".join(str(n.message) for n in app._notifications)
+
+
+async def test_today_lists_what_is_due_and_marks_done_or_reschedules(store: Store) -> None:
+    store.new(Task, title="Send the contract", due="2026-11-24", owner="ann")
+    app = DealdeckApp(store)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("t")
+        screen = app.screen
+        assert isinstance(screen, TodayScreen)
+        titles = [item.title for item in screen.table.rows]
+        assert titles == ["Follow up Emma Clarke", "Send the contract", "Follow up 李娜"]
+        await pilot.press("down", "d")  # the task: done
+        await pilot.press("home", "r")
+        await type_text(pilot, "+2d")
+        await pilot.press("enter")  # Emma's follow-up moves to the 27th
+        await pilot.pause()
+        assert [item.title for item in screen.table.rows] == ["Follow up 李娜"]
+        await pilot.press("T")  # the whole team
+        await pilot.pause()
+    assert store.find(Task, text="contract")[0].done
+    assert lead_named(store, "Emma Clarke").next_follow_up == date(2026, 11, 27)
+
+
+async def test_an_empty_folder_offers_demo_data(tmp_path: Path) -> None:
+    folder = tmp_path / "empty"
+    with Store(folder) as store:
+        app = DealdeckApp(store)
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            assert isinstance(app.screen, ConfirmScreen)
+            await pilot.press("y")
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            assert len(tab(app).all_rows) > 100
+        app.store.close()
+    assert load_config(folder).me != "me"
+
+
+async def test_keys_from_the_config_rebind_actions(tmp_path: Path) -> None:
+    folder = tmp_path / "keys"
+    folder.mkdir()
+    (folder / "config.yaml").write_text(CONFIG.replace("theme: dealdeck-dark", "keys: {leads.new: N}"))
+    with Store(folder) as store:
+        store.add_lead(name="Ada", created_at=at("2026-11-20"))
+        app = DealdeckApp(store)
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            await pilot.press("n")
+            assert not app.screen.is_modal
+            await pilot.press("N")
+            assert app.screen.is_modal
+    assert store.count(Lead) == 1

@@ -1,0 +1,225 @@
+"""Drive the lead tab through its keys and check what was stored."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from textual.pilot import Pilot
+
+from store.database import Store
+from store.models import Activity, Customer, Lead, Opportunity
+from tests.tui.conftest import lead_named
+from tui.app import DealdeckApp
+from tui.screens.dialogs import PickScreen
+from tui.screens.form import FormScreen
+from tui.screens.records import DuplicateScreen, RecordScreen
+from tui.tabs.leads import LeadsTab
+
+SIZE = (120, 36)
+
+
+async def type_text(pilot: Pilot[None], text: str) -> None:
+    await pilot.press(*["space" if ch == " " else ch for ch in text])
+
+
+def tab(app: DealdeckApp) -> LeadsTab:
+    return app.query_one(LeadsTab)
+
+
+def shown_names(app: DealdeckApp) -> list[str]:
+    return [row.name for row in tab(app).table.rows]
+
+
+async def select(pilot: Pilot[None], app: DealdeckApp, name: str) -> None:
+    rows = shown_names(app)
+    tab(app).table.cursor = rows.index(name)
+    await pilot.pause()
+
+
+async def test_the_list_shows_my_open_leads_sorted_by_follow_up(app: DealdeckApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert shown_names(app) == ["Emma Clarke", "李娜", "Tom Ford"]
+        await pilot.press("O")  # owner: me -> team, which shows the pool lead too
+        assert "Pooled Pat" in shown_names(app)
+        await pilot.press("O", "L")  # bo's view, then the pool
+        assert shown_names(app) == ["Pooled Pat"]
+
+
+async def test_filter_as_you_type_and_escape_clears(app: DealdeckApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("slash")
+        await type_text(pilot, "north")
+        assert shown_names(app) == ["Emma Clarke"]
+        await pilot.press("enter", "escape")
+        assert len(shown_names(app)) == 3
+
+
+async def test_quick_filters_grade_status_overdue(app: DealdeckApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("G")  # grade A
+        assert shown_names(app) == ["Emma Clarke"]
+        await pilot.press("G", "G", "G", "G")  # B, C, D, any
+        await pilot.press("D")  # overdue only: follow-up before today
+        assert shown_names(app) == ["Emma Clarke"]
+
+
+async def test_new_lead_through_the_form(app: DealdeckApp, store: Store) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("n")
+        await type_text(pilot, "Jane Roe")
+        await pilot.press("tab")
+        await type_text(pilot, "Roe Industries")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert not isinstance(app.screen, FormScreen)
+    jane = lead_named(store, "Jane Roe")
+    assert (jane.company, jane.owner, jane.history[0].kind) == ("Roe Industries", "ann", "created")
+
+
+async def test_a_bad_value_is_shown_next_to_its_field_and_nothing_is_saved(app: DealdeckApp, store: Store) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("n")
+        await type_text(pilot, "Jane Roe")
+        await pilot.press("tab", "tab", "tab")
+        await type_text(pilot, "not-an-email")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert isinstance(app.screen, FormScreen)
+        error = app.screen.query_one("#error-email")
+        assert "not a valid email address" in str(error.render())
+    assert store.count(Lead) == 4
+
+
+async def test_a_duplicate_is_flagged_and_can_be_added_anyway(app: DealdeckApp, store: Store) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("n")
+        await type_text(pilot, "E Clarke")
+        await pilot.press("tab", "tab", "tab")
+        await type_text(pilot, "emma@northwind.example")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert isinstance(app.screen, DuplicateScreen)
+        assert [m.name for m in app.screen.matches] == ["Emma Clarke"]
+        await pilot.press("ctrl+a")
+        await pilot.pause()
+    assert lead_named(store, "E Clarke").email == "emma@northwind.example"
+
+
+async def test_a_duplicate_can_be_opened_instead(app: DealdeckApp, store: Store) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("n")
+        await type_text(pilot, "Someone")
+        await pilot.press("tab")
+        await type_text(pilot, "Contoso")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert isinstance(app.screen, DuplicateScreen)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, RecordScreen) and app.screen.table == Customer.table
+    assert store.count(Lead) == 4
+
+
+async def test_follow_up_grade_assign_and_activity(app: DealdeckApp, store: Store) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await select(pilot, app, "Tom Ford")
+        await pilot.press("f")
+        await type_text(pilot, "+3d")
+        await pilot.press("enter", "plus", "plus")
+        await pilot.pause()
+        tom = lead_named(store, "Tom Ford")
+        assert tom.next_follow_up == date(2026, 11, 28) and tom.grade == "A"
+        await select(pilot, app, "Tom Ford")
+        await pilot.press("a")
+        await pilot.press("tab")
+        await type_text(pilot, "Intro call")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        await select(pilot, app, "Tom Ford")
+        await pilot.press("A")
+        assert isinstance(app.screen, PickScreen)
+        await type_text(pilot, "bo")
+        await pilot.press("enter")
+        await pilot.pause()
+    tom = lead_named(store, "Tom Ford")
+    assert tom.owner == "bo" and tom.history[-1].kind == "assigned" and tom.status == "contacted"
+    assert [a.subject for a in store.find(Activity, where={"lead_id": tom.id})] == ["Intro call"]
+
+
+async def test_disqualify_with_a_reason(app: DealdeckApp, store: Store) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await select(pilot, app, "Tom Ford")
+        await pilot.press("x")
+        await type_text(pilot, "budget")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "Tom Ford" not in shown_names(app)
+    tom = lead_named(store, "Tom Ford")
+    assert (tom.status, tom.disqualified_reason) == ("disqualified", "No budget")
+
+
+async def test_convert_a_qualified_lead(app: DealdeckApp, store: Store) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await select(pilot, app, "Emma Clarke")
+        await pilot.press("c")
+        assert isinstance(app.screen, FormScreen)
+        amount = app.screen.query_one("#field-amount")
+        amount.value = "12000"  # type: ignore[attr-defined]
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert not isinstance(app.screen, FormScreen)
+    emma = lead_named(store, "Emma Clarke")
+    opportunity = store.require(Opportunity, emma.opportunity_id or "")
+    customer = store.require(Customer, opportunity.customer_id)
+    assert emma.status == "converted" and customer.name == "Northwind Traders"
+    assert opportunity.stage == "initial" and opportunity.amount == 12000
+
+
+async def test_converting_an_unqualified_lead_asks_to_qualify_first(app: DealdeckApp, store: Store) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await select(pilot, app, "Tom Ford")
+        await pilot.press("c", "y")
+        await pilot.pause()
+        assert isinstance(app.screen, FormScreen)
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+    assert lead_named(store, "Tom Ford").status == "converted"
+
+
+async def test_claim_a_lead_from_the_pool(app: DealdeckApp, store: Store) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("L")
+        await select(pilot, app, "Pooled Pat")
+        await pilot.press("m")
+        await pilot.pause()
+    pat = lead_named(store, "Pooled Pat")
+    assert (pat.owner, pat.in_pool, pat.history[-1].kind) == ("ann", False, "claimed")
+
+
+async def test_tabs_help_and_quit(app: DealdeckApp) -> None:
+    from textual.widgets import TabbedContent
+
+    from tui.screens.help import HelpScreen
+
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        for key, tab_id in (("2", "board"), ("3", "customers"), ("4", "review"), ("1", "leads")):
+            await pilot.press(key)
+            assert app.query_one(TabbedContent).active == tab_id
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("escape", "q")
+        await pilot.pause()
+    assert app.return_code == 0
