@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -10,6 +11,7 @@ from typing import Any
 from textual import work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
+from textual.content import Content
 from textual.containers import Vertical
 from textual.widgets import Footer, Static, TabbedContent, TabPane
 
@@ -27,7 +29,7 @@ from tui.screens.records import RecordScreen
 from tui.screens.today import TodayScreen, load_agenda
 from tui.tabs.leads import LeadsTab
 from tui.text import labelled
-from tui.themes import ANSI_THEME, DEFAULT_THEME, THEME_VARIABLE_DEFAULTS, load_themes
+from tui.themes import ANSI_THEME, DEFAULT_THEME, THEME_VARIABLE_DEFAULTS, has_16_colours, load_themes
 from tui.widgets.table import VirtualTable
 
 TABS = (("leads", "1 Lead funnel"), ("board", "2 Opportunities"), ("customers", "3 Customers"),
@@ -106,7 +108,7 @@ class DealdeckApp(App[None]):
         for problem in problems:
             self.notify(str(problem), severity="warning", markup=False)
         wanted = self.requested_theme or self.store.config.theme
-        if self.requested_theme is None and self.console.color_system == "standard":
+        if self.requested_theme is None and not self.is_headless and has_16_colours(dict(os.environ)):
             wanted = ANSI_THEME  # 16 colours: the terminal's own palette reads best
         if wanted not in self.available_themes:
             self.notify(f"No theme named {wanted!r}; using {DEFAULT_THEME}.", severity="warning", markup=False)
@@ -182,9 +184,10 @@ class DealdeckApp(App[None]):
         config = self.store.config
         rep = next((r.name for r in config.reps if r.id == self.store.me), self.store.me)
         due, overdue = due_today_count(load_agenda(self.store, today(), team=False), today())
-        self.query_one(AppHeader).update(labelled(
-            "[b]Dealdeck[/b]  ·  $rep ($id) · $folder · $due due today, $overdue overdue · ctrl+p find · ? keys",
-            rep=rep, id=self.store.me, folder=_short_path(self.store.folder), due=due, overdue=overdue))
+        line = labelled("$rep ($id) · $folder · $due due today, $overdue overdue · ctrl+p find · ? keys",
+                        rep=rep, id=self.store.me, folder=_short_path(self.store.folder), due=due,
+                        overdue=overdue)
+        self.query_one(AppHeader).update(Content.assemble(("Dealdeck", "bold"), "  ·  ", line))
 
     # -- actions ---------------------------------------------------------------------------------------
     def action_show_tab(self, tab: str) -> None:

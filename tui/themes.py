@@ -29,6 +29,16 @@ THEME_VARIABLE_DEFAULTS: dict[str, str] = {
 }
 
 
+def has_16_colours(environ: dict[str, str]) -> bool:
+    """True for a terminal that shows only the 16 ANSI colours (e.g. ``TERM=xterm``,
+    ``COLORTERM`` unset), where exact theme colours would be rounded badly."""
+    if environ.get("COLORTERM") or environ.get("TEXTUAL_COLOR_SYSTEM") in ("256", "truecolor"):
+        return False
+    term = environ.get("TERM", "").lower()
+    rich_terms = ("256", "direct", "truecolor", "24bit", "kitty", "alacritty", "wezterm", "ghostty")
+    return bool(term) and not any(marker in term for marker in rich_terms)
+
+
 class ThemeFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,40}$")

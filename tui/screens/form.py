@@ -91,7 +91,8 @@ class FormScreen(ModalScreen[Any]):
     }
     FormScreen .form-title { text-style: bold; margin-bottom: 1; }
     FormScreen .form-label { margin-top: 1; color: $text-muted; }
-    FormScreen Input, FormScreen Select { background: $boost; }
+    FormScreen Input, FormScreen SelectCurrent, FormScreen TextArea { background: $primary 20%; }
+    FormScreen .empty { display: none; }
     FormScreen .form-error { color: $error; height: auto; }
     FormScreen .form-general { color: $error; height: auto; }
     FormScreen Input, FormScreen Select { width: 100%; }
@@ -114,12 +115,12 @@ class FormScreen(ModalScreen[Any]):
             yield Static(plain(self.form_title), classes="form-title")
             if self.hint:
                 yield Static(plain(self.hint))
-            yield Static("", classes="form-general", id="form-general")
+            yield Static("", classes="form-general empty", id="form-general")
             for spec in self.fields:
                 label = spec.label + (" *" if spec.required else "")
                 yield Label(plain(label), classes="form-label")
                 yield self._input(spec)
-                yield Static("", classes="form-error", id=f"error-{spec.name}")
+                yield Static("", classes="form-error empty", id=f"error-{spec.name}")
             with Horizontal():
                 yield Button("Save  ctrl+s", variant="primary", id="form-save")
                 yield Button("Cancel  esc", id="form-cancel")
@@ -183,10 +184,14 @@ class FormScreen(ModalScreen[Any]):
     def show_errors(self, errors: dict[str, str], general: str = "") -> None:
         names = {spec.name for spec in self.fields}
         unplaced = [f"{k}: {v}" for k, v in errors.items() if k not in names]
-        self.query_one("#form-general", Static).update(plain("; ".join([*unplaced, general] if general
-                                                                        else unplaced)))
+        summary = "; ".join([*unplaced, general] if general else unplaced)
+        general_line = self.query_one("#form-general", Static)
+        general_line.update(plain(summary))
+        general_line.set_class(not summary, "empty")
         for spec in self.fields:
-            self.query_one(f"#error-{spec.name}", Static).update(plain(errors.get(spec.name, "")))
+            message = self.query_one(f"#error-{spec.name}", Static)
+            message.update(plain(errors.get(spec.name, "")))
+            message.set_class(spec.name not in errors, "empty")
         for spec in self.fields:
             if spec.name in errors:
                 self.query_one(f"#field-{spec.name}").focus()

@@ -1,0 +1,26 @@
+"""Screens as pictures (pytest-textual-snapshot): the shell and lead tab at 80x24 and
+160x50, in the default and the projector theme. Data and date are fixed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from store.database import Store
+from tui.app import DealdeckApp
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 50)], ids=["80x24", "160x50"])
+@pytest.mark.parametrize("theme", ["dealdeck-dark", "dealdeck-projector"])
+def test_lead_tab(snap_compare: Any, store: Store, size: tuple[int, int], theme: str) -> None:
+    assert snap_compare(DealdeckApp(store, theme=theme), terminal_size=size)
+
+
+def test_today_at_80x24(snap_compare: Any, store: Store) -> None:
+    assert snap_compare(DealdeckApp(store), terminal_size=(80, 24), press=["t"])
+
+
+def test_new_lead_form_with_an_error_at_80x24(snap_compare: Any, store: Store) -> None:
+    keys = ["n", "tab", "tab", "tab", *"bad", "ctrl+s"]
+    assert snap_compare(DealdeckApp(store), terminal_size=(80, 24), press=keys)
