@@ -11,8 +11,8 @@ from typing import Any
 from textual import work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
-from textual.content import Content
 from textual.containers import Vertical
+from textual.content import Content
 from textual.widgets import Footer, Static, TabbedContent, TabPane
 
 from store.agenda import due_today_count
