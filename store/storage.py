@@ -489,6 +489,10 @@ class DurableStorage(Storage):
         finally:
             if was_enabled:
                 gc.enable()
+        # Move the loaded documents out of the collector's sight: otherwise every
+        # later collection walks them all (making 50k list rows took 1.1 s instead
+        # of 0.23 s). They hold no cycles, so reference counting still frees them.
+        gc.freeze()
 
     def _load_all_files(self) -> None:
         tables: Tables = {t: {} for t in self.table_group}

@@ -71,6 +71,8 @@ class DealdeckApp(App[None]):
         self.requested_theme = theme
         self.dealdeck_themes: set[str] = set()
         self._saving_theme = False
+        #: (due today, overdue) for the current rep, refreshed with the header
+        self.due_counts = (0, 0)
 
     # -- start ------------------------------------------------------------------------------
     def get_theme_variable_defaults(self) -> dict[str, str]:
@@ -131,11 +133,10 @@ class DealdeckApp(App[None]):
         returned = self._run(self.store.sweep_pool, today())
         if returned:
             self.notify(f"{len(returned)} leads not followed up in time went back to the lead pool.")
-        items = load_agenda(self.store, today(), team=False)
-        due, overdue = due_today_count(items, today())
+            self.data_changed()
+        due, overdue = self.due_counts
         if due or overdue:
             self.notify(f"{due} due today, {overdue} overdue. Press t to see them.", title="Today")
-        self.data_changed()
 
     def _demo_answer(self, yes: bool | None) -> None:
         if yes:
@@ -163,6 +164,7 @@ class DealdeckApp(App[None]):
         self.query_one(LeadsTab).store = store
         if summary:
             self.notify(str(summary), markup=False)
+        self.data_changed()
         self.start_of_day()
 
     # -- keeping the screen current ---------------------------------------------------------------
@@ -181,9 +183,11 @@ class DealdeckApp(App[None]):
             self.data_changed()
 
     def update_header(self) -> None:
+        """Recount what is due (after every change) and show it with who and where."""
         config = self.store.config
         rep = next((r.name for r in config.reps if r.id == self.store.me), self.store.me)
-        due, overdue = due_today_count(load_agenda(self.store, today(), team=False), today())
+        self.due_counts = due_today_count(load_agenda(self.store, today(), team=False), today())
+        due, overdue = self.due_counts
         line = labelled("$rep ($id) · $folder · $due due today, $overdue overdue · ctrl+p find · ? keys",
                         rep=rep, id=self.store.me, folder=_short_path(self.store.folder), due=due,
                         overdue=overdue)

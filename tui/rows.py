@@ -11,8 +11,6 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from store.models import clean_line
-
 
 @dataclass(slots=True)
 class LeadRow:
@@ -36,7 +34,8 @@ class LeadRow:
     def from_doc(cls, doc: Mapping[str, Any]) -> LeadRow:
         follow = doc.get("next_follow_up")
         tags = tuple(doc.get("tags") or ())
-        name, company = clean_line(doc["name"]), clean_line(doc.get("company") or "")
+        # Stored text was cleaned of control characters by the models when written.
+        name, company = doc["name"], doc.get("company") or ""
         email, phone = doc.get("email") or "", doc.get("phone") or ""
         return cls(
             id=doc["id"], name=name, company=company, email=email, phone=phone,

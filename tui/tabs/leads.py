@@ -4,6 +4,7 @@ disqualify, claim from the pool)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
@@ -116,6 +117,8 @@ class LeadsTab(Vertical):
         self.period: Period = "month"
         self.rows_by_id: dict[str, LeadRow] = {}
         self.all_rows: list[LeadRow] = []
+        self._base: list[LeadRow] = []
+        self._base_key: tuple[Any, ...] | None = None
         self.today = today()
         self.table: VirtualTable[LeadRow] = VirtualTable(
             COLUMNS, lambda row: lead_cells(row, self.today), sort_keys={
@@ -151,6 +154,7 @@ class LeadsTab(Vertical):
         self.today = today()
         self.rows_by_id = {doc["id"]: LeadRow.from_doc(doc) for doc in self.store.rows(Lead)}
         self.all_rows = self.table.sort_rows(list(self.rows_by_id.values()))
+        self._base_key = None
         self.apply_filter()
         self.refresh_funnel()
 
@@ -168,6 +172,7 @@ class LeadsTab(Vertical):
             index = next(i for i, r in enumerate(self.all_rows) if r.id == lead_id)
             self.all_rows[index] = row
             self.all_rows = self.table.sort_rows(self.all_rows)
+        self._base_key = None
         self.apply_filter(keep_id=lead_id)
         self.refresh_funnel()
 
@@ -175,22 +180,43 @@ class LeadsTab(Vertical):
         return None if self.filter.owner == "team" else (
             self.store.me if self.filter.owner == "me" else self.filter.owner)
 
-    def matches(self, row: LeadRow) -> bool:
-        f = self.filter
-        owner = self.owner_id()
+    def base_predicate(self) -> Callable[[LeadRow], bool]:
+        """Every filter but the text, as one function."""
+        f, owner, day = self.filter, self.owner_id(), self.today
         if f.pool:
-            return row.in_pool and (not f.text or f.text in row.search)
-        # A pool lead belongs to nobody until claimed: it shows in the team view and the pool.
-        return ((owner is None or (row.owner == owner and not row.in_pool))
-                and (f.grade is None or row.grade == f.grade)
-                and (f.status is None or (row.is_open() if f.status == "open" else row.status == f.status))
-                and (not f.overdue or row.overdue(self.today))
-                and (not f.text or f.text in row.search))
+            return lambda r: r.in_pool
 
-    def apply_filter(self, keep_id: str | None = None) -> None:
+        def passes(r: LeadRow) -> bool:
+            # A pool lead belongs to nobody until claimed: it shows in the team view and the pool.
+            return ((owner is None or (r.owner == owner and not r.in_pool))
+                    and (f.grade is None or r.grade == f.grade)
+                    and (f.status is None or (r.is_open() if f.status == "open" else r.status == f.status))
+                    and (not f.overdue or r.overdue(day)))
+
+        return passes
+
+    def matches(self, row: LeadRow) -> bool:
+        text = self.filter.text
+        return self.base_predicate()(row) and (not text or text in row.search)
+
+    def base_rows(self) -> list[LeadRow]:
+        """Rows passing the non-text filters, kept until those filters or the rows change,
+        so that a keystroke costs one substring test per row."""
+        f = self.filter
+        key = (f.pool, self.owner_id(), f.grade, f.status, f.overdue, self.today)
+        if self._base_key != key:
+            self._base = list(filter(self.base_predicate(), self.all_rows))
+            self._base_key = key
+        return self._base
+
+    def apply_filter(self, keep_id: str | None = None, *, narrowing: bool = False) -> None:
+        """Show the rows that pass the filter. ``narrowing``: only more letters were
+        typed, so the rows on show are all that can still match."""
         current = self.table.current
         keep_id = keep_id or (current.id if current else None)
-        visible = [row for row in self.all_rows if self.matches(row)]
+        text = self.filter.text
+        source = self.table.rows if narrowing else self.base_rows()
+        visible = [r for r in source if text in r.search] if text else list(source)
         self.table.set_rows(visible, keep=(lambda r: r.id == keep_id) if keep_id else None, presorted=True)
         summary = f"{len(visible):,} of {len(self.all_rows):,} leads · {self.filter.describe()}"
         self.query_one("#lead-filters", Static).update(labelled("$s", s=summary))
@@ -207,13 +233,16 @@ class LeadsTab(Vertical):
     @on(VirtualTable.SortChanged)
     def _resorted(self) -> None:
         self.all_rows = self.table.sort_rows(self.all_rows)
+        self._base_key = None
         self.apply_filter()
 
     # -- filters ------------------------------------------------------------------------------
     def set_filter(self, **changes: Any) -> None:
-        owner_changed = "owner" in changes and changes["owner"] != self.filter.owner
-        self.filter = replace(self.filter, **changes)
-        self.apply_filter()
+        old = self.filter
+        owner_changed = "owner" in changes and changes["owner"] != old.owner
+        self.filter = replace(old, **changes)
+        narrowing = set(changes) == {"text"} and self.filter.text.startswith(old.text)
+        self.apply_filter(narrowing=narrowing)
         if owner_changed:
             self.refresh_funnel()
 

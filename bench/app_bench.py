@@ -1,0 +1,129 @@
+"""App benchmark: time to the first interactive screen, filter keystroke latency and
+peak memory, with 1k / 10k / 50k demo leads. Run by hand; see bench/README.md.
+
+    python bench/app_bench.py [--sizes 1000,10000,50000] [--keep]
+
+Each size runs in a fresh process (start-up is what a user sees). Demo folders are
+made once under /tmp/dealdeck-bench-<size> and reused with --keep.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+TODAY = "2026-11-25"
+
+
+def ensure_demo(size: int) -> Path:
+    folder = Path(f"/tmp/dealdeck-bench-{size}")
+    if not (folder / "leads.json").exists():
+        subprocess.run([sys.executable, "-m", "tui.cli", "demo", "--data", str(folder), "--reps", "10",
+                        "--leads", str(size)], check=True, cwd=ROOT, env={**os.environ, "DEALDECK_TODAY": TODAY},
+                       stdout=subprocess.DEVNULL)
+    return folder
+
+
+def measure(folder: str) -> dict[str, float]:
+    """Runs in the child: open the store, start the app headless, type into the filter."""
+    import asyncio
+
+    import orjson
+
+    t0 = time.perf_counter()
+    bare = sum(len(orjson.loads((Path(folder) / f"{g}.json").read_bytes())) for g in
+               ("leads", "pipeline", "customers", "activities", "service"))
+    bare_s = time.perf_counter() - t0
+    del bare
+
+    from store.database import Store
+    from tui.app import DealdeckApp
+    from tui.tabs.leads import LeadsTab
+
+    result: dict[str, float] = {"bare_parse_s": bare_s}
+
+    async def run() -> None:
+        start = time.perf_counter()
+        store = Store(Path(folder))
+        result["store_open_s"] = time.perf_counter() - start
+        app = DealdeckApp(store)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause()
+            tab = app.query_one(LeadsTab)
+            assert tab.all_rows, "no rows"
+            result["first_screen_s"] = time.perf_counter() - start
+            result["first_screen_after_load_s"] = time.perf_counter() - start - result["store_open_s"]
+            await pilot.press("O")  # the whole team: the biggest list
+            await pilot.press("slash")
+            # Pilot's own cost of a key press, measured with a key the filter box ignores.
+            idle = []
+            for _ in range(7):
+                t = time.perf_counter()
+                await pilot.press("f24")
+                idle.append(time.perf_counter() - t)
+            result["pilot_press_overhead_ms"] = statistics.median(idle) * 1000
+            keystrokes = []
+            for ch in "wang li":
+                key = "space" if ch == " " else ch
+                t = time.perf_counter()
+                await pilot.press(key)
+                keystrokes.append(time.perf_counter() - t)
+            result["filter_keystroke_median_ms"] = statistics.median(keystrokes) * 1000
+            result["filter_keystroke_max_ms"] = max(keystrokes) * 1000
+            apply = []
+            for text in ("w", "wa", "wan", "wang", "", "l", "li", ""):
+                t = time.perf_counter()
+                tab.set_filter(text=text)  # what a keystroke in the filter box does
+                apply.append(time.perf_counter() - t)
+            result["filter_work_median_ms"] = statistics.median(apply) * 1000
+            t = time.perf_counter()
+            for _ in range(20):
+                await pilot.press("pagedown")
+            result["page_down_ms"] = (time.perf_counter() - t) / 20 * 1000
+            result["rows"] = len(tab.all_rows)
+        store.close()
+
+    asyncio.run(run())
+    result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sizes", default="1000,10000,50000")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(measure(args.child)))
+        return
+    rows = []
+    for size in (int(s) for s in args.sizes.split(",")):
+        folder = ensure_demo(size)
+        # Through /bin/sh so that ru_maxrss is the child's own (Linux inherits the parent's peak).
+        out = subprocess.run(["/bin/sh", "-c", f'exec "{sys.executable}" "{__file__}" --child "{folder}"'],
+                             capture_output=True, text=True, cwd=ROOT, check=True)
+        figures = json.loads(out.stdout.strip().splitlines()[-1])
+        rows.append((size, figures))
+    print("| leads | store open s | bare parse s | first screen s | first screen after load s "
+          "| keystroke to repaint, median / max ms | filter work ms | page down ms | peak RSS MB |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for size, f in rows:
+        overhead = f["pilot_press_overhead_ms"]
+        print(f"| {size:,} | {f['store_open_s']:.2f} | {f['bare_parse_s']:.2f} | {f['first_screen_s']:.2f} "
+              f"| {f['first_screen_after_load_s']:.2f} | {f['filter_keystroke_median_ms'] - overhead:.0f} / "
+              f"{f['filter_keystroke_max_ms'] - overhead:.0f} | {f['filter_work_median_ms']:.1f} "
+              f"| {f['page_down_ms'] - overhead:.1f} | {f['peak_rss_mb']:.0f} |")
+    print("\nKeystroke and page-down times have Pilot's own cost of a key press taken off "
+          f"(median {statistics.median(f['pilot_press_overhead_ms'] for _, f in rows):.0f} ms).")
+
+
+if __name__ == "__main__":
+    main()
