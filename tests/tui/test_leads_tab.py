@@ -223,3 +223,45 @@ async def test_tabs_help_and_quit(app: DealdeckApp) -> None:
         await pilot.press("escape", "q")
         await pilot.pause()
     assert app.return_code == 0
+
+
+async def test_edit_a_lead(app: DealdeckApp, store: Store) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await select(pilot, app, "Tom Ford")
+        await pilot.press("e")
+        assert isinstance(app.screen, FormScreen)
+        company = app.screen.query_one("#field-company")
+        company.value = "Ford Metals & Mining"  # type: ignore[attr-defined]
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert tab(app).table.current.company == "Ford Metals & Mining"  # type: ignore[union-attr]
+    assert lead_named(store, "Tom Ford").company == "Ford Metals & Mining"
+
+
+async def test_sort_by_column_with_o_and_by_clicking_a_header(app: DealdeckApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        table = tab(app).table
+        assert table.sort_key == "follow_up"
+        await pilot.press("o")  # same column, reversed
+        assert shown_names(app) == ["Tom Ford", "李娜", "Emma Clarke"]
+        await pilot.press("o")  # next column: age, youngest first
+        assert table.sort_key == "age" and shown_names(app) == ["Tom Ford", "李娜", "Emma Clarke"]
+        await pilot.press("o", "o")  # age reversed, then round to name
+        assert table.sort_key == "name" and shown_names(app) == ["Emma Clarke", "Tom Ford", "李娜"]
+        await pilot.click(table.header, offset=(2, 0))  # Name again: reversed
+        assert table.sort_reverse and shown_names(app)[0] == "李娜"
+
+
+async def test_the_funnel_follows_period_and_owner(app: DealdeckApp) -> None:
+    from tui.widgets.funnel import FunnelChart
+
+    async with app.run_test(size=(160, 40)) as pilot:
+        await pilot.pause()
+        chart = app.query_one(FunnelChart)
+        assert chart.steps[0].count == 3  # my leads created this month
+        await pilot.press("P")  # quarter
+        await pilot.press("O")  # team
+        assert tab(app).period == "quarter" and chart.steps[0].count == 4
+        assert [s.label for s in chart.steps][:4] == ["Leads", "Contacted", "Qualified", "Converted"]

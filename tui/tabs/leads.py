@@ -125,7 +125,7 @@ class LeadsTab(Vertical):
                 "name": lambda r: r.name.casefold(), "company": lambda r: r.company.casefold(),
                 "grade": lambda r: r.grade or "Z", "source": lambda r: r.source,
                 "status": lambda r: LEAD_STATUSES.index(r.status), "owner": lambda r: r.owner,
-                "follow_up": lambda r: r.follow_up or date.max, "age": lambda r: r.created,
+                "follow_up": lambda r: r.follow_up or date.max, "age": lambda r: (self.today - r.created).days,
             }, empty_text="No leads match. Press n to add one, or esc to clear the filter.", id="lead-table")
 
     # -- layout ---------------------------------------------------------------------------
