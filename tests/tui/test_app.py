@@ -134,4 +134,9 @@ async def test_keys_from_the_config_rebind_actions(tmp_path: Path) -> None:
             assert not app.screen.is_modal
             await pilot.press("N")
             assert app.screen.is_modal
+            await pilot.press("escape", "question_mark")
+            from textual.widgets import Static
+
+            help_text = str(app.screen.query_one(Static).render())
+            assert "  N                 New" in help_text and "  n                 New" not in help_text
     assert store.count(Lead) == 1

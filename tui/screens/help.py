@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import replace
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -12,7 +13,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 
-def binding_rows(bindings: Iterable[Binding], keymap: dict[str, str]) -> list[tuple[str, str]]:
+def binding_rows(bindings: Iterable[Binding], keymap: dict[str, str],
+                 display: Callable[[Binding], str]) -> list[tuple[str, str]]:
     """(keys as the user has them, description) for each binding, once per id."""
     rows: list[tuple[str, str]] = []
     seen: set[str] = set()
@@ -22,9 +24,9 @@ def binding_rows(bindings: Iterable[Binding], keymap: dict[str, str]) -> list[tu
             continue
         seen.add(key_id)
         keys = keymap.get(binding.id, binding.key) if binding.id else binding.key
-        shown = ", ".join(binding.key_display or k for k in keys.split(","))
-        rows.append((shown.replace("slash", "/").replace("plus", "+").replace("minus", "-"),
-                     binding.description))
+        shown = ", ".join(display(replace(binding, key=key.strip(), key_display=None))
+                          for key in keys.split(","))
+        rows.append((shown, binding.description))
     return rows
 
 
@@ -45,7 +47,7 @@ class HelpScreen(ModalScreen[None]):
         text = Text(end="")
         for title, bindings in self.sections:
             text.append(f"{title}\n", style="bold underline")
-            for keys, description in binding_rows(bindings, self.keymap):
+            for keys, description in binding_rows(bindings, self.keymap, self.app.get_key_display):
                 text.append(f"  {keys:<18}", style="bold")
                 text.append(f"{description}\n")
             text.append("\n")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from rich.text import Text
@@ -32,12 +33,19 @@ def describe(record: Record) -> str:
     return record.label()
 
 
+def shown_value(value: object) -> str:
+    """A field value as a person reads it: times to the minute, in UTC."""
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return str(value)
+
+
 def _field_lines(record: Record) -> Text:
     text = Text(end="")
     for name, value in record.model_dump().items():
         if name in HIDDEN_FIELDS or value in (None, "", [], False):
             continue
-        shown = ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+        shown = ", ".join(map(str, value)) if isinstance(value, list) else shown_value(value)
         text.append(f"{name.replace('_', ' '):>18}  ", style="bold")
         text.append_text(plain_text(shown))
         text.append("\n")
@@ -52,7 +60,7 @@ def _timeline(store: Store, record: Record) -> Text:
     """Events of a record, newest first: its history entries and linked activities."""
     events: list[tuple[str, str]] = []
     for entry in getattr(record, "history", []):
-        events.append((entry.at.isoformat()[:16], f"{entry.kind.replace('_', ' ')} {entry.to} {entry.note}"))
+        events.append((entry.at.isoformat()[:16], f"{entry.kind.replace('_', ' ')} {entry.to} {entry.note}".strip()))
     for change in getattr(record, "stage_history", []):
         events.append((change.at.isoformat()[:16], f"stage → {change.stage} (by {change.by})"))
     link = {Lead: "lead_id", Customer: "customer_id", Opportunity: "opportunity_id",

@@ -168,6 +168,9 @@ class VirtualTable(ScrollView, Generic[RowT], can_focus=True):
         self.virtual_size = Size(self.size.width, len(self.rows))
         self.cursor = max(0, min(target, len(self.rows) - 1))
         self.refresh()
+        # The scrollbar may come or go with the row count, changing the cell widths:
+        # the header must follow once the new layout is known.
+        self.call_after_refresh(self.header.refresh)
 
     def replace_row(self, index: int, row: RowT) -> None:
         self.rows[index] = row
