@@ -37,6 +37,7 @@ from store.leads import (
     score_lead,
 )
 from store.models import Activity, Contact, Customer, Lead, Opportunity, Record
+from store.records import with_defaults
 
 ImportTable = Literal["leads", "customers", "contacts"]
 ExportTable = Literal["leads", "opportunities", "customers", "contacts", "activities"]
@@ -826,7 +827,8 @@ def export_csv(store: Store, table: ExportTable, out: TextIO, *, bom: bool = Fal
     writer.writerow([header for header, _ in columns])
     count = 0
     for doc in sorted(store.rows(cls), key=lambda d: (str(d.get("created_at")), d["id"])):
-        writer.writerow([_export_value(doc, header, key, labels, stages) for header, key in columns])
+        full = with_defaults(cls, doc)
+        writer.writerow([_export_value(full, header, key, labels, stages) for header, key in columns])
         count += 1
     return count
 

@@ -11,6 +11,7 @@ an edit made after a delete (on another replica) brings it back.
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 from pydantic import ValidationError
@@ -43,16 +44,52 @@ def fields_of(doc: Doc) -> Doc:
     return {k: v for k, v in doc.items() if k not in (STAMPS, DELETED)}
 
 
+@cache
+def _truthy_defaults(cls: type[Record]) -> tuple[str, ...]:
+    """Fields whose default is not falsy (status "new", currency ...): always stored."""
+    return tuple(name for name, info in cls.model_fields.items()
+                 if not info.is_required() and info.default_factory is None and info.default)
+
+
+def document_fields(record: Record) -> Doc:
+    """The record as stored: JSON values, leaving out every field (nested ones too)
+    whose value is its falsy default (None, "", [], False, 0).
+
+    Readers of raw documents use ``doc.get(field)``, which gives a falsy value
+    for those; models fill the defaults back in. Leaving them out makes the files
+    and the in-memory tables a good deal smaller (measured in bench/).
+    """
+    data = record.model_dump(mode="json", exclude_defaults=True)
+    truthy = _truthy_defaults(type(record))
+    if truthy:
+        full = record.model_dump(mode="json", include=set(truthy))
+        data.update(full)
+    return data
+
+
+@cache
+def falsy_defaults(cls: type[Record]) -> Doc:
+    """The JSON values of the fields a stored document may leave out."""
+    return {name: [] if isinstance(info.default, list) else info.default
+            for name, info in cls.model_fields.items()
+            if not info.is_required() and info.default_factory is None and not info.default}
+
+
+def with_defaults(cls: type[Record], doc: Doc) -> Doc:
+    """A stored document with the left-out fields filled in (for exports)."""
+    return {**falsy_defaults(cls), **doc}
+
+
 def stamp_record(record: Record, previous: Doc | None, stamp: str) -> Doc:
     """The document for ``record``: fields that differ from ``previous`` get ``stamp``."""
-    data = record.model_dump(mode="json")
+    data = document_fields(record)
     if previous is None:
         return {**data, STAMPS: {BASE: stamp}}
     stamps: dict[str, str] = dict(previous[STAMPS])
-    for key, value in data.items():
-        if key == "id" or key in record.grow_only:
+    for key in data.keys() | previous.keys():
+        if key in ("id", STAMPS, DELETED) or key in record.grow_only:
             continue
-        if key not in previous or previous[key] != value:
+        if previous.get(key) != data.get(key):  # a field left out reads as its falsy default
             stamps[key] = stamp
     doc = {**data, STAMPS: stamps}
     if previous is not None and DELETED in previous:

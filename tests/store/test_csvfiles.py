@@ -469,3 +469,19 @@ def test_report_summary_wording() -> None:
     assert ImportReport(table="contacts", written=1, rows=1).summary() == "imported 1 contact"
     assert ImportReport(table="leads", dry_run=True, rows=4, bad=1, duplicates=1).summary() == (
         "dry run: 3 leads would be imported (1 bad row would be skipped, 1 possible duplicate)")
+
+
+def test_export_writes_left_out_defaults(tmp_path: Path) -> None:
+    import io
+
+    from store.csvfiles import export_csv
+    from store.database import Store
+    from store.models import Lead
+
+    with Store(tmp_path / "data") as store:
+        store.new(Lead, name="Ada")
+        out = io.StringIO()
+        export_csv(store, "leads", out)
+    header, row = out.getvalue().splitlines()[:2]
+    values = dict(zip(header.split(","), row.split(","), strict=True))
+    assert values["in_pool"] == "no" and values["score"] == "0" and values["status"] == "new"

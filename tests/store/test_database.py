@@ -362,3 +362,17 @@ def test_operations_inside_one_writing_block_commit_once(store: Store) -> None:
     added = store.storage.journal_path.read_bytes()[before:]
     assert added.count(b"\n") == 1
     assert store.require(Lead, lead.id).next_follow_up is None
+
+
+def test_stored_documents_leave_out_falsy_defaults_but_keep_every_value(store: Store) -> None:
+    lead = store.new(Lead, name="Ada", tags=[], in_pool=False, score=0)
+    doc = stored(store, "leads", lead.id)
+    assert {"tags", "in_pool", "score", "email", "notes"}.isdisjoint(doc)
+    assert doc["status"] == "new" and doc["source"] == "other"  # truthy defaults are written
+    store.update(Lead, lead.id, in_pool=True, notes="x")
+    store.update(Lead, lead.id, in_pool=False, notes="")  # back to the default: left out again ...
+    doc = stored(store, "leads", lead.id)
+    assert "in_pool" not in doc and "notes" not in doc
+    assert stamp_of(doc, "in_pool") > doc[STAMPS][BASE]  # ... but the change is stamped
+    assert store.require(Lead, lead.id) == store.model_of(Lead, doc)
+    assert store.require(Lead, lead.id).in_pool is False
