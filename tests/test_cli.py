@@ -98,3 +98,12 @@ def test_an_unwritable_output_is_one_line(folder: Path, capsys: pytest.CaptureFi
     assert main(["export", "csv", "leads", "--data", str(folder), "-o", "/nonexistent/x.csv"]) == 1
     err = capsys.readouterr().err
     assert err.startswith("dealdeck: cannot write /nonexistent/x.csv") and "Traceback" not in err
+
+
+def test_acting_as_an_unknown_rep_is_refused_before_the_app_opens(folder: Path,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    with Store(folder) as store:
+        store.new(Lead, name="Ada")
+    assert main(["--data", str(folder), "--as", "zed"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("dealdeck: 'zed' is not one of the reps") and err.count("\n") == 1

@@ -30,6 +30,18 @@ def shown_names(app: DealdeckApp) -> list[str]:
     return [row.name for row in tab(app).table.rows]
 
 
+async def submit_new_lead(pilot: Pilot[None], name: str, *, company: str = "", email: str = "") -> None:
+    """Press n, fill the form's name, company and email fields, and save."""
+    await pilot.press("n")
+    await type_text(pilot, name)
+    await pilot.press("tab")
+    await type_text(pilot, company)
+    await pilot.press("tab", "tab")
+    await type_text(pilot, email)
+    await pilot.press("ctrl+s")
+    await pilot.pause()
+
+
 async def select(pilot: Pilot[None], app: DealdeckApp, name: str) -> None:
     rows = shown_names(app)
     tab(app).table.cursor = rows.index(name)
@@ -69,12 +81,7 @@ async def test_quick_filters_grade_status_overdue(app: DealdeckApp) -> None:
 async def test_new_lead_through_the_form(app: DealdeckApp, store: Store) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
-        await pilot.press("n")
-        await type_text(pilot, "Jane Roe")
-        await pilot.press("tab")
-        await type_text(pilot, "Roe Industries")
-        await pilot.press("ctrl+s")
-        await pilot.pause()
+        await submit_new_lead(pilot, "Jane Roe", company="Roe Industries")
         assert not isinstance(app.screen, FormScreen)
     jane = lead_named(store, "Jane Roe")
     assert (jane.company, jane.owner, jane.history[0].kind) == ("Roe Industries", "ann", "created")
@@ -83,12 +90,7 @@ async def test_new_lead_through_the_form(app: DealdeckApp, store: Store) -> None
 async def test_a_bad_value_is_shown_next_to_its_field_and_nothing_is_saved(app: DealdeckApp, store: Store) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
-        await pilot.press("n")
-        await type_text(pilot, "Jane Roe")
-        await pilot.press("tab", "tab", "tab")
-        await type_text(pilot, "not-an-email")
-        await pilot.press("ctrl+s")
-        await pilot.pause()
+        await submit_new_lead(pilot, "Jane Roe", email="not-an-email")
         assert isinstance(app.screen, FormScreen)
         error = app.screen.query_one("#error-email")
         assert "not a valid email address" in str(error.render())
@@ -98,12 +100,7 @@ async def test_a_bad_value_is_shown_next_to_its_field_and_nothing_is_saved(app: 
 async def test_a_duplicate_is_flagged_and_can_be_added_anyway(app: DealdeckApp, store: Store) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
-        await pilot.press("n")
-        await type_text(pilot, "E Clarke")
-        await pilot.press("tab", "tab", "tab")
-        await type_text(pilot, "emma@northwind.example")
-        await pilot.press("ctrl+s")
-        await pilot.pause()
+        await submit_new_lead(pilot, "E Clarke", email="emma@northwind.example")
         assert isinstance(app.screen, DuplicateScreen)
         assert [m.name for m in app.screen.matches] == ["Emma Clarke"]
         await pilot.press("ctrl+a")
@@ -114,12 +111,7 @@ async def test_a_duplicate_is_flagged_and_can_be_added_anyway(app: DealdeckApp, 
 async def test_a_duplicate_can_be_opened_instead(app: DealdeckApp, store: Store) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
-        await pilot.press("n")
-        await type_text(pilot, "Someone")
-        await pilot.press("tab")
-        await type_text(pilot, "Contoso")
-        await pilot.press("ctrl+s")
-        await pilot.pause()
+        await submit_new_lead(pilot, "Someone", company="Contoso")
         assert isinstance(app.screen, DuplicateScreen)
         await pilot.press("enter")
         await pilot.pause()
