@@ -169,6 +169,9 @@ class Store:
         self._context = {"config": self.config}
         self._models: dict[tuple[str, str], tuple[records.Doc, Record]] = {}
         self._writer: _Writer | None = None
+        #: bumped by every commit and every change picked up from another process,
+        #: so that caches built from the tables know when to rebuild
+        self.version = 0
 
     # -- lifecycle ----------------------------------------------------------------
     def close(self) -> None:
@@ -185,6 +188,8 @@ class Store:
         changed = self.storage.refresh()
         if self.storage.clock:
             self.clock.witness(self.storage.clock)
+        if changed:
+            self.version += 1
         return changed
 
     # -- validation and model cache --------------------------------------------------
@@ -225,6 +230,7 @@ class Store:
                 yield self._writer
             finally:
                 self._writer = None
+                self.version += 1
 
     # -- generic reads ---------------------------------------------------------------------
     def table(self, cls: type[Record]) -> RecordTable:

@@ -21,7 +21,7 @@ from store.database import Store
 from store.errors import StoreError
 from store.models import ACTIVITY_KINDS, Customer, Lead
 from tui.clock import today
-from tui.commands import ActionsProvider, RecordsProvider
+from tui.commands import ActionsProvider, RecordsProvider, SearchIndex
 from tui.screens.dialogs import ConfirmScreen
 from tui.screens.form import Field, FormScreen
 from tui.screens.help import HelpScreen
@@ -73,6 +73,7 @@ class DealdeckApp(App[None]):
         self._saving_theme = False
         #: (due today, overdue) for the current rep, refreshed with the header
         self.due_counts = (0, 0)
+        self.search_index = SearchIndex()
 
     # -- start ------------------------------------------------------------------------------
     def get_theme_variable_defaults(self) -> dict[str, str]:

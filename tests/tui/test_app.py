@@ -140,3 +140,14 @@ async def test_keys_from_the_config_rebind_actions(tmp_path: Path) -> None:
             help_text = str(app.screen.query_one(Static).render())
             assert "  N                 New" in help_text and "  n                 New" not in help_text
     assert store.count(Lead) == 1
+
+
+def test_the_search_index_follows_changes_to_the_store(store: Store) -> None:
+    from tui.commands import SearchIndex, record_hits
+
+    index = SearchIndex()
+    assert [e.title for _, e in record_hits(index, store, "northwind")] == ["Emma Clarke"]
+    store.add_lead(name="Northwind Buyer", created_at=at("2026-11-20"))
+    titles = [e.title for _, e in record_hits(index, store, "northwind")]
+    assert titles == ["Northwind Buyer", "Emma Clarke"]  # the name that starts with it ranks first
+    assert [e.title for _, e in record_hits(index, store, "emma northwind.example")] == ["Emma Clarke"]
