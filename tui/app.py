@@ -20,12 +20,14 @@ from store.config import save_config_value
 from store.database import Store
 from store.errors import StoreError
 from store.models import ACTIVITY_KINDS, Customer, Lead
+from sync.exchange import last_merge
 from tui.clock import today
 from tui.commands import ActionsProvider, RecordsProvider, SearchIndex
 from tui.screens.dialogs import ConfirmScreen
 from tui.screens.form import Field, FormScreen
 from tui.screens.help import HelpScreen
 from tui.screens.records import RecordScreen
+from tui.screens.sync_report import SyncReportScreen
 from tui.screens.today import TodayScreen, load_agenda
 from tui.tabs.leads import LeadsTab
 from tui.text import labelled
@@ -192,6 +194,11 @@ class DealdeckApp(App[None]):
         line = labelled("$rep ($id) · $folder · $due due today, $overdue overdue · ctrl+p find · ? keys",
                         rep=rep, id=self.store.me, folder=_short_path(self.store.folder), due=due,
                         overdue=overdue)
+        merged = last_merge(self.store)
+        if merged:
+            when, reps = merged
+            line = Content.assemble(line, labelled(" · team merged $when from $reps", when=when[:16].replace("T", " "),
+                                                   reps=", ".join(reps) or "nobody"))
         self.query_one(AppHeader).update(Content.assemble(("Dealdeck", "bold"), "  ·  ", line))
 
     # -- actions ---------------------------------------------------------------------------------------
@@ -212,7 +219,45 @@ class DealdeckApp(App[None]):
         self.push_screen(HelpScreen(sections, dict(self.store.config.keys)))
 
     def action_sync(self) -> None:
-        self.notify("Team sync is not set up in this version yet.", severity="warning")
+        config = self.store.config.sync
+        if not config.folder:
+            self.notify("No team folder yet: set sync.folder (and sync.transport) in config.yaml.",
+                        severity="warning")
+            return
+        self.notify(f"Syncing with the team ({config.transport})…")
+        self.run_sync(Path(config.folder).expanduser(), config.transport)
+
+    @work(thread=True, exclusive=True, group="sync")
+    def run_sync(self, folder: Path, transport: str) -> None:
+        """In a thread, with a Store of its own on the same folder: the file lock and
+        the journal keep the two consistent exactly as for two processes."""
+        from sync.exchange import export_to, merge_files
+        from sync.git import git_sync
+
+        lines: list[str] = []
+        try:
+            with Store(self.store.folder, me=self.store.me) as store:
+                if transport == "git":
+                    def merge(paths: list[Path]) -> object:
+                        report = merge_files(store, paths)
+                        lines.extend(report.lines())
+                        return report
+
+                    result = git_sync(folder, export=lambda: export_to(store, folder), merge=merge,
+                                      replica=store.replica_id, rep=store.me)
+                    lines.extend(line for line in (result.message, result.warning) if line)
+                else:
+                    export_to(store, folder)
+                    lines.extend(merge_files(store, [folder]).lines())
+        except StoreError as exc:
+            self.call_from_thread(self.notify, str(exc), severity="error", markup=False)
+            return
+        self.call_from_thread(self._synced, lines)
+
+    def _synced(self, lines: list[str]) -> None:
+        self.check_other_processes()
+        self.update_header()
+        self.push_screen(SyncReportScreen("Team sync", lines))
 
     def action_present(self) -> None:
         self.notify("Presentation mode comes with the weekly review tab.", severity="warning")

@@ -10,6 +10,7 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from store.errors import StoreError
 from store.locations import data_folder
@@ -78,6 +79,25 @@ def build_parser() -> argparse.ArgumentParser:
     exp_csv.add_argument("-o", "--output", type=Path, metavar="FILE", help="write here (default: stdout)")
     exp_csv.set_defaults(run=_run_export_csv)
 
+    sync = commands.add_parser("sync", help="share work with the team through a folder or git")
+    sync_commands = sync.add_subparsers(dest="sync_command", required=True, parser_class=_Parser)
+    sync_export = sync_commands.add_parser("export", help="write this replica's export file")
+    _common(sync_export)
+    sync_export.add_argument("folder", nargs="?", type=Path, help="the team folder (default: sync.folder)")
+    sync_export.set_defaults(run=_run_sync_export)
+    sync_merge = sync_commands.add_parser("merge", help="merge teammates' export files or folders of them")
+    _common(sync_merge)
+    sync_merge.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    sync_merge.add_argument("--dry-run", action="store_true", help="show what would change, write nothing")
+    sync_merge.set_defaults(run=_run_sync_merge)
+    sync_undo = sync_commands.add_parser("undo", help="restore the state from before the last merge")
+    _common(sync_undo)
+    sync_undo.set_defaults(run=_run_sync_undo)
+    sync_git = sync_commands.add_parser("git", help="export, commit, pull, merge and push with git")
+    _common(sync_git)
+    sync_git.add_argument("folder", nargs="?", type=Path, help="the team repository (default: sync.folder)")
+    sync_git.set_defaults(run=_run_sync_git)
+
     check = commands.add_parser("check", help="verify the database files; non-zero exit on damage")
     _common(check)
     check.set_defaults(run=_run_check)
@@ -144,6 +164,66 @@ def _run_export_csv(args: argparse.Namespace) -> int:
             print(f"wrote {count} {args.table} to {args.output}", file=sys.stderr)
         else:
             export_csv(store, args.table, sys.stdout)
+    return EXIT_OK
+
+
+def _sync_folder(store: Any, given: Path | None) -> Path:
+    if given is not None:
+        return given
+    if store.config.sync.folder:
+        return Path(store.config.sync.folder).expanduser()
+    raise StoreError("no team folder: give one, or set sync.folder in config.yaml")
+
+
+def _run_sync_export(args: argparse.Namespace) -> int:
+    from sync.exchange import export_to
+
+    with _open_store(args) as store:
+        path = export_to(store, _sync_folder(store, args.folder))
+    print(f"wrote {path}")
+    return EXIT_OK
+
+
+def _run_sync_merge(args: argparse.Namespace) -> int:
+    from sync.exchange import merge_files
+
+    with _open_store(args) as store:
+        report = merge_files(store, args.paths, dry_run=args.dry_run)
+    print("\n".join(report.lines()))
+    return EXIT_OK
+
+
+def _run_sync_undo(args: argparse.Namespace) -> int:
+    from sync.exchange import undo_last_merge
+
+    with _open_store(args) as store:
+        restored = undo_last_merge(store)
+    print(f"restored the state from before the last merge ({restored} records)")
+    return EXIT_OK
+
+
+def _run_sync_git(args: argparse.Namespace) -> int:
+    from sync.exchange import export_to, merge_files
+    from sync.git import git_sync
+
+    with _open_store(args) as store:
+        folder = _sync_folder(store, args.folder)
+        lines: list[str] = []
+
+        def merge(paths: list[Path]) -> object:
+            report = merge_files(store, paths)
+            lines.extend(report.lines())
+            return report
+
+        try:
+            result = git_sync(folder, export=lambda: export_to(store, folder), merge=merge,
+                              replica=store.replica_id, rep=store.me)
+        except StoreError:
+            print("\n".join(lines))  # what was merged before the push failed
+            raise
+    print("\n".join([*lines, result.message]))
+    if result.warning:
+        print(f"dealdeck: {result.warning}", file=sys.stderr)
     return EXIT_OK
 
 

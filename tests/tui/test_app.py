@@ -151,3 +151,31 @@ def test_the_search_index_follows_changes_to_the_store(store: Store) -> None:
     titles = [e.title for _, e in record_hits(index, store, "northwind")]
     assert titles == ["Northwind Buyer", "Emma Clarke"]  # the name that starts with it ranks first
     assert [e.title for _, e in record_hits(index, store, "emma northwind.example")] == ["Emma Clarke"]
+
+
+async def test_s_syncs_with_the_team_folder_and_shows_the_report(tmp_path: Path, store: Store) -> None:
+    from sync.exchange import export_to
+    from tui.screens.sync_report import SyncReportScreen
+
+    team = tmp_path / "team"
+    team.mkdir()
+    config = (store.folder / "config.yaml").read_text() + f"sync: {{folder: '{team}'}}\n"
+    other_folder = tmp_path / "bo"
+    other_folder.mkdir()
+    (other_folder / "config.yaml").write_text(CONFIG.replace("me: ann", "me: bo"))
+    with Store(other_folder) as bo:
+        bo.add_lead(name="Bo's new lead", created_at=at("2026-11-24"))
+        export_to(bo, team)
+    (store.folder / "config.yaml").write_text(config)
+    with Store(store.folder) as mine:
+        app = DealdeckApp(mine)
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            await pilot.press("s")
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            assert isinstance(app.screen, SyncReportScreen)
+            assert any("bo (" in line and "1 added" in line for line in app.screen.lines)
+            await pilot.press("escape", "O")
+            assert "Bo's new lead" in shown_names(app)
+            assert (team / f"{mine.replica_id}.dealdeck.json").exists()

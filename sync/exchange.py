@@ -1,0 +1,334 @@
+"""Export this replica, merge teammates' exports into it, and undo the last merge.
+
+Everything that decides (merge, validation) is pure and lives in ``sync.merge``
+and ``sync.validate``; this module does the I/O around them: files are fully
+validated before the database is touched, the merge is applied inside one
+locked storage transaction, and the state before it is kept for ``undo``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import orjson
+from pydantic import ValidationError
+
+from store.database import Store
+from store.hlc import is_stamp
+from store.leads import customer_match_keys, match_keys
+from store.models import BY_TABLE
+from store.records import field_errors, fields_of, is_live
+from store.storage import private_folder, write_atomic
+from sync.errors import SyncError
+from sync.format import FORMAT, SUFFIX, TABLES, VERSION, RecordSet, export_name, seen_vector
+from sync.merge import Conflict, MergeChanges, describe_changes, merge_sets, observed_max_stamp
+from sync.validate import ExportFile, Limits, read_export
+
+UNDO_FILE = "before-last-merge.json"
+STATE_FILE = "sync-state.json"
+ACTIVE_LEAD = frozenset({"new", "contacted", "qualified"})
+
+
+def app_version() -> str:
+    try:
+        return metadata.version("dealdeck")
+    except metadata.PackageNotFoundError:
+        return "0"
+
+
+# --- export ----------------------------------------------------------------------------
+
+
+def snapshot(store: Store) -> RecordSet:
+    """Every record of every table, tombstones included (shallow copies of the tables)."""
+    return {table: dict(store.storage.tables[table]) for table in TABLES}
+
+
+def newest_of(*vectors: dict[str, str]) -> dict[str, str]:
+    """Per replica, the newest stamp any of the vectors has seen."""
+    seen: dict[str, str] = {}
+    for vector in vectors:
+        for replica, stamp in vector.items():
+            if stamp > seen.get(replica, ""):
+                seen[replica] = stamp
+    return seen
+
+
+def local_seen(store: Store, records: RecordSet) -> dict[str, str]:
+    """What this replica has seen of each teammate: the stamps in its records, and
+    everything it merged before (a teammate's write that was later overwritten
+    no longer shows in the records, yet it was seen)."""
+    return newest_of(seen_vector(records), load_state(store).get("seen", {}))
+
+
+def export_bytes(store: Store, records: RecordSet | None = None) -> bytes:
+    records = snapshot(store) if records is None else records
+    body = orjson.dumps({"tables": records})
+    header = {
+        "format": FORMAT, "version": VERSION, "replica": store.replica_id, "rep": store.me,
+        "app_version": app_version(), "exported_at": datetime.now(UTC).isoformat(),
+        "counts": {table: len(records[table]) for table in TABLES},
+        "seen": local_seen(store, records), "sha256": hashlib.sha256(body).hexdigest(),
+    }
+    return orjson.dumps(header) + b"\n" + body
+
+
+def export_to(store: Store, folder: Path) -> Path:
+    """Write ``<folder>/<replica>.dealdeck.json`` atomically; what this replica merged
+    from others is included, so changes travel even between reps who never share a folder."""
+    if not folder.is_dir():
+        raise SyncError(f"no sync folder at {folder}: create it, or set sync.folder in config.yaml")
+    path = folder / export_name(store.replica_id)
+    with store.storage.locked():
+        store.refresh()
+        data = export_bytes(store)
+    write_atomic(path, data)
+    return path
+
+
+# --- the merge report ---------------------------------------------------------------------
+
+
+@dataclass
+class FileReport:
+    path: Path
+    replica: str
+    rep: str
+    changes: MergeChanges
+
+
+@dataclass
+class DoubleFollowUp:
+    """Two reps working the same person or company at once."""
+
+    key: str
+    records: list[tuple[str, str, str, str]]  # (table, id, name, owner)
+
+
+@dataclass
+class MergeReport:
+    files: list[FileReport] = field(default_factory=list)
+    skipped: list[Path] = field(default_factory=list)
+    double_follow_ups: list[DoubleFollowUp] = field(default_factory=list)
+    needs_a_look: list[str] = field(default_factory=list)
+    dry_run: bool = False
+
+    @property
+    def changed(self) -> bool:
+        return any(_counts(f.changes) != (0, 0, 0, 0) for f in self.files)
+
+    def lines(self) -> list[str]:
+        """The report as plain lines (the CLI prints them; the app shows them)."""
+        verb = "would merge" if self.dry_run else "merged"
+        out = [f"{verb} {len(self.files)} teammate file(s)" + (" (dry run: nothing written)" if self.dry_run else "")]
+        for report in self.files:
+            added, updated, deleted, resurrected = _counts(report.changes)
+            conflicts = len(report.changes.conflicts)
+            out.append(f"{report.rep} ({report.replica}, {report.path.name}): {added} added, {updated} updated, "
+                       f"{deleted} deleted, {resurrected} resurrected, {conflicts} concurrent edits")
+            out.extend(f"  {describe_conflict(c)}" for c in report.changes.conflicts)
+        for path in self.skipped:
+            out.append(f"skipped {path.name}: this replica's own export")
+        if self.needs_a_look:
+            out.append(f"{len(self.needs_a_look)} merged records break a rule and need a look (edit them):")
+            out.extend(f"  {problem}" for problem in self.needs_a_look)
+        if self.double_follow_ups:
+            out.append(f"double follow-up: {len(self.double_follow_ups)} people or companies worked by two reps")
+            for double in self.double_follow_ups:
+                who = "; ".join(f"{table[:-1]} {name} ({owner})" for table, _, name, owner in double.records)
+                out.append(f"  {double.key}: {who}")
+        return out
+
+
+def _counts(changes: MergeChanges) -> tuple[int, int, int, int]:
+    return (len(changes.added), len(changes.updated), len(changes.deleted), len(changes.resurrected))
+
+
+def describe_conflict(conflict: Conflict) -> str:
+    return (f"{conflict.table} {conflict.record_id} {conflict.field}: "
+            f"local {_short(conflict.local_value)} vs {_short(conflict.remote_value)}; "
+            f"kept {conflict.winner} ({conflict.reason})")
+
+
+def _short(value: Any) -> str:
+    text = orjson.dumps(value).decode() if not isinstance(value, str) else repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def records_needing_a_look(before: RecordSet, after: RecordSet, limit: int = 100) -> list[str]:
+    """Merged records that break a rule of their model as a whole (each side's fields
+    were valid, but e.g. one rep disqualified a lead while another cleared the reason)."""
+    problems = []
+    for table in TABLES:
+        cls = BY_TABLE[table]
+        for record_id, doc in after[table].items():
+            if before[table].get(record_id) is doc or not is_live(doc):
+                continue
+            try:
+                cls.model_validate(fields_of(doc))
+            except ValidationError as exc:
+                field_name, message = next(iter(field_errors(exc).items()))
+                problems.append(f"{table} record {record_id}: {field_name}: {message}")
+                if len(problems) >= limit:
+                    return problems
+    return problems
+
+
+def double_follow_ups(records: RecordSet, limit: int = 200) -> list[DoubleFollowUp]:
+    """Leads and customers that match (email, phone, company + name) under different owners."""
+    groups: dict[str, list[tuple[str, str, str, str]]] = defaultdict(list)
+    for table, keys_of in (("leads", match_keys), ("customers", customer_match_keys)):
+        for doc in records.get(table, {}).values():
+            if not is_live(doc) or (table == "leads" and doc.get("status", "new") not in ACTIVE_LEAD):
+                continue
+            entry = (table, doc["id"], str(doc.get("name", "")), str(doc.get("owner", "")))
+            for key in keys_of(doc):
+                groups[key].append(entry)
+    found = []
+    for key, entries in sorted(groups.items()):
+        unique = list(dict.fromkeys(entries))
+        if len({owner for *_, owner in unique}) > 1:
+            found.append(DoubleFollowUp(key, unique))
+    return _one_per_group(found)[:limit]
+
+
+def _one_per_group(found: list[DoubleFollowUp]) -> list[DoubleFollowUp]:
+    """The same pair matched by email and by phone is reported once."""
+    seen: set[frozenset[str]] = set()
+    kept = []
+    for double in found:
+        ids = frozenset(record_id for _, record_id, _, _ in double.records)
+        if ids not in seen:
+            seen.add(ids)
+            kept.append(double)
+    return kept
+
+
+# --- merge --------------------------------------------------------------------------------
+
+
+def export_paths(paths: Iterable[Path]) -> list[Path]:
+    """The export files named directly or found in the folders named."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found.extend(sorted(path.glob(f"*{SUFFIX}")))
+        elif path.exists():
+            found.append(path)
+        else:
+            raise SyncError(f"no such file or folder: {path}")
+    return list(dict.fromkeys(found))
+
+
+def read_all(store: Store, paths: Sequence[Path], limits: Limits) -> tuple[list[ExportFile], list[Path]]:
+    """Validate every file before anything is merged: one bad file refuses them all."""
+    exports, skipped = [], []
+    now_ms = time.time_ns() // 1_000_000
+    for path in export_paths(paths):
+        export = read_export(path, limits=limits, now_ms=now_ms)
+        if export.header.replica == store.replica_id:
+            skipped.append(path)
+        else:
+            exports.append(export)
+    return exports, skipped
+
+
+def merge_files(store: Store, paths: Sequence[Path], *, dry_run: bool = False,
+                limits: Limits | None = None) -> MergeReport:
+    config = store.config.sync
+    limits = limits or Limits(max_bytes=config.max_file_mb * 2**20,
+                              max_future_skew_ms=config.max_future_skew_hours * 3_600_000)
+    exports, skipped = read_all(store, paths, limits)
+    report = MergeReport(skipped=skipped, dry_run=dry_run)
+    with store.storage.transaction() as txn:
+        local = snapshot(store)
+        current = local
+        seen = local_seen(store, local)
+        for export in exports:
+            merged = merge_sets(current, export.records)
+            changes = describe_changes(current, merged, local_seen=seen, remote=export.records,
+                                       remote_seen=dict(export.header.seen))
+            report.files.append(FileReport(export.path, export.header.replica, export.header.rep, changes))
+            current = merged
+        report.double_follow_ups = double_follow_ups(current)
+        report.needs_a_look = records_needing_a_look(local, current)
+        seen = newest_of(seen, *(dict(e.header.seen) for e in exports), *(seen_vector(e.records) for e in exports))
+        if dry_run:
+            return report
+        if current == local:
+            save_state(store, [f.rep for f in report.files], seen)
+            return report
+        keep_for_undo(store, local)
+        for table in TABLES:
+            for record_id, doc in current[table].items():
+                if local[table].get(record_id) != doc:
+                    txn.put(table, doc)
+        newest = observed_max_stamp(current)
+        if newest:
+            store.clock.observe(newest)
+            store.storage.note_clock(store.clock.last)
+    store.version += 1
+    save_state(store, [f.rep for f in report.files], seen)
+    return report
+
+
+# --- undo and state -------------------------------------------------------------------------
+
+
+def keep_for_undo(store: Store, records: RecordSet) -> None:
+    folder = private_folder(store.folder / "backups")
+    write_atomic(folder / UNDO_FILE, orjson.dumps({"tables": records, "saved_at": datetime.now(UTC).isoformat()}))
+
+
+def undo_last_merge(store: Store) -> int:
+    """Restore every table to its state before the last merge; returns the records restored."""
+    path = store.folder / "backups" / UNDO_FILE
+    if not path.exists():
+        raise SyncError("there is no merge to undo")
+    try:
+        saved = orjson.loads(path.read_bytes())["tables"]
+    except (orjson.JSONDecodeError, KeyError, TypeError):
+        raise SyncError(f"{path} is damaged; the merge cannot be undone from it") from None
+    with store.storage.locked():
+        store.refresh()
+        for table in TABLES:
+            store.storage.tables[table] = dict(saved.get(table, {}))
+        store.storage.write(store.storage.tables)  # a whole-file rewrite under the lock
+    path.unlink()
+    store.version += 1
+    return sum(len(docs) for docs in saved.values())
+
+
+def save_state(store: Store, reps: list[str], seen: dict[str, str]) -> None:
+    state = {"last_merge_at": datetime.now(UTC).isoformat(), "from": sorted(set(reps)), "seen": seen}
+    write_atomic(store.folder / STATE_FILE, orjson.dumps(state))
+
+
+def load_state(store: Store) -> dict[str, Any]:
+    """The sync state file; a missing or damaged one reads as empty (it only ever holds
+    what the next merge or export can rebuild from the records)."""
+    try:
+        state = orjson.loads((store.folder / STATE_FILE).read_bytes())
+    except (OSError, orjson.JSONDecodeError):
+        return {}
+    if not isinstance(state, dict):
+        return {}
+    seen = state.get("seen")
+    state["seen"] = {k: v for k, v in seen.items() if is_stamp(v)} if isinstance(seen, dict) else {}
+    return state
+
+
+def last_merge(store: Store) -> tuple[str, list[str]] | None:
+    state = load_state(store)
+    when, reps = state.get("last_merge_at"), state.get("from")
+    if not isinstance(when, str) or not isinstance(reps, list):
+        return None
+    return when, [str(r) for r in reps]

@@ -1,0 +1,41 @@
+"""Several data folders acting as the replicas of one team, sharing a folder."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from store.database import Store
+
+TEAM = "reps: [{id: ann, name: Ann}, {id: bo, name: Bo}, {id: cy, name: Cy}]\n"
+
+
+@pytest.fixture
+def shared(tmp_path: Path) -> Path:
+    folder = tmp_path / "team"
+    folder.mkdir()
+    return folder
+
+
+@pytest.fixture
+def replica(tmp_path: Path) -> Iterator[Callable[[str], Store]]:
+    """replica("ann") opens (once) the data folder of rep ann."""
+    opened: dict[str, Store] = {}
+
+    def open_replica(rep: str) -> Store:
+        if rep not in opened:
+            folder = tmp_path / rep
+            folder.mkdir()
+            (folder / "config.yaml").write_text(f"me: {rep}\n{TEAM}")
+            opened[rep] = Store(folder)
+        return opened[rep]
+
+    yield open_replica
+    for store in opened.values():
+        store.close()
+
+
+def folder_bytes(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file() and p.name != ".lock"}

@@ -1,0 +1,178 @@
+"""Export and merge between real data folders acting as replicas."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import orjson
+import pytest
+
+from store.database import Store
+from store.models import Customer, Lead
+from sync.errors import SyncError
+from sync.exchange import export_to, last_merge, merge_files, undo_last_merge
+from sync.format import SUFFIX
+from tests.sync.conftest import folder_bytes
+
+Replica = Callable[[str], Store]
+
+
+def later() -> None:
+    """Let the wall clock pass a few milliseconds, so the next write is the later one
+    (two stores in one test can otherwise stamp in the same millisecond)."""
+    time.sleep(0.005)
+
+
+def sync_all(shared: Path, *stores: Store) -> None:
+    """Everyone exports, then everyone merges the folder."""
+    for store in stores:
+        export_to(store, shared)
+    for store in stores:
+        merge_files(store, [shared])
+
+
+def test_a_teammates_records_arrive_and_the_report_counts_them(replica: Replica, shared: Path) -> None:
+    ann, bo = replica("ann"), replica("bo")
+    lead = ann.new(Lead, name="Emma Clarke", email="emma@northwind.example")
+    path = export_to(ann, shared)
+    assert path.name == f"{ann.replica_id}{SUFFIX}"
+    report = merge_files(bo, [shared])
+    assert bo.require(Lead, lead.id).name == "Emma Clarke"
+    assert [(f.rep, len(f.changes.added)) for f in report.files] == [("ann", 1)]
+    assert f"ann ({ann.replica_id}, {path.name}): 1 added" in report.lines()[1]
+    assert last_merge(bo) is not None and last_merge(bo)[1] == ["ann"]  # type: ignore[index]
+
+
+def test_own_export_is_skipped(replica: Replica, shared: Path) -> None:
+    ann = replica("ann")
+    ann.new(Lead, name="Ada")
+    export_to(ann, shared)
+    report = merge_files(ann, [shared])
+    assert report.files == [] and [p.name for p in report.skipped] == [f"{ann.replica_id}{SUFFIX}"]
+
+
+def test_concurrent_edits_converge_and_are_reported(replica: Replica, shared: Path) -> None:
+    ann, bo = replica("ann"), replica("bo")
+    lead = ann.new(Lead, name="Emma Clarke")
+    sync_all(shared, ann, bo)
+    ann.update(Lead, lead.id, company="Northwind")        # concurrent edits of one field ...
+    later()
+    bo.update(Lead, lead.id, company="Northwind Traders")  # ... the later one wins everywhere
+    ann.update(Lead, lead.id, title="Buyer")               # a different field: both survive
+    export_to(ann, shared)
+    export_to(bo, shared)
+    report = merge_files(ann, [shared])
+    merge_files(bo, [shared])
+    for store in (ann, bo):
+        merged = store.require(Lead, lead.id)
+        assert (merged.company, merged.title) == ("Northwind Traders", "Buyer")
+    conflicts = report.files[0].changes.conflicts
+    assert [(c.field, c.local_value, c.remote_value, c.winner) for c in conflicts] == [
+        ("company", "Northwind", "Northwind Traders", "remote")]
+
+
+def test_an_edit_after_a_delete_elsewhere_brings_the_record_back(replica: Replica, shared: Path) -> None:
+    ann, bo = replica("ann"), replica("bo")
+    lead = ann.new(Lead, name="Ada")
+    sync_all(shared, ann, bo)
+    ann.delete(Lead, lead.id)
+    later()
+    bo.update(Lead, lead.id, notes="still interested")
+    export_to(ann, shared)
+    export_to(bo, shared)
+    report = merge_files(ann, [shared])
+    assert report.files[0].changes.resurrected == [("leads", lead.id)]
+    assert ann.require(Lead, lead.id).notes == "still interested"
+
+
+def test_changes_travel_through_a_teammate(replica: Replica, tmp_path: Path) -> None:
+    ann, bo, cy = replica("ann"), replica("bo"), replica("cy")
+    first, second = tmp_path / "ann-bo", tmp_path / "bo-cy"
+    first.mkdir()
+    second.mkdir()
+    lead = ann.new(Lead, name="Ada")
+    export_to(ann, first)
+    merge_files(bo, [first])
+    export_to(bo, second)  # bo's export carries what bo merged from ann
+    merge_files(cy, [second])
+    assert cy.require(Lead, lead.id).name == "Ada"
+
+
+def test_dry_run_changes_nothing(replica: Replica, shared: Path) -> None:
+    ann, bo = replica("ann"), replica("bo")
+    ann.new(Lead, name="Ada")
+    export_to(ann, shared)
+    bo.storage.compact()
+    before = folder_bytes(bo.folder)
+    report = merge_files(bo, [shared], dry_run=True)
+    assert len(report.files[0].changes.added) == 1 and "dry run" in report.lines()[0]
+    assert folder_bytes(bo.folder) == before and bo.count(Lead) == 0
+
+
+def test_one_bad_file_refuses_them_all_and_changes_nothing(replica: Replica, shared: Path) -> None:
+    ann, bo, cy = replica("ann"), replica("bo"), replica("cy")
+    ann.new(Lead, name="Ada")
+    cy.new(Lead, name="Cy's lead")
+    export_to(ann, shared)
+    bad = export_to(cy, shared)
+    bad.write_bytes(bad.read_bytes()[:-20])  # truncated in transit
+    bo.storage.compact()
+    before = folder_bytes(bo.folder)
+    with pytest.raises(SyncError) as refused:
+        merge_files(bo, [shared])
+    assert bad.name in str(refused.value)
+    assert folder_bytes(bo.folder) == before and bo.count(Lead) == 0
+
+
+def test_undo_restores_the_state_before_the_last_merge(replica: Replica, shared: Path) -> None:
+    ann, bo = replica("ann"), replica("bo")
+    mine = bo.new(Lead, name="Bo's own")
+    theirs = ann.new(Lead, name="Ann's")
+    export_to(ann, shared)
+    merge_files(bo, [shared])
+    assert bo.count(Lead) == 2
+    assert undo_last_merge(bo) >= 1
+    assert bo.get(Lead, theirs.id) is None and bo.require(Lead, mine.id).name == "Bo's own"
+    with Store(bo.folder) as reopened:
+        assert reopened.count(Lead) == 1
+    with pytest.raises(SyncError, match="no merge to undo"):
+        undo_last_merge(bo)
+
+
+def test_double_follow_up_is_reported(replica: Replica, shared: Path) -> None:
+    ann, bo = replica("ann"), replica("bo")
+    ann.new(Lead, name="Emma Clarke", email="emma@northwind.example")
+    bo.new(Lead, name="E. Clarke", email="EMMA@northwind.example", phone="+44 20 7946 0958")
+    bo.new(Customer, name="Contoso", phone="030 1234567")
+    ann.new(Lead, name="Hans", company="Contoso GmbH", phone="+49 30 1234567")
+    export_to(ann, shared)
+    report = merge_files(bo, [shared])
+    keys = {d.key for d in report.double_follow_ups}
+    assert keys == {"email:emma@northwind.example", "phone:301234567"}
+    assert any("double follow-up: 2" in line for line in report.lines())
+
+
+def test_the_local_clock_moves_past_every_merged_stamp(replica: Replica, shared: Path) -> None:
+    ann, bo = replica("ann"), replica("bo")
+    ann.new(Lead, name="Ada")
+    path = export_to(ann, shared)
+    newest = max(orjson.loads(path.read_bytes().split(b"\n", 1)[0])["seen"].values())
+    merge_files(bo, [shared])
+    assert bo.clock.now() > newest
+
+
+def test_a_sequential_edit_is_not_reported_as_concurrent(replica: Replica, shared: Path) -> None:
+    ann, bo = replica("ann"), replica("bo")
+    lead = ann.new(Lead, name="Ada")
+    sync_all(shared, ann, bo)
+    ann.update(Lead, lead.id, company="First")
+    export_to(ann, shared)
+    merge_files(bo, [shared])             # bo sees ann's edit ...
+    later()
+    bo.update(Lead, lead.id, company="Second")  # ... and overwrites it: not concurrent
+    export_to(bo, shared)
+    report = merge_files(ann, [shared])
+    assert ann.require(Lead, lead.id).company == "Second"
+    assert report.files[0].changes.conflicts == []
