@@ -44,6 +44,8 @@ def utc_now() -> datetime:
 def clean_line(value: Any) -> Any:
     """Strip ANSI escapes and control characters; trim. For one-line text."""
     if isinstance(value, str):
+        if value.isprintable():  # the usual case, checked in C: nothing to strip
+            return value.strip()
         return _CONTROL_LINE.sub("", _ANSI.sub("", value)).strip()
     return value
 
