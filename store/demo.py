@@ -14,8 +14,6 @@ storage writes as a whole-file rewrite.
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import random
 import unicodedata
 from collections.abc import Iterator, Sequence
@@ -47,7 +45,7 @@ from store.models import (
     Ticket,
 )
 from store.records import is_live
-from store.storage import JOURNAL_NAME, TABLE_GROUPS, parse_journal_line, parse_table_file
+from store.storage import JOURNAL_NAME, TABLE_GROUPS, collector_paused, parse_journal_line, parse_table_file
 
 T = TypeVar("T")
 Culture = Literal["cn", "en"]
@@ -283,7 +281,7 @@ def generate_demo(folder: Path, *, reps: int = 5, leads: int = 400, seed: int = 
     refuse_if_holds_records(folder)
     rng = random.Random(seed)
     save_team(folder, demo_team(rng, reps))
-    with Store(folder) as store, _collector_paused():
+    with Store(folder) as store, collector_paused():
         builder = _DemoBuilder(rng, store.config, today or datetime.now(UTC).date(), weeks)
         built = builder.build(leads)
         built.leads = _pool_overdue_leads(built.leads, store.config, builder)
@@ -309,19 +307,6 @@ def _pool_overdue_leads(leads: list[Lead], config: Config, builder: _DemoBuilder
             lead = lead.model_copy(update={"in_pool": True, "history": [*lead.history, event]})
         pooled.append(lead)
     return pooled
-
-
-@contextlib.contextmanager
-def _collector_paused() -> Iterator[None]:
-    """No cyclic garbage collection while hundreds of thousands of long-lived objects are
-    made: the collector would walk them over and over (a third of a 50k-lead run)."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 # --- the folder and the team ---------------------------------------------------------------------

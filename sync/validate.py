@@ -20,14 +20,12 @@ Markup-like text (``[bold]x``) is not refused: Dealdeck shows data as plain text
 
 from __future__ import annotations
 
-import contextlib
 import errno
-import gc
 import hashlib
 import os
 import re
 import stat
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -39,6 +37,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from store.hlc import REPLICA_PATTERN, is_stamp, wall_clock_ms
 from store.models import BY_TABLE, ID_PATTERN, Record, clean_text
 from store.records import BASE, DELETED, STAMPS
+from store.storage import collector_paused
 from sync.errors import SyncError
 from sync.format import FORMAT, SUFFIX, TABLES, VERSION, RecordSet
 
@@ -112,23 +111,10 @@ class _Refused(Exception):
 def read_export(path: Path, *, limits: Limits = Limits(), now_ms: int | None = None) -> ExportFile:
     """The validated content of the export file at ``path``, or :class:`SyncError`."""
     try:
-        with _collector_paused():
+        with collector_paused():
             return _read(path, limits, wall_clock_ms() if now_ms is None else now_ms)
     except _Refused as refused:
         raise SyncError(f"{_show_name(path.name)}: {refused}") from None
-
-
-@contextlib.contextmanager
-def _collector_paused() -> Iterator[None]:
-    """No cyclic GC while the body's millions of small, acyclic objects are made and
-    checked: its passes would walk them over and over (a quarter of the time, measured)."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _read(path: Path, limits: Limits, now_ms: int) -> ExportFile:
