@@ -207,7 +207,7 @@ class Store:
             return cached[1]  # type: ignore[return-value]
         # Stored data was validated when written; stage names may since have
         # left the config, so no config context here.
-        model = cls.model_validate(records.fields_of(doc))
+        model = records.lenient_model(cls, records.fields_of(doc))
         self._models[key] = (doc, model)
         return model
 

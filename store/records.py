@@ -12,15 +12,16 @@ an edit made after a delete (on another replica) brings it back.
 from __future__ import annotations
 
 from functools import cache
-from typing import Any
+from typing import Any, TypeVar
 
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from store.errors import ValidationFailed
 from store.hlc import is_stamp
 from store.models import BY_TABLE, Record
 
 Doc = dict[str, Any]
+R = TypeVar("R", bound=Record)
 STAMPS = "_s"
 DELETED = "_del"
 #: key in ``"_s"`` for the stamp of every field without a stamp of its own
@@ -122,6 +123,24 @@ def validation_failed(noun: str, error: ValidationError) -> ValidationFailed:
     first_field, first_message = next(iter(errors.items()))
     more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
     return ValidationFailed(f"{noun} {first_field}: {first_message}{more}", errors)
+
+
+@cache
+def _field_adapter(cls: type[Record], name: str) -> TypeAdapter[Any]:
+    return TypeAdapter(cls.model_fields[name].rebuild_annotation())
+
+
+def lenient_model(cls: type[R], fields: Doc) -> R:
+    """The model for stored fields; if the record as a whole breaks a rule (two
+    teammates' edits merged field by field, or a rule added later), each field is
+    still checked on its own and the record is built without the whole-record rules,
+    so it can be shown and fixed instead of failing every screen that reads it."""
+    try:
+        return cls.model_validate(fields)
+    except ValidationError:
+        values = {name: _field_adapter(cls, name).validate_python(value)
+                  for name, value in fields.items() if name in cls.model_fields}
+        return cls.model_construct(**values)
 
 
 def check_documents(tables: dict[str, dict[str, Doc]], limit: int = 20) -> list[str]:

@@ -376,3 +376,16 @@ def test_stored_documents_leave_out_falsy_defaults_but_keep_every_value(store: S
     assert stamp_of(doc, "in_pool") > doc[STAMPS][BASE]  # ... but the change is stamped
     assert store.require(Lead, lead.id) == store.model_of(Lead, doc)
     assert store.require(Lead, lead.id).in_pool is False
+
+
+def test_a_stored_record_breaking_a_whole_record_rule_still_reads(store: Store) -> None:
+    """As after merging two reps' edits of linked fields: shown and fixable, not a crash."""
+    lead = store.new(Lead, name="Ada", email="ada@example.com")
+    with store.storage.transaction() as txn:  # a merge writes documents, not models
+        txn.put("leads", {**stored(store, "leads", lead.id), "status": "disqualified"})
+    broken = store.require(Lead, lead.id)
+    assert (broken.status, broken.disqualified_reason, broken.email) == ("disqualified", "", "ada@example.com")
+    with pytest.raises(ValidationFailed, match="needs a reason"):
+        store.update(Lead, lead.id, notes="still broken")
+    fixed = store.update(Lead, lead.id, disqualified_reason="No budget")
+    assert fixed.disqualified_reason == "No budget"
