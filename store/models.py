@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Annotated, Any, ClassVar, Literal, get_args
 
@@ -30,6 +30,7 @@ _ANSI = re.compile(r"\x1b(\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)|[@-Z\\
 _CONTROL_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _CONTROL_TEXT = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$")
+_NO_OFFSET = timedelta(0)
 _PHONE_CHARS = re.compile(r"^\+?[0-9 ()./-]+(\s*(x|ext\.?)\s*[0-9]{1,6})?$", re.IGNORECASE)
 
 
@@ -75,7 +76,11 @@ def _check_phone(value: str | None) -> str | None:
 
 
 def _to_utc(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    if value.utcoffset() == _NO_OFFSET:  # stored times are UTC already: skip the conversion
+        return value
+    return value.astimezone(UTC)
 
 
 # Field(...) before the cleaning validator, so length errors read "at most 200 characters".
