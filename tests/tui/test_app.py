@@ -179,3 +179,30 @@ async def test_s_syncs_with_the_team_folder_and_shows_the_report(tmp_path: Path,
             await pilot.press("escape", "O")
             assert "Bo's new lead" in shown_names(app)
             assert (team / f"{mine.replica_id}.dealdeck.json").exists()
+
+
+async def test_config_text_in_pickers_is_plain_text(tmp_path: Path) -> None:
+    from textual.widgets import Select
+
+    folder = tmp_path / "odd"
+    folder.mkdir()
+    (folder / "config.yaml").write_text("me: ann\nreps: [{id: ann, name: Ann}, {id: zed, name: '[red]Zed[/'}]\n"
+                                        "lead_sources: ['[b]expo', website]\n")
+    with Store(folder) as store:
+        store.add_lead(name="Ada", created_at=at("2026-11-20"))
+        app = DealdeckApp(store)
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            await pilot.press("n")
+            await pilot.pause()
+            owner = app.screen.query_one("#field-owner", Select)
+            source = app.screen.query_one("#field-source", Select)
+            assert "[red]Zed[/ (zed)" in [str(prompt) for prompt, _ in owner._options]
+            assert source.value == "[b]expo"
+            source.focus()
+            await pilot.press("enter", "w", "e", "b", "enter")  # type-to-search still works
+            await pilot.pause()
+            assert source.value == "website"
+            await pilot.press("escape", "A")  # the assign picker lists reps too
+            await pilot.pause()
+            assert app.is_running

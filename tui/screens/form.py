@@ -22,7 +22,7 @@ from textual.widgets import Button, Input, Label, Select, Static, TextArea
 from store.dates import HINT, parse_when
 from store.errors import StoreError, ValidationFailed
 from tui.clock import today
-from tui.text import plain
+from tui.text import plain, plain_text
 
 Kind = Literal["text", "date", "number", "tags", "choice", "notes", "lookup"]
 
@@ -129,7 +129,8 @@ class FormScreen(ModalScreen[Any]):
         value = shown_value(spec, self.values.get(spec.name))
         widget_id = f"field-{spec.name}"
         if spec.kind == "choice":
-            return Select([(str(label), v) for label, v in spec.choices], value=value, id=widget_id,
+            # rich Text: never parsed as markup, and Select can type-to-search it (not Content)
+            return Select([(plain_text(label), v) for label, v in spec.choices], value=value, id=widget_id,
                           allow_blank=not spec.required, type_to_search=True, compact=True)
         if spec.kind == "notes":
             return TextArea(str(value), id=widget_id, soft_wrap=True)
