@@ -67,7 +67,7 @@ class DealdeckApp(App[None]):
         Binding("q", "quit", "Quit", id="app.quit"),
     ]
 
-    def __init__(self, store: Store, *, theme: str | None = None, today_date: Any = None) -> None:
+    def __init__(self, store: Store, *, theme: str | None = None) -> None:
         super().__init__()
         self.store = store
         self.requested_theme = theme

@@ -257,3 +257,15 @@ async def test_the_funnel_follows_period_and_owner(app: DealdeckApp) -> None:
         await pilot.press("O")  # team
         assert tab(app).period == "quarter" and chart.steps[0].count == 4
         assert [s.label for s in chart.steps][:4] == ["Leads", "Contacted", "Qualified", "Converted"]
+
+
+async def test_the_header_counts_follow_a_new_follow_up(app: DealdeckApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert app.due_counts == (1, 1)  # 李娜 today, Emma overdue
+        await select(pilot, app, "Tom Ford")
+        await pilot.press("f")
+        await type_text(pilot, "today")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.due_counts == (2, 1)

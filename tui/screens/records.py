@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
 
 from rich.text import Text
 from textual import on
@@ -80,7 +79,7 @@ def _timeline(store: Store, record: Record) -> Text:
 class RecordScreen(ModalScreen[None]):
     """All fields and the history of one record."""
 
-    BINDINGS = [Binding("escape,q", "dismiss", "Close", id="record.close")]
+    BINDINGS = [Binding("escape,q", "close", "Close", id="record.close")]
     DEFAULT_CSS = """
     RecordScreen { align: center middle; }
     RecordScreen > VerticalScroll {
@@ -111,7 +110,7 @@ class RecordScreen(ModalScreen[None]):
             yield Static(_timeline(self.store, record))
             yield Static(plain("esc: close"), classes="record-section")
 
-    async def action_dismiss(self, result: Any = None) -> None:
+    def action_close(self) -> None:
         self.dismiss(None)
 
 

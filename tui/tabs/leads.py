@@ -175,6 +175,7 @@ class LeadsTab(Vertical):
         self._base_key = None
         self.apply_filter(keep_id=lead_id)
         self.refresh_funnel()
+        self.app.update_header()  # type: ignore[attr-defined]  # what is due may have changed
 
     def owner_id(self) -> str | None:
         return None if self.filter.owner == "team" else (
