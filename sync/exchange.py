@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
@@ -32,6 +32,8 @@ from sync.format import FORMAT, SUFFIX, TABLES, VERSION, RecordSet, export_name,
 from sync.merge import Conflict, MergeChanges, describe_changes, merge_sets, observed_max_stamp
 from sync.validate import ExportFile, Limits, read_export
 
+#: told each step of a sync, for a status line
+Progress = Callable[[str], None]
 UNDO_FILE = "before-last-merge.json"
 STATE_FILE = "sync-state.json"
 ACTIVE_LEAD = frozenset({"new", "contacted", "qualified"})
@@ -228,11 +230,14 @@ def export_paths(paths: Iterable[Path]) -> list[Path]:
     return list(dict.fromkeys(found))
 
 
-def read_all(store: Store, paths: Sequence[Path], limits: Limits) -> tuple[list[ExportFile], list[Path]]:
+def read_all(store: Store, paths: Sequence[Path], limits: Limits,
+             progress: Progress = lambda step: None) -> tuple[list[ExportFile], list[Path]]:
     """Validate every file before anything is merged: one bad file refuses them all."""
     exports, skipped = [], []
     now_ms = time.time_ns() // 1_000_000
-    for path in export_paths(paths):
+    files = export_paths(paths)
+    for number, path in enumerate(files, 1):
+        progress(f"checking {path.name} ({number} of {len(files)})")
         export = read_export(path, limits=limits, now_ms=now_ms)
         if export.header.replica == store.replica_id:
             skipped.append(path)
@@ -242,12 +247,16 @@ def read_all(store: Store, paths: Sequence[Path], limits: Limits) -> tuple[list[
 
 
 def merge_files(store: Store, paths: Sequence[Path], *, dry_run: bool = False,
-                limits: Limits | None = None) -> MergeReport:
+                limits: Limits | None = None, progress: Progress = lambda step: None) -> MergeReport:
+    """Validate every file, then merge them all in one locked transaction.
+
+    ``progress`` is told each step (a line for a status bar)."""
     config = store.config.sync
     limits = limits or Limits(max_bytes=config.max_file_mb * 2**20,
                               max_future_skew_ms=config.max_future_skew_hours * 3_600_000)
-    exports, skipped = read_all(store, paths, limits)
+    exports, skipped = read_all(store, paths, limits, progress)
     report = MergeReport(skipped=skipped, dry_run=dry_run)
+    progress(f"merging {len(exports)} teammate file(s)")
     with store.storage.transaction() as txn:
         local = snapshot(store)
         current = local

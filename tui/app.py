@@ -76,6 +76,8 @@ class DealdeckApp(App[None]):
         #: (due today, overdue) for the current rep, refreshed with the header
         self.due_counts = (0, 0)
         self.search_index = SearchIndex()
+        #: the step a running sync is at ("" when none runs)
+        self.sync_step = ""
 
     # -- start ------------------------------------------------------------------------------
     def get_theme_variable_defaults(self) -> dict[str, str]:
@@ -195,7 +197,9 @@ class DealdeckApp(App[None]):
                         rep=rep, id=self.store.me, folder=_short_path(self.store.folder), due=due,
                         overdue=overdue)
         merged = last_merge(self.store)
-        if merged:
+        if self.sync_step:
+            line = Content.assemble(line, labelled(" · syncing: $step", step=self.sync_step))
+        elif merged:
             when, reps = merged
             line = Content.assemble(line, labelled(" · team merged $when from $reps", when=when[:16].replace("T", " "),
                                                    reps=", ".join(reps) or "nobody"))
@@ -235,26 +239,39 @@ class DealdeckApp(App[None]):
         from sync.git import git_sync
 
         lines: list[str] = []
+
+        def progress(step: str) -> None:
+            self.call_from_thread(self.show_sync_step, step)
+
         try:
             with Store(self.store.folder, me=self.store.me) as store:
+                progress("exporting")
                 if transport == "git":
                     def merge(paths: list[Path]) -> object:
-                        report = merge_files(store, paths)
+                        report = merge_files(store, paths, progress=progress)
                         lines.extend(report.lines())
                         return report
 
+                    progress("git: commit, pull, merge, push")
                     result = git_sync(folder, export=lambda: export_to(store, folder), merge=merge,
                                       replica=store.replica_id, rep=store.me)
                     lines.extend(line for line in (result.message, result.warning) if line)
                 else:
                     export_to(store, folder)
-                    lines.extend(merge_files(store, [folder]).lines())
+                    lines.extend(merge_files(store, [folder], progress=progress).lines())
         except StoreError as exc:
+            self.call_from_thread(self.show_sync_step, "")
             self.call_from_thread(self.notify, str(exc), severity="error", markup=False)
             return
         self.call_from_thread(self._synced, lines)
 
+    def show_sync_step(self, step: str) -> None:
+        """While a sync runs, its current step shows in the header."""
+        self.sync_step = step
+        self.update_header()
+
     def _synced(self, lines: list[str]) -> None:
+        self.sync_step = ""
         self.check_other_processes()
         self.update_header()
         self.push_screen(SyncReportScreen("Team sync", lines))

@@ -176,3 +176,12 @@ def test_a_sequential_edit_is_not_reported_as_concurrent(replica: Replica, share
     report = merge_files(ann, [shared])
     assert ann.require(Lead, lead.id).company == "Second"
     assert report.files[0].changes.conflicts == []
+
+
+def test_merge_reports_its_progress(replica: Replica, shared: Path) -> None:
+    ann, bo = replica("ann"), replica("bo")
+    ann.new(Lead, name="Ada")
+    path = export_to(ann, shared)
+    steps: list[str] = []
+    merge_files(bo, [shared], progress=steps.append)
+    assert steps == [f"checking {path.name} (1 of 1)", "merging 1 teammate file(s)"]

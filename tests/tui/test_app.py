@@ -176,6 +176,9 @@ async def test_s_syncs_with_the_team_folder_and_shows_the_report(tmp_path: Path,
             await pilot.pause()
             assert isinstance(app.screen, SyncReportScreen)
             assert any("bo (" in line and "1 added" in line for line in app.screen.lines)
+            assert app.sync_step == ""  # the progress line is gone once done ...
+            header = str(app.query_one("#app-header").render())
+            assert "team merged" in header and "from bo" in header  # ... and the header says when
             await pilot.press("escape", "O")
             assert "Bo's new lead" in shown_names(app)
             assert (team / f"{mine.replica_id}.dealdeck.json").exists()
