@@ -42,12 +42,17 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+def strip_controls(text: str) -> str:
+    """``text`` without ANSI escapes or control characters (newlines included)."""
+    if text.isprintable():  # the usual case, checked in C: nothing to strip
+        return text
+    return _CONTROL_LINE.sub("", _ANSI.sub("", text))
+
+
 def clean_line(value: Any) -> Any:
     """Strip ANSI escapes and control characters; trim. For one-line text."""
     if isinstance(value, str):
-        if value.isprintable():  # the usual case, checked in C: nothing to strip
-            return value.strip()
-        return _CONTROL_LINE.sub("", _ANSI.sub("", value)).strip()
+        return strip_controls(value).strip()
     return value
 
 

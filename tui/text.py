@@ -7,16 +7,23 @@ nothing, so record text reaches the screen only through these helpers.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from rich.cells import cell_len, set_cell_size
 from rich.text import Text
 from textual.content import Content
 
-from store.models import clean_line
+from store.models import clean_line, strip_controls
 
 
 def plain(text: object) -> Content:
     """Record text as Content that is never parsed as markup."""
     return Content(clean_line(str(text)) if text is not None else "")
+
+
+def plain_lines(lines: Iterable[object]) -> Content:
+    """Several lines of record text: each cleaned, the line breaks and indentation kept."""
+    return Content("\n".join(strip_controls(str(line)) for line in lines))
 
 
 def plain_text(text: object, style: str = "") -> Text:

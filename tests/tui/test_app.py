@@ -154,6 +154,8 @@ def test_the_search_index_follows_changes_to_the_store(store: Store) -> None:
 
 
 async def test_s_syncs_with_the_team_folder_and_shows_the_report(tmp_path: Path, store: Store) -> None:
+    from textual.widgets import Static
+
     from sync.exchange import export_to
     from tui.screens.sync_report import SyncReportScreen
 
@@ -176,6 +178,8 @@ async def test_s_syncs_with_the_team_folder_and_shows_the_report(tmp_path: Path,
             await pilot.pause()
             assert isinstance(app.screen, SyncReportScreen)
             assert any("bo (" in line and "1 added" in line for line in app.screen.lines)
+            shown = [w.render() for w in app.screen.query(Static)]
+            assert any("\n" in str(text) and "bo (" in str(text) for text in shown)  # one line each
             assert app.sync_step == ""  # the progress line is gone once done ...
             header = str(app.query_one("#app-header").render())
             assert "team merged" in header and "from bo" in header  # ... and the header says when

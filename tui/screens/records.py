@@ -16,7 +16,7 @@ from textual.widgets.option_list import Option
 
 from store.database import Store
 from store.models import BY_TABLE, Activity, Contact, Customer, Lead, Opportunity, Record
-from tui.text import plain, plain_text
+from tui.text import plain, plain_lines, plain_text
 
 HIDDEN_FIELDS = {"id", "history", "stage_history", "quotes", "changes", "notes", "body", "description"}
 
@@ -105,7 +105,7 @@ class RecordScreen(ModalScreen[None]):
                           if isinstance(record, Lead) else [])
             if duplicates:
                 yield Static("Possible duplicates", classes="record-section")
-                yield Static(plain("\n".join(describe(d) for d in duplicates)))
+                yield Static(plain_lines(describe(d) for d in duplicates))
             yield Static("History", classes="record-section")
             yield Static(_timeline(self.store, record))
             yield Static(plain("esc: close"), classes="record-section")

@@ -8,7 +8,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from tui.text import plain
+from tui.text import plain, plain_lines
 
 
 class SyncReportScreen(ModalScreen[None]):
@@ -29,7 +29,7 @@ class SyncReportScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with VerticalScroll():
             yield Static(plain(self.report_title), classes="report-title")
-            yield Static(plain("\n".join(self.lines) or "Nothing new from the team."))
+            yield Static(plain_lines(self.lines or ["Nothing new from the team."]))
             yield Static(plain("\nesc: close"))
 
     def action_close(self) -> None:
