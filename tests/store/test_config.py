@@ -33,6 +33,7 @@ def test_first_run_writes_commented_defaults_that_load_as_the_defaults(folder: P
     ("colour: blue\n", "colour: Extra inputs are not permitted"),
     ("me: [unclosed\n", "not valid YAML at line"),
     ("- just\n- a list\n", "expected a mapping"),
+    ("theme: dealdeck-light\ncurrency: EUR\ntheme: dealdeck-dark\n", "the key 'theme' is set twice at line 3"),
 ])
 def test_a_bad_config_stops_with_the_key_and_the_problem(folder: Path, text: str, expected: str) -> None:
     write_config(folder, text)
