@@ -19,10 +19,11 @@ from store.agenda import due_today_count
 from store.config import save_config_value
 from store.database import Store
 from store.errors import StoreError
-from store.models import ACTIVITY_KINDS, Customer, Lead
+from store.models import ACTIVITY_KINDS, Customer, Lead, Record
 from sync.exchange import last_merge
 from tui.clock import today
 from tui.commands import ActionsProvider, RecordsProvider, SearchIndex
+from tui.forms import FORMS, new_values, without_blanks
 from tui.screens.dialogs import ConfirmScreen
 from tui.screens.form import Field, FormScreen
 from tui.screens.help import HelpScreen
@@ -282,6 +283,34 @@ class DealdeckApp(App[None]):
     def new_lead(self) -> None:
         self.action_show_tab("leads")
         self.query_one(LeadsTab).action_new()
+
+    def new_record(self, cls: type[Record]) -> None:
+        """The form for a new record of any type (from the command palette)."""
+        def save(values: dict[str, Any]) -> Record:
+            return self.store.new(cls, **without_blanks(values))
+
+        self.push_screen(FormScreen(f"New {cls.noun}", FORMS[cls](self.store), new_values(cls, self.store), save),
+                         self._record_saved)
+
+    def edit_lead(self, lead_id: str) -> None:
+        self.action_show_tab("leads")
+        tab = self.query_one(LeadsTab)
+        tab.show_lead(lead_id)
+        tab.action_edit()
+
+    def edit_record(self, cls: type[Record], record_id: str) -> None:
+        record = self.store.require(cls, record_id)
+
+        def save(values: dict[str, Any]) -> Record:
+            return self.store.update(cls, record_id, **values)
+
+        self.push_screen(FormScreen(f"Edit {cls.noun}: {record.label()}", FORMS[cls](self.store),
+                                    record.model_dump(), save), self._record_saved)
+
+    def _record_saved(self, record: Record | None) -> None:
+        if record is not None:
+            self.data_changed()
+            self.notify(labelled("Saved $noun $name", noun=record.noun, name=record.label()))
 
     def open_record(self, table: str, record_id: str) -> None:
         if table == Lead.table:

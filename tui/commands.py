@@ -17,6 +17,7 @@ from textual.content import Content
 
 from store.database import Store
 from store.models import Contact, Customer, Lead, Opportunity, Record
+from tui.forms import FORMS
 
 if TYPE_CHECKING:
     from tui.app import DealdeckApp
@@ -112,6 +113,7 @@ def actions(app: DealdeckApp) -> list[tuple[str, str, Callable[[], Any]]]:
     """(name, help, callback) for every action the palette offers."""
     items: list[tuple[str, str, Callable[[], Any]]] = [
         ("New lead", "add a lead (n on the lead tab)", app.new_lead),
+        *[(f"New {cls.noun}", f"add a {cls.noun}", partial(app.new_record, cls)) for cls in FORMS],
         ("Today", "due follow-ups, revisits, birthdays, tasks (t)", app.action_today),
         ("Sync with the team", "merge teammates' files (s)", app.action_sync),
         ("Present the weekly review", "presentation mode (p)", app.action_present),

@@ -49,7 +49,7 @@ def field_value(spec: Field, raw: Any) -> Any:
     if not text:
         if spec.required:
             raise ValueError("required")
-        return [] if spec.kind == "tags" else (None if spec.kind in ("date", "lookup") else "")
+        return [] if spec.kind == "tags" else (None if spec.kind in ("date", "lookup", "number") else "")
     if spec.kind == "date":
         return parse_when(text, today())
     if spec.kind == "tags":

@@ -79,7 +79,8 @@ def _timeline(store: Store, record: Record) -> Text:
 class RecordScreen(ModalScreen[None]):
     """All fields and the history of one record."""
 
-    BINDINGS = [Binding("escape,q", "close", "Close", id="record.close")]
+    BINDINGS = [Binding("escape,q", "close", "Close", id="record.close"),
+                Binding("e", "edit", "Edit", id="record.edit")]
     DEFAULT_CSS = """
     RecordScreen { align: center middle; }
     RecordScreen > VerticalScroll {
@@ -108,10 +109,21 @@ class RecordScreen(ModalScreen[None]):
                 yield Static(plain_lines(describe(d) for d in duplicates))
             yield Static("History", classes="record-section")
             yield Static(_timeline(self.store, record))
-            yield Static(plain("esc: close"), classes="record-section")
+            yield Static(plain("e: edit · esc: close"), classes="record-section")
 
     def action_close(self) -> None:
         self.dismiss(None)
+
+    def action_edit(self) -> None:
+        """Edit this record; leads are edited on the lead tab, with their own form."""
+        from tui.forms import FORMS
+
+        cls = BY_TABLE[self.table]
+        self.dismiss(None)
+        if cls is Lead:
+            self.app.edit_lead(self.record_id)  # type: ignore[attr-defined]
+        elif cls in FORMS:
+            self.app.edit_record(cls, self.record_id)  # type: ignore[attr-defined]
 
 
 class DuplicateScreen(ModalScreen[str | None]):

@@ -1,0 +1,94 @@
+"""A form for every record type: the fields a person fills in, in order.
+
+The lead tab has its own richer lead form; these serve "New ..." in the command
+palette and ``e`` on any record's detail screen until each tab brings its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from store.database import Store
+from store.models import (
+    Contact,
+    Customer,
+    Opportunity,
+    Record,
+    Survey,
+    Task,
+    Ticket,
+)
+from tui.screens.form import Field
+
+
+def _customers(store: Store) -> dict[str, str]:
+    return {str(doc["name"]): doc["id"] for doc in store.rows(Customer)}
+
+
+def _choices(values: tuple[str, ...] | list[str]) -> list[tuple[str, str]]:
+    return [(value.replace("_", " "), value) for value in values]
+
+
+def customer_fields(store: Store) -> list[Field]:
+    return [Field("name", "Company name", required=True), Field("industry", "Industry"),
+            Field("segment", "Segment"), Field("region", "Region"), Field("phone", "Phone"),
+            Field("email", "Email"), Field("website", "Website"), Field("address", "Address"),
+            Field("tags", "Tags", "tags", placeholder="comma separated"),
+            Field("revisit_days", "Revisit every N days", "number"), Field("notes", "Notes", "notes")]
+
+
+def contact_fields(store: Store) -> list[Field]:
+    return [Field("customer_id", "Customer", "lookup", lookup=_customers(store), required=True),
+            Field("name", "Name", required=True), Field("role", "Role"), Field("phone", "Phone"),
+            Field("email", "Email"), Field("birthday", "Birthday", "date", placeholder="1988-04-02"),
+            Field("notes", "Notes", "notes")]
+
+
+def opportunity_fields(store: Store) -> list[Field]:
+    stages = [(s.label, s.key) for s in store.config.stages]
+    return [Field("title", "Title", required=True),
+            Field("customer_id", "Customer", "lookup", lookup=_customers(store), required=True),
+            Field("amount", "Amount", "number"), Field("currency", "Currency", required=True),
+            Field("stage", "Stage", "choice", stages, required=True),
+            Field("expected_close", "Expected close", "date"), Field("next_step", "Next step"),
+            Field("notes", "Notes", "notes")]
+
+
+def task_fields(store: Store) -> list[Field]:
+    return [Field("title", "Task", required=True), Field("due", "Due", "date", required=True),
+            Field("notes", "Notes", "notes")]
+
+
+def ticket_fields(store: Store) -> list[Field]:
+    return [Field("customer_id", "Customer", "lookup", lookup=_customers(store), required=True),
+            Field("title", "Title", required=True), Field("description", "Description", "notes"),
+            Field("severity", "Severity", "choice", _choices(("low", "normal", "high", "urgent")), required=True),
+            Field("status", "Status", "choice", _choices(("open", "in_progress", "resolved", "closed")),
+                  required=True)]
+
+
+def survey_fields(store: Store) -> list[Field]:
+    return [Field("customer_id", "Customer", "lookup", lookup=_customers(store), required=True),
+            Field("kind", "Kind", "choice", [("CSAT (1-5)", "csat"), ("NPS (0-10)", "nps")], required=True),
+            Field("score", "Score", "number", required=True), Field("comment", "Comment", "notes")]
+
+
+FORMS: dict[type[Record], Callable[[Store], list[Field]]] = {
+    Customer: customer_fields, Contact: contact_fields, Opportunity: opportunity_fields,
+    Task: task_fields, Ticket: ticket_fields, Survey: survey_fields,
+}
+
+
+def new_values(cls: type[Record], store: Store) -> dict[str, Any]:
+    """Sensible starting values for a new record of ``cls``."""
+    starts: dict[type[Record], dict[str, Any]] = {
+        Opportunity: {"currency": store.config.currency, "stage": store.config.first_stage.key},
+        Ticket: {"severity": "normal", "status": "open"}, Survey: {"kind": "csat"},
+    }
+    return dict(starts.get(cls, {}))
+
+
+def without_blanks(values: dict[str, Any]) -> dict[str, Any]:
+    """Leave out fields left empty, so the model's defaults apply (new records)."""
+    return {k: v for k, v in values.items() if v not in (None, "")}
