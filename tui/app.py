@@ -217,7 +217,8 @@ class DealdeckApp(App[None]):
 
     def action_help(self) -> None:
         sections = [("Everywhere", self.BINDINGS), ("Lead funnel", LeadsTab.BINDINGS),
-                    ("Lists", VirtualTable.BINDINGS), ("Today", TodayScreen.BINDINGS),
+                    ("Lists", VirtualTable.BINDINGS), ("Record details", RecordScreen.BINDINGS),
+                    ("Today", TodayScreen.BINDINGS),
                     ("Forms", FormScreen.BINDINGS)]
         sections.insert(1, ("Command palette", [Binding("ctrl+p", "command_palette",
                                                         "find any record, run any action")]))
