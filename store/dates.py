@@ -59,8 +59,3 @@ def _weekday(phrase: str) -> int | None:
         if name.startswith(word):
             return index
     return None
-
-
-def iso_week(day: date) -> str:
-    year, week, _ = day.isocalendar()
-    return f"{year}-W{week:02d}"

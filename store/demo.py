@@ -397,8 +397,22 @@ class _Person:
     title: str
 
 
+class _Draft:
+    """A record's fields while the rest of the demo is still being drawn around it."""
+
+    fields: dict[str, Any]
+
+    @property
+    def id(self) -> str:
+        return str(self.fields["id"])
+
+    @property
+    def owner(self) -> str:
+        return str(self.fields["owner"])
+
+
 @dataclass
-class _LeadDraft:
+class _LeadDraft(_Draft):
     """A lead's fields while its activities and conversion are still being made."""
 
     fields: dict[str, Any]
@@ -410,20 +424,12 @@ class _LeadDraft:
     history: list[LeadEvent] = field(default_factory=list)
 
     @property
-    def id(self) -> str:
-        return str(self.fields["id"])
-
-    @property
-    def owner(self) -> str:
-        return str(self.fields["owner"])
-
-    @property
     def status(self) -> str:
         return str(self.fields["status"])
 
 
 @dataclass
-class _CustomerDraft:
+class _CustomerDraft(_Draft):
     fields: dict[str, Any]
     company: _Company
     created: datetime
@@ -433,14 +439,6 @@ class _CustomerDraft:
     active_since: date | None = None
     churned_at: date | None = None
     revisit_days: int | None = None
-
-    @property
-    def id(self) -> str:
-        return str(self.fields["id"])
-
-    @property
-    def owner(self) -> str:
-        return str(self.fields["owner"])
 
 
 @dataclass

@@ -179,20 +179,26 @@ class DealdeckApp(App[None]):
         self.query_one(LeadsTab).reload()
         self.update_header()
 
-    def check_other_processes(self) -> None:
+    def check_other_processes(self) -> bool:
+        """Pick up what another process (or the sync worker) wrote; True if anything had."""
         try:
             changed = self.store.refresh()
         except StoreError as exc:
             self.notify(str(exc), severity="error", markup=False)
-            return
+            return False
         if changed:
             self.data_changed()
+        return changed
 
     def update_header(self) -> None:
-        """Recount what is due (after every change) and show it with who and where."""
+        """Recount what is due (after every change), then repaint the header."""
+        self.due_counts = due_today_count(load_agenda(self.store, today(), team=False), today())
+        self.paint_header()
+
+    def paint_header(self) -> None:
+        """Who and where, what is due (as last counted), and the sync's state."""
         config = self.store.config
         rep = next((r.name for r in config.reps if r.id == self.store.me), self.store.me)
-        self.due_counts = due_today_count(load_agenda(self.store, today(), team=False), today())
         due, overdue = self.due_counts
         line = labelled("$rep ($id) · $folder · $due due today, $overdue overdue · ctrl+p find · ? keys",
                         rep=rep, id=self.store.me, folder=_short_path(self.store.folder), due=due,
@@ -270,12 +276,12 @@ class DealdeckApp(App[None]):
     def show_sync_step(self, step: str) -> None:
         """While a sync runs, its current step shows in the header."""
         self.sync_step = step
-        self.update_header()
+        self.paint_header()  # nothing was written yet: no need to recount what is due
 
     def _synced(self, lines: list[str]) -> None:
         self.sync_step = ""
-        self.check_other_processes()
-        self.update_header()
+        if not self.check_other_processes():  # a merge that changed data repaints via data_changed
+            self.paint_header()
         self.push_screen(SyncReportScreen("Team sync", lines))
 
     def action_present(self) -> None:

@@ -46,23 +46,5 @@ def fit(text: str, width: int, align: str = "left") -> str:
     return " " * pad + text if align == "right" else text + " " * pad
 
 
-def money(amount: object, currency: str = "") -> str:
-    """1234567.5 -> '1,234,568' (whole units; the table shows the currency once)."""
-    try:
-        value = float(str(amount))
-    except ValueError:
-        return str(amount)
-    text = f"{value:,.0f}"
-    return f"{text} {currency}".strip()
-
-
-def short_money(amount: float) -> str:
-    """1234567 -> '1.2M', for tight columns and big figures."""
-    for limit, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
-        if abs(amount) >= limit:
-            return f"{amount / limit:.1f}{suffix}"
-    return f"{amount:.0f}"
-
-
 def percent(rate: float | None) -> str:
     return "" if rate is None else f"{rate * 100:.0f}%"
