@@ -65,6 +65,11 @@ class Maintenance(Strict):
     revisit_days: int = Field(default=30, ge=1)
 
 
+class RiskRules(Strict):
+    #: a close date pushed later, or an amount lowered, within this many days flags the deal
+    recent_days: int = Field(default=30, ge=1)
+
+
 class Sync(Strict):
     folder: str = ""
     transport: Literal["folder", "git"] = "folder"
@@ -88,6 +93,8 @@ class Config(Strict):
     me: RepId = "me"
     reps: list[Rep] = [Rep(id="me", name="Me")]
     currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] = "USD"
+    #: value of one unit of another currency in ``currency``, for pipeline totals
+    rates: dict[Annotated[str, Field(pattern=r"^[A-Z]{3}$")], Annotated[Decimal, Field(gt=0)]] = {}
     stages: list[Stage] = list(DEFAULT_STAGES)
     lost_reasons: list[str] = ["Price", "Lost to competitor", "No budget", "No decision",
                                "Timing", "Requirements not met"]
@@ -100,6 +107,7 @@ class Config(Strict):
     assignment: Assignment = Assignment()
     lead_pool: LeadPool = LeadPool()
     maintenance: Maintenance = Maintenance()
+    risk: RiskRules = RiskRules()
     sync: Sync = Sync()
     keys: dict[str, str] = {}
     theme: str = "dealdeck-dark"
@@ -178,6 +186,9 @@ reps:
     monthly_target: 0
 
 currency: USD
+# Deals in other currencies count in pipeline totals at these rates (one unit in
+# the currency above), e.g. {EUR: 1.08, CNY: 0.14}; a currency without a rate is left out.
+rates: {}
 
 # Pipeline stages in order. probability: % used for the weighted pipeline.
 # stale_days: no activity for longer flags a deal stale; stuck_days: too long in
@@ -216,6 +227,11 @@ lead_pool:
 # Default maintenance plan for new active customers: revisit every N days.
 maintenance:
   revisit_days: 30
+
+# Risk warnings on the board: a close date pushed later, or an amount lowered,
+# within this many days flags the deal (stale and stuck limits are per stage above).
+risk:
+  recent_days: 30
 
 # Team sync: the shared folder (a synced folder or a git work tree).
 sync:

@@ -35,8 +35,11 @@ from store.models import (
     Lead,
     LeadEvent,
     Opportunity,
+    Quote,
+    QuoteLine,
     Record,
     StageChange,
+    Task,
     utc_now,
 )
 from store.storage import DurableStorage, Transaction, private_folder, write_atomic
@@ -71,6 +74,23 @@ def load_replica_id(folder: Path) -> str:
     replica = new_replica_id()
     write_atomic(path, orjson.dumps({"replica": replica, "created_at": utc_now().isoformat()}))
     return replica
+
+
+@dataclass(frozen=True)
+class StageMove:
+    """A stage move made in this session, with what undoing it must put back."""
+
+    opportunity_id: str
+    title: str
+    before: str
+    after: str
+    #: the stage-history entry the move added
+    change_id: str
+    closed_at: datetime | None
+    lost_reason: str
+    #: the customer fields a win changed: as they were, and as the win set them
+    customer_before: dict[str, Any] | None = None
+    customer_after: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -172,6 +192,8 @@ class Store:
         #: bumped by every commit and every change picked up from another process,
         #: so that caches built from the tables know when to rebuild
         self.version = 0
+        #: stage moves of this session, newest last, for undo
+        self.moves: list[StageMove] = []
 
     # -- lifecycle ----------------------------------------------------------------
     def close(self) -> None:
@@ -289,6 +311,14 @@ class Store:
 
     def update(self, cls: type[R], record_id: str, **changes: Any) -> R:
         with self.writing() as w:
+            if cls is Opportunity and "stage" in changes:
+                # A stage set in a form is a stage move: recorded in the history, and a
+                # win starts the customer's maintenance plan, as with the board's keys.
+                stage, reason = changes.pop("stage"), changes.pop("lost_reason", "") or ""
+                if changes:
+                    w.update(cls, record_id, changes)
+                self.move_stage(record_id, stage, lost_reason=reason)
+                return w.current(cls, record_id)[0]
             return w.update(cls, record_id, changes)
 
     def delete(self, cls: type[Record], record_id: str) -> None:
@@ -298,7 +328,12 @@ class Store:
     def new(self, cls: type[R], **fields: Any) -> R:
         """Validate and add a record from plain values (owner defaults to me)."""
         fields.setdefault("owner", self.me)
-        return self.add(self.validate(cls, fields))
+        record = self.validate(cls, fields)
+        if isinstance(record, Opportunity) and not record.stage_history:
+            # Every deal's history starts with the stage it was created in.
+            first = StageChange(stage=record.stage, at=record.created_at, by=self.me)
+            record = record.model_copy(update={"stage_history": [first]})
+        return self.add(record)
 
     # -- leads -----------------------------------------------------------------------------
     def duplicates_of(self, lead: Mapping[str, Any], exclude_id: str | None = None) -> list[Record]:
@@ -418,25 +453,41 @@ class Store:
         with self.writing() as w:
             current, _ = w.current(Opportunity, opportunity_id)
             if current.stage == stage:
+                if stage == config.lost_stage.key and lost_reason != current.lost_reason:
+                    return w.update(Opportunity, opportunity_id, {"lost_reason": lost_reason})
                 return current
             closing = stage in (config.won_stage.key, config.lost_stage.key)
-            changes: dict[str, Any] = {
-                "stage": stage,
-                "stage_history": [StageChange(stage=stage, by=self.me)],
+            change = StageChange(stage=stage, by=self.me)
+            moved = w.update(Opportunity, opportunity_id, {
+                "stage": stage, "stage_history": [change],
                 "closed_at": utc_now() if closing else None,
                 "lost_reason": lost_reason if stage == config.lost_stage.key else "",
-            }
-            moved = w.update(Opportunity, opportunity_id, changes)
+            })
+            customer_before = customer_after = None
             if stage == config.won_stage.key:
-                self._start_customer(w, moved.customer_id)
-            return moved
+                customer_before, customer_after = self._start_customer(w, moved.customer_id)
+        self.moves.append(StageMove(opportunity_id, current.title, current.stage, stage, change.id,
+                                    current.closed_at, current.lost_reason, customer_before, customer_after))
+        return moved
 
     def advance(self, opportunity_id: str, steps: int = 1) -> Opportunity:
-        """One open stage forward (or back with ``steps=-1``); forward from the last open stage wins."""
+        """One stage forward (``steps=1``) or back (``-1``) along the open stages and won.
+
+        Forward from the last open stage wins. Back from won reopens the deal in the
+        last open stage; back from lost reopens it where it was lost."""
         current = self.require(Opportunity, opportunity_id)
-        keys = [s.key for s in self.config.open_stages] + [self.config.won_stage.key]
+        config = self.config
+        keys = [s.key for s in config.open_stages] + [config.won_stage.key]
+        if current.stage == config.lost_stage.key:
+            if steps > 0:
+                raise StoreError(f"{current.title} is lost; press [ to reopen it first")
+            before = [c.stage for c in sorted(current.stage_history, key=lambda c: c.at) if c.stage in keys[:-1]]
+            return self.move_stage(opportunity_id, before[-1] if before else keys[0])
         if current.stage not in keys:
-            raise StoreError(f"{current.title} is closed ({current.stage}); reopen it by editing its stage")
+            raise StoreError(f"{current.title} is in {current.stage!r}, which is no longer a stage; "
+                             "edit it to pick one")
+        if current.stage == config.won_stage.key and steps > 0:
+            raise StoreError(f"{current.title} is already won")
         index = min(max(keys.index(current.stage) + steps, 0), len(keys) - 1)
         return self.move_stage(opportunity_id, keys[index])
 
@@ -446,8 +497,66 @@ class Store:
     def lose(self, opportunity_id: str, reason: str) -> Opportunity:
         return self.move_stage(opportunity_id, self.config.lost_stage.key, lost_reason=reason)
 
-    def _start_customer(self, w: _Writer, customer_id: str) -> None:
-        """A won deal makes the customer active and starts its maintenance plan."""
+    def undo_move(self) -> StageMove | None:
+        """Take back the last stage move of this session (None: nothing to undo).
+
+        The history keeps both moves (the undo names the one it takes back); a win's
+        changes to the customer are put back where nobody has changed them since."""
+        if not self.moves:
+            return None
+        move = self.moves.pop()
+        with self.writing() as w:
+            current, _ = w.current(Opportunity, move.opportunity_id)
+            if current.stage != move.after:
+                raise StoreError(f"{current.title} was moved since (now {current.stage}); nothing undone")
+            w.update(Opportunity, move.opportunity_id, {
+                "stage": move.before, "closed_at": move.closed_at, "lost_reason": move.lost_reason,
+                "stage_history": [StageChange(stage=move.before, by=self.me, undoes=move.change_id)]})
+            if move.customer_before is not None and move.customer_after is not None:
+                customer, _ = w.current(Customer, current.customer_id)
+                untouched = {name: value for name, value in move.customer_before.items()
+                             if getattr(customer, name) == move.customer_after[name]}
+                if untouched:
+                    w.update(Customer, current.customer_id, untouched)
+        return move
+
+    def set_forecast_category(self, opportunity_id: str, category: str | None) -> Opportunity:
+        """The owner's call on a deal (commit, best case, pipeline, omitted); None goes
+        back to the stage's default. Only the owner makes it: it is their forecast."""
+        with self.writing() as w:
+            current, _ = w.current(Opportunity, opportunity_id)
+            if current.owner != self.me:
+                raise StoreError(f"only its owner ({current.owner}) sets the forecast category of {current.title}")
+            return w.update(Opportunity, opportunity_id, {"forecast_category": category})
+
+    def follow_up_opportunity(self, opportunity_id: str, due: date) -> Task:
+        """Set the next follow-up on a deal: one open follow-up task, moved if it exists."""
+        with self.writing() as w:
+            opportunity, _ = w.current(Opportunity, opportunity_id)
+            for doc in self.rows(Task):
+                if (doc.get("opportunity_id") == opportunity_id and doc.get("kind") == "follow_up"
+                        and not doc.get("done") and doc.get("owner") == self.me):
+                    return w.update(Task, doc["id"], {"due": due})
+            return w.insert(self.validate(Task, {
+                "owner": self.me, "title": f"Follow up: {opportunity.title}", "kind": "follow_up",
+                "due": due, "opportunity_id": opportunity_id, "customer_id": opportunity.customer_id}))
+
+    def revise_quote(self, opportunity_id: str, lines: list[Mapping[str, Any]], note: str = "") -> Opportunity:
+        """Add the next quote version (earlier versions are kept) and make its total
+        the deal's amount, so the amount's history shows what the quote did."""
+        with self.writing() as w:
+            current, _ = w.current(Opportunity, opportunity_id)
+            latest = current.latest_quote()
+            try:
+                quote = Quote(version=(latest.version + 1) if latest else 1, by=self.me,
+                              currency=current.currency, lines=[QuoteLine(**line) for line in lines], note=note)
+            except ValidationError as exc:
+                raise records.validation_failed("quote", exc) from None
+            return w.update(Opportunity, opportunity_id, {"quotes": [quote], "amount": quote.total})
+
+    def _start_customer(self, w: _Writer, customer_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
+        """A won deal makes the customer active and starts its maintenance plan.
+        Returns the changed fields as they were and as they are now."""
         customer, _ = w.current(Customer, customer_id)
         today = datetime.now(UTC).date()
         days = customer.revisit_days or self.config.maintenance.revisit_days
@@ -456,7 +565,9 @@ class Store:
                                    "churned_at": None}
         if customer.active_since is None or customer.lifecycle == "churned":
             changes["active_since"] = today
+        before = {name: getattr(customer, name) for name in changes}
         w.update(Customer, customer_id, changes)
+        return before, changes
 
     # -- activities ------------------------------------------------------------------------
     def log_activity(self, kind: str, *, lead_id: str | None = None,

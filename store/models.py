@@ -237,6 +237,9 @@ class StageChange(Entry):
     stage: str = Field(min_length=1, max_length=32)
     at: Timestamp = Field(default_factory=utc_now)
     by: RepId
+    #: the id of the change this one took back (an undo): the history stays grow-only
+    #: and truthful, and reports can leave both out of "moved back"
+    undoes: RecordId | None = None
 
 
 class FieldChange(Entry):

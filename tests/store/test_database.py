@@ -264,7 +264,7 @@ def test_losing_needs_a_reason_and_keeps_it(store: Store) -> None:
     lost = store.lose(result.opportunity.id, "Lost to competitor")
     assert lost.stage == "lost" and lost.lost_reason == "Lost to competitor" and lost.closed_at
     assert store.require(Customer, result.customer.id).lifecycle == "prospect"
-    with pytest.raises(StoreError, match="is closed"):
+    with pytest.raises(StoreError, match="is lost"):
         store.advance(lost.id)
 
 
