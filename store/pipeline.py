@@ -30,6 +30,8 @@ class Risk:
     kind: RiskKind
     #: why, in words a rep acts on: "no activity for 19d (limit 14d)"
     reason: str
+    #: the same in a few characters, for narrow cards: "idle 19d"
+    short: str
 
 
 # -- the risk rules (each one alone, so each can be tested at its edges) -------------------
@@ -39,7 +41,7 @@ def stale_risk(stage: Stage, last_touch: date, today: date) -> Risk | None:
     """No activity (nor a stage move) for more than the stage's ``stale_days``."""
     idle = (today - last_touch).days
     if idle > stage.stale_days:
-        return Risk("stale", f"no activity for {idle}d (limit {stage.stale_days}d)")
+        return Risk("stale", f"no activity for {idle}d (limit {stage.stale_days}d)", f"idle {idle}d")
     return None
 
 
@@ -47,7 +49,7 @@ def stuck_risk(stage: Stage, entered: date, today: date) -> Risk | None:
     """In the current stage for more than its ``stuck_days``."""
     days = (today - entered).days
     if days > stage.stuck_days:
-        return Risk("stuck", f"{days}d in {stage.label} (limit {stage.stuck_days}d)")
+        return Risk("stuck", f"{days}d in {stage.label} (limit {stage.stuck_days}d)", f"stuck {days}d")
     return None
 
 
@@ -55,7 +57,8 @@ def slipped_risk(expected_close: date | None, close_changes: Sequence[Doc], toda
                  recent_days: int) -> Risk | None:
     """The expected close date has passed, or was moved later in the last ``recent_days``."""
     if expected_close is not None and expected_close < today:
-        return Risk("slipped", f"close date {expected_close.isoformat()} has passed")
+        late = (today - expected_close).days
+        return Risk("slipped", f"close date {expected_close.isoformat()} has passed", f"late {late}d")
     since = (today - timedelta(days=recent_days)).isoformat()
     for change in sorted(close_changes, key=lambda c: str(c["at"]), reverse=True):
         if str(change["at"])[:10] < since:
@@ -63,12 +66,12 @@ def slipped_risk(expected_close: date | None, close_changes: Sequence[Doc], toda
         old, new = change.get("old"), change.get("new")
         if old and new and new > old:
             pushed = (date.fromisoformat(new) - date.fromisoformat(old)).days
-            return Risk("slipped", f"close moved {old} → {new} (+{pushed}d)")
+            return Risk("slipped", f"close moved {old} → {new} (+{pushed}d)", f"pushed +{pushed}d")
     return None
 
 
 def no_next_step_risk(next_step: str) -> Risk | None:
-    return None if next_step.strip() else Risk("no_next_step", "no next step")
+    return None if next_step.strip() else Risk("no_next_step", "no next step", "no next step")
 
 
 def amount_dropped_risk(amount_changes: Sequence[Doc], today: date, recent_days: int) -> Risk | None:
@@ -79,7 +82,8 @@ def amount_dropped_risk(amount_changes: Sequence[Doc], today: date, recent_days:
         return None
     before, now = Decimal(recent[0]["old"]), Decimal(recent[-1]["new"])
     if now < before:
-        return Risk("amount_dropped", f"amount down {money(before)} → {money(now)}")
+        return Risk("amount_dropped", f"amount down {money(before)} → {money(now)}",
+                    f"amount -{short_money(before - now)}")
     return None
 
 
@@ -150,12 +154,22 @@ def stage_of(config: Config, key: str) -> Stage:
 
 def entered_stage(doc: Doc) -> str:
     """When (ISO time) the deal last entered its current stage: a deal moved back
-    to a stage it was in before counts from its return."""
+    to a stage it was in before counts from its return, and an undone move never
+    happened (the stay it interrupted goes on)."""
+    effective: list[Doc] = []
+    for change in sorted(doc.get("stage_history") or (), key=lambda c: str(c["at"])):
+        if change.get("undoes") and effective and effective[-1]["id"] == change["undoes"]:
+            effective.pop()
+        else:
+            effective.append(change)
     stage = doc.get("stage")
+    # The stay in the current stage began at the first of the latest run of entries
+    # for it (moving to a stage it is already in is not a new stay).
     entered = ""
-    for change in doc.get("stage_history") or ():
-        if change.get("stage") == stage and str(change["at"]) > entered:
-            entered = str(change["at"])
+    for change in reversed(effective):
+        if change.get("stage") != stage:
+            break
+        entered = str(change["at"])
     return entered or str(doc["created_at"])
 
 
@@ -331,8 +345,9 @@ class StageSpan:
     #: the move that put the deal here undid an earlier move
     undo: bool
 
-    def days(self, now: datetime) -> int:
-        return ((self.left or now) - self.entered).days
+    def days(self, today: date) -> int:
+        """Calendar days from entering to leaving (or to ``today``)."""
+        return ((self.left.date() if self.left else today) - self.entered.date()).days
 
 
 def stage_spans(history: Sequence[Any]) -> list[StageSpan]:

@@ -19,7 +19,7 @@ from store.agenda import due_today_count
 from store.config import save_config_value
 from store.database import Store
 from store.errors import StoreError
-from store.models import ACTIVITY_KINDS, Customer, Lead, Record
+from store.models import ACTIVITY_KINDS, Customer, Lead, Opportunity, Record
 from sync.exchange import last_merge
 from tui.clock import today
 from tui.commands import ActionsProvider, RecordsProvider, SearchIndex
@@ -27,12 +27,15 @@ from tui.forms import FORMS, new_values, without_blanks
 from tui.screens.dialogs import ConfirmScreen
 from tui.screens.form import Field, FormScreen
 from tui.screens.help import HelpScreen
+from tui.screens.opportunity import OpportunityScreen
 from tui.screens.records import RecordScreen
 from tui.screens.sync_report import SyncReportScreen
 from tui.screens.today import TodayScreen, load_agenda
+from tui.tabs.board import BoardTab
 from tui.tabs.leads import LeadsTab
 from tui.text import labelled
 from tui.themes import ANSI_THEME, DEFAULT_THEME, THEME_VARIABLE_DEFAULTS, has_16_colours, load_themes
+from tui.widgets.board import KanbanBoard
 from tui.widgets.table import VirtualTable
 
 TABS = (("leads", "1 Lead funnel"), ("board", "2 Opportunities"), ("customers", "3 Customers"),
@@ -89,7 +92,9 @@ class DealdeckApp(App[None]):
         with TabbedContent(id="tabs", initial="leads"):
             with TabPane(TABS[0][1], id="leads"):
                 yield LeadsTab(self.store, id="leads-tab")
-            for tab_id, title in TABS[1:]:
+            with TabPane(TABS[1][1], id="board"):
+                yield BoardTab(self.store, id="board-tab")
+            for tab_id, title in TABS[2:]:
                 with TabPane(title, id=tab_id), Vertical():
                     yield Coming(f"{title[2:]}: coming in a later release.")
         yield Footer(compact=True, show_command_palette=False)
@@ -168,6 +173,7 @@ class DealdeckApp(App[None]):
     def _use_store(self, store: Store, summary: object) -> None:
         self.store = store
         self.query_one(LeadsTab).store = store
+        self.query_one(BoardTab).store = store
         if summary:
             self.notify(str(summary), markup=False)
         self.data_changed()
@@ -177,6 +183,7 @@ class DealdeckApp(App[None]):
     def data_changed(self) -> None:
         """Something was written: reload the views and the header."""
         self.query_one(LeadsTab).reload()
+        self.query_one(BoardTab).reload()
         self.update_header()
 
     def check_other_processes(self) -> bool:
@@ -200,9 +207,11 @@ class DealdeckApp(App[None]):
         config = self.store.config
         rep = next((r.name for r in config.reps if r.id == self.store.me), self.store.me)
         due, overdue = self.due_counts
-        line = labelled("$rep ($id) · $folder · $due due today, $overdue overdue · ctrl+p find · ? keys",
-                        rep=rep, id=self.store.me, folder=_short_path(self.store.folder), due=due,
-                        overdue=overdue)
+        at_risk = self.query_one(BoardTab).at_risk_count(self.store.me)
+        # The most useful first: a narrow terminal cuts the end.
+        line = labelled("$rep ($id) · $due due, $overdue overdue · $risk deals at risk · $folder"
+                        " · ctrl+p find · ? keys", rep=rep, id=self.store.me,
+                        folder=_short_path(self.store.folder), due=due, overdue=overdue, risk=at_risk)
         merged = last_merge(self.store)
         if self.sync_step:
             line = Content.assemble(line, labelled(" · syncing: $step", step=self.sync_step))
@@ -217,12 +226,16 @@ class DealdeckApp(App[None]):
         self.query_one(TabbedContent).active = tab
         if tab == "leads":
             self.query_one(LeadsTab).table.focus()
+        elif tab == "board":
+            self.query_one(BoardTab).focus_view()
 
     def action_today(self) -> None:
         self.push_screen(TodayScreen(self.store))
 
     def action_help(self) -> None:
         sections = [("Everywhere", self.BINDINGS), ("Lead funnel", LeadsTab.BINDINGS),
+                    ("Opportunity board", BoardTab.BINDINGS), ("Board cards", KanbanBoard.BINDINGS),
+                    ("Opportunity details", OpportunityScreen.BINDINGS),
                     ("Lists", VirtualTable.BINDINGS), ("Record details", RecordScreen.BINDINGS),
                     ("Today", TodayScreen.BINDINGS),
                     ("Forms", FormScreen.BINDINGS)]
@@ -320,6 +333,12 @@ class DealdeckApp(App[None]):
             self.notify(labelled("Saved $noun $name", noun=record.noun, name=record.label()))
 
     def open_record(self, table: str, record_id: str) -> None:
+        if table == Opportunity.table:
+            self.action_show_tab("board")
+            board = self.query_one(BoardTab)
+            board.show_deal(record_id)
+            board.open_deal(record_id)
+            return
         if table == Lead.table:
             self.action_show_tab("leads")
             self.query_one(LeadsTab).show_lead(record_id)

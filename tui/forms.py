@@ -47,11 +47,15 @@ def contact_fields(store: Store) -> list[Field]:
 
 def opportunity_fields(store: Store) -> list[Field]:
     stages = [(s.label, s.key) for s in store.config.stages]
+    categories = [("commit", "commit"), ("best case", "best_case"), ("pipeline", "pipeline"),
+                  ("omitted", "omitted")]
     return [Field("title", "Title", required=True),
             Field("customer_id", "Customer", "lookup", lookup=_customers(store), required=True),
             Field("amount", "Amount", "number"), Field("currency", "Currency", required=True),
             Field("stage", "Stage", "choice", stages, required=True),
+            Field("lost_reason", "Lost reason (when lost)"),
             Field("expected_close", "Expected close", "date"), Field("next_step", "Next step"),
+            Field("forecast_category", "Forecast category (empty: the stage's default)", "choice", categories),
             Field("notes", "Notes", "notes")]
 
 

@@ -136,6 +136,15 @@ def test_a_deal_moved_back_counts_its_days_from_the_return() -> None:
     assert entered_stage(doc(stage_history=[])) == "2026-10-01T09:00:00Z"  # no history: created
 
 
+def test_an_undone_move_does_not_restart_the_days_in_stage() -> None:
+    history = [{"id": "a" * 32, "stage": "quote", "at": f"{ago(20)}T09:00:00Z", "by": "a"},
+               {"id": "b" * 32, "stage": "negotiation", "at": f"{ago(1)}T09:00:00Z", "by": "a"},
+               {"id": "c" * 32, "stage": "quote", "at": f"{ago(1)}T09:05:00Z", "by": "a", "undoes": "b" * 32}]
+    assert row(stage_history=history).entered == ago(20)
+    moved_back = [*history[:2], {**history[2], "undoes": None}]  # a real move back: a new stay
+    assert row(stage_history=moved_back).entered == ago(1)
+
+
 def test_every_rule_at_once_in_a_fixed_order_and_none_for_closed_deals() -> None:
     history = [{"id": "2" * 32, "stage": "quote", "at": f"{ago(45)}T09:00:00Z", "by": "a"}]
     changes = [change("amount", ago(5), "2000", "1000")]
@@ -220,7 +229,7 @@ def test_stage_spans_give_days_per_stay() -> None:
     history = [StageChange(stage="needs", at=at(5), by="ann"), StageChange(stage="initial", at=at(1), by="ann"),
                StageChange(stage="quote", at=at(20), by="bo", undoes="f" * 32)]
     spans = stage_spans(history)
-    assert [(s.stage, s.days(at(25))) for s in spans] == [("initial", 4), ("needs", 15), ("quote", 5)]
+    assert [(s.stage, s.days(date(2026, 11, 25))) for s in spans] == [("initial", 4), ("needs", 15), ("quote", 5)]
     assert spans[-1].left is None and spans[-1].undo and not spans[0].undo
 
 

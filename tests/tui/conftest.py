@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from store.database import Store
-from store.models import Customer, Lead
+from store.models import Contact, Customer, Lead, Opportunity
 from tui.app import DealdeckApp
 
 TODAY = "2026-11-25"
@@ -66,3 +66,39 @@ def app(store: Store) -> DealdeckApp:
 def lead_named(store: Store, name: str) -> Lead:
     store.refresh()
     return next(lead for lead in store.all(Lead) if lead.name == name)
+
+
+def entered(stage: str, day: str, by: str = "ann") -> dict[str, str]:
+    return {"stage": stage, "at": at(day).isoformat(), "by": by}
+
+
+@pytest.fixture
+def deals(team: Path) -> Path:
+    """The team folder plus a small pipeline: one deal per stage, some at risk."""
+    with Store(team) as store:
+        contoso = next(c for c in store.all(Customer) if c.name == "Contoso GmbH")
+        acme = store.new(Customer, name="Acme Pumps", created_at=at("2026-08-01"))
+        store.new(Contact, customer_id=acme.id, name="Jo Park", role="Buyer", email="jo@acme.example")
+
+        def deal(title: str, customer: Customer, stage: str, since: str, **fields: object) -> None:
+            store.new(Opportunity, title=title, customer_id=customer.id, stage=stage,
+                      created_at=at("2026-09-01"), stage_history=[entered(stage, since)], **fields)
+
+        deal("Pump retrofit", acme, "initial", "2026-11-20", amount=12000, expected_close="2026-12-15",
+             next_step="Call the buyer")
+        deal("Valve line", contoso, "needs", "2026-10-01", amount=30000, expected_close="2026-11-10",
+             next_step="Site visit")
+        deal("Sensors", acme, "quote", "2026-11-18", amount=8000, expected_close="2026-12-20",
+             quotes=[{"version": 1, "by": "ann", "currency": "USD", "at": at("2026-11-18").isoformat(),
+                      "lines": [{"product": "Sensor", "quantity": 40, "unit_price": 200}]}])
+        deal("Turbine service", contoso, "negotiation", "2026-11-15", owner="bo", amount=50000,
+             expected_close="2026-12-05", next_step="Send contract")
+        deal("Cable order", acme, "won", "2026-11-10", amount=5000, closed_at=at("2026-11-10").isoformat())
+        deal("Old tender", contoso, "lost", "2026-11-01", amount=7000, lost_reason="Price",
+             closed_at=at("2026-11-01").isoformat())
+    return team
+
+
+def deal_named(store: Store, title: str) -> Opportunity:
+    store.refresh()
+    return next(o for o in store.all(Opportunity) if o.title == title)

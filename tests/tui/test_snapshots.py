@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,3 +25,20 @@ def test_today_at_80x24(snap_compare: Any, store: Store) -> None:
 def test_new_lead_form_with_an_error_at_80x24(snap_compare: Any, store: Store) -> None:
     keys = ["n", "tab", "tab", "tab", *"bad", "ctrl+s"]
     assert snap_compare(DealdeckApp(store), terminal_size=(80, 24), press=keys)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 50)], ids=["80x24", "160x50"])
+@pytest.mark.parametrize("theme", ["dealdeck-dark", "dealdeck-projector"])
+def test_board(snap_compare: Any, deals: Path, size: tuple[int, int], theme: str) -> None:
+    with Store(deals) as store:
+        assert snap_compare(DealdeckApp(store, theme=theme), terminal_size=size, press=["2", "O"])
+
+
+def test_board_list_view_at_80x24(snap_compare: Any, deals: Path) -> None:
+    with Store(deals) as store:
+        assert snap_compare(DealdeckApp(store), terminal_size=(80, 24), press=["2", "O", "v"])
+
+
+def test_opportunity_details_at_80x24(snap_compare: Any, deals: Path) -> None:
+    with Store(deals) as store:
+        assert snap_compare(DealdeckApp(store), terminal_size=(80, 24), press=["2", "l", "enter"])

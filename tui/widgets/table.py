@@ -23,6 +23,7 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from tui.text import fit
+from tui.widgets.styles import ThemeStyles
 
 RowT = TypeVar("RowT")
 #: a cell: its text and an optional style name (a theme variable such as "grade-a")
@@ -92,7 +93,7 @@ class TableHeader(Widget):
             x += column_width + 1
 
 
-class VirtualTable(ScrollView, Generic[RowT], can_focus=True):
+class VirtualTable(ThemeStyles, ScrollView, Generic[RowT], can_focus=True):
     """Rows of any type, rendered by ``cells(row)``; only visible lines are painted."""
 
     BINDINGS = [
@@ -144,7 +145,6 @@ class VirtualTable(ScrollView, Generic[RowT], can_focus=True):
         self.sort_reverse = False
         self.empty_text = empty_text
         self.rows: list[RowT] = []
-        self._styles: dict[str, Style] = {}
         self._layouts: dict[int, list[tuple[int, Column, int]]] = {}
         self.header = TableHeader(self)
 
@@ -251,24 +251,6 @@ class VirtualTable(ScrollView, Generic[RowT], can_focus=True):
     def on_resize(self) -> None:
         self.virtual_size = Size(self.size.width, len(self.rows))
         self.header.refresh()
-
-    def notify_style_update(self) -> None:
-        super().notify_style_update()
-        self._styles.clear()
-
-    def style_for(self, name: str) -> Style:
-        """A Rich style for a theme variable (e.g. "grade-a"), cached per theme."""
-        style = self._styles.get(name)
-        if style is None:
-            from textual.color import Color
-
-            value = self.app.theme_variables.get(name)
-            try:
-                style = Style(color=Color.parse(value).rich_color) if value else Style()
-            except Exception:  # a user theme with an unparsable colour: no colour
-                style = Style()
-            self._styles[name] = style
-        return style
 
     @property
     def content_width(self) -> int:

@@ -1,0 +1,562 @@
+"""Tab 2, the opportunity board: a kanban column per stage (or a compact list), stage
+moves with history and undo, win and lose, risk warnings, filters and the forecast strip."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
+from typing import Any
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.widgets import ContentSwitcher, Input, Static
+
+from store.config import Config
+from store.database import Store
+from store.dates import parse_when
+from store.errors import StoreError
+from store.models import Activity, Customer, Opportunity
+from store.pipeline import (
+    FORECAST_CATEGORIES,
+    DealRow,
+    Forecast,
+    column_totals,
+    deal_row,
+    forecast,
+    last_activity_dates,
+    money,
+    short_money,
+)
+from tui.clock import today
+from tui.screens.dialogs import AskScreen, ConfirmScreen, PickScreen
+from tui.screens.form import FormScreen
+from tui.text import labelled, plain, plain_lines
+from tui.widgets.board import BoardColumn, KanbanBoard
+from tui.widgets.table import Cell, Column, VirtualTable
+
+COLUMNS = [
+    Column("title", "Opportunity", 18, flex=True),
+    Column("customer", "Customer", 14, flex=True, priority=3),
+    Column("stage", "Stage", 11),
+    Column("amount", "Amount", 8, align="right"),
+    Column("owner", "Owner", 6, priority=2),
+    Column("close", "Close", 10),
+    Column("days", "Days", 4, align="right", priority=4),
+    Column("risk", "Risk", 12, priority=1),
+]
+RISK_WORDS = {"stale": "stale", "stuck": "stuck", "slipped": "slipped", "no_next_step": "no step",
+              "amount_dropped": "amount↓"}
+CATEGORY_LABELS = {"commit": "commit", "best_case": "best case", "pipeline": "pipeline", "omitted": "omitted"}
+#: won and lost deals show for this long after closing (older ones stay in reports)
+CLOSED_DAYS = 90
+
+
+def stage_style(config: Config, key: str) -> str:
+    """The theme variable for a stage: early, mid and late open stages, won, lost."""
+    stage = next((s for s in config.stages if s.key == key), None)
+    if stage is None or stage.kind != "open":
+        return {"won": "stage-won", "lost": "stage-lost"}.get(stage.kind if stage else "", "quiet")
+    keys = [s.key for s in config.open_stages]
+    position = keys.index(key)
+    return "stage-early" if position == 0 else "stage-late" if position == len(keys) - 1 else "stage-mid"
+
+
+def risk_text(row: DealRow) -> str:
+    return ", ".join(RISK_WORDS[r.kind] for r in row.risks)
+
+
+@dataclass(frozen=True)
+class DealFilter:
+    text: str = ""
+    #: "me", "team" or a rep id
+    owner: str = "me"
+    customer_id: str | None = None
+    customer: str = ""
+    #: "2026-12": deals expected to close that month
+    close_month: str | None = None
+    at_risk: bool = False
+    show_lost: bool = False
+    #: closed deals older than this many days are left out (None: all)
+    closed_days: int | None = CLOSED_DAYS
+
+    def describe(self) -> str:
+        parts = [f"owner {self.owner}"]
+        if self.closed_days:
+            parts.append(f"closed in the last {self.closed_days}d")
+        if self.customer_id:
+            parts.append(f"customer {self.customer}")
+        if self.close_month:
+            parts.append(f"closing {self.close_month}")
+        if self.at_risk:
+            parts.append("at risk only")
+        if self.show_lost:
+            parts.append("lost shown")
+        if self.text:
+            parts.append(f"“{self.text}”")
+        return " · ".join(parts)
+
+
+def strip_lines(result: Forecast, today_: date) -> tuple[str, str]:
+    """The forecast strip's two lines, short enough for 80 columns."""
+    month, quarter = today_.strftime("%b"), f"Q{(today_.month - 1) // 3 + 1}"
+    coverage = "-" if result.coverage is None else f"{result.coverage:.1f}x"
+    first = (f"pipeline {short_money(result.pipeline)} · weighted {month} {short_money(result.weighted_month)}, "
+             f"{quarter} {short_money(result.weighted_quarter)} · commit {short_money(result.commit_quarter)}"
+             f" · best case {short_money(result.best_case_quarter)}")
+    second = (f"won {month} {short_money(result.won_month)} of {short_money(result.target_month)} "
+              f"(gap {short_money(result.gap_month)}) · {quarter} {short_money(result.won_quarter)} of "
+              f"{short_money(result.target_quarter)} (gap {short_money(result.gap_quarter)}) · coverage {coverage}")
+    return first, second
+
+
+class BoardTab(Vertical):
+    BINDINGS = [
+        Binding("n", "new", "New", id="board.new"),
+        Binding("e", "edit", "Edit", id="board.edit"),
+        Binding("left_square_bracket", "move(-1)", "Back", id="board.back"),
+        Binding("right_square_bracket", "move(1)", "Forward", id="board.forward"),
+        Binding("w", "win", "Won", id="board.win"),
+        Binding("x", "lose", "Lost", id="board.lose"),
+        Binding("u", "undo", "Undo", id="board.undo"),
+        Binding("a", "activity", "Activity", show=False, id="board.activity"),
+        Binding("f", "follow_up", "Follow-up", show=False, id="board.follow_up"),
+        Binding("F", "forecast_category", "Forecast category", show=False, id="board.category"),
+        Binding("slash", "search", "Filter", id="board.search"),
+        Binding("escape", "clear_search", "Clear", show=False, id="board.clear"),
+        Binding("O", "cycle_owner", "Owner", show=False, id="board.filter_owner"),
+        Binding("C", "pick_customer", "Customer", show=False, id="board.filter_customer"),
+        Binding("M", "pick_month", "Close month", show=False, id="board.filter_month"),
+        Binding("R", "toggle_risk", "At risk", show=False, id="board.filter_risk"),
+        Binding("L", "toggle_lost", "Lost column", show=False, id="board.toggle_lost"),
+        Binding("v", "toggle_view", "List/board", id="board.toggle_view"),
+        Binding("o", "cycle_sort", "Sort", show=False, id="board.sort"),
+    ]
+    DEFAULT_CSS = """
+    BoardTab { height: 1fr; }
+    BoardTab #board-filters { height: 1; padding: 0 1; background: $panel; }
+    BoardTab #board-search { display: none; height: 1; border: none; padding: 0 1; }
+    BoardTab #board-search.shown { display: block; }
+    BoardTab #board-views { height: 1fr; }
+    BoardTab #board-list { height: 1fr; }
+    BoardTab #forecast-strip { height: 2; padding: 0 1; background: $panel; }
+    """
+
+    def __init__(self, store: Store, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.store = store
+        self.filter = DealFilter()
+        self.today = today()
+        self.rows_by_id: dict[str, DealRow] = {}
+        self.customers: dict[str, str] = {}
+        self.last_activity: dict[str, date] = {}
+        self.loaded_version = -1
+        self.board = KanbanBoard(lambda: self.today, store.config.currency, id="board")
+        self.table: VirtualTable[DealRow] = VirtualTable(
+            COLUMNS, self.cells, sort_keys={
+                "title": lambda r: r.title.casefold(), "customer": lambda r: r.customer.casefold(),
+                "stage": lambda r: self._stage_rank.get(r.stage, 99),
+                "amount": lambda r: r.value if r.value is not None else -1,
+                "owner": lambda r: r.owner, "close": lambda r: r.expected_close or date.max,
+                "days": lambda r: r.days_in_stage(self.today), "risk": lambda r: len(r.risks),
+            }, empty_text="No opportunities match. n adds one; esc clears the filter.", id="deal-table")
+        self._stage_rank = {key: i for i, key in enumerate(store.config.stage_keys)}
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="board-filters")
+        yield Input(placeholder="filter: title, customer, owner, next step", id="board-search")
+        with ContentSwitcher(initial="board", id="board-views"):
+            yield self.board
+            with Vertical(id="board-list"):
+                yield self.table.header
+                yield self.table
+        yield Static("", id="forecast-strip")
+
+    def on_mount(self) -> None:
+        self.table.sort_by("close", reverse=False)
+        self.reload()
+        self.app.paint_header()  # type: ignore[attr-defined]  # now with the at-risk count
+
+    # -- data ---------------------------------------------------------------------------------
+    def reload(self) -> None:
+        """Rebuild every row from the store (start, sync, another process's changes)."""
+        store = self.store
+        self.today = today()
+        self._stage_rank = {key: i for i, key in enumerate(store.config.stage_keys)}
+        self.customers = {doc["id"]: doc["name"] for doc in store.rows(Customer)}
+        self.last_activity = last_activity_dates(store.rows(Activity))
+        self.rows_by_id = {doc["id"]: self.row_of(doc) for doc in store.rows(Opportunity)}
+        self.loaded_version = store.version
+        self.place_deals()
+
+    def row_of(self, doc: Any) -> DealRow:
+        return deal_row(doc, self.store.config, customers=self.customers,
+                        last_activity=self.last_activity, today=self.today)
+
+    def deal_changed(self, deal_id: str, *, touched: bool = False) -> None:
+        """Patch one deal after a write (a move, an edit, an activity), not all of them."""
+        if touched:
+            self.last_activity[deal_id] = today()
+        doc = self.store.storage.tables[Opportunity.table].get(deal_id)
+        if doc is None:
+            self.rows_by_id.pop(deal_id, None)
+        else:
+            if doc["customer_id"] not in self.customers:
+                self.customers = {d["id"]: d["name"] for d in self.store.rows(Customer)}
+            self.rows_by_id[deal_id] = self.row_of(doc)
+        self.place_deals(keep_id=deal_id)
+        self.app.update_header()  # type: ignore[attr-defined]  # the at-risk count may have changed
+
+    def owner_id(self) -> str | None:
+        owner = self.filter.owner
+        return None if owner == "team" else (self.store.me if owner == "me" else owner)
+
+    def predicate(self) -> Callable[[DealRow], bool]:
+        f, owner = self.filter, self.owner_id()
+        lost = self.store.config.lost_stage.key
+        closed_since = self.today - timedelta(days=f.closed_days) if f.closed_days else date.min
+
+        def passes(r: DealRow) -> bool:
+            return ((owner is None or r.owner == owner)
+                    and (f.show_lost or r.stage != lost)
+                    and (r.closed is None or r.closed >= closed_since)
+                    and (f.customer_id is None or r.customer_id == f.customer_id)
+                    and (f.close_month is None or r.close_month() == f.close_month)
+                    and (not f.at_risk or r.at_risk)
+                    and (not f.text or f.text in r.search))
+
+        return passes
+
+    def visible_rows(self) -> list[DealRow]:
+        return self.table.sort_rows(list(filter(self.predicate(), self.rows_by_id.values())))
+
+    def place_deals(self, keep_id: str | None = None) -> None:
+        """Lay the filtered deals out on the board and in the list, then the strip."""
+        config = self.store.config
+        current = self.current()
+        keep_id = keep_id or (current.id if current else None)
+        rows = self.visible_rows()
+        by_stage: dict[str, list[DealRow]] = {s.key: [] for s in config.stages}
+        for row in rows:
+            by_stage.setdefault(row.stage, []).append(row)
+        totals = column_totals(rows, config)
+        shown = [s for s in config.stages if s.kind != "lost" or self.filter.show_lost]
+        self.board.set_columns([BoardColumn(s.key, s.label, stage_style(config, s.key), totals[s.key],
+                                            by_stage[s.key]) for s in shown], keep_id=keep_id)
+        self.table.set_rows(rows, keep=(lambda r: r.id == keep_id) if keep_id else None, presorted=True)
+        at_risk = sum(1 for r in rows if r.at_risk)
+        others = len(rows) - sum(len(by_stage[s.key]) for s in config.stages)
+        summary = f"{len(rows):,} deals · {at_risk:,} at risk · {self.filter.describe()}"
+        if others:
+            summary += f" · {others} in stages no longer configured (list view)"
+        self.query_one("#board-filters", Static).update(plain(summary))
+        self.refresh_strip()
+
+    def refresh_strip(self) -> None:
+        owner = self.owner_id()
+        result = forecast(self.rows_by_id.values(), self.store.config, today=self.today, owner=owner)
+        first, second = strip_lines(result, self.today)
+        self.query_one("#forecast-strip", Static).update(plain_lines([first, second]))
+
+    def at_risk_count(self, owner: str) -> int:
+        return sum(1 for r in self.rows_by_id.values() if r.owner == owner and r.at_risk)
+
+    def cells(self, row: DealRow) -> list[Cell]:
+        close = row.expected_close.isoformat() if row.expected_close else ""
+        late = row.expected_close is not None and row.expected_close < self.today and not row.closed
+        return [(row.title, None), (row.customer, None),
+                (self._stage_label(row.stage), stage_style(self.store.config, row.stage)),
+                (short_money(row.amount), None), (row.owner, None), (close, "overdue" if late else None),
+                (f"{row.days_in_stage(self.today)}d", None), (risk_text(row), "health-risk")]
+
+    def _stage_label(self, key: str) -> str:
+        return next((s.label for s in self.store.config.stages if s.key == key), key)
+
+    # -- views and filters --------------------------------------------------------------------
+    @property
+    def in_list(self) -> bool:
+        return self.query_one("#board-views", ContentSwitcher).current == "board-list"
+
+    def show_view(self, view: str) -> None:
+        switcher = self.query_one("#board-views", ContentSwitcher)
+        if switcher.current == view:
+            return
+        current = self.current()
+        had_focus = self.board.has_focus or self.table.has_focus
+        switcher.current = view
+        if current is not None:
+            self.board.select(current.id)
+            self.table.set_rows(self.table.rows, keep=lambda r: r.id == current.id, presorted=True)
+        if had_focus:
+            self.focus_view()
+
+    def focus_view(self) -> None:
+        (self.table if self.in_list else self.board).focus()
+
+    def current(self) -> DealRow | None:
+        if not self.is_mounted:
+            return None
+        return self.table.current if self.in_list else self.board.current
+
+    def action_toggle_view(self) -> None:
+        self.show_view("board" if self.in_list else "board-list")
+        self.focus_view()
+
+    def action_cycle_sort(self) -> None:
+        self.table.action_cycle_sort()  # the board follows the list's sort
+
+    @on(VirtualTable.SortChanged)
+    def _resorted(self) -> None:
+        self.place_deals()
+
+    def set_filter(self, **changes: Any) -> None:
+        self.filter = replace(self.filter, **changes)
+        self.place_deals()
+
+    def action_search(self) -> None:
+        search = self.query_one("#board-search", Input)
+        search.add_class("shown")
+        search.focus()
+
+    @on(Input.Changed, "#board-search")
+    def _typed(self, event: Input.Changed) -> None:
+        self.set_filter(text=event.value.strip().casefold())
+
+    @on(Input.Submitted, "#board-search")
+    def _search_done(self) -> None:
+        self.focus_view()
+
+    def action_clear_search(self) -> None:
+        search = self.query_one("#board-search", Input)
+        search.value = ""
+        search.remove_class("shown")
+        self.set_filter(text="")
+        self.focus_view()
+
+    def action_cycle_owner(self) -> None:
+        order = ["me", "team", *[r for r in self.store.config.rep_ids() if r != self.store.me]]
+        current = order.index(self.filter.owner) if self.filter.owner in order else 0
+        self.set_filter(owner=order[(current + 1) % len(order)])
+
+    def action_toggle_risk(self) -> None:
+        self.set_filter(at_risk=not self.filter.at_risk)
+
+    def action_toggle_lost(self) -> None:
+        self.set_filter(show_lost=not self.filter.show_lost)
+
+    def action_pick_customer(self) -> None:
+        with_deals = {r.customer_id for r in self.rows_by_id.values()}
+        # PickScreen answers None for escape, so "any customer" is False
+        choices: list[tuple[str, str | bool]] = [("any customer", False), *sorted(
+            ((name, cid) for cid, name in self.customers.items() if cid in with_deals), key=lambda c: c[0].casefold())]
+
+        def chosen(customer_id: str | bool | None) -> None:
+            if customer_id is not None:
+                self.set_filter(customer_id=customer_id or None, customer=self.customers.get(str(customer_id), ""))
+
+        self.app.push_screen(PickScreen("Deals of which customer?", choices), chosen)
+
+    def action_pick_month(self) -> None:
+        months = sorted({r.close_month() for r in self.rows_by_id.values() if r.expected_close})
+        choices: list[tuple[str, Any]] = [("any month", False), *[(m, m) for m in months]]
+
+        def chosen(month: str | bool | None) -> None:
+            if month is not None:
+                self.set_filter(close_month=month or None)
+
+        self.app.push_screen(PickScreen("Expected to close in", choices), chosen)
+
+    # -- the selected deal ---------------------------------------------------------------------
+    def selected(self) -> DealRow | None:
+        row = self.current()
+        if row is None:
+            self.app.notify("No opportunity selected.", severity="warning")
+        return row
+
+    def run(self, write: Any, *args: Any, **kwargs: Any) -> Any:
+        """Do a store write; a refusal is one line, never a traceback."""
+        try:
+            return write(*args, **kwargs)
+        except StoreError as exc:
+            self.app.notify(str(exc), severity="error", markup=False)
+            return None
+
+    def action_move(self, step: int) -> None:
+        row = self.selected()
+        if row is None:
+            return
+        moved = self.run(self.store.advance, row.id, step)
+        if moved is not None:
+            self.deal_changed(row.id)
+            self.app.notify(labelled("$title → $stage", title=row.title, stage=self._stage_label(moved.stage)))
+
+    def action_win(self) -> None:
+        row = self.selected()
+        if row is None:
+            return
+        if row.stage == self.store.config.won_stage.key:
+            self.app.notify(labelled("$title is already won.", title=row.title), severity="warning")
+            return
+
+        def confirmed(yes: bool | None) -> None:
+            if yes and self.run(self.store.win, row.id) is not None:
+                self.deal_changed(row.id)
+                self._show_won(row.id)
+
+        self.app.push_screen(ConfirmScreen(f"Mark {row.title} won?",
+                                           f"{money(row.amount, row.currency)} from {row.customer}. "
+                                           "The customer becomes active and its maintenance plan starts."),
+                             confirmed)
+
+    def _show_won(self, deal_id: str) -> None:
+        deal = self.store.require(Opportunity, deal_id)
+        customer = self.store.get(Customer, deal.customer_id)
+        if customer is None:
+            return
+        plan = (f"revisit every {customer.revisit_days} days, next {customer.next_revisit.isoformat()}"
+                if customer.next_revisit else "no revisit planned")
+
+        def answer(yes: bool | None) -> None:
+            if yes:
+                self.app.open_record(Customer.table, customer.id)  # type: ignore[attr-defined]
+
+        self.app.push_screen(ConfirmScreen(f"Won: {deal.title} ({money(deal.amount, deal.currency)})",
+                                           f"{customer.name} is an active customer now; {plan}. "
+                                           "Open the customer card?"), answer)
+
+    def action_lose(self) -> None:
+        row = self.selected()
+        if row is None:
+            return
+        reasons = [(reason, reason) for reason in self.store.config.lost_reasons]
+
+        def chosen(reason: str | None) -> None:
+            if reason and self.run(self.store.lose, row.id, reason) is not None:
+                self.deal_changed(row.id)
+                self.app.notify(labelled("$title lost: $reason (u undoes)", title=row.title, reason=reason))
+
+        self.app.push_screen(PickScreen(f"Lost {row.title}: why?", reasons, allow_typed=True,
+                                        placeholder="pick or type a reason"), chosen)
+
+    def action_undo(self) -> None:
+        if not self.store.moves:
+            self.app.notify("No stage move to undo in this session.", severity="warning")
+            return
+        move = self.run(self.store.undo_move)
+        if move is not None:
+            self.deal_changed(move.opportunity_id)
+            self.app.notify(labelled("Undone: $title back to $stage", title=move.title,
+                                     stage=self._stage_label(move.before)))
+
+    def action_forecast_category(self) -> None:
+        row = self.selected()
+        if row is None:
+            return
+        choices = [(f"{CATEGORY_LABELS[c]}{' (stage default)' if c == self._default_category(row) else ''}", c)
+                   for c in FORECAST_CATEGORIES]
+
+        def chosen(category: str | None) -> None:
+            if category is None:
+                return
+            value = None if category == self._default_category(row) else category
+            if self.run(self.store.set_forecast_category, row.id, value) is not None:
+                self.deal_changed(row.id)
+                self.app.notify(labelled("$title: forecast $c", title=row.title, c=CATEGORY_LABELS[category]))
+
+        self.app.push_screen(PickScreen(f"Forecast category of {row.title} (now {CATEGORY_LABELS[row.forecast]})",
+                                        choices), chosen)
+
+    def _default_category(self, row: DealRow) -> str:
+        stage = next((s for s in self.store.config.stages if s.key == row.stage), None)
+        return stage.forecast if stage else "pipeline"
+
+    def action_activity(self) -> None:
+        row = self.selected()
+        if row is not None:
+            self.app.log_activity_form(opportunity_id=row.id, title=f"Log activity: {row.title}",  # type: ignore[attr-defined]
+                                       after=lambda: self.deal_changed(row.id, touched=True))
+
+    def action_follow_up(self) -> None:
+        row = self.selected()
+        if row is not None:
+            self.action_follow_up_for(row.id)
+
+    def action_follow_up_for(self, deal_id: str, after: Callable[[], None] | None = None) -> None:
+        """Ask for a date; the deal gets one open follow-up task (shown in Today)."""
+        deal = self.store.require(Opportunity, deal_id)
+
+        def chosen(when: date | None) -> None:
+            if when is not None and self.run(self.store.follow_up_opportunity, deal_id, when) is not None:
+                self.app.update_header()  # type: ignore[attr-defined]
+                self.app.notify(labelled("Follow up $title on $day (in Today)", title=deal.title,
+                                         day=when.isoformat()))
+                if after is not None:
+                    after()
+
+        self.app.push_screen(AskScreen(f"Follow up {deal.title} on", placeholder="2026-12-01, +3d, tomorrow, next mon",
+                                       parse=lambda text: parse_when(text, today())), chosen)
+
+    def action_new(self) -> None:
+        from tui.forms import FORMS, new_values, without_blanks
+
+        def save(values: dict[str, Any]) -> Opportunity:
+            return self.store.new(Opportunity, **without_blanks(values))
+
+        self.app.push_screen(FormScreen("New opportunity", FORMS[Opportunity](self.store),
+                                        new_values(Opportunity, self.store), save), self._saved)
+
+    def action_edit(self) -> None:
+        row = self.selected()
+        if row is not None:
+            self.edit(row.id)
+
+    def edit(self, deal_id: str, after: Callable[[], None] | None = None) -> None:
+        from tui.forms import FORMS
+
+        deal = self.store.require(Opportunity, deal_id)
+
+        def save(values: dict[str, Any]) -> Opportunity:
+            return self.store.update(Opportunity, deal_id, **values)
+
+        def saved(result: Opportunity | None) -> None:
+            self._saved(result)
+            if result is not None and after is not None:
+                after()
+
+        self.app.push_screen(FormScreen(f"Edit opportunity: {deal.title}", FORMS[Opportunity](self.store),
+                                        deal.model_dump(), save), saved)
+
+    def _saved(self, result: Opportunity | None) -> None:
+        if result is not None:
+            self.deal_changed(result.id)
+            self.app.notify(labelled("Saved $title", title=result.title))
+
+    def open_deal(self, deal_id: str) -> None:
+        from tui.screens.opportunity import OpportunityScreen
+
+        self.app.push_screen(OpportunityScreen(self.store, deal_id, self))
+
+    def show_deal(self, deal_id: str) -> None:
+        """Bring a deal into view (from the palette or a customer), widening the filter if needed."""
+        row = self.rows_by_id.get(deal_id)
+        if row is None:
+            return
+        if not self.predicate()(row):
+            self.filter = DealFilter(owner="team", show_lost=True, closed_days=None)
+            self.query_one("#board-search", Input).value = ""
+        self.place_deals(keep_id=deal_id)
+        self.focus_view()
+
+    @on(KanbanBoard.Selected)
+    def _open_card(self, event: KanbanBoard.Selected) -> None:
+        if event.row is not None:
+            self.open_deal(event.row.id)
+
+    @on(VirtualTable.Selected, "#deal-table")
+    def _open_row(self) -> None:
+        row = self.table.current
+        if row is not None:
+            self.open_deal(row.id)
+
