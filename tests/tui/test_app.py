@@ -138,7 +138,7 @@ async def test_keys_from_the_config_rebind_actions(tmp_path: Path) -> None:
             from textual.widgets import Static
 
             help_text = str(app.screen.query_one(Static).render())
-            help_text = help_text[help_text.index("Lead funnel"):help_text.index("Opportunity board")]
+            help_text = help_text[help_text.index("\nLead funnel\n"):help_text.index("\nOpportunity board\n")]
             assert "  N                 New" in help_text and "  n                 New" not in help_text
     assert store.count(Lead) == 1
 

@@ -164,7 +164,7 @@ async def test_filters_list_view_and_sorting(pipeline_store: Store) -> None:
         assert [r.title for r in table.rows] == ["Cable order", "Sensors", "Pump retrofit", "Valve line"]
         table.sort_by("amount", reverse=True)
         await pilot.pause()
-        assert [r.title for r in table.rows][0] == "Valve line"
+        assert table.rows[0].title == "Valve line"
         await pilot.press("home", "down", "right_square_bracket")  # moves work in the list too
         assert deal_named(pipeline_store, "Pump retrofit").stage == "needs"
         await pilot.press("M")
