@@ -297,7 +297,10 @@ def forecast(rows: Iterable[DealRow], config: Config, *, today: date, owner: str
     assert quarter_start is not None
     month_last, quarter_last = month_end(today), quarter_end(today)
     kinds = {s.key: s for s in config.stages}
-    sums = dict.fromkeys(("pipeline", "wm", "wq", "won_m", "won_q", "commit", "best", "open_q"), ZERO)
+    sums = dict.fromkeys(("pipeline", "won_m", "won_q", "commit", "best", "open_q"), ZERO)
+    # Weighted sums per stage, weighted once at the end (one rounding, and fast).
+    month_by_stage = dict.fromkeys(kinds, ZERO)
+    quarter_by_stage = dict.fromkeys(kinds, ZERO)
     for row in rows:
         stage = kinds.get(row.stage)
         if stage is None or row.value is None or (owner is not None and row.owner != owner):
@@ -313,13 +316,15 @@ def forecast(rows: Iterable[DealRow], config: Config, *, today: date, owner: str
             if closing is None or closing > quarter_last:
                 continue
             sums["open_q"] += row.value
-            sums["wq"] += weighted(row.value, stage)
+            quarter_by_stage[row.stage] += row.value
             if closing <= month_last:
-                sums["wm"] += weighted(row.value, stage)
+                month_by_stage[row.stage] += row.value
             if row.forecast == "commit":
                 sums["commit"] += row.value
             elif row.forecast == "best_case":
                 sums["best"] += row.value
+    sums["wm"] = sum((weighted(v, kinds[k]) for k, v in month_by_stage.items()), ZERO)
+    sums["wq"] = sum((weighted(v, kinds[k]) for k, v in quarter_by_stage.items()), ZERO)
     monthly = sum((r.monthly_target for r in config.reps if owner is None or r.id == owner), ZERO)
     target_q = monthly * 3
     remaining = target_q - sums["won_q"]

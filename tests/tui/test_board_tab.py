@@ -290,3 +290,13 @@ async def test_new_deal_from_the_board(pipeline_store: Store) -> None:
         deal = deal_named(pipeline_store, "Chillers")
         assert deal.amount == 9500 and deal.stage == "initial" and deal.stage_history[0].stage == "initial"
         assert board_of(app).board.current is not None and board_of(app).board.current.title == "Chillers"
+
+
+async def test_move_to_any_stage_skips_and_records_it(pipeline_store: Store) -> None:
+    app = DealdeckApp(pipeline_store)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await pilot.press("2")
+        await select(pilot, app, "Pump retrofit")
+        await pilot.press("m", *"negot", "enter")
+        assert stages_of(pipeline_store, "Pump retrofit") == ["initial", "negotiation"]
+        assert board_of(app).board.column is not None and board_of(app).board.column.key == "negotiation"

@@ -26,7 +26,7 @@ from tui.text import fit
 from tui.widgets.styles import ThemeStyles
 
 #: lines per card, the blank line between cards included
-CARD_HEIGHT = 6
+CARD_HEIGHT = 7
 #: lines above the cards: stage name and count, totals, a rule
 HEAD_HEIGHT = 3
 #: cards narrower than this use short words
@@ -48,7 +48,7 @@ class BoardColumn:
 
 
 def card_lines(row: DealRow, today: date, currency: str, width: int) -> list[list[Run]]:
-    """The five lines of a card (data text only: painted, never parsed as markup).
+    """The six lines of a card (data text only: painted, never parsed as markup).
     The amount names its currency only when it is not the team's ``currency``;
     narrow cards say less in fewer words."""
     narrow = width < NARROW_CARD
@@ -59,14 +59,25 @@ def card_lines(row: DealRow, today: date, currency: str, width: int) -> list[lis
     if row.customer and title.startswith(row.customer) and title[len(row.customer):][:1] in (":", " ", "-"):
         title = title[len(row.customer):].lstrip(":- ") or title  # the customer has a line of its own
     late = row.expected_close is not None and row.expected_close < today and row.closed is None
-    risk = (row.risks[0].short if narrow else row.risks[0].reason) if row.risks else ""
+    # The next step has a line of its own; "no next step" is shown there, not twice.
+    risks = [r for r in row.risks if r.kind != "no_next_step"]
+    risk = (risks[0].short if narrow else risks[0].reason) if risks else ""
+    if len(risks) > 1:  # a long reason is cut at its end: the count goes in front
+        risk = f"{risk} +{len(risks) - 1}" if narrow else f"{len(risks)} risks · {risk}"
+    if row.closed is not None:
+        step: Run = (f"closed {row.closed.strftime('%m-%d')}", "quiet", False)
+    elif row.next_step:
+        step = (f"→ {row.next_step}", "quiet", False)
+    else:
+        step = ("no next step", "health-risk", False)
     return [
         [("⚠ " if row.risks else "", "health-risk", True), (title, None, True)],
         [(row.customer, "quiet", False)],
         [(short_money(row.amount) + ("" if row.currency == currency else f" {row.currency}"), None, True),
          (f" · {row.owner}", "quiet", False)],
         [(days, "overdue" if late else None, False)],
-        [(risk, "health-risk", False)] if risk else [(f"→ {row.next_step}" if row.next_step else "", "quiet", False)],
+        [step],
+        [(risk, "health-risk", False)],
     ]
 
 
