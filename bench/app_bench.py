@@ -48,7 +48,19 @@ def measure(folder: str) -> dict[str, float]:
     from tui.app import DealdeckApp
     from tui.tabs.leads import LeadsTab
 
+    from tui.widgets.table import VirtualTable
+
     result: dict[str, float] = {"bare_parse_s": bare_s}
+    painted: list[float] = []
+    paint_line = VirtualTable.render_line
+
+    def spy(table: VirtualTable, y: int) -> object:
+        """The first painted line of the lead list: the first screen is up."""
+        if not painted and table.id == "lead-table" and table.rows:
+            painted.append(time.perf_counter())
+        return paint_line(table, y)
+
+    VirtualTable.render_line = spy  # type: ignore[method-assign]
 
     async def run() -> None:
         start = time.perf_counter()
@@ -61,6 +73,7 @@ def measure(folder: str) -> dict[str, float]:
             assert tab.all_rows, "no rows"
             result["first_screen_s"] = time.perf_counter() - start
             result["first_screen_after_load_s"] = time.perf_counter() - start - result["store_open_s"]
+            result["first_paint_after_load_s"] = painted[0] - start - result["store_open_s"]
             await pilot.press("O")  # the whole team: the biggest list
             await pilot.press("slash")
             # Pilot's own cost of a key press, measured with a key the filter box ignores.
@@ -112,13 +125,14 @@ def main() -> None:
                              capture_output=True, text=True, cwd=ROOT, check=True)
         figures = json.loads(out.stdout.strip().splitlines()[-1])
         rows.append((size, figures))
-    print("| leads | store open s | bare parse s | first screen s | first screen after load s "
+    print("| leads | store open s | bare parse s | first screen s | lead list painted after load s "
+          "| idle after load s "
           "| keystroke to repaint, median / max ms | filter work ms | page down ms | peak RSS MB |")
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for size, f in rows:
         overhead = f["pilot_press_overhead_ms"]
         print(f"| {size:,} | {f['store_open_s']:.2f} | {f['bare_parse_s']:.2f} | {f['first_screen_s']:.2f} "
-              f"| {f['first_screen_after_load_s']:.2f} | {f['filter_keystroke_median_ms'] - overhead:.0f} / "
+              f"| {f['first_paint_after_load_s']:.2f} | {f['first_screen_after_load_s']:.2f} | {f['filter_keystroke_median_ms'] - overhead:.0f} / "
               f"{f['filter_keystroke_max_ms'] - overhead:.0f} | {f['filter_work_median_ms']:.1f} "
               f"| {f['page_down_ms'] - overhead:.1f} | {f['peak_rss_mb']:.0f} |")
     print("\nKeystroke and page-down times have Pilot's own cost of a key press taken off "

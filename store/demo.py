@@ -280,7 +280,8 @@ def generate_demo(folder: Path, *, reps: int = 5, leads: int = 400, seed: int = 
     folder = Path(folder)
     refuse_if_holds_records(folder)
     rng = random.Random(seed)
-    save_team(folder, demo_team(rng, reps))
+    team = demo_team(rng, reps)
+    save_team(folder, team)
     with Store(folder) as store, collector_paused():
         builder = _DemoBuilder(rng, store.config, today or datetime.now(UTC).date(), weeks)
         built = builder.build(leads)
@@ -288,7 +289,27 @@ def generate_demo(folder: Path, *, reps: int = 5, leads: int = 400, seed: int = 
         with store.writing() as writer:
             for record in built.all():
                 writer.insert(record)
+    save_team(folder, with_stretch_targets(team, built.opportunities, store.config, weeks, rng))
     return built.summary(folder, reps)
+
+
+def with_stretch_targets(team: list[dict[str, Any]], deals: list[Opportunity], config: Config, weeks: int,
+                         rng: random.Random) -> list[dict[str, Any]]:
+    """Monthly targets a little above what each rep won a month on average, so that the
+    forecast's gap and coverage mean something whatever the demo's size."""
+    won: dict[str, Decimal] = {}
+    for deal in deals:
+        if deal.stage == config.won_stage.key:
+            won[deal.owner] = won.get(deal.owner, Decimal(0)) + deal.amount
+    months = Decimal(weeks) / Decimal("4.345")
+    stretched = []
+    for rep in team:
+        if rep["id"] not in won:  # nothing won yet: keep the target the team was made with
+            stretched.append(rep)
+            continue
+        monthly = won[rep["id"]] / months * Decimal(rng.choice((110, 120, 130, 140))) / 100
+        stretched.append({**rep, "monthly_target": (int(monthly) // 5000 + 1) * 5000})
+    return stretched
 
 
 def _pool_overdue_leads(leads: list[Lead], config: Config, builder: _DemoBuilder) -> list[Lead]:

@@ -29,8 +29,8 @@ from tui.widgets.styles import ThemeStyles
 CARD_HEIGHT = 7
 #: lines above the cards: stage name and count, totals, a rule
 HEAD_HEIGHT = 3
-#: cards narrower than this use short words
-NARROW_CARD = 28
+#: when the narrowest column is narrower than this, every card uses short words
+NARROW_CARD = 26
 #: a run of styled text on one line: (text, theme variable or None, bold)
 Run = tuple[str, str | None, bool]
 
@@ -292,7 +292,8 @@ class KanbanBoard(ThemeStyles, Widget, can_focus=True):
             return [Segment(" " * width, base)]
         selected = index == self.column_index and position == column.cursor
         card_style = self.get_component_rich_style("kanban-board--cursor") if selected else Style()
-        lines = card_lines(column.rows[position], self.today(), self.currency, width)
+        narrowest = min(column_widths(self._width, len(self.columns)))
+        lines = card_lines(column.rows[position], self.today(), self.currency, narrowest)
         return self._runs(lines[line], width, base, card_style)
 
     def _runs(self, runs: Sequence[Run], width: int, base: Style, card_style: Style) -> list[Segment]:
