@@ -300,3 +300,21 @@ async def test_move_to_any_stage_skips_and_records_it(pipeline_store: Store) -> 
         await pilot.press("m", *"negot", "enter")
         assert stages_of(pipeline_store, "Pump retrofit") == ["initial", "negotiation"]
         assert board_of(app).board.column is not None and board_of(app).board.column.key == "negotiation"
+
+
+async def test_a_deal_in_a_stage_no_longer_configured_still_opens(pipeline_store: Store) -> None:
+    """A teammate's (or an older config's) stage: listed, opened, never a crash."""
+    deal = deal_named(pipeline_store, "Sensors")
+    table = pipeline_store.storage.tables[Opportunity.table]
+    table[deal.id] = {**table[deal.id], "stage": "pilot"}  # as if merged from a teammate's config
+    app = DealdeckApp(pipeline_store)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await pilot.press("2", "v")
+        board = board_of(app)
+        assert "no longer configured" in str(app.query_one("#board-filters").render())
+        row = next(r for r in board.table.rows if r.title == "Sensors")
+        board.table.set_rows(board.table.rows, keep=lambda r: r is row, presorted=True)
+        await pilot.press("right_square_bracket")
+        assert any("no longer a stage" in str(n.message) for n in app._notifications)
+        await pilot.press("enter")
+        assert isinstance(app.screen, OpportunityScreen)

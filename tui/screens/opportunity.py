@@ -17,7 +17,7 @@ from textual.widgets import Static
 from store.database import Store
 from store.errors import ValidationFailed
 from store.models import Activity, Contact, Customer, Opportunity, Quote, Task
-from store.pipeline import deal_row, last_activity_dates, money, stage_spans
+from store.pipeline import deal_row, last_activity_dates, money, stage_of, stage_spans
 from tui.clock import today
 from tui.screens.form import Field, FormScreen
 from tui.text import plain, plain_lines, plain_text
@@ -123,7 +123,7 @@ class OpportunityScreen(ModalScreen[None]):
         if row.risks:
             yield Static(plain_lines(f"⚠ {risk.reason}" for risk in row.risks), classes="deal-risk")
         else:
-            yield Static(plain("No risk flags." if config.stage(deal.stage).kind == "open" else "Closed."))
+            yield Static(plain("No risk flags." if stage_of(config, deal.stage).kind == "open" else "Closed."))
         yield Static("Stage history", classes="deal-section")
         yield Static(self.timeline(deal, label))
         yield Static("Quote", classes="deal-section")
