@@ -239,7 +239,7 @@ class OpportunityScreen(ModalScreen[None]):
                                    after=lambda: self.changed(touched=True))
 
     def action_follow_up(self) -> None:
-        self.board.action_follow_up_for(self.deal_id, after=lambda: self.refresh(recompose=True))
+        self.board.ask_follow_up(self.deal_id, after=lambda: self.refresh(recompose=True))
 
     def action_quote(self) -> None:
         deal = self.store.require(Opportunity, self.deal_id)

@@ -31,8 +31,10 @@ from store.pipeline import (
     short_money,
 )
 from tui.clock import today
+from tui.forms import FORMS, new_values, without_blanks
 from tui.screens.dialogs import AskScreen, ConfirmScreen, PickScreen
 from tui.screens.form import FormScreen
+from tui.screens.opportunity import OpportunityScreen
 from tui.text import labelled, plain, plain_lines
 from tui.widgets.board import BoardColumn, KanbanBoard
 from tui.widgets.table import Cell, Column, VirtualTable
@@ -509,9 +511,9 @@ class BoardTab(Vertical):
     def action_follow_up(self) -> None:
         row = self.selected()
         if row is not None:
-            self.action_follow_up_for(row.id)
+            self.ask_follow_up(row.id)
 
-    def action_follow_up_for(self, deal_id: str, after: Callable[[], None] | None = None) -> None:
+    def ask_follow_up(self, deal_id: str, after: Callable[[], None] | None = None) -> None:
         """Ask for a date; the deal gets one open follow-up task (shown in Today)."""
         deal = self.store.require(Opportunity, deal_id)
 
@@ -527,8 +529,6 @@ class BoardTab(Vertical):
                                        parse=lambda text: parse_when(text, today())), chosen)
 
     def action_new(self) -> None:
-        from tui.forms import FORMS, new_values, without_blanks
-
         def save(values: dict[str, Any]) -> Opportunity:
             return self.store.new(Opportunity, **without_blanks(values))
 
@@ -541,8 +541,6 @@ class BoardTab(Vertical):
             self.edit(row.id)
 
     def edit(self, deal_id: str, after: Callable[[], None] | None = None) -> None:
-        from tui.forms import FORMS
-
         deal = self.store.require(Opportunity, deal_id)
 
         def save(values: dict[str, Any]) -> Opportunity:
@@ -562,8 +560,6 @@ class BoardTab(Vertical):
             self.app.notify(labelled("Saved $title", title=result.title))
 
     def open_deal(self, deal_id: str) -> None:
-        from tui.screens.opportunity import OpportunityScreen
-
         self.app.push_screen(OpportunityScreen(self.store, deal_id, self))
 
     def show_deal(self, deal_id: str) -> None:
