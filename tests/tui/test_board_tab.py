@@ -318,3 +318,15 @@ async def test_a_deal_in_a_stage_no_longer_configured_still_opens(pipeline_store
         assert any("no longer a stage" in str(n.message) for n in app._notifications)
         await pilot.press("enter")
         assert isinstance(app.screen, OpportunityScreen)
+
+
+async def test_the_mouse_picks_a_card_and_a_double_click_opens_it(pipeline_store: Store) -> None:
+    app = DealdeckApp(pipeline_store)
+    async with app.run_test(size=(150, 40)) as pilot:
+        await pilot.press("2")
+        # Columns are 29 cells and a rule wide; cards start under a 3-line head.
+        await pilot.click(KanbanBoard, offset=(65, 4))
+        assert board_of(app).board.current is not None and board_of(app).board.current.title == "Sensors"
+        await pilot.click(KanbanBoard, offset=(35, 5), times=2)
+        assert isinstance(app.screen, OpportunityScreen) and app.screen.deal_id == deal_named(
+            pipeline_store, "Valve line").id
