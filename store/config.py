@@ -70,6 +70,47 @@ class RiskRules(Strict):
     recent_days: int = Field(default=30, ge=1)
 
 
+class CustomerRules(Strict):
+    """When a customer is at risk of churning, and the after-sales rhythm."""
+
+    #: no activity with the customer for longer than this
+    no_contact_days: int = Field(default=60, ge=1)
+    #: a service ticket open longer than this
+    ticket_open_days: int = Field(default=7, ge=1)
+    #: a CSAT answer at or below this (1-5) is low
+    low_csat: int = Field(default=2, ge=1, le=5)
+    #: an NPS answer at or below this (0-10) is low (a detractor)
+    low_nps: int = Field(default=6, ge=0, le=10)
+    #: a fall of this many percent of the scale from one answer to the next is a drop
+    drop_percent: int = Field(default=20, ge=1, le=100)
+    #: days after a ticket is resolved: the after-sales call, the survey request
+    follow_up_after_days: int = Field(default=2, ge=0)
+    survey_after_days: int = Field(default=3, ge=0)
+    #: expected reorder interval for a customer with a single purchase so far
+    reorder_days: int = Field(default=365, ge=1)
+
+
+Health = Literal["good", "watch", "risk", "churned"]
+
+
+class SavedSegment(Strict):
+    """A named customer filter, e.g. manufacturing, active, no contact in 60 days.
+    Text fields match when they appear in the customer's field (any case)."""
+
+    name: str = Field(min_length=1, max_length=60)
+    industry: str = ""
+    segment: str = ""
+    tag: str = ""
+    lifecycle: Literal["prospect", "active", "at_risk", "churned"] | None = None
+    health: Health | None = None
+    owner: str | None = None
+    #: at least this many days since the last contact
+    no_contact_days: int | None = Field(default=None, ge=1)
+    #: RFM total (3-15) at least this
+    min_rfm: int | None = Field(default=None, ge=3, le=15)
+    text: str = ""
+
+
 class Sync(Strict):
     folder: str = ""
     transport: Literal["folder", "git"] = "folder"
@@ -108,6 +149,8 @@ class Config(Strict):
     lead_pool: LeadPool = LeadPool()
     maintenance: Maintenance = Maintenance()
     risk: RiskRules = RiskRules()
+    customers: CustomerRules = CustomerRules()
+    segments: list[SavedSegment] = []
     sync: Sync = Sync()
     keys: dict[str, str] = {}
     theme: str = "dealdeck-dark"
@@ -232,6 +275,25 @@ maintenance:
 # within this many days flags the deal (stale and stuck limits are per stage above).
 risk:
   recent_days: 30
+
+# Customers: when one is at risk of churning (each reason is shown on its card), and
+# the after-sales rhythm. reorder_days: expected reorder interval after a first purchase
+# (with two or more, the customer's own typical interval is used).
+customers:
+  no_contact_days: 60
+  ticket_open_days: 7
+  low_csat: 2
+  low_nps: 6
+  drop_percent: 20
+  follow_up_after_days: 2
+  survey_after_days: 3
+  reorder_days: 365
+
+# Saved customer segments (also saved from the customer tab), e.g.
+#   - {name: Quiet manufacturers, industry: manufactur, lifecycle: active, no_contact_days: 60}
+# Fields: industry, segment, tag, lifecycle, health (good/watch/risk/churned), owner,
+# no_contact_days, min_rfm (3-15), text.
+segments: []
 
 # Team sync: the shared folder (a synced folder or a git work tree).
 sync:
