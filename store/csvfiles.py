@@ -833,6 +833,43 @@ def export_csv(store: Store, table: ExportTable, out: TextIO, *, bom: bool = Fal
     return count
 
 
+SEGMENT_COLUMNS = ("name", "industry", "segment", "tags", "lifecycle", "health", "owner", "email", "phone",
+                   "contact", "contact_role", "contact_email", "contact_phone", "lifetime_value",
+                   "open_deals", "last_contact", "next_revisit", "rfm", "satisfaction")
+
+
+def export_customers(store: Store, ids: Iterable[str], out: TextIO, *, facts: Mapping[str, Any],
+                     bom: bool = True) -> int:
+    """Customers (a segment, in the given order) for a mailing or a campaign: the
+    card's figures and the primary contact (or the first one). ``facts`` maps a
+    customer id to its ``store.customers.CustomerRow``."""
+    contacts: dict[str, Mapping[str, Any]] = {}
+    for doc in store.rows(Contact):
+        known = contacts.get(doc["customer_id"])
+        if known is None or (doc.get("primary") and not known.get("primary")):
+            contacts[doc["customer_id"]] = doc
+    if bom:
+        out.write("\ufeff")
+    writer = csv.writer(out)
+    writer.writerow(SEGMENT_COLUMNS)
+    count = 0
+    table = store.storage.tables[Customer.table]
+    for customer_id in ids:
+        doc, row = table.get(customer_id), facts.get(customer_id)
+        if doc is None or row is None:
+            continue
+        contact = contacts.get(customer_id, {})
+        answer = row.latest_answer
+        writer.writerow([_cell(value) for value in (
+            doc["name"], doc.get("industry"), doc.get("segment"), list(doc.get("tags") or ()),
+            doc.get("lifecycle") or "prospect", row.health, doc.get("owner"), doc.get("email"), doc.get("phone"),
+            contact.get("name"), contact.get("role"), contact.get("email"), contact.get("phone"),
+            f"{row.value:.2f}", row.open_deals, row.last_contact, row.next_revisit,
+            f"{row.rfm[0]}{row.rfm[1]}{row.rfm[2]}", answer.shown() if answer else "")])
+        count += 1
+    return count
+
+
 def _export_value(doc: Mapping[str, Any], header: str, key: str, labels: Mapping[str, Mapping[str, str]],
                   stages: Mapping[str, str]) -> str:
     value = doc.get(key)
@@ -848,4 +885,4 @@ def _labels(store: Store, cls: type[Record]) -> dict[str, str]:
 
 
 __all__ = ["EXPORT_TABLES", "IMPORT_TABLES", "ImportReport", "escape_cell", "export_columns",
-           "export_csv", "import_csv", "normalise_header", "parse_date"]
+           "export_csv", "export_customers", "import_csv", "normalise_header", "parse_date"]

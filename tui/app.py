@@ -24,18 +24,22 @@ from sync.exchange import last_merge
 from tui.clock import today
 from tui.commands import ActionsProvider, RecordsProvider, SearchIndex
 from tui.forms import FORMS, new_values, without_blanks
+from tui.screens.customer import CustomerScreen
 from tui.screens.dialogs import ConfirmScreen
 from tui.screens.form import Field, FormScreen
 from tui.screens.help import HelpScreen
 from tui.screens.opportunity import OpportunityScreen
 from tui.screens.records import RecordScreen
+from tui.screens.service import ServiceScreen
 from tui.screens.sync_report import SyncReportScreen
 from tui.screens.today import TodayScreen, load_agenda
 from tui.tabs.board import BoardTab
+from tui.tabs.customers import CustomersTab
 from tui.tabs.leads import LeadsTab
 from tui.text import labelled
 from tui.themes import ANSI_THEME, DEFAULT_THEME, THEME_VARIABLE_DEFAULTS, has_16_colours, load_themes
 from tui.widgets.board import KanbanBoard
+from tui.widgets.cards import CardGrid
 from tui.widgets.table import VirtualTable
 
 TABS = (("leads", "1 Lead funnel"), ("board", "2 Opportunities"), ("customers", "3 Customers"),
@@ -94,7 +98,9 @@ class DealdeckApp(App[None]):
                 yield LeadsTab(self.store, id="leads-tab")
             with TabPane(TABS[1][1], id="board"):
                 yield BoardTab(self.store, id="board-tab")
-            for tab_id, title in TABS[2:]:
+            with TabPane(TABS[2][1], id="customers"):
+                yield CustomersTab(self.store, id="customers-tab")
+            for tab_id, title in TABS[3:]:
                 with TabPane(title, id=tab_id), Vertical():
                     yield Coming(f"{title[2:]}: coming in a later release.")
         yield Footer(compact=True, show_command_palette=False)
@@ -174,6 +180,7 @@ class DealdeckApp(App[None]):
         self.store = store
         self.query_one(LeadsTab).store = store
         self.query_one(BoardTab).store = store
+        self.query_one(CustomersTab).store = store
         if summary:
             self.notify(str(summary), markup=False)
         self.data_changed()
@@ -184,6 +191,7 @@ class DealdeckApp(App[None]):
         """Something was written: reload the views and the header."""
         self.query_one(LeadsTab).reload()
         self.query_one(BoardTab).reload()
+        self.query_one(CustomersTab).reload()
         self.update_header()
 
     def check_other_processes(self) -> bool:
@@ -228,6 +236,8 @@ class DealdeckApp(App[None]):
             self.query_one(LeadsTab).table.focus()
         elif tab == "board":
             self.query_one(BoardTab).focus_view()
+        elif tab == "customers":
+            self.query_one(CustomersTab).focus_view()
 
     def action_today(self) -> None:
         self.push_screen(TodayScreen(self.store))
@@ -236,6 +246,8 @@ class DealdeckApp(App[None]):
         sections = [("Everywhere", self.BINDINGS), ("Lead funnel", LeadsTab.BINDINGS),
                     ("Opportunity board", BoardTab.BINDINGS), ("Board cards", KanbanBoard.BINDINGS),
                     ("Opportunity details", OpportunityScreen.BINDINGS),
+                    ("Customer cards", CustomersTab.BINDINGS), ("Cards", CardGrid.BINDINGS),
+                    ("Customer details", CustomerScreen.BINDINGS), ("Service queue", ServiceScreen.BINDINGS),
                     ("Lists", VirtualTable.BINDINGS), ("Record details", RecordScreen.BINDINGS),
                     ("Today", TodayScreen.BINDINGS),
                     ("Forms", FormScreen.BINDINGS)]
@@ -339,10 +351,22 @@ class DealdeckApp(App[None]):
             board.show_deal(record_id)
             board.open_deal(record_id)
             return
+        if table == Customer.table:
+            self.action_show_tab("customers")
+            customers = self.query_one(CustomersTab)
+            if customers.loaded_version < 0:
+                customers.reload()
+            customers.show_customer(record_id)
+            customers.open_customer(record_id)
+            return
         if table == Lead.table:
             self.action_show_tab("leads")
             self.query_one(LeadsTab).show_lead(record_id)
         self.push_screen(RecordScreen(self.store, table, record_id))
+
+    def deal_changed(self, deal_id: str) -> None:
+        """A deal was written from another tab: the board patches it in."""
+        self.query_one(BoardTab).deal_changed(deal_id)
 
     def log_activity_form(self, *, title: str, after: Callable[[], None], **links: str) -> None:
         fields = [Field("kind", "Kind", "choice", [(k.replace("_", " "), k) for k in ACTIVITY_KINDS],

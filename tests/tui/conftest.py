@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from store.database import Store
-from store.models import Contact, Customer, Lead, Opportunity
+from store.models import Contact, Customer, Lead, Opportunity, Survey, Ticket
 from tui.app import DealdeckApp
 
 TODAY = "2026-11-25"
@@ -102,3 +102,26 @@ def deals(team: Path) -> Path:
 def deal_named(store: Store, title: str) -> Opportunity:
     store.refresh()
     return next(o for o in store.all(Opportunity) if o.title == title)
+
+
+@pytest.fixture
+def accounts(deals: Path) -> Path:
+    """The pipeline plus after-sales history: a repeat buyer due to reorder, a ticket, surveys."""
+    with Store(deals) as store:
+        contoso = next(c for c in store.all(Customer) if c.name == "Contoso GmbH")
+        store.update(Customer, contoso.id, revisit_days=30, next_revisit="2026-11-20", tags=["key-account"],
+                     industry="Manufacturing", segment="Enterprise")
+        globex = store.new(Customer, name="Globex Corp", lifecycle="active", industry="Logistics",
+                           segment="SMB", created_at=at("2025-03-01"), tags=["key-account"])
+        for day, amount in (("2025-05-01", 20000), ("2025-11-01", 30000)):
+            store.new(Opportunity, title=f"Globex order {day[:7]}", customer_id=globex.id, stage="won",
+                      amount=amount, closed_at=at(day).isoformat(), created_at=at(day),
+                      stage_history=[entered("won", day)])
+        store.log_activity("visit", customer_id=globex.id, subject="Site tour", at=at("2026-11-02"))
+        store.new(Ticket, customer_id=contoso.id, title="Valve drips", severity="high",
+                  created_at=at("2026-11-12"))
+        store.new(Ticket, customer_id=globex.id, title="Invoice copy", created_at=at("2026-11-20"))
+        store.new(Survey, customer_id=globex.id, kind="csat", score=5, at=at("2026-09-01"))
+        store.new(Survey, customer_id=globex.id, kind="csat", score=3, comment="slower lately",
+                  at=at("2026-11-15"))
+    return deals

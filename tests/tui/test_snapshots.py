@@ -42,3 +42,15 @@ def test_board_list_view_at_80x24(snap_compare: Any, deals: Path) -> None:
 def test_opportunity_details_at_80x24(snap_compare: Any, deals: Path) -> None:
     with Store(deals) as store:
         assert snap_compare(DealdeckApp(store), terminal_size=(80, 24), press=["2", "l", "enter"])
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 50)], ids=["80x24", "160x50"])
+def test_customer_cards(snap_compare: Any, accounts: Path, size: tuple[int, int]) -> None:
+    with Store(accounts) as store:
+        assert snap_compare(DealdeckApp(store), terminal_size=size, press=["3", "O"])
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 50)], ids=["80x24", "160x50"])
+def test_customer_details(snap_compare: Any, accounts: Path, size: tuple[int, int]) -> None:
+    with Store(accounts) as store:
+        assert snap_compare(DealdeckApp(store), terminal_size=size, press=["3", "O", "enter"])

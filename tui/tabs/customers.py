@@ -1,0 +1,522 @@
+"""Tab 3, customer cards: a grid of cards (a list on narrow screens), filters and saved
+segments, reorder prompts, the service queue, and every action on a customer."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.widgets import ContentSwitcher, Input, Static
+
+from store.config import SavedSegment, save_config_values
+from store.customers import (
+    HEALTH_ORDER,
+    CustomerRow,
+    customer_rows,
+    in_segment,
+    reorder_prompts,
+    typical_order,
+)
+from store.database import Store
+from store.errors import StoreError
+from store.models import Activity, Customer, Opportunity, Survey, Ticket
+from store.pipeline import short_money
+from tui.clock import today
+from tui.forms import FORMS, new_values, without_blanks
+from tui.screens.dialogs import AskScreen, PickScreen
+from tui.screens.form import FormScreen
+from tui.text import labelled, plain
+from tui.widgets.cards import CardGrid, CardLines
+from tui.widgets.table import Cell, Column, VirtualTable
+
+HEALTH_STYLE = {"good": "health-good", "watch": "health-watch", "risk": "health-risk", "churned": "quiet"}
+HEALTHS: tuple[str | None, ...] = (None, "risk", "watch", "good", "churned")
+TREND = {"up": "↑", "down": "↓", "flat": "→", "": ""}
+COLUMNS = [
+    Column("name", "Customer", 18, flex=True),
+    Column("industry", "Industry", 12, priority=4),
+    Column("health", "Health", 8),
+    Column("value", "Value", 7, align="right"),
+    Column("open", "Open", 4, align="right", priority=3),
+    Column("contact", "Contact", 7, align="right"),
+    Column("revisit", "Revisit", 10, priority=2),
+    Column("csat", "Satisf.", 9, priority=1),
+    Column("rfm", "RFM", 5, priority=5),
+]
+#: below this width the list shows instead of the grid (unless `v` picked a view)
+NARROW = 100
+
+
+@dataclass(frozen=True)
+class CustomerFilter:
+    text: str = ""
+    owner: str = "me"
+    health: str | None = None
+    tag: str | None = None
+    segment: SavedSegment | None = None
+    #: only customers whose reorder is due (repeat business to open)
+    reorders: bool = False
+
+    def describe(self) -> str:
+        parts = [f"owner {self.owner}"]
+        if self.segment:
+            parts.append(f"segment “{self.segment.name}”")
+        if self.health:
+            parts.append(f"health {self.health}")
+        if self.tag:
+            parts.append(f"tag {self.tag}")
+        if self.reorders:
+            parts.append("reorder due")
+        if self.text:
+            parts.append(f"“{self.text}”")
+        return " · ".join(parts)
+
+
+def last_contact_text(row: CustomerRow, today_: date) -> str:
+    days = row.days_since_contact(today_)
+    return "never" if days is None else f"{days}d"
+
+
+def satisfaction_text(row: CustomerRow) -> str:
+    answer = row.latest_answer
+    return "" if answer is None else f"{answer.shown()} {TREND[row.trend()]}".strip()
+
+
+def customer_card(row: CustomerRow, width: int, today_: date) -> CardLines:
+    """Six lines: name, what it is, standing, money, contact rhythm, satisfaction and service."""
+    tags = " ".join(f"#{t}" for t in row.tags)
+    kind = " · ".join(x for x in (row.industry, row.segment, tags) if x) or "no industry"
+    revisit = row.next_revisit.isoformat()[5:] if row.next_revisit else "none"
+    late = row.next_revisit is not None and row.next_revisit < today_
+    service = f"{len(row.open_tickets)} open ticket{'s' if len(row.open_tickets) != 1 else ''}" \
+        if row.open_tickets else ""
+    last = " · ".join(x for x in (satisfaction_text(row), service) if x) or "no survey yet"
+    reorder = row.reorder_due is not None and row.reorder_due <= today_ and row.open_deals == 0 \
+        and row.lifecycle != "churned"
+    return [
+        [("● ", HEALTH_STYLE[row.health], True), (row.name, None, True)],
+        [(kind, "quiet", False)],
+        [(f"{row.lifecycle.replace('_', ' ')} · {row.health}", HEALTH_STYLE[row.health], False),
+         (f" · RFM {row.rfm[0]}{row.rfm[1]}{row.rfm[2]}", "quiet", False)],
+        [(f"value {short_money(row.value)}", None, True),
+         (f" · {row.open_deals} open ({short_money(row.open_value)})", None, False),
+         (" · reorder due" if reorder else "", "stage-late", True)],
+        [(f"contact {last_contact_text(row, today_)} ago" if row.last_contact else "no contact yet", None, False),
+         (" · revisit ", None, False), (revisit, "overdue" if late else None, False)],
+        [(row.reasons[0].text if row.reasons else last, "health-risk" if row.reasons else "quiet", False)],
+    ]
+
+
+class CustomersTab(Vertical):
+    BINDINGS = [
+        Binding("n", "new", "New", id="customers.new"),
+        Binding("e", "edit", "Edit", id="customers.edit"),
+        Binding("a", "activity", "Activity", id="customers.activity"),
+        Binding("r", "repeat_deal", "Repeat deal", id="customers.repeat"),
+        Binding("K", "service", "Service queue", id="customers.service"),
+        Binding("slash", "search", "Filter", id="customers.search"),
+        Binding("escape", "clear_search", "Clear", show=False, id="customers.clear"),
+        Binding("O", "cycle_owner", "Owner", show=False, id="customers.filter_owner"),
+        Binding("H", "cycle_health", "Health", show=False, id="customers.filter_health"),
+        Binding("T", "pick_tag", "Tag", show=False, id="customers.filter_tag"),
+        Binding("S", "pick_segment", "Segment", show=False, id="customers.segment"),
+        Binding("W", "save_segment", "Save segment", show=False, id="customers.save_segment"),
+        Binding("X", "export_segment", "Export CSV", show=False, id="customers.export"),
+        Binding("R", "toggle_reorders", "Reorders due", show=False, id="customers.reorders"),
+        Binding("v", "toggle_view", "Cards/list", show=False, id="customers.toggle_view"),
+        Binding("o", "cycle_sort", "Sort", show=False, id="customers.sort"),
+    ]
+    DEFAULT_CSS = """
+    CustomersTab { height: 1fr; }
+    CustomersTab #customer-filters { height: 1; padding: 0 1; background: $panel; }
+    CustomersTab #customer-search { display: none; height: 1; border: none; padding: 0 1; }
+    CustomersTab #customer-search.shown { display: block; }
+    CustomersTab #customer-views { height: 1fr; }
+    CustomersTab #customer-list { height: 1fr; }
+    """
+
+    def __init__(self, store: Store, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.store = store
+        self.filter = CustomerFilter()
+        self.today = today()
+        self.rows_by_id: dict[str, CustomerRow] = {}
+        self.loaded_version = -1
+        self.view_chosen = False
+        self.grid: CardGrid[CustomerRow] = CardGrid(lambda row, width: customer_card(row, width, self.today),
+                                                    empty_text="No customers match. esc clears the filter.",
+                                                    id="customer-grid")
+        self.table: VirtualTable[CustomerRow] = VirtualTable(
+            COLUMNS, self.cells, sort_keys={
+                "name": lambda r: r.name.casefold(), "industry": lambda r: r.industry.casefold(),
+                "health": lambda r: HEALTH_ORDER[r.health], "value": lambda r: -r.value,
+                "open": lambda r: -r.open_deals,
+                "contact": lambda r: -(r.days_since_contact(self.today) or 10**6),
+                "revisit": lambda r: r.next_revisit or date.max, "csat": lambda r: r.latest_answer.level
+                if r.latest_answer else 2.0, "rfm": lambda r: -r.rfm_total,
+            }, empty_text="No customers match. esc clears the filter.", id="customer-table")
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="customer-filters")
+        yield Input(placeholder="filter: name, industry, segment, email, phone, tag", id="customer-search")
+        with ContentSwitcher(initial="customer-grid", id="customer-views"):
+            yield self.grid
+            with Vertical(id="customer-list"):
+                yield self.table.header
+                yield self.table
+
+    def on_mount(self) -> None:
+        self.table.sort_by("health", reverse=False)
+        self.call_after_refresh(self._first_load)
+
+    def _first_load(self) -> None:
+        if self.loaded_version < 0:
+            self.reload()
+
+    def on_resize(self) -> None:
+        if not self.view_chosen:
+            self.show_view("customer-list" if self.size.width < NARROW else "customer-grid")
+
+    # -- data -------------------------------------------------------------------------------------
+    def reload(self, keep_id: str | None = None) -> None:
+        store = self.store
+        self.today = today()
+        rows = customer_rows(store.config, customers=store.rows(Customer), opportunities=store.rows(Opportunity),
+                             activities=store.rows(Activity), tickets=store.rows(Ticket),
+                             surveys=store.rows(Survey), today=self.today)
+        self.rows_by_id = {row.id: row for row in rows}
+        self.loaded_version = store.version
+        self.show_rows(keep_id)
+
+    def changed(self, customer_id: str | None = None) -> None:
+        """After a write: rebuild (RFM is relative to every customer) and keep the selection."""
+        self.reload(keep_id=customer_id or (self.current().id if self.current() else None))
+
+    def owner_id(self) -> str | None:
+        owner = self.filter.owner
+        return None if owner == "team" else (self.store.me if owner == "me" else owner)
+
+    def predicate(self) -> Callable[[CustomerRow], bool]:
+        f, owner, day = self.filter, self.owner_id(), self.today
+        prompts = {r.id for r in reorder_prompts(self.rows_by_id.values(), day)} if f.reorders else set()
+
+        def passes(r: CustomerRow) -> bool:
+            return ((owner is None or r.owner == owner)
+                    and (f.health is None or r.health == f.health)
+                    and (f.tag is None or f.tag in r.tags)
+                    and (f.segment is None or in_segment(r, f.segment, day))
+                    and (not f.reorders or r.id in prompts)
+                    and (not f.text or f.text in r.search))
+
+        return passes
+
+    def show_rows(self, keep_id: str | None = None) -> None:
+        current = self.current()
+        keep_id = keep_id or (current.id if current else None)
+        rows = self.table.sort_rows(list(filter(self.predicate(), self.rows_by_id.values())))
+        keep = (lambda r: r.id == keep_id) if keep_id else None
+        self.table.set_rows(rows, keep=keep, presorted=True)
+        self.grid.set_items(rows, keep=keep)
+        at_risk = sum(1 for r in rows if r.health == "risk")
+        due = sum(1 for _ in reorder_prompts(rows, self.today))
+        summary = (f"{len(rows):,} of {len(self.rows_by_id):,} customers · {at_risk:,} at risk · "
+                   f"reorder due: {due:,} · {self.filter.describe()}")
+        self.query_one("#customer-filters", Static).update(plain(summary))
+
+    def cells(self, row: CustomerRow) -> list[Cell]:
+        late = row.next_revisit is not None and row.next_revisit < self.today
+        return [(row.name, None), (row.industry, None), (row.health, HEALTH_STYLE[row.health]),
+                (short_money(row.value), None), (str(row.open_deals), None),
+                (last_contact_text(row, self.today), None),
+                (row.next_revisit.isoformat() if row.next_revisit else "", "overdue" if late else None),
+                (satisfaction_text(row), None), (f"{row.rfm[0]}{row.rfm[1]}{row.rfm[2]}", None)]
+
+    # -- views, sorting, filters --------------------------------------------------------------------
+    @property
+    def in_list(self) -> bool:
+        return self.query_one("#customer-views", ContentSwitcher).current == "customer-list"
+
+    def show_view(self, view: str) -> None:
+        switcher = self.query_one("#customer-views", ContentSwitcher)
+        if switcher.current == view:
+            return
+        current = self.current()
+        had_focus = self.grid.has_focus or self.table.has_focus
+        switcher.current = view
+        if current is not None:
+            self.show_rows(current.id)
+        if had_focus:
+            self.focus_view()
+
+    def focus_view(self) -> None:
+        (self.table if self.in_list else self.grid).focus()
+
+    def current(self) -> CustomerRow | None:
+        if not self.is_mounted:
+            return None
+        return self.table.current if self.in_list else self.grid.current
+
+    def action_toggle_view(self) -> None:
+        self.view_chosen = True
+        self.show_view("customer-grid" if self.in_list else "customer-list")
+        self.focus_view()
+
+    def action_cycle_sort(self) -> None:
+        self.table.action_cycle_sort()
+
+    @on(VirtualTable.SortChanged)
+    def _resorted(self) -> None:
+        self.show_rows()
+
+    def set_filter(self, **changes: Any) -> None:
+        self.filter = replace(self.filter, **changes)
+        self.show_rows()
+
+    def action_search(self) -> None:
+        search = self.query_one("#customer-search", Input)
+        search.add_class("shown")
+        search.focus()
+
+    @on(Input.Changed, "#customer-search")
+    def _typed(self, event: Input.Changed) -> None:
+        self.set_filter(text=event.value.strip().casefold())
+
+    @on(Input.Submitted, "#customer-search")
+    def _search_done(self) -> None:
+        self.focus_view()
+
+    def action_clear_search(self) -> None:
+        search = self.query_one("#customer-search", Input)
+        search.value = ""
+        search.remove_class("shown")
+        self.filter = CustomerFilter(owner=self.filter.owner)
+        self.show_rows()
+        self.focus_view()
+
+    def action_cycle_owner(self) -> None:
+        order = ["me", "team", *[r for r in self.store.config.rep_ids() if r != self.store.me]]
+        current = order.index(self.filter.owner) if self.filter.owner in order else 0
+        self.set_filter(owner=order[(current + 1) % len(order)])
+
+    def action_cycle_health(self) -> None:
+        self.set_filter(health=HEALTHS[(HEALTHS.index(self.filter.health) + 1) % len(HEALTHS)])
+
+    def action_toggle_reorders(self) -> None:
+        self.set_filter(reorders=not self.filter.reorders)
+
+    def action_pick_tag(self) -> None:
+        tags = sorted({t for r in self.rows_by_id.values() for t in r.tags}, key=str.casefold)
+        choices: list[tuple[str, Any]] = [("any tag", False), *[(f"#{t}", t) for t in tags]]
+
+        def chosen(tag: str | bool | None) -> None:
+            if tag is not None:
+                self.set_filter(tag=tag or None)
+
+        self.app.push_screen(PickScreen("Customers tagged", choices), chosen)
+
+    def action_pick_segment(self) -> None:
+        segments = self.store.config.segments
+        if not segments:
+            self.app.notify("No saved segments yet: filter the customers, then W saves the filter as one.",
+                            severity="warning")
+            return
+        choices: list[tuple[str, Any]] = [("no segment", False), *[(s.name, s) for s in segments]]
+
+        def chosen(segment: SavedSegment | bool | None) -> None:
+            if segment is not None:
+                self.set_filter(segment=segment or None)
+
+        self.app.push_screen(PickScreen("Saved segments", choices), chosen)
+
+    def segment_from_filter(self, name: str) -> SavedSegment:
+        """The current filter as a saved segment (a segment in use is the base)."""
+        f = self.filter
+        base = f.segment.model_dump() if f.segment else {}
+        base.update(name=name)
+        if f.health:
+            base["health"] = f.health
+        if f.tag:
+            base["tag"] = f.tag
+        if f.text:
+            base["text"] = f.text
+        if self.owner_id() is not None:
+            base["owner"] = self.owner_id()
+        return SavedSegment.model_validate(base)
+
+    def action_save_segment(self) -> None:
+        def chosen(name: str | None) -> None:
+            if not name:
+                return
+            segment = self.segment_from_filter(name)
+            kept = [s.model_dump(exclude_defaults=True) for s in self.store.config.segments if s.name != name]
+            try:
+                config = save_config_values(self.store.folder, {
+                    "segments": [*kept, segment.model_dump(exclude_defaults=True)]})
+            except StoreError as exc:
+                self.app.notify(str(exc), severity="error", markup=False)
+                return
+            self.store.config = config
+            self.filter = replace(self.filter, segment=segment, text="", tag=None, health=None)
+            self.show_rows()
+            self.app.notify(labelled("Saved segment $name in config.yaml", name=name))
+
+        self.app.push_screen(AskScreen("Save this filter as a segment named", placeholder="e.g. Quiet manufacturers",
+                                       parse=_segment_name), chosen)
+
+    def action_export_segment(self) -> None:
+        from store.csvfiles import export_customers
+
+        rows = self.table.rows
+        name = self.filter.segment.name if self.filter.segment else "customers"
+        default = str(Path.home() / f"{_file_name(name)}.csv")
+
+        def chosen(path: str | None) -> None:
+            if not path:
+                return
+            target = Path(path).expanduser()
+            try:
+                with target.open("w", newline="", encoding="utf-8") as out:
+                    count = export_customers(self.store, [r.id for r in rows], out, facts=self.rows_by_id)
+            except OSError as exc:
+                self.app.notify(f"Cannot write {target}: {exc.strerror}", severity="error", markup=False)
+                return
+            self.app.notify(labelled("Wrote $n customers to $path", n=count, path=str(target)))
+
+        self.app.push_screen(AskScreen(f"Export {len(rows):,} customers (with their primary contact) to",
+                                       value=default, parse=_csv_path), chosen)
+
+    # -- the selected customer ------------------------------------------------------------------------
+    def selected(self) -> CustomerRow | None:
+        row = self.current()
+        if row is None:
+            self.app.notify("No customer selected.", severity="warning")
+        return row
+
+    def open_customer(self, customer_id: str) -> None:
+        from tui.screens.customer import CustomerScreen
+
+        self.app.push_screen(CustomerScreen(self.store, customer_id, self))
+
+    def show_customer(self, customer_id: str) -> None:
+        row = self.rows_by_id.get(customer_id)
+        if row is not None and not self.predicate()(row):
+            self.filter = CustomerFilter(owner="team")
+            self.query_one("#customer-search", Input).value = ""
+        self.show_rows(customer_id)
+        self.focus_view()
+
+    def action_new(self) -> None:
+        def save(values: dict[str, Any]) -> Customer:
+            return self.store.new(Customer, **without_blanks(values))
+
+        self.app.push_screen(FormScreen("New customer", FORMS[Customer](self.store), new_values(Customer, self.store),
+                                        save), lambda c: c and self.changed(c.id))
+
+    def action_edit(self) -> None:
+        row = self.selected()
+        if row is not None:
+            self.edit(row.id)
+
+    def edit(self, customer_id: str, after: Callable[[], None] | None = None) -> None:
+        customer = self.store.require(Customer, customer_id)
+
+        def save(values: dict[str, Any]) -> Customer:
+            return self.store.update(Customer, customer_id, **values)
+
+        def saved(result: Customer | None) -> None:
+            if result is not None:
+                self.changed(result.id)
+                if after:
+                    after()
+
+        self.app.push_screen(FormScreen(f"Edit customer: {customer.name}", FORMS[Customer](self.store),
+                                        customer.model_dump(), save), saved)
+
+    def action_activity(self) -> None:
+        row = self.selected()
+        if row is not None:
+            self.app.log_activity_form(customer_id=row.id, title=f"Log activity: {row.name}",  # type: ignore[attr-defined]
+                                       after=lambda: self.changed(row.id))
+
+    def action_repeat_deal(self) -> None:
+        row = self.selected()
+        if row is not None:
+            self.repeat_deal(row.id)
+
+    def repeat_deal(self, customer_id: str, after: Callable[[], None] | None = None) -> None:
+        """Open the repeat order a reorder prompt suggests, sized like the usual order."""
+        row = self.rows_by_id.get(customer_id)
+        if row is None:
+            return
+        try:
+            deal = self.store.open_repeat_deal(customer_id, typical_order(row), today=self.today)
+        except StoreError as exc:
+            self.app.notify(str(exc), severity="error", markup=False)
+            return
+        self.changed(customer_id)
+        self.app.deal_changed(deal.id)  # type: ignore[attr-defined]
+        self.app.notify(labelled("Opened $title ($amount) on the board", title=deal.title,
+                                 amount=short_money(deal.amount)))
+        if after:
+            after()
+
+    def set_ticket_status(self, ticket_id: str, status: str) -> bool:
+        """Move a ticket on; resolving it schedules the after-sales call and a survey."""
+        try:
+            ticket = self.store.set_ticket_status(ticket_id, status, today=self.today)
+        except StoreError as exc:
+            self.app.notify(str(exc), severity="error", markup=False)
+            return False
+        self.changed(ticket.customer_id)
+        self.app.update_header()  # type: ignore[attr-defined]  # new after-sales tasks may be due
+        extra = " After-sales call (and a survey, if due) are in Today." if status == "resolved" else ""
+        self.app.notify(labelled("Ticket $title: $status.$extra", title=ticket.title,
+                                 status=status.replace("_", " "), extra=extra))
+        return True
+
+    def action_service(self) -> None:
+        from tui.screens.service import ServiceScreen
+
+        self.app.push_screen(ServiceScreen(self.store, self))
+
+    @on(CardGrid.Selected, "#customer-grid")
+    def _open_card(self, event: CardGrid.Selected) -> None:
+        if isinstance(event.item, CustomerRow):
+            self.open_customer(event.item.id)
+
+    @on(VirtualTable.Selected, "#customer-table")
+    def _open_row(self) -> None:
+        row = self.table.current
+        if row is not None:
+            self.open_customer(row.id)
+
+
+def _segment_name(text: str) -> str:
+    name = " ".join(text.split())
+    if not name:
+        raise ValueError("a segment needs a name")
+    if len(name) > 60:
+        raise ValueError("60 characters at most")
+    return name
+
+
+def _csv_path(text: str) -> str:
+    path = Path(text.strip()).expanduser()
+    if not text.strip():
+        raise ValueError("where should the file go?")
+    if path.is_dir():
+        raise ValueError("that is a folder; name a file in it")
+    if not path.parent.is_dir():
+        raise ValueError(f"no folder {path.parent}")
+    return str(path)
+
+
+def _file_name(name: str) -> str:
+    return "".join(ch if ch.isalnum() else "-" for ch in name.casefold()).strip("-") or "customers"
