@@ -9,8 +9,8 @@ from store.database import Store
 from store.models import Contact, Customer, Lead, Opportunity, Task
 from tests.tui.test_leads_tab import SIZE, type_text
 from tui.app import DealdeckApp
+from tui.screens.customer import CustomerScreen
 from tui.screens.form import FormScreen
-from tui.screens.records import RecordScreen
 
 
 async def palette(pilot, text: str) -> None:  # type: ignore[no-untyped-def]
@@ -82,7 +82,7 @@ async def test_e_on_a_records_details_edits_it(app: DealdeckApp, store: Store) -
         await pilot.pause()
         app.open_record(Customer.table, contoso.id)
         await pilot.pause()
-        assert isinstance(app.screen, RecordScreen)
+        assert isinstance(app.screen, CustomerScreen)  # a customer opens its card's details
         await pilot.press("e")
         await pilot.pause()
         app.screen.query_one("#field-industry").value = "Manufacturing"  # type: ignore[attr-defined]

@@ -10,9 +10,10 @@ from store.database import Store
 from store.models import Activity, Customer, Lead, Opportunity
 from tests.tui.conftest import lead_named
 from tui.app import DealdeckApp
+from tui.screens.customer import CustomerScreen
 from tui.screens.dialogs import PickScreen
 from tui.screens.form import FormScreen
-from tui.screens.records import DuplicateScreen, RecordScreen
+from tui.screens.records import DuplicateScreen
 from tui.tabs.leads import LeadsTab
 
 SIZE = (120, 36)
@@ -115,7 +116,7 @@ async def test_a_duplicate_can_be_opened_instead(app: DealdeckApp, store: Store)
         assert isinstance(app.screen, DuplicateScreen)
         await pilot.press("enter")
         await pilot.pause()
-        assert isinstance(app.screen, RecordScreen) and app.screen.table == Customer.table
+        assert isinstance(app.screen, CustomerScreen)  # the existing customer's card
     assert store.count(Lead) == 4
 
 

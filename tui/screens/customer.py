@@ -11,6 +11,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
+from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
@@ -18,13 +19,13 @@ from textual.widgets.option_list import Option
 from store.agenda import BIRTHDAY_LOOKAHEAD_DAYS, next_birthday
 from store.customers import CustomerRow, timeline
 from store.database import Store
-from store.models import Activity, Contact, Customer, Opportunity, Survey, Task, Ticket
+from store.models import Contact, Customer, Opportunity, Survey, Ticket
 from store.pipeline import money, stage_of
 from tui.clock import today
 from tui.forms import FORMS, new_values, without_blanks
 from tui.screens.dialogs import PickScreen
 from tui.screens.form import FormScreen
-from tui.text import plain, plain_lines, plain_text
+from tui.text import plain, plain_text
 
 if TYPE_CHECKING:
     from tui.tabs.customers import CustomersTab
@@ -45,7 +46,8 @@ class CustomerScreen(ModalScreen[None]):
         Binding("r", "repeat_deal", "Repeat deal", id="customer.repeat"),
     ]
     DEFAULT_CSS = """
-    CustomerScreen { align: center middle; }
+    /* Opaque: a see-through modal re-renders the card grid under it on every frame. */
+    CustomerScreen { align: center middle; background: $background; }
     CustomerScreen > VerticalScroll {
         width: 110; max-width: 100%; height: 95%; border: thick $primary; background: $surface; padding: 0 1;
     }
@@ -72,71 +74,100 @@ class CustomerScreen(ModalScreen[None]):
                          "r repeat deal · enter on a deal or ticket opens it · esc close", classes="customer-keys")
 
     def sections(self, customer: Customer, row: CustomerRow) -> ComposeResult:
+        """Few widgets (mounting each costs more than its data): blocks of text around
+        the deals and the tickets, which are lists to pick from."""
         store, day = self.store, today()
-        yield Static(plain(f"{customer.name}  ·  {customer.lifecycle.replace('_', ' ')}  ·  health {row.health}"),
-                     classes="customer-title")
-        yield Static(self.facts(customer, row))
-        yield Static("Churn risk", classes="customer-section")
+        related = self.tab.related(customer)
+        contacts = sorted((store.model_of(Contact, d) for d in related.contacts),
+                          key=lambda c: (not c.primary, c.name))
+        deals = sorted((store.model_of(Opportunity, d) for d in related.deals), key=lambda d: d.created_at,
+                       reverse=True)
+        tickets = sorted((store.model_of(Ticket, d) for d in related.tickets), key=lambda t: t.created_at)
+        top = Text(end="")
+        top.append_text(plain_text(f"{customer.name}  ·  {customer.lifecycle.replace('_', ' ')}  ·  "
+                                   f"health {row.health}", style="bold"))
+        top.append("\n")
+        top.append_text(self.facts(customer, row))
+        _section(top, "Churn risk")
+        top.rstrip()
+        yield Static(Content.from_rich_text(top))
         if row.reasons:
-            yield Static(plain_lines(f"⚠ {reason.text}" for reason in row.reasons), classes="customer-risk")
+            yield Static(Content.from_rich_text(self.reason_lines(row)), classes="customer-risk")
         else:
             yield Static(plain("No warning signs." if customer.lifecycle in ("active", "at_risk")
                                else f"None checked for a {customer.lifecycle} customer."))
-        yield Static("Maintenance plan", classes="customer-section")
-        yield Static(plain(f"revisit every {customer.revisit_days} days · next "
-                           f"{customer.next_revisit.isoformat() if customer.next_revisit else 'not set'} · "
-                           f"by {customer.owner}" if customer.revisit_days else "No plan (set revisit days with e)."))
-        yield Static("Contacts", classes="customer-section")
-        contacts = sorted(store.find(Contact, where={"customer_id": customer.id}),
-                          key=lambda c: (not c.primary, c.name))
-        yield Static(self.contact_lines(contacts) if contacts else plain("None yet. c adds one."))
-        deals = sorted((store.model_of(Opportunity, d) for d in store.rows(Opportunity)
-                        if d["customer_id"] == customer.id), key=lambda d: d.created_at, reverse=True)
-        yield Static(f"Opportunities ({len(deals)})", classes="customer-section")
+        top = Text("\n", end="")
+        _section(top, "Maintenance plan", first=True)
+        top.append_text(plain_text(f"revisit every {customer.revisit_days} days · next "
+                                   f"{customer.next_revisit.isoformat() if customer.next_revisit else 'not set'} · "
+                                   f"by {customer.owner}" if customer.revisit_days
+                                   else "No plan (set revisit days with e)."))
+        _section(top, "Contacts")
+        top.append_text(self.contact_lines(contacts) if contacts else Text("None yet. c adds one."))
+        _section(top, f"Opportunities ({len(deals)})")
+        if not deals:
+            top.append("None yet. r opens a repeat deal.")
+        yield Static(Content.from_rich_text(top))
         if deals:
             yield OptionList(*[Option(plain(self.deal_line(d)), id=d.id) for d in deals], id="customer-deals")
-        else:
-            yield Static(plain("None yet. r opens a repeat deal."))
-        yield Static("Purchase history", classes="customer-section")
-        won = [d for d in deals if stage_of(store.config, d.stage).kind == "won"]
-        yield Static(plain_lines(f"{d.closed_at.date().isoformat() if d.closed_at else '?'}  "
-                                 f"{money(d.amount, d.currency)}  {d.title}" for d in
-                                 sorted(won, key=lambda d: d.closed_at or d.created_at, reverse=True))
-                     if won else plain("Nothing bought yet."))
-        tickets = sorted(store.find(Ticket, where={"customer_id": customer.id}), key=lambda t: t.created_at)
+        won = sorted((d for d in deals if stage_of(store.config, d.stage).kind == "won"),
+                     key=lambda d: d.closed_at or d.created_at, reverse=True)
+        middle = Text(end="")
+        _section(middle, "Purchase history", first=True)
+        middle.append_text(self.purchase_lines(won))
         open_tickets = [t for t in tickets if t.status in ("open", "in_progress")]
-        yield Static(f"Service tickets ({len(open_tickets)} open of {len(tickets)})", classes="customer-section")
+        _section(middle, f"Service tickets ({len(open_tickets)} open of {len(tickets)})")
+        if not tickets:
+            middle.append("None. k opens one.")
+        yield Static(Content.from_rich_text(middle))
         if tickets:
             yield OptionList(*[Option(plain(self.ticket_line(t, day)), id=t.id) for t in
                                [*open_tickets, *[t for t in reversed(tickets) if t not in open_tickets]]],
                              id="customer-tickets")
-        else:
-            yield Static(plain("None. k opens one."))
-        yield Static("Reminders", classes="customer-section")
-        yield Static(self.reminders(customer, contacts))
-        events = timeline(customer.id, store.config, activities=self.tab_activities(customer),
-                          opportunities=store.rows(Opportunity), tickets=store.rows(Ticket),
-                          surveys=store.rows(Survey), lead_id=customer.lead_id)
-        yield Static(f"Timeline ({len(events)})", classes="customer-section")
+        # Textual's Content paints a long timeline several times faster than a Rich Text.
+        yield Static(Content.from_rich_text(self.history(customer, contacts, related)))
+
+    def history(self, customer: Customer, contacts: list[Contact], related: Any) -> Text:
+        """Reminders, then the timeline of everything, newest first, then the notes."""
         text = Text(end="")
+        _section(text, "Reminders", first=True)
+        text.append_text(self.reminders(customer, contacts, related.tasks))
+        events = timeline(customer.id, self.store.config, activities=related.activities,
+                          opportunities=related.deals, tickets=related.tickets, surveys=related.surveys,
+                          lead_id=customer.lead_id)
+        _section(text, f"Timeline ({len(events)})")
         for event in events[:TIMELINE_LIMIT]:
             text.append(event.at[:16].replace("T", " ") + "  ", style="bold")
             text.append_text(plain_text(event.text))
             text.append("\n")
         if len(events) > TIMELINE_LIMIT:
             text.append(f"… and {len(events) - TIMELINE_LIMIT} older", style="italic")
-        text.rstrip()
-        yield Static(text or Text("Nothing yet.", style="italic"))
+        if not events:
+            text.append("Nothing yet.", style="italic")
         if customer.notes:
-            yield Static("Notes", classes="customer-section")
-            yield Static(plain_text(customer.notes))
+            _section(text, "Notes")
+            text.append(str(customer.notes))  # Text.append never parses markup
+        text.rstrip()
+        return text
 
-    def tab_activities(self, customer: Customer) -> list[Any]:
-        """Activities with the customer, its lead or its deals (one pass over the table)."""
-        deal_ids = {d["id"] for d in self.store.rows(Opportunity) if d["customer_id"] == customer.id}
-        return [a for a in self.store.rows(Activity)
-                if a.get("customer_id") == customer.id or (customer.lead_id and a.get("lead_id") == customer.lead_id)
-                or a.get("opportunity_id") in deal_ids]
+    def reason_lines(self, row: CustomerRow) -> Text:
+        text = Text(end="")
+        for reason in row.reasons:
+            text.append_text(plain_text(f"⚠ {reason.text}"))
+            text.append("\n")
+        text.rstrip()
+        return text
+
+    def purchase_lines(self, won: list[Opportunity]) -> Text:
+        if not won:
+            return Text("Nothing bought yet.")
+        text = Text(end="")
+        for deal in won:
+            text.append_text(plain_text(f"{deal.closed_at.date().isoformat() if deal.closed_at else '?'}  "
+                                        f"{money(deal.amount, deal.currency)}  {deal.title}"))
+            text.append("\n")
+        text.rstrip()
+        return text
 
     def facts(self, customer: Customer, row: CustomerRow) -> Text:
         day = today()
@@ -183,7 +214,7 @@ class CustomerScreen(ModalScreen[None]):
         return (f"{ticket.created_at.date().isoformat()}  {ticket.status.replace('_', ' '):<11} "
                 f"{ticket.severity:<7} {ticket.title} ({age}d, {ticket.assignee or 'unassigned'})")
 
-    def reminders(self, customer: Customer, contacts: list[Contact]) -> Text:
+    def reminders(self, customer: Customer, contacts: list[Contact], tasks: list[Any]) -> Text:
         """What is coming for this customer: the revisit, birthdays, open tasks."""
         day, lines = today(), []
         if customer.next_revisit:
@@ -193,10 +224,17 @@ class CustomerScreen(ModalScreen[None]):
                 when = next_birthday(contact.birthday, day)
                 if when <= day + timedelta(days=BIRTHDAY_LOOKAHEAD_DAYS):
                     lines.append(f"{when.isoformat()}  birthday: {contact.name} (send a card)")
-        for task in self.store.find(Task, where={"customer_id": customer.id}):
-            if not task.done:  # (stored documents leave out a false "done": filter here)
-                lines.append(f"{task.due.isoformat()}  {task.title}")
-        return plain_lines(sorted(lines)) if lines else Text("Nothing planned.", style="italic")  # type: ignore[return-value]
+        for task in tasks:
+            if not task.get("done"):
+                lines.append(f"{task['due']}  {task['title']}")
+        if not lines:
+            return Text("Nothing planned.", style="italic")
+        text = Text(end="")
+        for line in sorted(lines):
+            text.append_text(plain_text(line))
+            text.append("\n")
+        text.rstrip()
+        return text
 
     # -- actions ------------------------------------------------------------------------------------
     def changed(self) -> None:
@@ -261,3 +299,11 @@ class CustomerScreen(ModalScreen[None]):
 
         self.app.push_screen(PickScreen(f"Ticket “{ticket.title}” is {ticket.status.replace('_', ' ')}; now",
                                         list(TICKET_STATUSES)), chosen)
+
+
+def _section(text: Text, title: str, *, first: bool = False) -> None:
+    """A section title inside a block of text."""
+    if not first:
+        text.append("\n\n")
+    text.append(title, style="bold underline")
+    text.append("\n")

@@ -4,7 +4,7 @@ segments, reorder prompts, the service queue, and every action on a customer."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -20,13 +20,14 @@ from store.customers import (
     HEALTH_ORDER,
     CustomerRow,
     customer_rows,
+    group_by,
     in_segment,
     reorder_prompts,
     typical_order,
 )
 from store.database import Store
 from store.errors import StoreError
-from store.models import Activity, Customer, Opportunity, Survey, Ticket
+from store.models import Activity, Contact, Customer, Opportunity, Survey, Task, Ticket
 from store.pipeline import short_money
 from tui.clock import today
 from tui.forms import FORMS, new_values, without_blanks
@@ -52,6 +53,18 @@ COLUMNS = [
 ]
 #: below this width the list shows instead of the grid (unless `v` picked a view)
 NARROW = 100
+
+
+@dataclass
+class Related:
+    """A customer's documents from every table, for its detail screen."""
+
+    activities: list[Any] = field(default_factory=list)
+    deals: list[Any] = field(default_factory=list)
+    tickets: list[Any] = field(default_factory=list)
+    surveys: list[Any] = field(default_factory=list)
+    contacts: list[Any] = field(default_factory=list)
+    tasks: list[Any] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -150,6 +163,10 @@ class CustomersTab(Vertical):
         self.rows_by_id: dict[str, CustomerRow] = {}
         self.loaded_version = -1
         self.view_chosen = False
+        #: documents grouped by customer (and activities by lead and deal), built when
+        #: first needed and again after any change: a detail then reads only its own
+        self._groups: dict[str, dict[str, list[Any]]] = {}
+        self._groups_version = -1
         self.grid: CardGrid[CustomerRow] = CardGrid(lambda row, width: customer_card(row, width, self.today),
                                                     empty_text="No customers match. esc clears the filter.",
                                                     id="customer-grid")
@@ -194,6 +211,31 @@ class CustomersTab(Vertical):
         self.rows_by_id = {row.id: row for row in rows}
         self.loaded_version = store.version
         self.show_rows(keep_id)
+
+    def related(self, customer: Customer) -> Related:
+        """Everything linked to one customer: activities with it, its lead or its deals."""
+        store = self.store
+        if self._groups_version != store.version:
+            self._groups = {
+                "customer": group_by(store.rows(Activity), "customer_id"),
+                "lead": group_by(store.rows(Activity), "lead_id"),
+                "deal": group_by(store.rows(Activity), "opportunity_id"),
+                "deals": group_by(store.rows(Opportunity), "customer_id"),
+                "tickets": group_by(store.rows(Ticket), "customer_id"),
+                "surveys": group_by(store.rows(Survey), "customer_id"),
+                "contacts": group_by(store.rows(Contact), "customer_id"),
+                "tasks": group_by(store.rows(Task), "customer_id"),
+            }
+            self._groups_version = store.version
+        groups = self._groups
+        deals = groups["deals"].get(customer.id, [])
+        seen: dict[str, Any] = {a["id"]: a for a in groups["customer"].get(customer.id, [])}
+        for activity in [*(groups["lead"].get(customer.lead_id, []) if customer.lead_id else []),
+                         *(a for d in deals for a in groups["deal"].get(d["id"], []))]:
+            seen.setdefault(activity["id"], activity)
+        return Related(activities=list(seen.values()), deals=deals, tickets=groups["tickets"].get(customer.id, []),
+                       surveys=groups["surveys"].get(customer.id, []), contacts=groups["contacts"].get(customer.id, []),
+                       tasks=groups["tasks"].get(customer.id, []))
 
     def changed(self, customer_id: str | None = None) -> None:
         """After a write: rebuild (RFM is relative to every customer) and keep the selection."""
