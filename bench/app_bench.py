@@ -32,6 +32,18 @@ def ensure_demo(size: int) -> Path:
     return folder
 
 
+def child_figures(script: str, sizes: str) -> list[tuple[int, dict[str, float]]]:
+    """Run ``script --child FOLDER`` for each demo size in a fresh process; its last
+    output line is a JSON object of figures."""
+    rows = []
+    for size in (int(s) for s in sizes.split(",")):
+        folder = ensure_demo(size)
+        out = subprocess.run([sys.executable, script, "--child", str(folder)], capture_output=True, text=True,
+                             cwd=ROOT, check=True)
+        rows.append((size, json.loads(out.stdout.strip().splitlines()[-1])))
+    return rows
+
+
 def measure(folder: str) -> dict[str, float]:
     """Runs in the child: open the store, start the app headless, type into the filter."""
     import asyncio

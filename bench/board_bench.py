@@ -12,13 +12,12 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from app_bench import ROOT, ensure_demo
+from app_bench import child_figures
 
 
 def measure(folder: str) -> dict[str, float]:
@@ -133,11 +132,7 @@ def main() -> None:
     print("| leads | deals (on board) | largest column | build board ms | switch to tab ms "
           "| `]` to repaint median / p90 / max ms | move work ms | paint board ms | filter key ms |")
     print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-    for size in (int(s) for s in args.sizes.split(",")):
-        folder = ensure_demo(size)
-        out = subprocess.run([sys.executable, __file__, "--child", str(folder)], capture_output=True, text=True,
-                             cwd=ROOT, check=True)
-        f = json.loads(out.stdout.strip().splitlines()[-1])
+    for size, f in child_figures(__file__, args.sizes):
         print(f"| {size:,} | {f['deals']:,} ({f['deals_on_board']:,}) | {f['largest_column']:,} "
               f"| {f['board_build_ms']:.0f} | {f['switch_to_tab_ms']:.0f} "
               f"| {f['move_to_repaint_median_ms']:.0f} / {f['move_to_repaint_p90_ms']:.0f} / "

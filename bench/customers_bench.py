@@ -12,13 +12,12 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from app_bench import ROOT, ensure_demo
+from app_bench import child_figures
 
 
 def measure(folder: str) -> dict[str, float]:
@@ -119,11 +118,7 @@ def main() -> None:
     print("| leads | customers | build cards ms | switch to tab ms | filter key ms | filter work ms "
           "| detail data ms | detail on screen ms |")
     print("|---:|---:|---:|---:|---:|---:|---:|---:|")
-    for size in (int(s) for s in args.sizes.split(",")):
-        folder = ensure_demo(size)
-        out = subprocess.run([sys.executable, __file__, "--child", str(folder)], capture_output=True, text=True,
-                             cwd=ROOT, check=True)
-        f = json.loads(out.stdout.strip().splitlines()[-1])
+    for size, f in child_figures(__file__, args.sizes):
         print(f"| {size:,} | {f['customers']:,.0f} | {f['build_ms']:.0f} | {f['switch_to_tab_ms']:.0f} "
               f"| {f['filter_keystroke_ms']:.0f} | {f['filter_work_ms']:.1f} | {f['detail_data_ms']:.0f} "
               f"| {f['detail_ms']:.0f} |")

@@ -23,7 +23,7 @@ from store.models import Contact, Customer, Opportunity, Survey, Ticket
 from store.pipeline import money, stage_of
 from tui.clock import today
 from tui.forms import FORMS, new_values, without_blanks
-from tui.screens.dialogs import PickScreen
+from tui.screens.dialogs import DETAIL_CSS, PickScreen
 from tui.screens.form import FormScreen
 from tui.text import plain, plain_text
 
@@ -45,18 +45,7 @@ class CustomerScreen(ModalScreen[None]):
         Binding("y", "survey", "Survey answer", id="customer.survey"),
         Binding("r", "repeat_deal", "Repeat deal", id="customer.repeat"),
     ]
-    DEFAULT_CSS = """
-    /* Opaque: a see-through modal re-renders the card grid under it on every frame. */
-    CustomerScreen { align: center middle; background: $background; }
-    CustomerScreen > VerticalScroll {
-        width: 110; max-width: 100%; height: 95%; border: thick $primary; background: $surface; padding: 0 1;
-    }
-    CustomerScreen .customer-title { text-style: bold; }
-    CustomerScreen .customer-section { text-style: bold; margin-top: 1; color: $primary; }
-    CustomerScreen .customer-risk { color: $health-risk; }
-    CustomerScreen .customer-keys { margin-top: 1; color: $text-muted; }
-    CustomerScreen OptionList { height: auto; max-height: 10; }
-    """
+    DEFAULT_CSS = DETAIL_CSS.format(name="CustomerScreen", width=110)
 
     def __init__(self, store: Store, customer_id: str, tab: CustomersTab) -> None:
         super().__init__()
@@ -71,7 +60,7 @@ class CustomerScreen(ModalScreen[None]):
                 return
             yield from self.sections(customer, row)
             yield Static("e edit · c add contact · a log activity · k new ticket · y survey answer · "
-                         "r repeat deal · enter on a deal or ticket opens it · esc close", classes="customer-keys")
+                         "r repeat deal · enter on a deal or ticket opens it · esc close", classes="detail-keys")
 
     def sections(self, customer: Customer, row: CustomerRow) -> ComposeResult:
         """Few widgets (mounting each costs more than its data): blocks of text around
@@ -92,7 +81,7 @@ class CustomerScreen(ModalScreen[None]):
         top.rstrip()
         yield Static(Content.from_rich_text(top))
         if row.reasons:
-            yield Static(Content.from_rich_text(self.reason_lines(row)), classes="customer-risk")
+            yield Static(Content.from_rich_text(self.reason_lines(row)), classes="detail-risk")
         else:
             yield Static(plain("No warning signs." if customer.lifecycle in ("active", "at_risk")
                                else f"None checked for a {customer.lifecycle} customer."))

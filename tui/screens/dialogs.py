@@ -26,6 +26,20 @@ DIALOG_CSS = """
 {name} OptionList {{ height: auto; max-height: 16; }}
 """
 
+#: a record's detail page. Opaque on purpose: a see-through modal makes Textual
+#: re-render the whole tab beneath it on every frame.
+DETAIL_CSS = """
+{name} {{ align: center middle; background: $background; }}
+{name} > VerticalScroll {{
+    width: {width}; max-width: 100%; height: 95%; border: thick $primary; background: $surface; padding: 0 1;
+}}
+{name} .detail-title {{ text-style: bold; }}
+{name} .detail-section {{ text-style: bold; margin-top: 1; color: $primary; }}
+{name} .detail-risk {{ color: $health-risk; }}
+{name} .detail-keys {{ margin-top: 1; color: $text-muted; }}
+{name} OptionList {{ height: auto; max-height: 10; }}
+"""
+
 
 class ConfirmScreen(ModalScreen[bool]):
     BINDINGS = [

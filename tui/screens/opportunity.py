@@ -19,6 +19,7 @@ from store.errors import ValidationFailed
 from store.models import Activity, Contact, Customer, Opportunity, Quote, Task
 from store.pipeline import deal_row, last_activity_dates, money, stage_of, stage_spans
 from tui.clock import today
+from tui.screens.dialogs import DETAIL_CSS
 from tui.screens.form import Field, FormScreen
 from tui.text import plain, plain_lines, plain_text
 
@@ -82,16 +83,7 @@ class OpportunityScreen(ModalScreen[None]):
         Binding("Q", "quote", "Revise quote", id="deal.quote"),
         Binding("c", "customer", "Customer card", id="deal.customer"),
     ]
-    DEFAULT_CSS = """
-    OpportunityScreen { align: center middle; }
-    OpportunityScreen > VerticalScroll {
-        width: 100; max-width: 100%; height: 95%; border: thick $primary; background: $surface; padding: 0 1;
-    }
-    OpportunityScreen .deal-title { text-style: bold; }
-    OpportunityScreen .deal-section { text-style: bold; margin-top: 1; color: $primary; }
-    OpportunityScreen .deal-risk { color: $health-risk; }
-    OpportunityScreen .deal-keys { margin-top: 1; color: $text-muted; }
-    """
+    DEFAULT_CSS = DETAIL_CSS.format(name="OpportunityScreen", width=100)
 
     def __init__(self, store: Store, deal_id: str, board: BoardTab) -> None:
         super().__init__()
@@ -105,7 +97,7 @@ class OpportunityScreen(ModalScreen[None]):
                 return
             yield from self.sections(deal)
             yield Static("e edit · a log activity · f follow-up · Q revise quote · c customer card · esc close",
-                         classes="deal-keys")
+                         classes="detail-keys")
 
     def sections(self, deal: Opportunity) -> ComposeResult:
         store, config, day = self.store, self.store.config, today()
@@ -117,28 +109,28 @@ class OpportunityScreen(ModalScreen[None]):
                        today=day)
         label = {s.key: s.label for s in config.stages}
         yield Static(plain(f"{deal.title}  ·  {label.get(deal.stage, deal.stage)}  ·  "
-                           f"{money(deal.amount, deal.currency)}"), classes="deal-title")
+                           f"{money(deal.amount, deal.currency)}"), classes="detail-title")
         yield Static(self.facts(deal, customer, row.forecast, row.days_in_stage(day)))
-        yield Static("Risks", classes="deal-section")
+        yield Static("Risks", classes="detail-section")
         if row.risks:
-            yield Static(plain_lines(f"⚠ {risk.reason}" for risk in row.risks), classes="deal-risk")
+            yield Static(plain_lines(f"⚠ {risk.reason}" for risk in row.risks), classes="detail-risk")
         else:
             yield Static(plain("No risk flags." if stage_of(config, deal.stage).kind == "open" else "Closed."))
-        yield Static("Stage history", classes="deal-section")
+        yield Static("Stage history", classes="detail-section")
         yield Static(self.timeline(deal, label))
-        yield Static("Quote", classes="deal-section")
+        yield Static("Quote", classes="detail-section")
         yield from self.quotes(deal)
         if deal.changes:
-            yield Static("Amount and close date changes", classes="deal-section")
+            yield Static("Amount and close date changes", classes="detail-section")
             yield Static(plain_lines(
                 f"{c.at.date().isoformat()}  {c.field.replace('_', ' ')}: {_changed(c.field, c.old)} → "
                 f"{_changed(c.field, c.new)} ({c.by})" for c in sorted(deal.changes, key=lambda c: c.at, reverse=True)))
-        yield Static(f"Activities ({len(activities)})", classes="deal-section")
+        yield Static(f"Activities ({len(activities)})", classes="detail-section")
         yield Static(self.activity_lines(activities))
-        yield Static("Customer and contacts", classes="deal-section")
+        yield Static("Customer and contacts", classes="detail-section")
         yield Static(self.people(customer))
         if deal.notes:
-            yield Static("Notes", classes="deal-section")
+            yield Static("Notes", classes="detail-section")
             yield Static(plain_text(deal.notes))
 
     def facts(self, deal: Opportunity, customer: Customer | None, category: str, days_in_stage: int) -> Text:
