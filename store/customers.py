@@ -18,6 +18,7 @@ from decimal import Decimal
 from itertools import pairwise
 from typing import Any, Literal
 
+from store.agenda import BIRTHDAY_LOOKAHEAD_DAYS, next_birthday
 from store.config import Config, CustomerRules, Health, SavedSegment
 from store.pipeline import money, value_of
 
@@ -75,6 +76,8 @@ class CustomerRow:
     rfm: tuple[int, int, int] = (1, 1, 1)
     #: when a repeat order is expected (None: nothing bought yet)
     reorder_due: date | None = None
+    #: open tasks due within the week and contact birthdays coming up (see Today)
+    reminders: int = 0
     search: str = ""
 
     @property
@@ -113,8 +116,8 @@ def _day(value: object) -> date | None:
 
 def customer_rows(config: Config, *, customers: Iterable[Doc], opportunities: Iterable[Doc],
                   activities: Iterable[Doc], tickets: Iterable[Doc], surveys: Iterable[Doc],
-                  today: date) -> list[CustomerRow]:
-    """Every customer with its facts, churn reasons, health, RFM and reorder date."""
+                  today: date, tasks: Iterable[Doc] = (), contacts: Iterable[Doc] = ()) -> list[CustomerRow]:
+    """Every customer with its facts, churn reasons, health, RFM, reorder date and reminders."""
     rows = {doc["id"]: _bare_row(doc) for doc in customers}
     won, lost = config.won_stage.key, config.lost_stage.key
     for deal in opportunities:
@@ -140,6 +143,7 @@ def customer_rows(config: Config, *, customers: Iterable[Doc], opportunities: It
         row = rows.get(survey["customer_id"])
         if row is not None:
             row.answers.append(Answer(_day(survey.get("at")) or today, survey["kind"], int(survey["score"])))
+    count_reminders(rows, tasks, contacts, today)
     result = list(rows.values())
     for row in result:
         row.purchases.sort()
@@ -164,6 +168,22 @@ def _bare_row(doc: Doc) -> CustomerRow:
         next_revisit=_day(doc.get("next_revisit")),
         search="\x00".join((name, industry, segment, doc.get("email") or "", doc.get("phone") or "",
                             *tags)).casefold())
+
+
+def count_reminders(rows: Mapping[str, CustomerRow], tasks: Iterable[Doc], contacts: Iterable[Doc],
+                    today: date) -> None:
+    """Open tasks due within the birthday look-ahead, and birthdays within it, per customer."""
+    horizon = today + timedelta(days=BIRTHDAY_LOOKAHEAD_DAYS)
+    for task in tasks:
+        row = rows.get(task.get("customer_id") or "")
+        due = _day(task.get("due"))
+        if row is not None and due is not None and due <= horizon and not task.get("done"):
+            row.reminders += 1
+    for contact in contacts:
+        row = rows.get(contact["customer_id"])
+        born = _day(contact.get("birthday"))
+        if row is not None and born is not None and next_birthday(born, today) <= horizon:
+            row.reminders += 1
 
 
 # -- churn risk ---------------------------------------------------------------------------------

@@ -69,7 +69,8 @@ def ticket_fields(store: Store) -> list[Field]:
             Field("title", "Title", required=True), Field("description", "Description", "notes"),
             Field("severity", "Severity", "choice", _choices(("low", "normal", "high", "urgent")), required=True),
             Field("status", "Status", "choice", _choices(("open", "in_progress", "resolved", "closed")),
-                  required=True)]
+                  required=True),
+            Field("assignee", "Assignee", "choice", [(f"{r.name} ({r.id})", r.id) for r in store.config.reps])]
 
 
 def survey_fields(store: Store) -> list[Field]:

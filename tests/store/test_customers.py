@@ -29,7 +29,7 @@ from store.customers import (
     typical_order,
 )
 from store.database import Store
-from store.models import Activity, Customer, Opportunity, Survey, Task, Ticket
+from store.models import Activity, Contact, Customer, Opportunity, Survey, Task, Ticket
 
 TODAY = date(2026, 11, 25)
 RULES = CustomerRules()
@@ -186,7 +186,7 @@ def acme(store: Store) -> Customer:
 def rows_of(store: Store) -> list[CustomerRow]:
     return customer_rows(store.config, customers=store.rows(Customer), opportunities=store.rows(Opportunity),
                          activities=store.rows(Activity), tickets=store.rows(Ticket), surveys=store.rows(Survey),
-                         today=TODAY)
+                         today=TODAY, tasks=store.rows(Task), contacts=store.rows(Contact))
 
 
 def test_customer_rows_from_the_store(store: Store, acme: Customer) -> None:
@@ -198,6 +198,16 @@ def test_customer_rows_from_the_store(store: Store, acme: Customer) -> None:
     assert [r.kind for r in built.reasons] == ["revisit_overdue", "low_satisfaction", "satisfaction_dropped",
                                                "ticket_open", "no_contact"]
     assert built.health == "risk" and built.reorder_due == ago(0)
+
+
+def test_reminders_count_tasks_due_this_week_and_birthdays_coming(store: Store, acme: Customer) -> None:
+    store.new(Task, title="Call back", due=TODAY + timedelta(days=7), customer_id=acme.id)
+    store.new(Task, title="Later", due=TODAY + timedelta(days=8), customer_id=acme.id)
+    store.new(Task, title="Done", due=TODAY, customer_id=acme.id, done=True)
+    store.new(Contact, customer_id=acme.id, name="Bea", birthday=date(1980, 12, 2))  # in 7 days
+    store.new(Contact, customer_id=acme.id, name="Cy", birthday=date(1980, 12, 3))  # in 8 days
+    [built] = rows_of(store)
+    assert built.reminders == 2
 
 
 def test_timeline_merges_everything_newest_first(store: Store, acme: Customer) -> None:

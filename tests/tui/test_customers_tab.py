@@ -213,3 +213,21 @@ async def test_the_palette_opens_a_customer_card(crm: Store) -> None:
         app.open_record(Customer.table, globex.id)
         await pilot.pause()
         assert isinstance(app.screen, CustomerScreen) and app.screen.customer_id == globex.id
+
+
+async def test_edit_a_contact_and_assign_a_ticket_from_the_details(crm: Store) -> None:
+    globex = customer_named(crm, "Globex Corp")
+    crm.new(Contact, customer_id=globex.id, name="Mia Wong", role="Buyer")
+    app = DealdeckApp(crm)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await open_customer(pilot, app, "Globex Corp")
+        app.screen.query_one("#customer-contacts", OptionList).focus()
+        await pilot.press("enter")
+        await fill(pilot, app, role="Head of purchasing")
+        assert crm.find(Contact, where={"customer_id": globex.id})[0].role == "Head of purchasing"
+        await pilot.press("k")
+        await fill(pilot, app, title="Portal access", assignee="bo")
+        ticket = next(t for t in crm.find(Ticket, where={"customer_id": globex.id}) if t.title == "Portal access")
+        assert ticket.assignee == "bo"
+        assert "Portal access" in str(app.screen.query_one("#customer-tickets", OptionList).get_option_at_index(1)
+                                      .prompt)

@@ -92,8 +92,16 @@ class CustomerScreen(ModalScreen[None]):
                                    f"by {customer.owner}" if customer.revisit_days
                                    else "No plan (set revisit days with e)."))
         _section(top, "Contacts")
-        top.append_text(self.contact_lines(contacts) if contacts else Text("None yet. c adds one."))
-        _section(top, f"Opportunities ({len(deals)})")
+        if contacts:  # a list: enter edits the contact
+            top.rstrip()
+            yield Static(Content.from_rich_text(top))
+            yield OptionList(*[Option(plain(self.contact_line(c)), id=c.id) for c in contacts],
+                             id="customer-contacts")
+            top = Text("\n", end="")
+            _section(top, f"Opportunities ({len(deals)})", first=True)
+        else:
+            top.append("None yet. c adds one.")
+            _section(top, f"Opportunities ({len(deals)})")
         if not deals:
             top.append("None yet. r opens a repeat deal.")
         yield Static(Content.from_rich_text(top))
@@ -183,16 +191,10 @@ class CustomerScreen(ModalScreen[None]):
         text.rstrip()
         return text
 
-    def contact_lines(self, contacts: list[Contact]) -> Text:
-        text = Text(end="")
-        for contact in contacts:
-            details = [contact.role, contact.phone or "", contact.email or "",
-                       f"birthday {contact.birthday.isoformat()[5:]}" if contact.birthday else ""]
-            text.append("★ " if contact.primary else "  ")
-            text.append_text(plain_text(" · ".join([contact.name, *[d for d in details if d]])))
-            text.append("\n")
-        text.rstrip()
-        return text
+    def contact_line(self, contact: Contact) -> str:
+        details = [contact.role, contact.phone or "", contact.email or "",
+                   f"birthday {contact.birthday.isoformat()[5:]}" if contact.birthday else ""]
+        return ("★ " if contact.primary else "  ") + " · ".join([contact.name, *[d for d in details if d]])
 
     def deal_line(self, deal: Opportunity) -> str:
         stage = stage_of(self.store.config, deal.stage)
@@ -271,6 +273,17 @@ class CustomerScreen(ModalScreen[None]):
 
     def action_repeat_deal(self) -> None:
         self.tab.repeat_deal(self.customer_id, after=lambda: self.refresh(recompose=True))
+
+    @on(OptionList.OptionSelected, "#customer-contacts")
+    def _edit_contact(self, event: OptionList.OptionSelected) -> None:
+        contact = self.store.require(Contact, str(event.option.id))
+        fields = [f for f in FORMS[Contact](self.store) if f.name != "customer_id"]
+
+        def save(values: dict[str, Any]) -> Contact:
+            return self.store.update(Contact, contact.id, **values)
+
+        self.app.push_screen(FormScreen(f"Edit contact: {contact.name}", fields, contact.model_dump(), save),
+                             lambda result: result and self.changed())
 
     @on(OptionList.OptionSelected, "#customer-deals")
     def _open_deal(self, event: OptionList.OptionSelected) -> None:

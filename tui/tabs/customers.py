@@ -122,7 +122,8 @@ def customer_card(row: CustomerRow, width: int, today_: date) -> CardLines:
          (f" · {row.open_deals} open ({short_money(row.open_value)})", None, False),
          (" · reorder due" if reorder else "", "stage-late", True)],
         [(f"contact {last_contact_text(row, today_)} ago" if row.last_contact else "no contact yet", None, False),
-         (" · revisit ", None, False), (revisit, "overdue" if late else None, False)],
+         (" · revisit ", None, False), (revisit, "overdue" if late else None, False),
+         (f" · {row.reminders} due" if row.reminders else "", "stage-late", True)],
         [(row.reasons[0].text if row.reasons else last, "health-risk" if row.reasons else "quiet", False)],
     ]
 
@@ -207,7 +208,8 @@ class CustomersTab(Vertical):
         self.today = today()
         rows = customer_rows(store.config, customers=store.rows(Customer), opportunities=store.rows(Opportunity),
                              activities=store.rows(Activity), tickets=store.rows(Ticket),
-                             surveys=store.rows(Survey), today=self.today)
+                             surveys=store.rows(Survey), today=self.today, tasks=store.rows(Task),
+                             contacts=store.rows(Contact))
         self.rows_by_id = {row.id: row for row in rows}
         self.loaded_version = store.version
         self.show_rows(keep_id)
