@@ -278,9 +278,10 @@ def _deal_week(doc: Doc, config: Config, since: str, until: str, order: Mapping[
     def move(detail: str, value: Decimal = amount) -> DealMove:
         return DealMove(doc["id"], doc["title"], doc.get("owner") or "", detail, value)
 
-    if _in(doc["created_at"], since, until):
-        result.created.append(move(f"in {labels.get(doc['stage'], doc['stage'])}"))
     history = sorted(effective_moves(doc.get("stage_history") or ()), key=lambda c: _iso(c["at"]))
+    if _in(doc["created_at"], since, until):
+        first = history[0]["stage"] if history else doc["stage"]
+        result.created.append(move(f"in {labels.get(first, first)}"))
     for before, after in pairwise(history):
         if not _in(after["at"], since, until):
             continue
@@ -576,6 +577,8 @@ class Review:
     customers: CustomerFigures
     measured: dict[str, float | None]
     outlook: Outlook
+    #: the open stages as configured: key, label, probability (beside the measured ones)
+    stages: list[tuple[str, str, int]] = field(default_factory=list)
 
 
 def build_review(week: Week, config: Config, *, owner: str | None, leads: Sequence[Doc],
@@ -594,4 +597,5 @@ def build_review(week: Week, config: Config, *, owner: str | None, leads: Sequen
         reps=reps,
         customers=customer_figures(week, config, customers=customers, opportunities=opportunities, owner=owner),
         measured=measured_probabilities(config, opportunities, week.end),
-        outlook=outlook(week, config, deal_rows=deal_rows, customer_rows=customer_rows, leads=leads, owner=owner))
+        outlook=outlook(week, config, deal_rows=deal_rows, customer_rows=customer_rows, leads=leads, owner=owner),
+        stages=[(s.key, s.label, s.probability) for s in config.open_stages])

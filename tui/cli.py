@@ -98,10 +98,42 @@ def build_parser() -> argparse.ArgumentParser:
     sync_git.add_argument("folder", nargs="?", type=Path, help="the team repository (default: sync.folder)")
     sync_git.set_defaults(run=_run_sync_git)
 
+    review = commands.add_parser("review", help="the weekly review as a report (Markdown, HTML or JSON)")
+    _common(review)
+    review.add_argument("--week", metavar="YYYY-Www", help="ISO week (default: the last full week)")
+    review.add_argument("--rep", metavar="REP", help="one rep's review (default: the team)")
+    review.add_argument("--format", choices=["md", "html", "json"], default="md", help="default md")
+    review.add_argument("-o", "--output", type=Path, metavar="FILE", help="write here (default: stdout)")
+    review.set_defaults(run=_run_review)
+
     check = commands.add_parser("check", help="verify the database files; non-zero exit on damage")
     _common(check)
     check.set_defaults(run=_run_check)
     return parser
+
+
+def _run_review(args: argparse.Namespace) -> int:
+    from store.review import Week
+    from tui.clock import today
+    from tui.report import RENDERERS, collect_review
+
+    try:
+        week = Week.parse(args.week) if args.week else Week.last_full(today())
+    except ValueError as exc:
+        raise StoreError(str(exc)) from None
+    with _open_store(args) as store:
+        if args.rep and args.rep not in store.config.rep_ids():
+            raise StoreError(f"no rep {args.rep!r} (reps: {', '.join(store.config.rep_ids())})")
+        text = RENDERERS[args.format](collect_review(store, week, args.rep, today()))
+    if args.output:
+        try:
+            args.output.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise StoreError(f"cannot write {args.output}: {exc.strerror}") from None
+        print(f"wrote the {week} review to {args.output}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return EXIT_OK
 
 
 def _folder(args: argparse.Namespace) -> Path:

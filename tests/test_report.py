@@ -1,0 +1,81 @@
+"""``dealdeck review``: the report in Markdown, HTML (valid, self-contained) and JSON,
+with the same numbers as the review's functions."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import html5lib
+import pytest
+
+from store.database import Store
+from store.review import Week
+from tests.store.test_review import W47, history  # noqa: F401  (the hand-built fixture)
+from tui.cli import main
+from tui.report import collect_review, sparkline, to_html, to_json, to_markdown
+
+
+@pytest.fixture(autouse=True)
+def fixed_day(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DEALDECK_TODAY", "2026-11-25")
+
+
+def test_the_html_report_is_valid_and_self_contained(history: Store) -> None:  # noqa: F811
+    page = to_html(collect_review(history, W47, None, W47.end))
+    html5lib.HTMLParser(strict=True).parse(page)  # raises on any parse error
+    assert "<svg" in page and "http" not in page.replace('xmlns="http://www.w3.org/2000/svg"', "")
+    assert "6,000" in page and "15,000" in page and "23,000" in page  # won, end and start of the waterfall
+
+
+def test_record_text_is_escaped_in_every_format(history: Store) -> None:  # noqa: F811
+    from store.models import Customer, Opportunity
+
+    customer = history.new(Customer, name="Evil")
+    history.new(Opportunity, title="<script>alert(1)</script> | *x*", customer_id=customer.id, stage="initial",
+                created_at="2026-11-18T10:00:00+00:00",
+                stage_history=[{"stage": "initial", "at": "2026-11-18T10:00:00+00:00", "by": "me"}])
+    review = collect_review(history, W47, None, W47.end)
+    page = to_html(review)
+    assert "<script>" not in page and "&lt;script&gt;" in page
+    html5lib.HTMLParser(strict=True).parse(page)
+    assert "\\| \\*x\\*" in to_markdown(review)
+    created = json.loads(to_json(review))["changes"]["created"]
+    assert any(m["title"] == "<script>alert(1)</script> | *x*" for m in created)  # JSON keeps the text as is
+
+
+def test_json_has_every_figure(history: Store) -> None:  # noqa: F811
+    data = json.loads(to_json(collect_review(history, W47, None, W47.end)))
+    assert data["week"] == "2026-W47" and data["week_start"] == "2026-11-16"
+    fall = data["changes"]["waterfall"]
+    assert (fall["start"], fall["end"], fall["balances"]) == (23000, 15000, True)
+    assert data["team"]["win_rate"] == 0.6 and data["customers"]["churn_rate"] == 0.5
+    assert [s["stage"] for s in data["stages"]] == ["Initial contact", "Needs confirmed", "Quote", "Negotiation"]
+    assert data["reps"][0]["who"] == "Me"
+
+
+def test_markdown_headlines(history: Store) -> None:  # noqa: F811
+    text = to_markdown(collect_review(history, W47, None, W47.end))
+    assert text.startswith("# Weekly review · team · 2026-W47 (16 Nov – 22 Nov 2026)")
+    assert "Won this week: **2** deals, **6,000**" in text
+    assert "| Open at the end | 15,000 |" in text
+
+
+def test_sparkline_scales_to_the_largest() -> None:
+    assert sparkline([0, 4, 8]) == "▁▅█" and sparkline([0, 0]) == "▁▁"
+
+
+def test_the_command_writes_each_format(history: Store, folder: Path, tmp_path: Path,  # noqa: F811
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    history.close()
+    out = tmp_path / "review.html"
+    assert main(["review", "--data", str(folder), "--week", "2026-W47", "--format", "html", "-o", str(out)]) == 0
+    html5lib.HTMLParser(strict=True).parse(out.read_text(encoding="utf-8"))
+    assert main(["review", "--data", str(folder), "--week", "2026-W47", "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["week"] == "2026-W47"
+    assert main(["review", "--data", str(folder), "--week", "2026-47"]) == 1
+    assert "not a week like 2026-W47" in capsys.readouterr().err
+    assert main(["review", "--data", str(folder), "--rep", "nobody"]) == 1
+    assert "no rep 'nobody'" in capsys.readouterr().err
+    assert main(["review", "--data", str(folder)]) == 0  # the last full week by default
+    assert f"# Weekly review · team · {Week(2026, 47)}" in capsys.readouterr().out

@@ -1,0 +1,279 @@
+"""The weekly review as a document: Markdown, a self-contained HTML page (tables and
+inline SVG bar charts, no external assets) or JSON with every figure. Same numbers as
+the review tab, from the same ``store.review`` functions."""
+
+from __future__ import annotations
+
+import dataclasses
+import html
+import json
+from collections.abc import Iterable, Sequence
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from store.customers import customer_rows
+from store.database import Store
+from store.models import Activity, Contact, Customer, Lead, Opportunity, Survey, Task, Ticket
+from store.pipeline import deal_rows, last_activity_dates, money
+from store.review import Figures, Item, Review, Week, build_review
+
+SPARKS = "▁▂▃▄▅▆▇█"
+
+
+def collect_review(store: Store, week: Week, owner: str | None, today: date) -> Review:
+    """Read the store once and build the review (for the tab, the slides and the report)."""
+    config = store.config
+    customers = list(store.rows(Customer))
+    opportunities = list(store.rows(Opportunity))
+    activities = list(store.rows(Activity))
+    names = {doc["id"]: str(doc["name"]) for doc in customers}
+    deals = deal_rows(opportunities, config, customers=names, last_activity=last_activity_dates(activities),
+                      today=today)
+    accounts = customer_rows(config, customers=customers, opportunities=opportunities, activities=activities,
+                             tickets=store.rows(Ticket), surveys=store.rows(Survey), today=today,
+                             tasks=store.rows(Task), contacts=store.rows(Contact))
+    return build_review(week, config, owner=owner, leads=list(store.rows(Lead)), opportunities=opportunities,
+                        activities=activities, customers=customers, deal_rows=deals, customer_rows=accounts)
+
+
+# -- shared wording -------------------------------------------------------------------------------------
+
+
+def percent(rate: float | None) -> str:
+    return "–" if rate is None else f"{rate * 100:.0f}%"
+
+
+def days(value: float | None) -> str:
+    return "–" if value is None else f"{value:.0f} days"
+
+
+def sparkline(values: Sequence[float]) -> str:
+    top = max(values, default=0) or 1
+    return "".join(SPARKS[min(int(v / top * (len(SPARKS) - 1) + 0.5), len(SPARKS) - 1)] for v in values)
+
+
+def figure_rows(figures: Figures) -> list[tuple[str, str]]:
+    """A rep's (or the team's) figures as label, value."""
+    return [
+        ("Activities logged", str(figures.activities)),
+        ("Leads followed up", str(figures.leads_followed_up)),
+        ("Open opportunities", str(figures.open_deals)),
+        ("Lead → opportunity (12 weeks)", percent(figures.lead_conversion)),
+        ("Win rate (12 weeks)", percent(figures.win_rate)),
+        ("Average cycle, created → won", days(figures.cycle_days)),
+        ("Average won deal", money(figures.average_deal) if figures.average_deal is not None else "–"),
+        ("Open pipeline", money(figures.pipeline)),
+        ("Weighted forecast, month / quarter", f"{money(figures.weighted_month)} / {money(figures.weighted_quarter)}"),
+        ("Won this month / target", f"{money(figures.won_month)} / {money(figures.target_month)}"),
+        ("Won this quarter / target", f"{money(figures.won_quarter)} / {money(figures.target_quarter)}"),
+        ("Pipeline velocity, per month", money(figures.velocity_month) if figures.velocity_month is not None
+         else "–"),
+    ]
+
+
+def waterfall_rows(review: Review) -> list[tuple[str, Decimal]]:
+    fall = review.changes.waterfall
+    return [("Open at the start", fall.start), ("+ new and reopened", fall.new), ("+ increased", fall.increased),
+            ("− decreased", fall.decreased), ("− won", fall.won), ("− lost", fall.lost), ("Open at the end", fall.end)]
+
+
+def change_lists(review: Review) -> list[tuple[str, list[Any]]]:
+    c = review.changes
+    return [("Created", c.created), ("Advanced", c.advanced), ("Moved back", c.moved_back), ("Won", c.won),
+            ("Lost", c.lost), ("Close dates slipped", c.slipped), ("Amounts changed", c.amount_changes)]
+
+
+def risk_lists(review: Review) -> list[tuple[str, list[Item]]]:
+    o = review.outlook
+    return [("Stale or stuck deals", o.stale_deals), ("Slipped deals", o.slipped_deals),
+            ("At-risk customers", o.at_risk_customers), ("Overdue follow-ups", o.overdue_follow_ups)]
+
+
+def next_week_lists(review: Review) -> list[tuple[str, list[Item]]]:
+    o = review.outlook
+    return [("Expected to close", o.closing_next_week), ("Planned revisits", o.revisits_next_week)]
+
+
+def title(review: Review) -> str:
+    return f"Weekly review · {review.who} · {review.week.label()}"
+
+
+# -- Markdown ------------------------------------------------------------------------------------------------
+
+
+def _md(text: object) -> str:
+    """Record text in a Markdown table cell or list: no markup, no broken tables."""
+    return str(text).replace("\\", "\\\\").replace("|", "\\|").replace("*", "\\*").replace("_", "\\_") \
+        .replace("[", "\\[").replace("<", "&lt;").replace("\n", " ")
+
+
+def to_markdown(review: Review) -> str:
+    c, lines = review.changes, [f"# {title(review)}", ""]
+    lines += ["## Headlines", "",
+              f"- Won this week: **{len(c.won)}** deals, **{money(c.won_amount)}**",
+              f"- Open pipeline: **{money(review.team.pipeline)}**; weighted forecast this month "
+              f"{money(review.team.weighted_month)}, quarter {money(review.team.weighted_quarter)}",
+              f"- Won this quarter: {money(review.team.won_quarter)} of {money(review.team.target_quarter)} target",
+              ""]
+    lines += ["## Leads", "", f"- New: {c.new_leads} (by source: " +
+              (", ".join(f"{_md(k)} {v}" for k, v in c.new_leads_by_source.items()) or "none") +
+              "; by grade: " + (", ".join(f"{k} {v}" for k, v in c.new_leads_by_grade.items()) or "none") + ")",
+              f"- Converted: {c.converted}; disqualified: {c.disqualified}", ""]
+    lines += ["## Opportunities", ""]
+    for name, items in change_lists(review):
+        lines.append(f"- {name}: {len(items)}" + (f" ({money(sum((m.amount for m in items), Decimal(0)))})"
+                                                  if name in ("Won", "Lost") else ""))
+        lines += [f"  - {_md(m.title)} ({_md(m.owner)}): {_md(m.detail)}" for m in items[:20]]
+    if c.lost_reasons:
+        lines.append("- Lost reasons: " + ", ".join(f"{_md(k)} {v}" for k, v in c.lost_reasons.items()))
+    lines += ["", "## Pipeline waterfall", "", "| | amount |", "|---|---:|"]
+    lines += [f"| {label} | {money(value)} |" for label, value in waterfall_rows(review)]
+    lines += ["", "## Figures", "", "| | " + " | ".join(_md(f.who) for f in [review.team, *review.reps]) + " |",
+              "|---|" + "---:|" * (1 + len(review.reps))]
+    columns = [figure_rows(f) for f in [review.team, *review.reps]]
+    for index, (label, _) in enumerate(columns[0]):
+        lines.append(f"| {label} | " + " | ".join(col[index][1] for col in columns) + " |")
+    lines += ["", "## Trend, 12 weeks", ""]
+    lines += [f"- {name}: `{sparkline(values)}` (this week {values[-1]:,.0f})"
+              for name, values in review.team.trend.items()]
+    cf = review.customers
+    lines += ["", "## Customers", "", f"- Active: {cf.active}; churned this quarter: {cf.churned} "
+              f"(churn rate {percent(cf.churn_rate)}); repeat-purchase rate {percent(cf.repeat_rate)}",
+              "- New opportunities a month: " + ", ".join(f"{m} {n}" for m, n in cf.new_deals_per_month), ""]
+    lines += ["## Stage probabilities: configured and measured", "", "| stage | configured | measured |",
+              "|---|---:|---:|"]
+    lines += [f"| {label} | {configured}% | {percent(measured)} |" for label, configured, measured in
+              stage_rows(review)]
+    for heading, lists in (("Risks", risk_lists(review)), ("Next week", next_week_lists(review))):
+        lines += ["", f"## {heading}", ""]
+        for name, items in lists:
+            lines.append(f"- {name}: {len(items)}")
+            lines += [f"  - {_md(i.title)} ({_md(i.owner)}): {_md(i.detail)}" for i in items[:20]]
+            if len(items) > 20:
+                lines.append(f"  - … and {len(items) - 20} more")
+    return "\n".join(lines) + "\n"
+
+
+def stage_rows(review: Review) -> list[tuple[str, int, float | None]]:
+    """Each open stage: its label, configured probability and measured win share."""
+    return [(label, configured, review.measured.get(key)) for key, label, configured in review.stages]
+
+
+# -- HTML ---------------------------------------------------------------------------------------------------
+
+
+CSS = """
+body { font: 15px/1.45 system-ui, sans-serif; color: #1d232b; max-width: 980px; margin: 2em auto; padding: 0 1em; }
+h1 { font-size: 1.6em; } h2 { margin-top: 1.8em; border-bottom: 2px solid #5aa9e6; padding-bottom: .2em; }
+table { border-collapse: collapse; margin: .5em 0; } td, th { padding: .25em .8em; border-bottom: 1px solid #dde; }
+th { text-align: left; } td.n { text-align: right; font-variant-numeric: tabular-nums; }
+.big { display: flex; gap: 2em; flex-wrap: wrap; } .big div { font-size: 1.9em; font-weight: 700; }
+.big span { display: block; font-size: .5em; font-weight: 400; color: #556; }
+ul.items { margin: .2em 0 .8em; } .muted { color: #667; } svg { display: block; margin: .3em 0 1em; }
+"""
+
+
+def _e(text: object) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def _bars(values: Sequence[float], labels: Sequence[str], *, width: int = 560, height: int = 110) -> str:
+    """A small inline SVG bar chart."""
+    top = max(values, default=0) or 1
+    gap, count = 4, max(len(values), 1)
+    bar = (width - gap * (count - 1)) / count
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height + 18}" role="img">']
+    for index, (value, label) in enumerate(zip(values, labels, strict=True)):
+        tall = max(value / top * height, 1 if value else 0)
+        x = index * (bar + gap)
+        parts.append(f'<rect x="{x:.1f}" y="{height - tall:.1f}" width="{bar:.1f}" height="{tall:.1f}" '
+                     f'fill="#5aa9e6"><title>{_e(label)}: {value:,.0f}</title></rect>')
+        parts.append(f'<text x="{x + bar / 2:.1f}" y="{height + 14}" font-size="10" text-anchor="middle" '
+                     f'fill="#556">{_e(label)}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _item_list(items: Iterable[Any], limit: int = 30) -> str:
+    shown = list(items)
+    if not shown:
+        return '<p class="muted">None.</p>'
+    body = "".join(f"<li>{_e(i.title)} <span class=\"muted\">({_e(i.owner)}) {_e(i.detail)}</span></li>"
+                   for i in shown[:limit])
+    more = f"<li class=\"muted\">… and {len(shown) - limit} more</li>" if len(shown) > limit else ""
+    return f'<ul class="items">{body}{more}</ul>'
+
+
+def to_html(review: Review) -> str:
+    c, team = review.changes, review.team
+    out = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
+           f"<title>{_e(title(review))}</title><style>{CSS}</style></head><body>",
+           f"<h1>{_e(title(review))}</h1>", '<div class="big">',
+           f"<div>{_e(money(c.won_amount))}<span>won this week ({len(c.won)} deals)</span></div>",
+           f"<div>{_e(money(team.pipeline))}<span>open pipeline</span></div>",
+           f"<div>{_e(money(team.weighted_quarter))}<span>weighted forecast this quarter</span></div>",
+           f"<div>{_e(money(team.won_quarter))} / {_e(money(team.target_quarter))}"
+           "<span>won this quarter / target</span></div>", "</div>"]
+    out += ["<h2>Leads</h2>", f"<p>New: {c.new_leads} · converted: {c.converted} · disqualified: "
+            f"{c.disqualified}</p>", "<table><tr><th>Source</th><th>New</th></tr>"]
+    out += [f'<tr><td>{_e(k)}</td><td class="n">{v}</td></tr>' for k, v in c.new_leads_by_source.items()]
+    out += ["</table>", "<h2>Opportunities</h2>"]
+    for name, items in change_lists(review):
+        out.append(f"<h3>{_e(name)} ({len(items)})</h3>{_item_list(items)}")
+    out += ["<h2>Pipeline waterfall</h2>", "<table>"]
+    out += [f'<tr><td>{_e(label)}</td><td class="n">{_e(money(value))}</td></tr>'
+            for label, value in waterfall_rows(review)]
+    out.append("</table>")
+    out.append(_bars([float(v) for _, v in waterfall_rows(review)],
+                     ["start", "new", "up", "down", "won", "lost", "end"]))
+    people = [team, *review.reps]
+    out += ["<h2>Figures</h2>", "<table><tr><th></th>" + "".join(f"<th>{_e(f.who)}</th>" for f in people) + "</tr>"]
+    columns = [figure_rows(f) for f in people]
+    for index, (label, _) in enumerate(columns[0]):
+        out.append(f"<tr><td>{_e(label)}</td>" + "".join(f'<td class="n">{_e(col[index][1])}</td>'
+                                                        for col in columns) + "</tr>")
+    out += ["</table>", "<h2>Trend, 12 weeks</h2>"]
+    weeks = [str(review.week.step(-i).number) for i in reversed(range(len(next(iter(team.trend.values())))))]
+    for name, values in team.trend.items():
+        out.append(f"<h3>{_e(name.capitalize())}</h3>{_bars(values, weeks)}")
+    cf = review.customers
+    out += ["<h2>Customers</h2>", f"<p>Active: {cf.active} · churned this quarter: {cf.churned} (churn rate "
+            f"{percent(cf.churn_rate)}) · repeat-purchase rate: {percent(cf.repeat_rate)}</p>",
+            "<h3>New opportunities a month</h3>",
+            _bars([n for _, n in cf.new_deals_per_month], [m for m, _ in cf.new_deals_per_month]),
+            "<h2>Stage probabilities</h2><table><tr><th>Stage</th><th>Configured</th><th>Measured</th></tr>"]
+    out += [f'<tr><td>{_e(label)}</td><td class="n">{configured}%</td><td class="n">{percent(measured)}</td></tr>'
+            for label, configured, measured in stage_rows(review)]
+    out.append("</table>")
+    for heading, lists in (("Risks", risk_lists(review)), ("Next week", next_week_lists(review))):
+        out.append(f"<h2>{heading}</h2>")
+        out += [f"<h3>{_e(name)} ({len(items)})</h3>{_item_list(items)}" for name, items in lists]
+    out.append("</body></html>")
+    return "\n".join(out) + "\n"
+
+
+# -- JSON ----------------------------------------------------------------------------------------------------
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, Week):
+        return str(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    raise TypeError(type(value).__name__)
+
+
+def to_json(review: Review) -> str:
+    data = dataclasses.asdict(review)
+    data["week"] = str(review.week)
+    data["week_start"], data["week_end"] = review.week.start.isoformat(), review.week.end.isoformat()
+    data["changes"]["waterfall"]["balances"] = review.changes.waterfall.balances()
+    data["stages"] = [{"stage": label, "configured": configured, "measured": measured}
+                      for label, configured, measured in stage_rows(review)]
+    return json.dumps(data, default=_plain, ensure_ascii=False, indent=2) + "\n"
+
+
+RENDERERS = {"md": to_markdown, "html": to_html, "json": to_json}
