@@ -17,7 +17,7 @@ from typing import Any
 
 from store.config import Config
 from store.customers import CustomerRow
-from store.pipeline import DealRow, forecast, stage_of, value_of
+from store.pipeline import DealRow, forecast, value_of
 
 Doc = Mapping[str, Any]
 ZERO = Decimal(0)
@@ -75,14 +75,28 @@ class Week:
         return f"{self} ({self.start.strftime('%d %b')} – {self.end.strftime('%d %b %Y')})"
 
 
+_KINDS: dict[int, tuple[Config, dict[str, str]]] = {}
+
+
+def _kind(config: Config, stage: str) -> str:
+    """open, won or lost: a stage that has left the config counts as open (cached per
+    config: this runs for every deal in every figure)."""
+    cached = _KINDS.get(id(config))
+    if cached is None or cached[0] is not config:
+        cached = (config, {s.key: s.kind for s in config.stages})
+        _KINDS[id(config)] = cached
+    return cached[1].get(stage, "open")
+
+
 def _instant(day: date) -> str:
     """Midnight UTC at the start of ``day``, as stored times compare (ISO text)."""
     return datetime.combine(day, time(0), tzinfo=UTC).isoformat().replace("+00:00", "Z")
 
 
 def _iso(value: object) -> str:
-    """A stored time as comparable text (older files may carry +00:00 instead of Z)."""
-    return str(value).replace("+00:00", "Z") if value else ""
+    """A stored time as comparable text. Stored times are UTC ISO text ending in Z (the
+    models write them so), which orders as the times do."""
+    return value if isinstance(value, str) else ""
 
 
 # -- one deal's history -------------------------------------------------------------------------------
@@ -157,7 +171,7 @@ def add_to_waterfall(fall: Waterfall, doc: Doc, config: Config, since: str, unti
         return value_of(amount, currency, config) or ZERO
 
     def is_open(stage: str | None) -> bool:
-        return stage is not None and stage_of(config, stage).kind == "open"
+        return stage is not None and _kind(config, stage) == "open"
 
     stage, amount = stage_at(doc, since), amount_at(doc, since)
     open_now = is_open(stage) and _iso(doc["created_at"]) < since
@@ -173,7 +187,7 @@ def add_to_waterfall(fall: Waterfall, doc: Doc, config: Config, since: str, unti
                     fall.decreased -= difference
             amount = new
             continue
-        kind_of = stage_of(config, new).kind
+        kind_of = _kind(config, new)
         if not open_now:
             fall.new += value(amount)  # created or reopened: it enters the pipeline
             open_now = True
@@ -229,7 +243,7 @@ class WeekChanges:
 
 
 def _in(value: object, since: str, until: str) -> bool:
-    return since <= _iso(value) < until
+    return isinstance(value, str) and since <= value < until
 
 
 def effective_moves(history: Sequence[Doc]) -> list[Doc]:
@@ -261,12 +275,22 @@ def week_changes(week: Week, config: Config, *, leads: Iterable[Doc], opportunit
     order = {s.key: i for i, s in enumerate(config.stages)}
     reasons: Counter[str] = Counter()
     for doc in opportunities:
-        if owner is not None and doc.get("owner") != owner:
+        if (owner is not None and doc.get("owner") != owner) or _untouched(doc, since, until):
             continue
         _deal_week(doc, config, since, until, order, result, reasons)
         add_to_waterfall(result.waterfall, doc, config, since, until)
     result.lost_reasons = dict(reasons.most_common())
     return result
+
+
+def _untouched(doc: Doc, since: str, until: str) -> bool:
+    """Made after the week, or closed before it and not moved since: nothing to count."""
+    if _iso(doc["created_at"]) >= until:
+        return True
+    closed = doc.get("closed_at")
+    return bool(closed) and _iso(closed) < since and all(
+        _iso(c["at"]) < since for c in doc.get("stage_history") or ()) and all(
+        _iso(c["at"]) < since for c in doc.get("changes") or ())
 
 
 def _deal_week(doc: Doc, config: Config, since: str, until: str, order: Mapping[str, int],
@@ -285,7 +309,7 @@ def _deal_week(doc: Doc, config: Config, since: str, until: str, order: Mapping[
     for before, after in pairwise(history):
         if not _in(after["at"], since, until):
             continue
-        kind = stage_of(config, after["stage"]).kind
+        kind = _kind(config, after["stage"])
         if kind == "won":
             result.won.append(move(f"won from {labels.get(before['stage'], before['stage'])}"))
         elif kind == "lost":
@@ -297,7 +321,7 @@ def _deal_week(doc: Doc, config: Config, since: str, until: str, order: Mapping[
         elif order.get(after["stage"], 0) < order.get(before["stage"], 0):
             result.moved_back.append(move(f"{labels.get(before['stage'], '?')} → {labels.get(after['stage'], '?')}"))
     if len(history) == 1 and _in(history[0]["at"], since, until) \
-            and stage_of(config, history[0]["stage"]).kind == "won":
+            and _kind(config, history[0]["stage"]) == "won":
         result.won.append(move("won at once"))
     for change in doc.get("changes") or ():
         if not _in(change["at"], since, until):
@@ -347,17 +371,18 @@ def _rate(numerator: int, denominator: int) -> float | None:
 
 
 def figures(week: Week, config: Config, *, who: str, owner: str | None, leads: Sequence[Doc],
-            opportunities: Sequence[Doc], activities: Sequence[Doc], deal_rows: Sequence[DealRow]) -> Figures:
+            opportunities: Sequence[Doc], activities: Sequence[Doc], deal_rows: Sequence[DealRow],
+            trend_series: dict[str, list[float]] | None = None) -> Figures:
     since, until = _instant(week.start), _instant(week.end + timedelta(days=1))
     window = _instant(week.start - timedelta(weeks=TREND_WEEKS - 1))
-    mine = (lambda d: d.get("owner") == owner) if owner is not None else (lambda d: True)
+    # (inline owner tests, not a helper: this loops over every activity)
     result = Figures(who=who)
-    week_acts = [a for a in activities if mine(a) and _in(a["at"], since, until)]
+    week_acts = [a for a in activities if since <= a["at"] < until and (owner is None or a.get("owner") == owner)]
     result.activities = len(week_acts)
     result.leads_followed_up = len({a["lead_id"] for a in week_acts if a.get("lead_id")})
     decided = converted = 0
     for lead in leads:
-        if not mine(lead):
+        if owner is not None and lead.get("owner") != owner:
             continue
         for event in lead.get("history") or ():
             if event["kind"] in ("converted", "disqualified") and _in(event["at"], window, until):
@@ -366,9 +391,9 @@ def figures(week: Week, config: Config, *, who: str, owner: str | None, leads: S
     result.lead_conversion = _rate(converted, decided)
     won_values, cycles, lost = [], [], 0
     for doc in opportunities:
-        if not mine(doc) or not doc.get("closed_at") or not _in(doc["closed_at"], window, until):
+        if (owner is not None and doc.get("owner") != owner) or not _in(doc.get("closed_at"), window, until):
             continue
-        kind = stage_of(config, doc["stage"]).kind
+        kind = _kind(config, doc["stage"])
         if kind == "won":
             won_values.append(value_of(Decimal(doc.get("amount") or 0), doc.get("currency") or config.currency,
                                        config) or ZERO)
@@ -381,7 +406,7 @@ def figures(week: Week, config: Config, *, who: str, owner: str | None, leads: S
     result.average_deal = (sum(won_values, ZERO) / len(won_values)).quantize(Decimal(1)) if won_values else None
     end_day = week.end
     result.open_deals = sum(1 for r in deal_rows if (owner is None or r.owner == owner)
-                            and stage_of(config, r.stage).kind == "open")
+                            and _kind(config, r.stage) == "open")
     outlook = forecast(deal_rows, config, today=end_day, owner=owner)
     result.pipeline, result.weighted_month, result.weighted_quarter = (
         outlook.pipeline, outlook.weighted_month, outlook.weighted_quarter)
@@ -391,45 +416,59 @@ def figures(week: Week, config: Config, *, who: str, owner: str | None, leads: S
         per_day = Decimal(result.open_deals) * Decimal(str(result.win_rate)) * result.average_deal / Decimal(
             str(max(result.cycle_days, 1)))
         result.velocity_month = (per_day * 30).quantize(Decimal(1))
-    result.trend = trend(week, config, owner=owner, leads=leads, opportunities=opportunities, activities=activities)
+    result.trend = trend_series if trend_series is not None else trend(
+        week, config, owner=owner, leads=leads, opportunities=opportunities, activities=activities)
     return result
+
+
+TREND_NAMES = ("new leads", "new deals", "activities", "won")
+
+
+def trends_by_owner(week: Week, config: Config, *, leads: Iterable[Doc], opportunities: Iterable[Doc],
+                    activities: Iterable[Doc]) -> dict[str, dict[str, list[float]]]:
+    """New leads, new deals, activities and won amount per week (oldest first), per owner,
+    in one pass over each table; ``trend_sum`` adds them up for the team."""
+    first = week.step(-(TREND_WEEKS - 1)).start
+    low, high = _instant(first), _instant(first + timedelta(weeks=TREND_WEEKS))
+    series: dict[str, dict[str, list[float]]] = defaultdict(
+        lambda: {name: [0.0] * TREND_WEEKS for name in TREND_NAMES})
+
+    def slot(value: object) -> int | None:
+        text = _iso(value)
+        if not low <= text < high:
+            return None
+        return (date.fromisoformat(text[:10]) - first).days // 7
+
+    for lead in leads:
+        if (i := slot(lead["created_at"])) is not None:
+            series[lead.get("owner") or ""]["new leads"][i] += 1
+    won = config.won_stage.key
+    for doc in opportunities:
+        own = series[doc.get("owner") or ""]
+        if (i := slot(doc["created_at"])) is not None:
+            own["new deals"][i] += 1
+        if doc["stage"] == won and (i := slot(doc.get("closed_at"))) is not None:
+            own["won"][i] += float(value_of(Decimal(doc.get("amount") or 0), doc.get("currency") or config.currency,
+                                            config) or 0)
+    for activity in activities:
+        if (i := slot(activity["at"])) is not None:
+            series[activity.get("owner") or ""]["activities"][i] += 1
+    return series
+
+
+def trend_sum(parts: Iterable[dict[str, list[float]]]) -> dict[str, list[float]]:
+    total = {name: [0.0] * TREND_WEEKS for name in TREND_NAMES}
+    for part in parts:
+        for name in TREND_NAMES:
+            total[name] = [a + b for a, b in zip(total[name], part[name], strict=True)]
+    return total
 
 
 def trend(week: Week, config: Config, *, owner: str | None, leads: Sequence[Doc], opportunities: Sequence[Doc],
           activities: Sequence[Doc]) -> dict[str, list[float]]:
-    """New leads, new deals, activities and won amount per week, oldest first."""
-    weeks = [week.step(-i) for i in reversed(range(TREND_WEEKS))]
-    first = _instant(weeks[0].start)
-    starts = [_instant(w.start) for w in weeks]
-
-    def slot(value: object) -> int | None:
-        text = _iso(value)
-        if text < first:
-            return None
-        index = max(i for i, s in enumerate(starts) if s <= text)
-        return index if text < _instant(weeks[index].end + timedelta(days=1)) else None
-
-    series = {name: [0.0] * TREND_WEEKS for name in ("new leads", "new deals", "activities", "won")}
-
-    def mine(doc: Doc) -> bool:
-        return owner is None or doc.get("owner") == owner
-
-    for lead in leads:
-        if mine(lead) and (i := slot(lead["created_at"])) is not None:
-            series["new leads"][i] += 1
-    for doc in opportunities:
-        if not mine(doc):
-            continue
-        if (i := slot(doc["created_at"])) is not None:
-            series["new deals"][i] += 1
-        if doc.get("closed_at") and stage_of(config, doc["stage"]).kind == "won" \
-                and (i := slot(doc["closed_at"])) is not None:
-            series["won"][i] += float(value_of(Decimal(doc.get("amount") or 0), doc.get("currency") or config.currency,
-                                               config) or 0)
-    for activity in activities:
-        if mine(activity) and (i := slot(activity["at"])) is not None:
-            series["activities"][i] += 1
-    return series
+    """One owner's trend (None: the team's)."""
+    parts = trends_by_owner(week, config, leads=leads, opportunities=opportunities, activities=activities)
+    return trend_sum(parts.values()) if owner is None else trend_sum([parts[owner]])
 
 
 def measured_probabilities(config: Config, opportunities: Iterable[Doc], today: date,
@@ -439,7 +478,7 @@ def measured_probabilities(config: Config, opportunities: Iterable[Doc], today: 
     since = _instant(today - timedelta(days=30 * months))
     reached: dict[str, list[bool]] = defaultdict(list)
     for doc in opportunities:
-        kind = stage_of(config, doc["stage"]).kind
+        kind = _kind(config, doc["stage"])
         if kind == "open":
             continue
         stages = {c["stage"] for c in effective_moves(doc.get("stage_history") or ()) if _iso(c["at"]) >= since}
@@ -484,7 +523,7 @@ def customer_figures(week: Week, config: Config, *, customers: Iterable[Doc], op
     for doc in opportunities:
         if owner is not None and doc.get("owner") != owner:
             continue
-        if stage_of(config, doc["stage"]).kind == "won" and _iso(doc.get("closed_at")) <= _instant(end + timedelta(1)):
+        if _kind(config, doc["stage"]) == "won" and _iso(doc.get("closed_at")) <= _instant(end + timedelta(1)):
             wins[doc["customer_id"]] += 1
         months[_iso(doc["created_at"])[:7]] += 1
     buyers = len(wins)
@@ -532,7 +571,7 @@ def outlook(week: Week, config: Config, *, deal_rows: Iterable[DealRow], custome
     next_week = week.step(1)
     mine = (lambda who: who == owner) if owner is not None else (lambda who: True)
     for row in deal_rows:
-        if not mine(row.owner) or stage_of(config, row.stage).kind != "open":
+        if not mine(row.owner) or _kind(config, row.stage) != "open":
             continue
         for risk in row.risks:
             if risk.kind in ("stale", "stuck"):
@@ -587,14 +626,31 @@ def build_review(week: Week, config: Config, *, owner: str | None, leads: Sequen
     """Everything the review shows, for the team (``owner`` None) or one rep."""
     names = {r.id: r.name for r in config.reps}
     who = "team" if owner is None else names.get(owner, owner)
-    common = {"leads": leads, "opportunities": opportunities, "activities": activities, "deal_rows": deal_rows}
-    reps = [figures(week, config, who=names[r.id], owner=r.id, **common)  # type: ignore[arg-type]
-            for r in config.reps if owner is None or r.id == owner]
+    # Each rep's figures read only that rep's documents: one pass to sort them out.
+    by_owner: dict[str, dict[str, list[Doc]]] = defaultdict(lambda: {"leads": [], "opportunities": [],
+                                                                     "activities": []})
+    for name, docs in (("leads", leads), ("opportunities", opportunities), ("activities", activities)):
+        for doc in docs:
+            by_owner[doc.get("owner") or ""][name].append(doc)
+    trends = trends_by_owner(week, config, leads=leads, opportunities=opportunities, activities=activities)
+    reps = []
+    for rep in config.reps:
+        if owner is None or rep.id == owner:
+            own = by_owner[rep.id]
+            reps.append(figures(week, config, who=names[rep.id], owner=rep.id, leads=own["leads"],
+                                opportunities=own["opportunities"], activities=own["activities"],
+                                deal_rows=[r for r in deal_rows if r.owner == rep.id],
+                                trend_series=trend_sum([trends[rep.id]])))
+    if owner is None:
+        team = figures(week, config, who=who, owner=None, leads=leads, opportunities=opportunities,
+                       activities=activities, deal_rows=deal_rows, trend_series=trend_sum(trends.values()))
+    else:
+        team = reps[0] if reps else figures(week, config, who=who, owner=owner, leads=[], opportunities=[],
+                                            activities=[], deal_rows=[])
     return Review(
         week=week, who=who,
         changes=week_changes(week, config, leads=leads, opportunities=opportunities, owner=owner),
-        team=figures(week, config, who=who, owner=owner, **common),  # type: ignore[arg-type]
-        reps=reps,
+        team=team, reps=reps,
         customers=customer_figures(week, config, customers=customers, opportunities=opportunities, owner=owner),
         measured=measured_probabilities(config, opportunities, week.end),
         outlook=outlook(week, config, deal_rows=deal_rows, customer_rows=customer_rows, leads=leads, owner=owner),

@@ -28,8 +28,9 @@ def collect_review(store: Store, week: Week, owner: str | None, today: date) -> 
     opportunities = list(store.rows(Opportunity))
     activities = list(store.rows(Activity))
     names = {doc["id"]: str(doc["name"]) for doc in customers}
-    deals = deal_rows(opportunities, config, customers=names, last_activity=last_activity_dates(activities),
-                      today=today)
+    lost = config.lost_stage.key  # lost deals are in no forecast and no risk list
+    deals = deal_rows((d for d in opportunities if d["stage"] != lost), config, customers=names,
+                      last_activity=last_activity_dates(activities), today=today)
     accounts = customer_rows(config, customers=customers, opportunities=opportunities, activities=activities,
                              tickets=store.rows(Ticket), surveys=store.rows(Survey), today=today,
                              tasks=store.rows(Task), contacts=store.rows(Contact))
