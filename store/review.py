@@ -343,6 +343,8 @@ class Figures:
     """One rep's (or the team's) numbers for the week and the trailing weeks."""
 
     who: str
+    #: the rep's id (None: the team)
+    owner: str | None = None
     activities: int = 0
     leads_followed_up: int = 0
     open_deals: int = 0
@@ -376,7 +378,7 @@ def figures(week: Week, config: Config, *, who: str, owner: str | None, leads: S
     since, until = _instant(week.start), _instant(week.end + timedelta(days=1))
     window = _instant(week.start - timedelta(weeks=TREND_WEEKS - 1))
     # (inline owner tests, not a helper: this loops over every activity)
-    result = Figures(who=who)
+    result = Figures(who=who, owner=owner)
     week_acts = [a for a in activities if since <= a["at"] < until and (owner is None or a.get("owner") == owner)]
     result.activities = len(week_acts)
     result.leads_followed_up = len({a["lead_id"] for a in week_acts if a.get("lead_id")})

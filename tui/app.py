@@ -11,7 +11,6 @@ from typing import Any
 from textual import work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
 from textual.content import Content
 from textual.widgets import Footer, Static, TabbedContent, TabPane
 
@@ -29,6 +28,7 @@ from tui.screens.dialogs import ConfirmScreen
 from tui.screens.form import Field, FormScreen
 from tui.screens.help import HelpScreen
 from tui.screens.opportunity import OpportunityScreen
+from tui.screens.present import PresentScreen
 from tui.screens.records import RecordScreen
 from tui.screens.service import ServiceScreen
 from tui.screens.sync_report import SyncReportScreen
@@ -36,6 +36,7 @@ from tui.screens.today import TodayScreen, load_agenda
 from tui.tabs.board import BoardTab
 from tui.tabs.customers import CustomersTab
 from tui.tabs.leads import LeadsTab
+from tui.tabs.review import ReviewTab
 from tui.text import labelled
 from tui.themes import ANSI_THEME, DEFAULT_THEME, THEME_VARIABLE_DEFAULTS, has_16_colours, load_themes
 from tui.widgets.board import KanbanBoard
@@ -52,10 +53,6 @@ class AppHeader(Static):
     """Who and where: the current rep, the data folder, what is due."""
 
     DEFAULT_CSS = "AppHeader { height: 1; background: $primary; color: $text; padding: 0 1; }"
-
-
-class Coming(Static):
-    DEFAULT_CSS = "Coming { padding: 2 4; color: $text-muted; }"
 
 
 class DealdeckApp(App[None]):
@@ -100,9 +97,8 @@ class DealdeckApp(App[None]):
                 yield BoardTab(self.store, id="board-tab")
             with TabPane(TABS[2][1], id="customers"):
                 yield CustomersTab(self.store, id="customers-tab")
-            for tab_id, title in TABS[3:]:
-                with TabPane(title, id=tab_id), Vertical():
-                    yield Coming(f"{title[2:]}: coming in a later release.")
+            with TabPane(TABS[3][1], id="review"):
+                yield ReviewTab(self.store, id="review-tab")
         yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
@@ -181,6 +177,7 @@ class DealdeckApp(App[None]):
         self.query_one(LeadsTab).store = store
         self.query_one(BoardTab).store = store
         self.query_one(CustomersTab).store = store
+        self.query_one(ReviewTab).store = store
         if summary:
             self.notify(str(summary), markup=False)
         self.data_changed()
@@ -192,6 +189,8 @@ class DealdeckApp(App[None]):
         self.query_one(LeadsTab).reload()
         self.query_one(BoardTab).reload()
         self.query_one(CustomersTab).reload()
+        if self.query_one(TabbedContent).active == "review":
+            self.query_one(ReviewTab).refresh_review()
         self.update_header()
 
     def check_other_processes(self) -> bool:
@@ -238,6 +237,10 @@ class DealdeckApp(App[None]):
             self.query_one(BoardTab).focus_view()
         elif tab == "customers":
             self.query_one(CustomersTab).focus_view()
+        elif tab == "review":
+            review = self.query_one(ReviewTab)
+            review.refresh_review()
+            review.query_one("#review-body").focus()
 
     def action_today(self) -> None:
         self.push_screen(TodayScreen(self.store))
@@ -248,6 +251,7 @@ class DealdeckApp(App[None]):
                     ("Opportunity details", OpportunityScreen.BINDINGS),
                     ("Customer cards", CustomersTab.BINDINGS), ("Cards", CardGrid.BINDINGS),
                     ("Customer details", CustomerScreen.BINDINGS), ("Service queue", ServiceScreen.BINDINGS),
+                    ("Weekly review", ReviewTab.BINDINGS), ("Presentation", PresentScreen.BINDINGS),
                     ("Lists", VirtualTable.BINDINGS), ("Record details", RecordScreen.BINDINGS),
                     ("Today", TodayScreen.BINDINGS),
                     ("Forms", FormScreen.BINDINGS)]
@@ -310,7 +314,27 @@ class DealdeckApp(App[None]):
         self.push_screen(SyncReportScreen("Team sync", lines))
 
     def action_present(self) -> None:
-        self.notify("Presentation mode comes with the weekly review tab.", severity="warning")
+        """The weekly review on a projector: from any tab, with the review's week and rep."""
+        self.action_show_tab("review")
+        self.query_one(ReviewTab).action_present()
+
+    def present_theme(self, name: str) -> None:
+        """Switch theme for the presentation only: not saved as the user's choice."""
+        self._saving_theme = False
+        self.theme = name if name in self.available_themes else DEFAULT_THEME
+        self._saving_theme = True
+
+    def board_rows(self) -> list[Any] | None:
+        """The board's deal rows, if it has built them (the review reuses them)."""
+        board = self.query_one(BoardTab)
+        if board.loaded_version < 0:
+            return None
+        lost = self.store.config.lost_stage.key
+        return [row for row in board.rows_by_id.values() if row.stage != lost]
+
+    def customer_rows(self) -> list[Any] | None:
+        customers = self.query_one(CustomersTab)
+        return list(customers.rows_by_id.values()) if customers.loaded_version >= 0 else None
 
     def new_lead(self) -> None:
         self.action_show_tab("leads")

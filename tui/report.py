@@ -8,34 +8,64 @@ import dataclasses
 import html
 import json
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from store.customers import customer_rows
+from store.config import Config
+from store.customers import CustomerRow, customer_rows
 from store.database import Store
 from store.models import Activity, Contact, Customer, Lead, Opportunity, Survey, Task, Ticket
-from store.pipeline import deal_rows, last_activity_dates, money
+from store.pipeline import DealRow, deal_rows, last_activity_dates, money
 from store.review import Figures, Item, Review, Week, build_review
 
 SPARKS = "▁▂▃▄▅▆▇█"
 
 
-def collect_review(store: Store, week: Week, owner: str | None, today: date) -> Review:
-    """Read the store once and build the review (for the tab, the slides and the report)."""
+@dataclass(frozen=True)
+class ReviewInput:
+    """Everything the review reads, taken from the store at one moment: lists of the
+    stored documents (never changed in place by the store) and the tabs' rows."""
+
+    config: Config
+    leads: list[Any]
+    opportunities: list[Any]
+    activities: list[Any]
+    customers: list[Any]
+    deal_rows: list[DealRow]
+    customer_rows: list[CustomerRow]
+
+
+def review_input(store: Store, today: date, *, deals: list[DealRow] | None = None,
+                 accounts: list[CustomerRow] | None = None) -> ReviewInput:
+    """Take what the review needs; rows the app's tabs already built are reused."""
     config = store.config
     customers = list(store.rows(Customer))
     opportunities = list(store.rows(Opportunity))
     activities = list(store.rows(Activity))
-    names = {doc["id"]: str(doc["name"]) for doc in customers}
-    lost = config.lost_stage.key  # lost deals are in no forecast and no risk list
-    deals = deal_rows((d for d in opportunities if d["stage"] != lost), config, customers=names,
-                      last_activity=last_activity_dates(activities), today=today)
-    accounts = customer_rows(config, customers=customers, opportunities=opportunities, activities=activities,
-                             tickets=store.rows(Ticket), surveys=store.rows(Survey), today=today,
-                             tasks=store.rows(Task), contacts=store.rows(Contact))
-    return build_review(week, config, owner=owner, leads=list(store.rows(Lead)), opportunities=opportunities,
-                        activities=activities, customers=customers, deal_rows=deals, customer_rows=accounts)
+    if deals is None:
+        names = {doc["id"]: str(doc["name"]) for doc in customers}
+        lost = config.lost_stage.key  # lost deals are in no forecast and no risk list
+        deals = deal_rows((d for d in opportunities if d["stage"] != lost), config, customers=names,
+                          last_activity=last_activity_dates(activities), today=today)
+    if accounts is None:
+        accounts = customer_rows(config, customers=customers, opportunities=opportunities, activities=activities,
+                                 tickets=store.rows(Ticket), surveys=store.rows(Survey), today=today,
+                                 tasks=store.rows(Task), contacts=store.rows(Contact))
+    return ReviewInput(config, list(store.rows(Lead)), opportunities, activities, customers, deals, accounts)
+
+
+def review_of(data: ReviewInput, week: Week, owner: str | None) -> Review:
+    """Pure: the review from a snapshot (the app runs this off the UI thread)."""
+    return build_review(week, data.config, owner=owner, leads=data.leads, opportunities=data.opportunities,
+                        activities=data.activities, customers=data.customers, deal_rows=data.deal_rows,
+                        customer_rows=data.customer_rows)
+
+
+def collect_review(store: Store, week: Week, owner: str | None, today: date) -> Review:
+    """Read the store once and build the review (the report, and tests)."""
+    return review_of(review_input(store, today), week, owner)
 
 
 # -- shared wording -------------------------------------------------------------------------------------

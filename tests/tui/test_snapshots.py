@@ -54,3 +54,33 @@ def test_customer_cards(snap_compare: Any, accounts: Path, size: tuple[int, int]
 def test_customer_details(snap_compare: Any, accounts: Path, size: tuple[int, int]) -> None:
     with Store(accounts) as store:
         assert snap_compare(DealdeckApp(store), terminal_size=size, press=["3", "O", "enter"])
+
+
+async def _review_ready(pilot: Any) -> None:
+    from tests.tui.test_review_tab import ready
+
+    await pilot.press("4")
+    await ready(pilot, pilot.app)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (200, 60)], ids=["80x24", "200x60"])
+def test_review_tab(snap_compare: Any, accounts: Path, size: tuple[int, int]) -> None:
+    with Store(accounts) as store:
+        assert snap_compare(DealdeckApp(store, theme="dealdeck-projector"), terminal_size=size,
+                            run_before=_review_ready)
+
+
+SLIDES = ["headlines", "funnel", "waterfall", "rep", "at-risk", "next-week"]
+SLIDE_INDEX = {"headlines": 0, "funnel": 1, "waterfall": 2, "rep": 3, "at-risk": 5, "next-week": 6}
+
+
+@pytest.mark.parametrize("size", [(80, 24), (200, 60)], ids=["80x24", "200x60"])
+@pytest.mark.parametrize("slide", SLIDES)
+def test_presentation_slide(snap_compare: Any, accounts: Path, size: tuple[int, int], slide: str) -> None:
+    async def present(pilot: Any) -> None:
+        await _review_ready(pilot)
+        await pilot.press("p", *["space"] * SLIDE_INDEX[slide])
+        await pilot.pause()
+
+    with Store(accounts) as store:
+        assert snap_compare(DealdeckApp(store), terminal_size=size, run_before=present)

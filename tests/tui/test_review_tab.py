@@ -1,0 +1,125 @@
+"""The weekly review tab and presentation mode, driven for real."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.widgets import Digits, OptionList
+
+from store.database import Store
+from store.review import Week
+from tui.app import DealdeckApp
+from tui.screens.present import PresentScreen, big_number, cut
+from tui.tabs.review import ReviewTab
+
+
+@pytest.fixture
+def crm(accounts: Path) -> Iterator[Store]:
+    with Store(accounts) as store:
+        yield store
+
+
+async def ready(pilot: Any, app: DealdeckApp) -> ReviewTab:
+    """Wait until the review on show is the one asked for (it is computed in a thread)."""
+    tab = app.query_one(ReviewTab)
+    for _ in range(200):
+        await pilot.pause(0.02)
+        if tab.review is not None and tab.shown_key == tab.wanted_key():
+            return tab
+    raise AssertionError("the review was not ready in time")
+
+
+def screen_text(widget: Any) -> str:
+    return "\n".join(str(s.render()) for s in widget.query("Static"))
+
+
+async def test_the_tab_shows_the_last_full_week_for_the_team(crm: Store) -> None:
+    app = DealdeckApp(crm)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await pilot.press("4")
+        tab = await ready(pilot, app)
+        assert tab.review is not None and tab.review.week == Week(2026, 47) and tab.review.who == "team"
+        assert "2026-W47 (16 Nov – 22 Nov 2026) · team" in str(tab.query_one("#review-bar").render())
+        assert [f.who for f in tab.review.reps] == ["Ann Lee", "Bo Chen"]
+        text = screen_text(tab)
+        assert "Pipeline waterfall" in text and "Stage probabilities" in text
+
+
+async def test_week_and_rep_switching(crm: Store) -> None:
+    app = DealdeckApp(crm)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await pilot.press("4")
+        tab = await ready(pilot, app)
+        await pilot.press("left_square_bracket")
+        tab = await ready(pilot, app)
+        assert tab.review is not None and tab.review.week == Week(2026, 46)
+        await pilot.press("right_square_bracket", "right_square_bracket")
+        tab = await ready(pilot, app)
+        assert tab.review is not None and tab.review.week == Week(2026, 48)
+        await pilot.press("O")
+        tab = await ready(pilot, app)
+        assert tab.review is not None and tab.review.who == "Ann Lee"
+        assert [f.who for f in tab.review.reps] == ["Ann Lee"]
+        await pilot.press("O", "O")
+        tab = await ready(pilot, app)
+        assert tab.review is not None and tab.review.who == "team"
+
+
+async def test_every_list_opens_its_record(crm: Store) -> None:
+    app = DealdeckApp(crm)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await pilot.press("4")
+        tab = await ready(pilot, app)
+        lists = list(tab.query(OptionList))
+        assert lists, "the review lists deals and customers"
+        first = lists[0]
+        first.focus()
+        await pilot.press("enter")
+        from tui.screens.opportunity import OpportunityScreen
+
+        assert isinstance(app.screen, OpportunityScreen)
+
+
+async def test_presentation_steps_through_every_slide_and_restores_the_theme(crm: Store) -> None:
+    app = DealdeckApp(crm)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("4")
+        await ready(pilot, app)
+        theme = app.theme
+        await pilot.press("p")
+        screen = app.screen
+        assert isinstance(screen, PresentScreen) and app.theme == "dealdeck-projector"
+        titles = []
+        for _ in range(len(screen.slides)):
+            titles.append(str(screen.query_one(".slide-title").render()).split(" · ")[0])
+            await pilot.press("space")
+        assert titles == ["Headlines", "Funnel", "Pipeline waterfall", "Ann Lee", "Bo Chen", "At-risk customers",
+                          "Next week"]
+        await pilot.press("space")  # past the end: stays on the last slide
+        assert screen.index == len(screen.slides) - 1
+        await pilot.press("left", "left")
+        assert screen.index == len(screen.slides) - 3
+        await pilot.press("escape")
+        assert not isinstance(app.screen, PresentScreen) and app.theme == theme
+
+
+async def test_headline_digits_fit_80x24(crm: Store) -> None:
+    app = DealdeckApp(crm)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("4")
+        await ready(pilot, app)
+        await pilot.press("p")
+        digits = list(app.screen.query(Digits))
+        assert len(digits) == 3 and all(d.region.bottom <= 23 for d in digits)  # above the footer line
+
+
+def test_big_numbers_and_cut_lists() -> None:
+    from decimal import Decimal
+
+    assert big_number(Decimal("2132322")) == ("2132", "thousand")
+    assert big_number(Decimal("16459258")) == ("16", "million")
+    assert big_number(Decimal("950")) == ("950", "")
+    assert cut(["a", "b", "c", "d"], 3) == ["a", "b", "… and 2 more"] and cut(["a"], 3) == ["a"]

@@ -1,0 +1,210 @@
+"""Presentation mode (``p``): the weekly review one slide at a time, for a projector.
+
+Full screen in the projector theme while it lasts; ``space`` / arrows step, ``escape``
+leaves. Every slide is laid out for the terminal's size when it is shown, and lists
+are cut to the lines there are ("… and 4 more"): nothing scrolls on a slide.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Digits, Static
+
+from store.funnel import FunnelStep
+from store.pipeline import money, short_money
+from store.review import Figures, Item, Review
+from tui.report import percent, waterfall_rows
+from tui.text import fit, plain, plain_lines
+from tui.themes import PROJECTOR_THEME
+from tui.widgets.funnel import FunnelChart
+
+#: lines a slide keeps for its title and the footer line
+CHROME_LINES = 5
+
+
+def big_number(amount: Decimal) -> tuple[str, str]:
+    """An amount as few digits and a unit word (the big-digit font has no '.' or 'k')."""
+    value = float(amount)
+    if abs(value) >= 10_000_000:
+        return f"{value / 1_000_000:,.0f}".replace(",", ""), "million"
+    if abs(value) >= 10_000:
+        return f"{value / 1_000:,.0f}".replace(",", ""), "thousand"
+    return f"{value:.0f}", ""
+
+
+def cut(lines: list[str], room: int) -> list[str]:
+    """At most ``room`` lines; the last one says how many were left out."""
+    if len(lines) <= room:
+        return lines
+    keep = max(room - 1, 0)
+    return [*lines[:keep], f"… and {len(lines) - keep} more"]
+
+
+def item_lines(items: list[Any]) -> list[str]:
+    return [f"{i.title} · {i.owner} · {i.detail}" for i in items]
+
+
+class Slide(Vertical):
+    DEFAULT_CSS = """
+    Slide { padding: 1 2; }
+    Slide .slide-title { text-style: bold; color: $primary; height: 1; margin-bottom: 1; }
+    Slide .slide-label { color: $text; height: 1; }
+    Slide Digits { width: auto; margin-bottom: 1; }
+    Slide Horizontal { height: auto; }
+    Slide .block { width: 1fr; height: auto; }
+    Slide .slide-body { height: auto; }
+    """
+
+
+class PresentScreen(Screen[None]):
+    BINDINGS = [
+        Binding("space,right,l,pagedown,enter", "step(1)", "Next", id="present.next"),
+        Binding("left,h,backspace,pageup", "step(-1)", "Back", id="present.back"),
+        Binding("escape,q,p", "leave", "Leave", id="present.leave"),
+    ]
+    DEFAULT_CSS = """
+    PresentScreen { background: $background; }
+    PresentScreen #slide-footer { dock: bottom; height: 1; padding: 0 2; color: $text-muted; }
+    """
+
+    def __init__(self, review: Review, funnel_steps: list[FunnelStep] | None = None) -> None:
+        super().__init__()
+        self.review = review
+        self.funnel_steps = funnel_steps or []
+        self.index = 0
+        self.slides: list[tuple[str, Callable[[], ComposeResult]]] = self.slide_list()
+        self.rep_slides = {figures.who for figures in review.reps}
+        self._previous_theme = ""
+
+    def slide_list(self) -> list[tuple[str, Callable[[], ComposeResult]]]:
+        slides: list[tuple[str, Callable[[], ComposeResult]]] = [
+            ("Headlines", self.headlines), ("Funnel", self.funnel), ("Pipeline waterfall", self.waterfall)]
+        for figures in self.review.reps:
+            slides.append((figures.who, lambda f=figures: self.rep(f)))
+        slides += [("At-risk customers", self.at_risk), ("Next week", self.next_week)]
+        return slides
+
+    # -- lifecycle ----------------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        yield Slide(id="slide")
+        yield Static("", id="slide-footer")
+
+    def on_mount(self) -> None:
+        app: Any = self.app
+        self._previous_theme = app.theme
+        app.clear_notifications()  # no toasts on the projector
+        app.present_theme(PROJECTOR_THEME)
+        self.show()
+
+    def on_unmount(self) -> None:
+        app: Any = self.app
+        app.present_theme(self._previous_theme)
+
+    def on_resize(self) -> None:
+        self.show()
+
+    def show(self) -> None:
+        title, build = self.slides[self.index]
+        slide = self.query_one("#slide", Slide)
+        with self.app.batch_update():
+            slide.remove_children()
+            scope = "" if title in self.rep_slides else f" · {self.review.who}"
+            slide.mount(Static(plain(f"{title}{scope} · {self.review.week.label()}"), classes="slide-title"))
+            slide.mount_all(list(build()))
+        self.query_one("#slide-footer", Static).update(plain(
+            f"{self.index + 1} / {len(self.slides)} · space / → next · ← back · esc leave"))
+
+    @property
+    def room(self) -> int:
+        """Lines a slide's lists may use."""
+        return max(self.size.height - CHROME_LINES - 2, 3)
+
+    def action_step(self, step: int) -> None:
+        self.index = max(0, min(self.index + step, len(self.slides) - 1))
+        self.show()
+
+    def action_leave(self) -> None:
+        self.dismiss(None)
+
+    # -- the slides ------------------------------------------------------------------------------------
+    def headlines(self) -> ComposeResult:
+        c, team = self.review.changes, self.review.team
+        won, won_unit = big_number(c.won_amount)
+        pipe, pipe_unit = big_number(team.pipeline)
+        share = (team.weighted_quarter + team.won_quarter) / team.target_quarter * 100 if team.target_quarter else None
+        wide = self.size.width >= 120
+        blocks = [
+            (f"Won this week: {len(c.won)} deals", won, won_unit and f"in {won_unit}s"),
+            ("Open pipeline", pipe, pipe_unit and f"in {pipe_unit}s"),
+            ("Quarter: won + weighted forecast, % of target", f"{share:.0f}" if share is not None else "-",
+             f"({short_money(team.won_quarter)} won + {short_money(team.weighted_quarter)} weighted "
+             f"of {short_money(team.target_quarter)})"),
+        ]
+        columns = [Vertical(Static(plain(f"{label} ({unit})" if unit else label), classes="slide-label"),
+                            Digits(digits), classes="block") for label, digits, unit in blocks]
+        yield Horizontal(*columns) if wide else Vertical(*columns, classes="slide-body")
+
+    def funnel(self) -> ComposeResult:
+        c = self.review.changes
+        yield Static(plain(f"This week: {c.new_leads} new leads, {c.converted} converted, "
+                           f"{c.disqualified} disqualified, {len(c.created)} new opportunities, "
+                           f"{len(c.won)} won. The quarter's funnel:"))
+        chart = FunnelChart()
+        chart.steps = self.funnel_steps[: self.room - 2]
+        yield chart
+
+    def waterfall(self) -> ComposeResult:
+        rows = waterfall_rows(self.review)
+        top = max((abs(v) for _, v in rows), default=Decimal(1)) or Decimal(1)
+        width = max(self.size.width - 48, 10)
+        lines = []
+        for label, value in rows:
+            bar = "█" * int(abs(value) / top * width)
+            lines.append(f"{fit(label, 20)} {money(value):>14}  {bar}")
+        yield Static(plain_lines(lines))
+        fall = self.review.changes.waterfall
+        yield Static(plain(f"start {money(fall.start)} + new {money(fall.new)} + up {money(fall.increased)} "
+                           f"− down {money(fall.decreased)} − won {money(fall.won)} − lost {money(fall.lost)} "
+                           f"= end {money(fall.end)}"), classes="slide-label")
+
+    def rep(self, figures: Figures) -> ComposeResult:
+        changes = self.review.changes
+        numbers = [
+            f"activities {figures.activities} · leads followed up {figures.leads_followed_up} · "
+            f"open deals {figures.open_deals}",
+            f"win rate {percent(figures.win_rate)} · lead → opportunity {percent(figures.lead_conversion)} · "
+            f"average won {money(figures.average_deal) if figures.average_deal is not None else '–'}",
+            f"pipeline {money(figures.pipeline)} · weighted quarter {money(figures.weighted_quarter)}",
+            f"won this month {money(figures.won_month)} of {money(figures.target_month)} · "
+            f"quarter {money(figures.won_quarter)} of {money(figures.target_quarter)}",
+        ]
+        rep_id = figures.owner
+        wins = [f"won {m.title} · {money(m.amount)}" for m in changes.won if m.owner == rep_id]
+        risks = [f"{i.title} · {i.detail}" for i in [*self.review.outlook.stale_deals,
+                                                       *self.review.outlook.slipped_deals] if i.owner == rep_id]
+        room = self.room - len(numbers) - 2
+        yield Static(plain_lines(numbers))
+        yield Static(plain("Wins and risks"), classes="slide-title")
+        yield Static(plain_lines(cut(wins, max(room // 2, 1)) + cut(risks, max(room - min(len(wins), room // 2), 1))
+                                 or ["No wins or risks this week."]))
+
+    def at_risk(self) -> ComposeResult:
+        items: list[Item] = self.review.outlook.at_risk_customers
+        yield Static(plain_lines(cut(item_lines(items), self.room) or ["No customer at risk. Good week."]))
+
+    def next_week(self) -> ComposeResult:
+        outlook = self.review.outlook
+        closing = ["Expected to close:", *item_lines(outlook.closing_next_week)] if outlook.closing_next_week \
+            else ["Nothing expected to close."]
+        visits = ["Planned revisits:", *item_lines(outlook.revisits_next_week)] if outlook.revisits_next_week \
+            else ["No revisits planned."]
+        half = max(self.room // 2, 2)
+        yield Static(plain_lines([*cut(closing, half), "", *cut(visits, self.room - min(len(closing), half) - 1)]))
+
