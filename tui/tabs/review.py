@@ -80,6 +80,11 @@ class ReviewTab(Vertical):
         self.review: Review | None = None
         #: (week, owner, store version) of the review on show
         self.shown_key: tuple[Any, ...] | None = None
+        #: the key being computed: one computation at a time (a thread cannot be stopped,
+        #: and two would only slow each other down); the latest request follows it
+        self.computing: tuple[Any, ...] | None = None
+        #: reviews computed for this store version, so stepping back is instant
+        self.cache: dict[tuple[Any, ...], Review] = {}
 
     def compose(self) -> ComposeResult:
         yield Static("", id="review-bar")
@@ -96,20 +101,39 @@ class ReviewTab(Vertical):
         return (self.week, self.owner, self.store.version)
 
     def refresh_review(self) -> None:
-        """Compute the review for the chosen week and rep unless it is on show already."""
-        if self.shown_key == self.wanted_key():
+        """Show the review for the chosen week and rep: at once if it was computed
+        already, else computed in a thread (after the one running, if any)."""
+        key = self.wanted_key()
+        if self.shown_key == key:
             return
-        app: Any = self.app
-        board, customers = app.board_rows(), app.customer_rows()
-        data = review_input(self.store, today(), deals=board, accounts=customers)
+        if key in self.cache:
+            self.show(self.cache[key], key)
+            return
         self.paint_bar(busy=True)
-        self.compute(data, self.week, self.owner, self.wanted_key())
+        if self.computing is not None:
+            return  # the running computation's end comes back here for the latest choice
+        app: Any = self.app
+        data = review_input(self.store, today(), deals=app.board_rows(), accounts=app.customer_rows())
+        self.computing = key
+        self.compute(data, self.week, self.owner, key)
 
-    @work(thread=True, exclusive=True, group="review")
+    # A fixed description: the default one is the repr of the arguments, and the snapshot
+    # holds every document (seconds of repr at 50k leads).
+    @work(thread=True, group="review", description="weekly review")
     def compute(self, data: ReviewInput, week: Week, owner: str | None, key: tuple[Any, ...]) -> None:
         review = review_of(data, week, owner)
         if not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self.show, review, key)
+            self.app.call_from_thread(self.computed, review, key)
+
+    def computed(self, review: Review, key: tuple[Any, ...]) -> None:
+        self.computing = None
+        if key[2] == self.store.version:  # older data: not worth keeping
+            self.cache = {k: v for k, v in self.cache.items() if k[2] == key[2]}
+            self.cache[key] = review
+        if key == self.wanted_key():
+            self.show(review, key)
+        else:
+            self.refresh_review()  # the week or rep changed meanwhile
 
     def show(self, review: Review, key: tuple[Any, ...]) -> None:
         self.review, self.shown_key = review, key
