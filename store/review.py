@@ -119,7 +119,7 @@ def stage_at(doc: Doc, moment: str) -> str | None:
     """The deal's stage at ``moment``; None before it existed."""
     if _iso(doc["created_at"]) > moment:
         return None
-    history = sorted(doc.get("stage_history") or (), key=lambda c: _iso(c["at"]))
+    history = sorted(effective_moves(doc.get("stage_history") or ()), key=lambda c: _iso(c["at"]))
     stage = history[0]["stage"] if history else doc["stage"]
     for change in history:
         if _iso(change["at"]) <= moment:
@@ -148,7 +148,7 @@ def _events(doc: Doc, since: str, until: str) -> list[tuple[str, str, Any]]:
     """The deal's stage changes and amount changes in [since, until), oldest first."""
     events: list[tuple[str, str, Any]] = []
     created = _iso(doc["created_at"])
-    history = sorted(doc.get("stage_history") or (), key=lambda c: _iso(c["at"]))
+    history = sorted(effective_moves(doc.get("stage_history") or ()), key=lambda c: _iso(c["at"]))
     if since <= created < until:
         events.append((created, "stage", history[0]["stage"] if history else doc["stage"]))
     for change in history:
@@ -159,7 +159,8 @@ def _events(doc: Doc, since: str, until: str) -> list[tuple[str, str, Any]]:
         at = _iso(change["at"])
         if change.get("field") == "amount" and since <= at < until:
             events.append((at, "amount", Decimal(change.get("new") or 0)))
-    return sorted(events, key=lambda e: (e[0], e[1] != "stage"))
+    # At the same moment the amount changes first: a deal won at its final quote is won at that price.
+    return sorted(events, key=lambda e: (e[0], e[1] == "stage"))
 
 
 def add_to_waterfall(fall: Waterfall, doc: Doc, config: Config, since: str, until: str) -> None:
@@ -310,12 +311,14 @@ def _deal_week(doc: Doc, config: Config, since: str, until: str, order: Mapping[
         if not _in(after["at"], since, until):
             continue
         kind = _kind(config, after["stage"])
+        # Won and lost at the amount of that moment, as the waterfall counts them.
+        then = value_of(amount_at(doc, after["at"]), currency, config) or ZERO
         if kind == "won":
-            result.won.append(move(f"won from {labels.get(before['stage'], before['stage'])}"))
+            result.won.append(move(f"won from {labels.get(before['stage'], before['stage'])}", then))
         elif kind == "lost":
             reason = doc.get("lost_reason") or "no reason"
             reasons[reason] += 1
-            result.lost.append(move(f"lost: {reason}"))
+            result.lost.append(move(f"lost: {reason}", then))
         elif order.get(after["stage"], 0) > order.get(before["stage"], 0):
             result.advanced.append(move(f"{labels.get(before['stage'], '?')} → {labels.get(after['stage'], '?')}"))
         elif order.get(after["stage"], 0) < order.get(before["stage"], 0):
@@ -620,6 +623,8 @@ class Review:
     outlook: Outlook
     #: the open stages as configured: key, label, probability (beside the measured ones)
     stages: list[tuple[str, str, int]] = field(default_factory=list)
+    #: the team's currency, which every amount is in
+    currency: str = ""
 
 
 def build_review(week: Week, config: Config, *, owner: str | None, leads: Sequence[Doc],
@@ -656,4 +661,4 @@ def build_review(week: Week, config: Config, *, owner: str | None, leads: Sequen
         customers=customer_figures(week, config, customers=customers, opportunities=opportunities, owner=owner),
         measured=measured_probabilities(config, opportunities, week.end),
         outlook=outlook(week, config, deal_rows=deal_rows, customer_rows=customer_rows, leads=leads, owner=owner),
-        stages=[(s.key, s.label, s.probability) for s in config.open_stages])
+        stages=[(s.key, s.label, s.probability) for s in config.open_stages], currency=config.currency)

@@ -195,7 +195,8 @@ def stage_rows(review: Review) -> list[tuple[str, int, float | None]]:
 
 
 CSS = """
-body { font: 15px/1.45 system-ui, sans-serif; color: #1d232b; max-width: 980px; margin: 2em auto; padding: 0 1em; }
+body { font: 15px/1.45 system-ui, "Noto Sans", "Noto Sans CJK SC", "PingFang SC", "Microsoft YaHei", sans-serif;
+       color: #1d232b; max-width: 980px; margin: 2em auto; padding: 0 1em; }
 h1 { font-size: 1.6em; } h2 { margin-top: 1.8em; border-bottom: 2px solid #5aa9e6; padding-bottom: .2em; }
 table { border-collapse: collapse; margin: .5em 0; } td, th { padding: .25em .8em; border-bottom: 1px solid #dde; }
 th { text-align: left; } td.n { text-align: right; font-variant-numeric: tabular-nums; }
@@ -237,35 +238,40 @@ def _item_list(items: Iterable[Any], limit: int = 30) -> str:
 
 
 def to_html(review: Review) -> str:
-    c, team = review.changes, review.team
-    out = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
-           f"<title>{_e(title(review))}</title><style>{CSS}</style></head><body>",
-           f"<h1>{_e(title(review))}</h1>", '<div class="big">',
-           f"<div>{_e(money(c.won_amount))}<span>won this week ({len(c.won)} deals)</span></div>",
-           f"<div>{_e(money(team.pipeline))}<span>open pipeline</span></div>",
-           f"<div>{_e(money(team.weighted_quarter))}<span>weighted forecast this quarter</span></div>",
-           f"<div>{_e(money(team.won_quarter))} / {_e(money(team.target_quarter))}"
-           "<span>won this quarter / target</span></div>", "</div>"]
-    out += ["<h2>Leads</h2>", f"<p>New: {c.new_leads} · converted: {c.converted} · disqualified: "
-            f"{c.disqualified}</p>", "<table><tr><th>Source</th><th>New</th></tr>"]
-    out += [f'<tr><td>{_e(k)}</td><td class="n">{v}</td></tr>' for k, v in c.new_leads_by_source.items()]
-    out += ["</table>", "<h2>Opportunities</h2>"]
-    for name, items in change_lists(review):
-        out.append(f"<h3>{_e(name)} ({len(items)})</h3>{_item_list(items)}")
-    out += ["<h2>Pipeline waterfall</h2>", "<table>"]
+    """Headline figures first, the numbers next, then risks and next week; the week's
+    lists of leads and deals last, for whoever wants the detail."""
+    parts = [*_html_headlines(review), *_html_numbers(review), *_html_outlook(review), *_html_detail(review)]
+    return "\n".join(["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
+                      f"<title>{_e(title(review))}</title><style>{CSS}</style></head><body>", *parts,
+                      "</body></html>"]) + "\n"
+
+
+def _html_headlines(review: Review) -> list[str]:
+    c, team, cur = review.changes, review.team, review.currency
+    return [f"<h1>{_e(title(review))}</h1>", '<div class="big">',
+            f"<div>{_e(money(c.won_amount, cur))}<span>won this week ({len(c.won)} deals)</span></div>",
+            f"<div>{_e(money(team.pipeline, cur))}<span>open pipeline</span></div>",
+            f"<div>{_e(money(team.weighted_quarter, cur))}<span>weighted forecast this quarter</span></div>",
+            f"<div>{_e(money(team.won_quarter))} / {_e(money(team.target_quarter, cur))}"
+            "<span>won this quarter / target</span></div>", "</div>"]
+
+
+def _html_numbers(review: Review) -> list[str]:
+    team = review.team
+    out = ["<h2>Pipeline waterfall</h2>", "<table>"]
     out += [f'<tr><td>{_e(label)}</td><td class="n">{_e(money(value))}</td></tr>'
             for label, value in waterfall_rows(review)]
     out.append("</table>")
-    out.append(_bars([float(v) for _, v in waterfall_rows(review)],
-                     ["start", "new", "up", "down", "won", "lost", "end"]))
-    people = [team, *review.reps]
+    out.append(_bars([float(v) for _, v in waterfall_rows(review)], ["start", "new", "up", "down", "won", "lost",
+                                                                      "end"]))
+    people = [team, *review.reps] if review.who == "team" else [team]
     out += ["<h2>Figures</h2>", "<table><tr><th></th>" + "".join(f"<th>{_e(f.who)}</th>" for f in people) + "</tr>"]
     columns = [figure_rows(f) for f in people]
     for index, (label, _) in enumerate(columns[0]):
         out.append(f"<tr><td>{_e(label)}</td>" + "".join(f'<td class="n">{_e(col[index][1])}</td>'
                                                         for col in columns) + "</tr>")
     out += ["</table>", "<h2>Trend, 12 weeks</h2>"]
-    weeks = [str(review.week.step(-i).number) for i in reversed(range(len(next(iter(team.trend.values())))))]
+    weeks = [f"W{review.week.step(-i).number}" for i in reversed(range(len(next(iter(team.trend.values())))))]
     for name, values in team.trend.items():
         out.append(f"<h3>{_e(name.capitalize())}</h3>{_bars(values, weeks)}")
     cf = review.customers
@@ -273,15 +279,34 @@ def to_html(review: Review) -> str:
             f"{percent(cf.churn_rate)}) · repeat-purchase rate: {percent(cf.repeat_rate)}</p>",
             "<h3>New opportunities a month</h3>",
             _bars([n for _, n in cf.new_deals_per_month], [m for m, _ in cf.new_deals_per_month]),
-            "<h2>Stage probabilities</h2><table><tr><th>Stage</th><th>Configured</th><th>Measured</th></tr>"]
+            "<h2>Stage probabilities</h2>", '<p class="muted">Of the deals that reached each stage in the last six '
+            "months and have closed since, the share won, beside the probability the forecast uses.</p>",
+            "<table><tr><th>Stage</th><th>Configured</th><th>Measured</th></tr>"]
     out += [f'<tr><td>{_e(label)}</td><td class="n">{configured}%</td><td class="n">{percent(measured)}</td></tr>'
             for label, configured, measured in stage_rows(review)]
     out.append("</table>")
+    return out
+
+
+def _html_outlook(review: Review) -> list[str]:
+    out = []
     for heading, lists in (("Risks", risk_lists(review)), ("Next week", next_week_lists(review))):
         out.append(f"<h2>{heading}</h2>")
         out += [f"<h3>{_e(name)} ({len(items)})</h3>{_item_list(items)}" for name, items in lists]
-    out.append("</body></html>")
-    return "\n".join(out) + "\n"
+    return out
+
+
+def _html_detail(review: Review) -> list[str]:
+    c = review.changes
+    out = ["<h2>The week in detail: leads</h2>", f"<p>New: {c.new_leads} · converted: {c.converted} · "
+           f"disqualified: {c.disqualified}</p>", "<table><tr><th>Source</th><th>New</th></tr>"]
+    out += [f'<tr><td>{_e(k)}</td><td class="n">{v}</td></tr>' for k, v in c.new_leads_by_source.items()]
+    out += ["</table>", "<h2>The week in detail: opportunities</h2>"]
+    for name, items in change_lists(review):
+        out.append(f"<h3>{_e(name)} ({len(items)})</h3>{_item_list(items)}")
+    if c.lost_reasons:
+        out.append("<p>Lost reasons: " + _e(", ".join(f"{k} {v}" for k, v in c.lost_reasons.items())) + "</p>")
+    return out
 
 
 # -- JSON ----------------------------------------------------------------------------------------------------

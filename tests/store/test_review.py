@@ -241,3 +241,15 @@ def test_the_whole_review_for_a_rep(history: Store) -> None:
     assert review.who == "Me" and [r.who for r in review.reps] == ["Me"]
     assert review.changes.waterfall.balances() and review.changes.won_amount == 6000
     assert [i.title for i in review.outlook.closing_next_week] == []
+
+
+def test_a_deal_won_at_its_final_quote_counts_the_final_amount_everywhere(store: Store) -> None:
+    customer = store.new(Customer, name="Q")
+    store.new(Opportunity, title="Q1", customer_id=customer.id, stage="won", amount=1200,
+              created_at=at("2026-11-10"), closed_at=at("2026-11-18"),
+              stage_history=moves(("quote", "2026-11-10"), ("won", "2026-11-18")),
+              changes=[change("amount", "2026-11-18", "1000", "1200")])  # the same moment as the win
+    changes = week_changes(W47, store.config, leads=[], opportunities=docs(store, Opportunity))
+    assert [m.amount for m in changes.won] == [1200]
+    fall = changes.waterfall
+    assert (fall.start, fall.increased, fall.won, fall.end) == (1000, 200, 1200, 0) and fall.balances()
