@@ -123,3 +123,15 @@ def test_big_numbers_and_cut_lists() -> None:
     assert big_number(Decimal("16459258")) == ("16", "million")
     assert big_number(Decimal("950")) == ("950", "")
     assert cut(["a", "b", "c", "d"], 3) == ["a", "b", "… and 2 more"] and cut(["a"], 3) == ["a"]
+
+
+async def test_p_from_any_tab_presents_as_soon_as_the_review_is_ready(crm: Store) -> None:
+    app = DealdeckApp(crm)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("p")  # straight after start: the review is not ready yet
+        for _ in range(200):
+            await pilot.pause(0.02)
+            if isinstance(app.screen, PresentScreen):
+                break
+        assert isinstance(app.screen, PresentScreen)
+        assert app.screen.review.week == Week(2026, 47)

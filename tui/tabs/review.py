@@ -85,6 +85,8 @@ class ReviewTab(Vertical):
         self.computing: tuple[Any, ...] | None = None
         #: reviews computed for this store version, so stepping back is instant
         self.cache: dict[tuple[Any, ...], Review] = {}
+        #: `p` was pressed before the review was ready: present as soon as it is
+        self.present_when_ready = False
 
     def compose(self) -> ComposeResult:
         yield Static("", id="review-bar")
@@ -144,6 +146,9 @@ class ReviewTab(Vertical):
             body.mount_all(self.sections(review))
         body.scroll_to(y=top, animate=False)
         self.paint_bar()
+        if self.present_when_ready:
+            self.present_when_ready = False
+            self.action_present()
 
     def paint_bar(self, busy: bool = False) -> None:
         names = {r.id: r.name for r in self.store.config.reps}
@@ -240,7 +245,8 @@ class ReviewTab(Vertical):
 
     def action_present(self) -> None:
         if self.review is None or self.shown_key != self.wanted_key():
-            self.app.notify("The review is still being prepared; a moment.", severity="warning")
+            self.app.notify("Preparing the review; the presentation starts when it is ready.")
+            self.present_when_ready = True
             self.refresh_review()
             return
         from store.funnel import funnel
