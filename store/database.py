@@ -294,7 +294,14 @@ class Store:
         conditions: list[Callable[[Mapping[str, Any]], bool]] = []
         for name, value in (("owner", owner), ("stage", stage), ("status", status),
                             ("grade", grade), *(where or {}).items()):
-            if value is not None:
+            if value is None:
+                continue
+            field = cls.model_fields.get(name)
+            if not value and field is not None and not field.is_required():
+                # Stored documents leave out falsy defaults: a missing field has its default.
+                default = field.get_default(call_default_factory=True)
+                conditions.append(lambda doc, n=name, v=value, d=default: doc.get(n, d) == v)
+            else:
                 conditions.append(q[name] == value)
         if tag is not None:
             wanted = tag.casefold()

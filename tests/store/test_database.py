@@ -389,3 +389,12 @@ def test_a_stored_record_breaking_a_whole_record_rule_still_reads(store: Store) 
         store.update(Lead, lead.id, notes="still broken")
     fixed = store.update(Lead, lead.id, disqualified_reason="No budget")
     assert fixed.disqualified_reason == "No budget"
+
+
+def test_find_matches_a_falsy_value_that_the_document_leaves_out(store: Store) -> None:
+    customer = store.new(Customer, name="Acme")
+    open_task = store.new(Task, title="Call", due=date(2026, 12, 1), customer_id=customer.id)
+    store.new(Task, title="Done", due=date(2026, 12, 1), customer_id=customer.id, done=True)
+    assert "done" not in stored(store, "tasks", open_task.id)  # the falsy default is not stored
+    assert [t.title for t in store.find(Task, where={"customer_id": customer.id, "done": False})] == ["Call"]
+    assert [t.title for t in store.find(Task, where={"done": True})] == ["Done"]
