@@ -604,7 +604,8 @@ def outlook(week: Week, config: Config, *, deal_rows: Iterable[DealRow], custome
             result.overdue_follow_ups.append(Item("leads", lead["id"], str(lead["name"]), f"due {due}",
                                                   lead.get("owner") or ""))
     result.at_risk_customers.sort(key=lambda i: i.title)
-    result.overdue_follow_ups.sort(key=lambda i: i.detail)
+    for dated in (result.overdue_follow_ups, result.closing_next_week, result.revisits_next_week):
+        dated.sort(key=lambda i: i.detail)  # each detail starts with its ISO date
     return result
 
 

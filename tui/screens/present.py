@@ -14,6 +14,7 @@ from typing import Any
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Digits, Static
 
@@ -126,6 +127,12 @@ class PresentScreen(Screen[None]):
         """Lines a slide's lists may use."""
         return max(self.size.height - CHROME_LINES - 2, 3)
 
+    def fitted(self, lines: list[str]) -> Content:
+        """One line each, cut to the slide's width: a wrapped line would push the slide
+        past the bottom of the screen."""
+        width = max(self.size.width - 6, 10)
+        return plain_lines(fit(line, width).rstrip() for line in lines)
+
     def action_step(self, step: int) -> None:
         self.index = max(0, min(self.index + step, len(self.slides) - 1))
         self.show()
@@ -143,9 +150,9 @@ class PresentScreen(Screen[None]):
         blocks = [
             (f"Won this week: {len(c.won)} deals", won, won_unit and f"in {won_unit}s"),
             ("Open pipeline", pipe, pipe_unit and f"in {pipe_unit}s"),
-            ("Quarter: won + weighted forecast, % of target", f"{share:.0f}" if share is not None else "-",
-             f"({short_money(team.won_quarter)} won + {short_money(team.weighted_quarter)} weighted "
-             f"of {short_money(team.target_quarter)})"),
+            ("Quarter: won + weighted, % of target", f"{share:.0f}" if share is not None else "-",
+             f"{short_money(team.won_quarter)} + {short_money(team.weighted_quarter)} of "
+             f"{short_money(team.target_quarter)}"),
         ]
         columns = [Vertical(Static(plain(f"{label} ({unit})" if unit else label), classes="slide-label"),
                             Digits(digits), classes="block") for label, digits, unit in blocks]
@@ -190,14 +197,14 @@ class PresentScreen(Screen[None]):
         risks = [f"{i.title} · {i.detail}" for i in [*self.review.outlook.stale_deals,
                                                        *self.review.outlook.slipped_deals] if i.owner == rep_id]
         room = self.room - len(numbers) - 2
-        yield Static(plain_lines(numbers))
+        yield Static(self.fitted(numbers))
         yield Static(plain("Wins and risks"), classes="slide-title")
-        yield Static(plain_lines(cut(wins, max(room // 2, 1)) + cut(risks, max(room - min(len(wins), room // 2), 1))
+        yield Static(self.fitted(cut(wins, max(room // 2, 1)) + cut(risks, max(room - min(len(wins), room // 2), 1))
                                  or ["No wins or risks this week."]))
 
     def at_risk(self) -> ComposeResult:
         items: list[Item] = self.review.outlook.at_risk_customers
-        yield Static(plain_lines(cut(item_lines(items), self.room) or ["No customer at risk. Good week."]))
+        yield Static(self.fitted(cut(item_lines(items), self.room) or ["No customer at risk. Good week."]))
 
     def next_week(self) -> ComposeResult:
         outlook = self.review.outlook
@@ -206,5 +213,5 @@ class PresentScreen(Screen[None]):
         visits = ["Planned revisits:", *item_lines(outlook.revisits_next_week)] if outlook.revisits_next_week \
             else ["No revisits planned."]
         half = max(self.room // 2, 2)
-        yield Static(plain_lines([*cut(closing, half), "", *cut(visits, self.room - min(len(closing), half) - 1)]))
+        yield Static(self.fitted([*cut(closing, half), "", *cut(visits, self.room - min(len(closing), half) - 1)]))
 
