@@ -59,6 +59,8 @@ class Slide(Vertical):
     Slide .slide-label { color: $text; height: 1; }
     Slide Digits { width: auto; margin-bottom: 1; }
     Slide Horizontal { height: auto; }
+    Slide .headline { height: 1fr; align: center middle; }
+    Slide .headline .block { width: 1fr; height: auto; padding: 0 2; }
     Slide .block { width: 1fr; height: auto; }
     Slide .slide-body { height: auto; }
     """
@@ -156,7 +158,8 @@ class PresentScreen(Screen[None]):
         ]
         columns = [Vertical(Static(plain(f"{label} ({unit})" if unit else label), classes="slide-label"),
                             Digits(digits), classes="block") for label, digits, unit in blocks]
-        yield Horizontal(*columns) if wide else Vertical(*columns, classes="slide-body")
+        # Centred on the screen: on a projector the middle is what people look at.
+        yield Horizontal(*columns, classes="headline") if wide else Vertical(*columns, classes="slide-body")
 
     def funnel(self) -> ComposeResult:
         c = self.review.changes
