@@ -189,7 +189,7 @@ class DealdeckApp(App[None]):
         self.query_one(LeadsTab).reload()
         self.query_one(BoardTab).reload()
         self.query_one(CustomersTab).reload()
-        if self.query_one(TabbedContent).active == "review":
+        if self.query_one(TabbedContent).active == "review":  # else: when it is next shown
             self.query_one(ReviewTab).refresh_review()
         self.update_header()
 

@@ -135,3 +135,28 @@ async def test_p_from_any_tab_presents_as_soon_as_the_review_is_ready(crm: Store
                 break
         assert isinstance(app.screen, PresentScreen)
         assert app.screen.review.week == Week(2026, 47)
+
+
+async def test_the_review_follows_a_new_store_after_demo_data(tmp_path: Path) -> None:
+    """Filling demo data opens a new Store whose version counts from 0 again."""
+    from tests.tui.conftest import CONFIG
+
+    folder = tmp_path / "empty"
+    folder.mkdir()
+    (folder / "config.yaml").write_text(CONFIG)
+    with Store(folder) as store:
+        app = DealdeckApp(store)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.press("n")  # no demo: the empty database
+            await pilot.press("4")
+            tab = await ready(pilot, app)
+            assert tab.review is not None and tab.review.changes.new_leads == 0
+            app.fill_demo()
+            for _ in range(400):
+                await pilot.pause(0.05)
+                if app.store is not store:
+                    break
+            await pilot.press("1", "4")
+            tab = await ready(pilot, app)
+            assert tab.review is not None and tab.review.changes.new_leads > 0
+        app.store.close()

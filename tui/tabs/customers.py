@@ -167,7 +167,7 @@ class CustomersTab(Vertical):
         #: documents grouped by customer (and activities by lead and deal), built when
         #: first needed and again after any change: a detail then reads only its own
         self._groups: dict[str, dict[str, list[Any]]] = {}
-        self._groups_version = -1
+        self._groups_version: tuple[int, int] = (0, -1)
         self.grid: CardGrid[CustomerRow] = CardGrid(lambda row, width: customer_card(row, width, self.today),
                                                     empty_text="No customers match. esc clears the filter.",
                                                     id="customer-grid")
@@ -217,7 +217,7 @@ class CustomersTab(Vertical):
     def related(self, customer: Customer) -> Related:
         """Everything linked to one customer: activities with it, its lead or its deals."""
         store = self.store
-        if self._groups_version != store.version:
+        if self._groups_version != (id(store), store.version):  # a demo fill brings a new Store
             self._groups = {
                 "customer": group_by(store.rows(Activity), "customer_id"),
                 "lead": group_by(store.rows(Activity), "lead_id"),
@@ -228,7 +228,7 @@ class CustomersTab(Vertical):
                 "contacts": group_by(store.rows(Contact), "customer_id"),
                 "tasks": group_by(store.rows(Task), "customer_id"),
             }
-            self._groups_version = store.version
+            self._groups_version = (id(store), store.version)
         groups = self._groups
         deals = groups["deals"].get(customer.id, [])
         seen: dict[str, Any] = {a["id"]: a for a in groups["customer"].get(customer.id, [])}

@@ -100,7 +100,8 @@ class ReviewTab(Vertical):
 
     # -- computing ---------------------------------------------------------------------------------
     def wanted_key(self) -> tuple[Any, ...]:
-        return (self.week, self.owner, self.store.version)
+        # The store's identity too: filling demo data opens a new Store, counting from 0 again.
+        return (self.week, self.owner, self.store.version, id(self.store))
 
     def refresh_review(self) -> None:
         """Show the review for the chosen week and rep: at once if it was computed
@@ -129,8 +130,8 @@ class ReviewTab(Vertical):
 
     def computed(self, review: Review, key: tuple[Any, ...]) -> None:
         self.computing = None
-        if key[2] == self.store.version:  # older data: not worth keeping
-            self.cache = {k: v for k, v in self.cache.items() if k[2] == key[2]}
+        if key[2:] == self.wanted_key()[2:]:  # older data: not worth keeping
+            self.cache = {k: v for k, v in self.cache.items() if k[2:] == key[2:]}
             self.cache[key] = review
         if key == self.wanted_key():
             self.show(review, key)
