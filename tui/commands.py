@@ -53,14 +53,15 @@ class SearchIndex:
     query took 310 ms over the 50k demo without it)."""
 
     def __init__(self) -> None:
-        self.version = -1
+        #: (store identity, store version): filling demo data opens a new Store counting from 0
+        self.version: tuple[int, int] = (0, -1)
         self.entries: list[Entry] = []
 
     def current(self, store: Store) -> list[Entry]:
-        if self.version != store.version:
+        if self.version != (id(store), store.version):
             self.entries = [entry for cls, noun, fields in SEARCHED
                             for entry in _entries(store, cls, noun, fields)]
-            self.version = store.version
+            self.version = (id(store), store.version)
         return self.entries
 
 

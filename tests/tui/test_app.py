@@ -154,6 +154,21 @@ def test_the_search_index_follows_changes_to_the_store(store: Store) -> None:
     assert [e.title for _, e in record_hits(index, store, "emma northwind.example")] == ["Emma Clarke"]
 
 
+def test_the_search_index_follows_a_new_store_at_the_same_version(team: Path, tmp_path: Path) -> None:
+    """A demo fill opens a new Store, whose version counts from 0 like the old one's."""
+    from tui.commands import SearchIndex, record_hits
+
+    index = SearchIndex()
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "config.yaml").write_text((team / "config.yaml").read_text())
+    with Store(other) as empty:
+        assert record_hits(index, empty, "northwind") == []
+    with Store(team) as full:
+        assert full.version == 0
+        assert [e.title for _, e in record_hits(index, full, "northwind")] == ["Emma Clarke"]
+
+
 async def test_s_syncs_with_the_team_folder_and_shows_the_report(tmp_path: Path, store: Store) -> None:
     from textual.widgets import Static
 
