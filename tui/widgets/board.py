@@ -64,8 +64,11 @@ def card_lines(row: DealRow, today: date, currency: str, width: int) -> list[lis
     risk = (risks[0].short if narrow else risks[0].reason) if risks else ""
     if len(risks) > 1:  # a long reason is cut at its end: the count goes in front
         risk = f"{risk} +{len(risks) - 1}" if narrow else f"{len(risks)} risks · {risk}"
-    if row.closed is not None:
-        step: Run = (f"closed {row.closed.strftime('%m-%d')}", "quiet", False)
+    if row.closed is not None:  # days in a won or lost "stage" mean nothing: when it closed does
+        ago = (today - row.closed).days
+        days = f"closed {row.closed.strftime('%m-%d')} · {ago}d ago" if not narrow else \
+            f"{row.closed.strftime('%m-%d')} · {ago}d ago"
+        step: Run = ("", None, False)
     elif row.next_step:
         step = (f"→ {row.next_step}", "quiet", False)
     else:
