@@ -294,15 +294,8 @@ class Store:
         conditions: list[Callable[[Mapping[str, Any]], bool]] = []
         for name, value in (("owner", owner), ("stage", stage), ("status", status),
                             ("grade", grade), *(where or {}).items()):
-            if value is None:
-                continue
-            field = cls.model_fields.get(name)
-            if not value and field is not None and not field.is_required():
-                # Stored documents leave out falsy defaults: a missing field has its default.
-                default = field.get_default(call_default_factory=True)
-                conditions.append(lambda doc, n=name, v=value, d=default: doc.get(n, d) == v)
-            else:
-                conditions.append(q[name] == value)
+            if value is not None:
+                conditions.append(_field_equals(cls, name, value))
         if tag is not None:
             wanted = tag.casefold()
             conditions.append(q.tags.test(lambda tags: wanted in tags))
@@ -693,6 +686,19 @@ def _text_matcher(needle: str) -> Callable[[Mapping[str, Any]], bool]:
         return any(needle in tag for tag in doc.get("tags") or ())
 
     return matches
+
+
+_MISSING = object()
+
+
+def _field_equals(cls: type[Record], name: str, value: Any) -> Callable[[Mapping[str, Any]], bool]:
+    """``doc[name] == value``, a field left out counting as its default (stored documents
+    omit falsy defaults). A plain function, not a TinyDB ``Query``: a third of the cost
+    over the 137k activities of the 50k demo."""
+    field = cls.model_fields.get(name)
+    default = field.get_default(call_default_factory=True) if field is not None and not field.is_required() \
+        else _MISSING
+    return lambda doc: doc.get(name, default) == value
 
 
 class _AllOf:

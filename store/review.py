@@ -274,11 +274,12 @@ def week_changes(week: Week, config: Config, *, leads: Iterable[Doc], opportunit
     result.new_leads_by_source = dict(sources.most_common())
     result.new_leads_by_grade = dict(sorted(grades.items()))
     order = {s.key: i for i, s in enumerate(config.stages)}
+    labels = {s.key: s.label for s in config.stages}
     reasons: Counter[str] = Counter()
     for doc in opportunities:
         if (owner is not None and doc.get("owner") != owner) or _untouched(doc, since, until):
             continue
-        _deal_week(doc, config, since, until, order, result, reasons)
+        _deal_week(doc, config, since, until, order, labels, result, reasons)
         add_to_waterfall(result.waterfall, doc, config, since, until)
     result.lost_reasons = dict(reasons.most_common())
     return result
@@ -295,8 +296,7 @@ def _untouched(doc: Doc, since: str, until: str) -> bool:
 
 
 def _deal_week(doc: Doc, config: Config, since: str, until: str, order: Mapping[str, int],
-               result: WeekChanges, reasons: Counter[str]) -> None:
-    labels = {s.key: s.label for s in config.stages}
+               labels: Mapping[str, str], result: WeekChanges, reasons: Counter[str]) -> None:
     currency = doc.get("currency") or config.currency
     amount = value_of(Decimal(doc.get("amount") or 0), currency, config) or ZERO
 

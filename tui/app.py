@@ -80,6 +80,8 @@ class DealdeckApp(App[None]):
         self._saving_theme = False
         #: (due today, overdue) for the current rep, refreshed with the header
         self.due_counts = (0, 0)
+        #: (when, from whom) of the last team merge, read with the counts: not on every repaint
+        self.merged: tuple[str, list[str]] | None = None
         self.search_index = SearchIndex()
         #: the step a running sync is at ("" when none runs)
         self.sync_step = ""
@@ -207,6 +209,7 @@ class DealdeckApp(App[None]):
     def update_header(self) -> None:
         """Recount what is due (after every change), then repaint the header."""
         self.due_counts = due_today_count(load_agenda(self.store, today(), team=False), today())
+        self.merged = last_merge(self.store)  # a file read: here, not in every repaint
         self.paint_header()
 
     def paint_header(self) -> None:
@@ -219,7 +222,7 @@ class DealdeckApp(App[None]):
         line = labelled("$rep ($id) · $due due, $overdue overdue · $risk deals at risk · $folder"
                         " · ctrl+p find · ? keys", rep=rep, id=self.store.me,
                         folder=_short_path(self.store.folder), due=due, overdue=overdue, risk=at_risk)
-        merged = last_merge(self.store)
+        merged = self.merged
         if self.sync_step:
             line = Content.assemble(line, labelled(" · syncing: $step", step=self.sync_step))
         elif merged:
@@ -309,6 +312,7 @@ class DealdeckApp(App[None]):
 
     def _synced(self, lines: list[str]) -> None:
         self.sync_step = ""
+        self.merged = last_merge(self.store)  # the merge is recorded even when it changed nothing
         if not self.check_other_processes():  # a merge that changed data repaints via data_changed
             self.paint_header()
         self.push_screen(SyncReportScreen("Team sync", lines))

@@ -331,3 +331,20 @@ async def test_the_mouse_picks_a_card_and_a_double_click_opens_it(pipeline_store
         await pilot.click(KanbanBoard, offset=(35, 5), times=2)
         assert isinstance(app.screen, OpportunityScreen) and app.screen.deal_id == deal_named(
             pipeline_store, "Valve line").id
+
+
+async def test_customer_filter_and_edit_from_the_board(pipeline_store: Store) -> None:
+    app = DealdeckApp(pipeline_store)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await pilot.press("2", "C")
+        assert isinstance(app.screen, PickScreen)
+        await pilot.press(*"Contoso", "enter")
+        assert all_titles(app) == ["Valve line"]  # ann's deals of Contoso (lost is hidden)
+        await pilot.press("l", "e")  # from the (now empty) first column to Needs confirmed
+        form = app.screen
+        assert isinstance(form, FormScreen)
+        form.query_one("#field-next_step").value = "Send the revised offer"  # type: ignore[attr-defined]
+        await pilot.press("ctrl+s")
+        assert deal_named(pipeline_store, "Valve line").next_step == "Send the revised offer"
+        await pilot.press("C", *"any", "enter")
+        assert "Pump retrofit" in all_titles(app)

@@ -231,3 +231,18 @@ async def test_edit_a_contact_and_assign_a_ticket_from_the_details(crm: Store) -
         assert ticket.assignee == "bo"
         assert "Portal access" in str(app.screen.query_one("#customer-tickets", OptionList).get_option_at_index(1)
                                       .prompt)
+
+
+async def test_new_and_edited_customers_from_the_tab(crm: Store) -> None:
+    app = DealdeckApp(crm)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await pilot.press("3", "n")
+        await fill(pilot, app, name="Initech", industry="Software", tags="saas, pilot")
+        initech = customer_named(crm, "Initech")
+        assert (initech.industry, initech.tags, initech.owner) == ("Software", ["saas", "pilot"], "ann")
+        tab = tab_of(app)
+        assert tab.current() is not None and tab.current().name == "Initech"
+        await pilot.press("e")
+        await fill(pilot, app, segment="Startup")
+        assert customer_named(crm, "Initech").segment == "Startup"
+        assert next(r for r in tab.rows_by_id.values() if r.name == "Initech").segment == "Startup"

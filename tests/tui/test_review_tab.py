@@ -160,3 +160,22 @@ async def test_the_review_follows_a_new_store_after_demo_data(tmp_path: Path) ->
             tab = await ready(pilot, app)
             assert tab.review is not None and tab.review.changes.new_leads > 0
         app.store.close()
+
+
+async def test_names_from_the_config_are_plain_text_in_the_figures(tmp_path: Path) -> None:
+    from rich.console import Console
+
+    from tests.tui.conftest import CONFIG
+
+    folder = tmp_path / "marked"
+    folder.mkdir()
+    (folder / "config.yaml").write_text(CONFIG.replace("Bo Chen", "'[b]Bo[/b] Chen'"))
+    with Store(folder) as store:
+        app = DealdeckApp(store)
+        async with app.run_test(size=(160, 50)) as pilot:
+            await pilot.press("4")
+            tab = await ready(pilot, app)
+            assert tab.review is not None
+            console = Console(width=200, record=True)
+            console.print(tab._figures(tab.review))
+            assert "[b]Bo[/b] Chen" in console.export_text()

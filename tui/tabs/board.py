@@ -32,6 +32,7 @@ from store.pipeline import (
 )
 from tui.clock import today
 from tui.forms import FORMS, new_values, without_blanks
+from tui.owners import next_owner, owner_of
 from tui.screens.dialogs import AskScreen, ConfirmScreen, PickScreen
 from tui.screens.form import FormScreen
 from tui.screens.opportunity import OpportunityScreen
@@ -222,8 +223,7 @@ class BoardTab(Vertical):
         self.app.paint_header()  # type: ignore[attr-defined]
 
     def owner_id(self) -> str | None:
-        owner = self.filter.owner
-        return None if owner == "team" else (self.store.me if owner == "me" else owner)
+        return owner_of(self.filter.owner, self.store)
 
     def predicate(self) -> Callable[[DealRow], bool]:
         f, owner = self.filter, self.owner_id()
@@ -349,9 +349,7 @@ class BoardTab(Vertical):
         self.focus_view()
 
     def action_cycle_owner(self) -> None:
-        order = ["me", "team", *[r for r in self.store.config.rep_ids() if r != self.store.me]]
-        current = order.index(self.filter.owner) if self.filter.owner in order else 0
-        self.set_filter(owner=order[(current + 1) % len(order)])
+        self.set_filter(owner=next_owner(self.filter.owner, self.store))
 
     def action_toggle_risk(self) -> None:
         self.set_filter(at_risk=not self.filter.at_risk)

@@ -3,6 +3,7 @@ segments, reorder prompts, the service queue, and every action on a customer."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -31,6 +32,7 @@ from store.models import Activity, Contact, Customer, Opportunity, Survey, Task,
 from store.pipeline import short_money
 from tui.clock import today
 from tui.forms import FORMS, new_values, without_blanks
+from tui.owners import next_owner, owner_of
 from tui.screens.dialogs import AskScreen, PickScreen
 from tui.screens.form import FormScreen
 from tui.text import labelled, plain
@@ -218,10 +220,14 @@ class CustomersTab(Vertical):
         """Everything linked to one customer: activities with it, its lead or its deals."""
         store = self.store
         if self._groups_version != (id(store), store.version):  # a demo fill brings a new Store
+            by_customer, by_lead, by_deal = defaultdict(list), defaultdict(list), defaultdict(list)
+            for activity in store.rows(Activity):  # one pass over the biggest table
+                for key, groups in (("customer_id", by_customer), ("lead_id", by_lead),
+                                    ("opportunity_id", by_deal)):
+                    if activity.get(key):
+                        groups[activity[key]].append(activity)
             self._groups = {
-                "customer": group_by(store.rows(Activity), "customer_id"),
-                "lead": group_by(store.rows(Activity), "lead_id"),
-                "deal": group_by(store.rows(Activity), "opportunity_id"),
+                "customer": by_customer, "lead": by_lead, "deal": by_deal,
                 "deals": group_by(store.rows(Opportunity), "customer_id"),
                 "tickets": group_by(store.rows(Ticket), "customer_id"),
                 "surveys": group_by(store.rows(Survey), "customer_id"),
@@ -244,8 +250,7 @@ class CustomersTab(Vertical):
         self.reload(keep_id=customer_id or (self.current().id if self.current() else None))
 
     def owner_id(self) -> str | None:
-        owner = self.filter.owner
-        return None if owner == "team" else (self.store.me if owner == "me" else owner)
+        return owner_of(self.filter.owner, self.store)
 
     def predicate(self) -> Callable[[CustomerRow], bool]:
         f, owner, day = self.filter, self.owner_id(), self.today
@@ -345,9 +350,7 @@ class CustomersTab(Vertical):
         self.focus_view()
 
     def action_cycle_owner(self) -> None:
-        order = ["me", "team", *[r for r in self.store.config.rep_ids() if r != self.store.me]]
-        current = order.index(self.filter.owner) if self.filter.owner in order else 0
-        self.set_filter(owner=order[(current + 1) % len(order)])
+        self.set_filter(owner=next_owner(self.filter.owner, self.store))
 
     def action_cycle_health(self) -> None:
         self.set_filter(health=HEALTHS[(HEALTHS.index(self.filter.health) + 1) % len(HEALTHS)])

@@ -21,6 +21,7 @@ from store.errors import StoreError
 from store.funnel import PERIODS, Period, funnel
 from store.models import GRADES, LEAD_STATUSES, Customer, Lead, Opportunity
 from tui.clock import today
+from tui.owners import next_owner, owner_of
 from tui.rows import LeadRow
 from tui.screens.dialogs import AskScreen, ConfirmScreen, PickScreen
 from tui.screens.form import Field, FormScreen
@@ -178,8 +179,7 @@ class LeadsTab(Vertical):
         self.app.update_header()  # type: ignore[attr-defined]  # what is due may have changed
 
     def owner_id(self) -> str | None:
-        return None if self.filter.owner == "team" else (
-            self.store.me if self.filter.owner == "me" else self.filter.owner)
+        return owner_of(self.filter.owner, self.store)
 
     def base_predicate(self) -> Callable[[LeadRow], bool]:
         """Every filter but the text, as one function."""
@@ -276,9 +276,7 @@ class LeadsTab(Vertical):
         self.set_filter(status=order[(order.index(self.filter.status) + 1) % len(order)])
 
     def action_cycle_owner(self) -> None:
-        order = ["me", "team", *[r for r in self.store.config.rep_ids() if r != self.store.me]]
-        current = order.index(self.filter.owner) if self.filter.owner in order else 0
-        self.set_filter(owner=order[(current + 1) % len(order)])
+        self.set_filter(owner=next_owner(self.filter.owner, self.store))
 
     def action_toggle_overdue(self) -> None:
         self.set_filter(overdue=not self.filter.overdue)

@@ -38,7 +38,7 @@ from tui.report import (
     stage_rows,
     waterfall_rows,
 )
-from tui.text import labelled, plain
+from tui.text import labelled, plain, plain_text
 
 #: how many entries each list shows on the tab (the report has them all)
 LIST_LIMIT = 30
@@ -207,8 +207,8 @@ class ReviewTab(Vertical):
         people = [review.team, *review.reps] if review.who == "team" else [review.team]
         table = Table(box=None, pad_edge=False, header_style="bold")
         table.add_column("")
-        for person in people:
-            table.add_column(plain(person.who).plain, justify="right")
+        for person in people:  # a rep's name from the config: plain text, never markup
+            table.add_column(plain_text(person.who), justify="right")
         columns = [figure_rows(p) for p in people]
         for index, (label, _) in enumerate(columns[0]):
             table.add_row(label, *[col[index][1] for col in columns])
@@ -229,7 +229,7 @@ class ReviewTab(Vertical):
         for title, justify in (("Stage", "left"), ("Configured", "right"), ("Measured", "right")):
             table.add_column(title, justify=justify)  # type: ignore[arg-type]
         for label, configured, measured in stage_rows(review):
-            table.add_row(label, f"{configured}%", percent(measured))
+            table.add_row(plain_text(label), f"{configured}%", percent(measured))
         return table
 
     # -- keys -------------------------------------------------------------------------------------------

@@ -8,11 +8,10 @@ back to where you were in each.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
-from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
@@ -23,7 +22,7 @@ from textual.widget import Widget
 
 from store.pipeline import ColumnTotal, DealRow, short_money
 from tui.text import fit
-from tui.widgets.styles import ThemeStyles
+from tui.widgets.styles import Run, ThemeStyles
 
 #: lines per card, the blank line between cards included
 CARD_HEIGHT = 7
@@ -31,8 +30,6 @@ CARD_HEIGHT = 7
 HEAD_HEIGHT = 3
 #: when the narrowest column is narrower than this, every card uses short words
 NARROW_CARD = 26
-#: a run of styled text on one line: (text, theme variable or None, bold)
-Run = tuple[str, str | None, bool]
 
 
 @dataclass
@@ -297,23 +294,4 @@ class KanbanBoard(ThemeStyles, Widget, can_focus=True):
         card_style = self.get_component_rich_style("kanban-board--cursor") if selected else Style()
         narrowest = min(column_widths(self._width, len(self.columns)))
         lines = card_lines(column.rows[position], self.today(), self.currency, narrowest)
-        return self._runs(lines[line], width, base, card_style)
-
-    def _runs(self, runs: Sequence[Run], width: int, base: Style, card_style: Style) -> list[Segment]:
-        """One card line: a leading space, the runs cut to fit, padding to ``width``."""
-        segments = [Segment(" ", base + card_style)]
-        used = 1
-        for text, style_name, bold in runs:
-            if not text or used >= width:
-                continue
-            room = width - used
-            shown = fit(text, room) if cell_len(text) > room else text
-            style = base + (self.style_for(style_name) if style_name else Style()) + card_style
-            if bold:
-                style += Style(bold=True)
-            segments.append(Segment(shown, style))
-            used += cell_len(shown)
-        if used < width:
-            segments.append(Segment(" " * (width - used), base + card_style))
-        return segments
-
+        return self.paint_runs(lines[line], width, base, card_style)

@@ -6,10 +6,9 @@ A card is a list of lines, each a list of runs (text, theme variable, bold).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
-from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
@@ -19,10 +18,9 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from tui.text import fit
-from tui.widgets.styles import ThemeStyles
+from tui.widgets.styles import Run, ThemeStyles
 
 ItemT = TypeVar("ItemT")
-Run = tuple[str, str | None, bool]
 CardLines = list[list[Run]]
 
 
@@ -168,21 +166,5 @@ class CardGrid(ThemeStyles, Widget, Generic[ItemT], can_focus=True):
                                  else Style())
             lines = self.render_card(self.items[index], card_width)
             runs = lines[line] if line < len(lines) else []
-            segments.extend(self._runs(runs, card_width, style))
+            segments.extend(self.paint_runs(runs, card_width, style, margin=1))
         return Strip(segments).crop(0, width).extend_cell_length(width, base)
-
-    def _runs(self, runs: Sequence[Run], width: int, style: Style) -> list[Segment]:
-        segments = [Segment(" ", style)]
-        used = 1
-        for text, style_name, bold in runs:
-            if not text or used >= width - 1:
-                continue
-            room = width - 1 - used
-            shown = fit(text, room) if cell_len(text) > room else text
-            run_style = style + (self.style_for(style_name) if style_name else Style())
-            if bold:
-                run_style += Style(bold=True)
-            segments.append(Segment(shown, run_style))
-            used += cell_len(shown)
-        segments.append(Segment(" " * (width - used), style))
-        return segments

@@ -3,10 +3,19 @@ their own lines: colours come from the theme, never from literals."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
+from rich.cells import cell_len
+from rich.segment import Segment
 from rich.style import Style
 from textual.color import Color, ColorParseError
+
+from tui.text import fit
+
+#: a run of styled text on one painted line: (text, theme variable or None, bold)
+Run = tuple[str, str | None, bool]
+NO_STYLE = Style()
 
 
 class ThemeStyles:
@@ -32,3 +41,23 @@ class ThemeStyles:
             style += Style(**extra)  # type: ignore[arg-type]
             cache[key] = style
         return style
+
+    def paint_runs(self, runs: Sequence[Run], width: int, under: Style, over: Style = NO_STYLE, *,
+                   margin: int = 0) -> list[Segment]:
+        """One line of a card: a leading space, the runs cut to fit (their theme colours
+        between ``under`` and ``over``), padded to ``width`` less a right ``margin``."""
+        segments = [Segment(" ", under + over)]
+        used, room_end = 1, width - margin
+        for text, style_name, bold in runs:
+            if not text or used >= room_end:
+                continue
+            room = room_end - used
+            shown = fit(text, room) if cell_len(text) > room else text
+            style = under + (self.style_for(style_name) if style_name else Style()) + over
+            if bold:
+                style += Style(bold=True)
+            segments.append(Segment(shown, style))
+            used += cell_len(shown)
+        if used < width:
+            segments.append(Segment(" " * (width - used), under + over))
+        return segments
