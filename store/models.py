@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Annotated, Any, ClassVar, Literal, get_args
@@ -29,9 +30,14 @@ ID_PATTERN = r"^[0-9a-f]{32}$"
 _ANSI = re.compile(r"\x1b(\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)|[@-Z\\-_])")
 _CONTROL_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _CONTROL_TEXT = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$")
+#: shapes also checked, as plain patterns, by the sync's check of a teammate's file
+EMAIL_PATTERN = r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$"
+EMAIL_MAX = 254
+#: 6 to 16 digits among spaces and + - ( ) . /, then an optional extension
+PHONE_PATTERN = r"^\+?[ ()./-]*(?:[0-9][ ()./-]*){6,16}(?:\s*(?:x|ext\.?)\s*[0-9]{1,6})?$"
+_EMAIL = re.compile(EMAIL_PATTERN)
 _NO_OFFSET = timedelta(0)
-_PHONE_CHARS = re.compile(r"^\+?[0-9 ()./-]+(\s*(x|ext\.?)\s*[0-9]{1,6})?$", re.IGNORECASE)
+_PHONE = re.compile(PHONE_PATTERN, re.IGNORECASE)
 
 
 def new_id() -> str:
@@ -63,24 +69,23 @@ def clean_text(value: Any) -> Any:
     return value
 
 
-def _check_email(value: str | None) -> str | None:
+def check_email(value: str | None) -> str | None:
     if value is None or value == "":
         return None
-    if len(value) > 254 or not _EMAIL.match(value):
+    if len(value) > EMAIL_MAX or not _EMAIL.match(value):
         raise ValueError("not a valid email address (expected name@example.com)")
     return value.lower()
 
 
-def _check_phone(value: str | None) -> str | None:
+def check_phone(value: str | None) -> str | None:
     if value is None or value == "":
         return None
-    digits = sum(ch.isdigit() for ch in value.split("x")[0].split("ext")[0])
-    if not _PHONE_CHARS.match(value) or not 6 <= digits <= 16:
+    if not _PHONE.match(value):
         raise ValueError("not a valid phone number (digits, spaces, + - ( ), 6 to 16 digits)")
     return value
 
 
-def _to_utc(value: datetime) -> datetime:
+def to_utc(value: datetime) -> datetime:
     if value.tzinfo is None:
         return value.replace(tzinfo=UTC)
     if value.utcoffset() == _NO_OFFSET:  # stored times are UTC already: skip the conversion
@@ -88,18 +93,21 @@ def _to_utc(value: datetime) -> datetime:
     return value.astimezone(UTC)
 
 
+def upper(value: Any) -> Any:
+    return value.upper() if isinstance(value, str) else value
+
+
 # Field(...) before the cleaning validator, so length errors read "at most 200 characters".
 Line = Annotated[str, Field(max_length=200), BeforeValidator(clean_line)]
 Name = Annotated[str, Field(min_length=1, max_length=200), BeforeValidator(clean_line)]
 Text = Annotated[str, Field(max_length=20_000), BeforeValidator(clean_text)]
-Email = Annotated[str | None, BeforeValidator(clean_line), AfterValidator(_check_email)]
-Phone = Annotated[str | None, BeforeValidator(clean_line), AfterValidator(_check_phone)]
+Email = Annotated[str | None, BeforeValidator(clean_line), AfterValidator(check_email)]
+Phone = Annotated[str | None, BeforeValidator(clean_line), AfterValidator(check_phone)]
 RecordId = Annotated[str, Field(pattern=ID_PATTERN)]
 RepId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.-]{0,31}$"), BeforeValidator(clean_line)]
-Timestamp = Annotated[datetime, AfterValidator(_to_utc)]
+Timestamp = Annotated[datetime, AfterValidator(to_utc)]
 Money = Annotated[Decimal, Field(ge=0, max_digits=18, decimal_places=2)]
-Currency = Annotated[str, BeforeValidator(lambda v: v.upper() if isinstance(v, str) else v),
-                     Field(pattern=r"^[A-Z]{3}$")]
+Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$"), BeforeValidator(upper)]
 Tag = Annotated[str, Field(min_length=1, max_length=40), BeforeValidator(clean_line)]
 Grade = Literal["A", "B", "C", "D"]
 LeadStatus = Literal["new", "contacted", "qualified", "converted", "disqualified"]
@@ -116,14 +124,14 @@ LEAD_STATUSES: tuple[LeadStatus, ...] = ("new", "contacted", "qualified", "conve
 GRADES: tuple[Grade, ...] = ("A", "B", "C", "D")
 
 
-def _unique_tags(tags: list[str]) -> list[str]:
+def unique_tags(tags: list[str]) -> list[str]:
     seen: dict[str, None] = {}
     for tag in tags:
         seen.setdefault(tag.lower(), None)
     return list(seen)
 
 
-Tags = Annotated[list[Tag], Field(max_length=50), AfterValidator(_unique_tags)]
+Tags = Annotated[list[Tag], Field(max_length=50), AfterValidator(unique_tags)]
 
 
 class Entry(BaseModel):
@@ -133,11 +141,18 @@ class Entry(BaseModel):
     id: RecordId = Field(default_factory=new_id)
 
 
+#: a rule across a record's fields: ``"field: problem"``, or None when it holds. It reads
+#: values with ``.get`` and tests them for truth, so the same rule checks a model's fields
+#: and a stored document, which leaves out falsy defaults (the sync's check of a file)
+Rule = Callable[[Mapping[str, Any]], str | None]
+
+
 class Record(BaseModel):
     """Fields every record has. Subclasses set ``table``."""
 
     model_config = ConfigDict(extra="forbid", validate_assignment=False)
     table: ClassVar[str]
+    rules: ClassVar[tuple[Rule, ...]] = ()
     #: list fields merged as grow-only sets of ``Entry`` (append, never edit)
     grow_only: ClassVar[frozenset[str]] = frozenset()
     #: what to call a record of this kind in a message
@@ -147,6 +162,14 @@ class Record(BaseModel):
     owner: RepId
     created_at: Timestamp = Field(default_factory=utc_now)
     updated_at: Timestamp = Field(default_factory=utc_now)
+
+    @model_validator(mode="after")
+    def _check_rules(self) -> Record:
+        for rule in self.rules:
+            problem = rule(self.__dict__)
+            if problem:
+                raise ValueError(problem)
+        return self
 
     def label(self) -> str:
         """A one-line name for messages and lists."""
@@ -167,8 +190,18 @@ class LeadEvent(Entry):
     note: Line = ""
 
 
+def _lead_is_consistent(values: Mapping[str, Any]) -> str | None:
+    status = values.get("status")
+    if status == "disqualified" and not values.get("disqualified_reason"):
+        return "disqualified_reason: a disqualified lead needs a reason"
+    if status == "converted" and not values.get("opportunity_id") and not values.get("customer_id"):
+        return "status: a converted lead must link its customer or opportunity"
+    return None
+
+
 class Lead(Record):
     table: ClassVar[str] = "leads"
+    rules: ClassVar[tuple[Rule, ...]] = (_lead_is_consistent,)
     noun: ClassVar[str] = "lead"
     grow_only: ClassVar[frozenset[str]] = frozenset({"history"})
 
@@ -193,13 +226,6 @@ class Lead(Record):
     opportunity_id: RecordId | None = None
     history: list[LeadEvent] = []
 
-    @model_validator(mode="after")
-    def _consistent(self) -> Lead:
-        if self.status == "disqualified" and not self.disqualified_reason:
-            raise ValueError("disqualified_reason: a disqualified lead needs a reason")
-        if self.status == "converted" and not self.opportunity_id and not self.customer_id:
-            raise ValueError("status: a converted lead must link its customer or opportunity")
-        return self
 
 
 # --- opportunities ------------------------------------------------------------------
@@ -346,26 +372,23 @@ class Contact(Record):
 # --- activities, tasks, service --------------------------------------------------------
 
 
-class Linked(Record):
-    """A record attached to a lead, opportunity or customer (at least one)."""
+def _is_linked(values: Mapping[str, Any]) -> str | None:
+    if values.get("lead_id") or values.get("opportunity_id") or values.get("customer_id"):
+        return None
+    return "an activity must be linked to a lead, opportunity or customer"
+
+
+class Activity(Record):
+    """Append-only: once logged, an activity is never edited."""
+
+    table: ClassVar[str] = "activities"
+    noun: ClassVar[str] = "activity"
+    rules: ClassVar[tuple[Rule, ...]] = (_is_linked,)
 
     lead_id: RecordId | None = None
     opportunity_id: RecordId | None = None
     customer_id: RecordId | None = None
     contact_id: RecordId | None = None
-
-    @model_validator(mode="after")
-    def _is_linked(self) -> Linked:
-        if not (self.lead_id or self.opportunity_id or self.customer_id):
-            raise ValueError(f"a {self.noun} must be linked to a lead, opportunity or customer")
-        return self
-
-
-class Activity(Linked):
-    """Append-only: once logged, an activity is never edited."""
-
-    table: ClassVar[str] = "activities"
-    noun: ClassVar[str] = "activity"
 
     kind: ActivityKind
     at: Timestamp = Field(default_factory=utc_now)
@@ -405,11 +428,20 @@ class Ticket(Record):
     closed_at: Timestamp | None = None
 
 
+def _score_in_range(values: Mapping[str, Any]) -> str | None:
+    kind, score = values.get("kind"), values.get("score") or 0
+    low, high = (1, 5) if kind == "csat" else (0, 10)
+    if low <= score <= high:
+        return None
+    return f"score: a {str(kind).upper()} score is {low} to {high}"
+
+
 class Survey(Record):
     """A satisfaction answer: CSAT 1-5 or NPS 0-10. Append-only."""
 
     table: ClassVar[str] = "surveys"
     noun: ClassVar[str] = "survey"
+    rules: ClassVar[tuple[Rule, ...]] = (_score_in_range,)
 
     customer_id: RecordId
     contact_id: RecordId | None = None
@@ -419,13 +451,6 @@ class Survey(Record):
     comment: Text = ""
     at: Timestamp = Field(default_factory=utc_now)
 
-    @model_validator(mode="after")
-    def _score_in_range(self) -> Survey:
-        high = 5 if self.kind == "csat" else 10
-        low = 1 if self.kind == "csat" else 0
-        if not low <= self.score <= high:
-            raise ValueError(f"score: a {self.kind.upper()} score is {low} to {high}")
-        return self
 
 
 RECORD_TYPES: tuple[type[Record], ...] = (
