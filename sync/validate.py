@@ -11,9 +11,12 @@ its size against the limit before it is read; the header line (a JSON object,
 format, version: newer is refused, older is migrated through ``MIGRATIONS``,
 strictly typed fields, replica id, ``seen``); the sha256 of the body bytes; the
 body (JSON, known tables only, counts as in the header, no id in two tables);
-then every record: id shape, stamps (shape, not too far in the future), sizes
-of strings and lists, no control characters or ANSI escapes, its fields through
-the strict pydantic model, and an id on every grow-only list entry.
+then every record at once against its model's constraints, compiled into one
+Rust-side check (``sync.wire``: id and stamp shapes, types, sizes of strings and
+lists, no control characters or ANSI escapes), and in Python what that cannot
+say (the id a record is filed under, stamps not too far in the future, the
+models' cross-field rules, ids unique in grow-only lists). A refused record is
+then checked step by step, ending with its pydantic model, for the message.
 
 Markup-like text (``[bold]x``) is not refused: Dealdeck shows data as plain text.
 """
@@ -21,15 +24,18 @@ Markup-like text (``[bold]x``) is not refused: Dealdeck shows data as plain text
 from __future__ import annotations
 
 import errno
+import gc
 import hashlib
 import os
 import re
 import stat
-from collections.abc import Callable, Mapping
+from collections import deque
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -40,6 +46,7 @@ from store.records import BASE, DELETED, STAMPS
 from store.storage import collector_paused
 from sync.errors import SyncError
 from sync.format import FORMAT, SUFFIX, TABLES, VERSION, RecordSet
+from sync.wire import body_validator
 
 Json = dict[str, Any]
 #: ``MIGRATIONS[v]`` turns a version-``v`` export ``{"header": ..., "body": ...}`` into a
@@ -53,13 +60,7 @@ _ANSI = re.compile(r"\x1b[@-_]|\x9b")  # ESC + CSI/OSC/... introducer, or the 8-
 _CONTROL_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _CONTROL_TEXT = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 #: in a record's JSON text: an escaped control character, DEL, or a C1 control (U+0080-U+009F)
-_SUSPECT = re.compile(rb"\\(?:u00|[bfnrt])|\x7f|\xc2[\x80-\x9f]")
 _MAX_DEPTH = 12
-#: digests of (table, record fields as JSON) that passed their model. The same record
-#: arrives in every teammate's file (an export carries what its replica merged), so a
-#: merge of many files runs each distinct record through pydantic once. Bounded: ~100 B each.
-_PASSED: set[bytes] = set()
-_PASSED_MAX = 1_000_000  # records nest 5 levels deep (opportunity > quotes > quote > lines > line)
 
 
 @dataclass(frozen=True)
@@ -110,26 +111,60 @@ class _Refused(Exception):
 
 def read_export(path: Path, *, limits: Limits = Limits(), now_ms: int | None = None) -> ExportFile:
     """The validated content of the export file at ``path``, or :class:`SyncError`."""
+    return _checked(path, lambda: _load(path, limits), limits, wall_clock_ms() if now_ms is None else now_ms)
+
+
+def read_exports(paths: Sequence[Path], *, limits: Limits = Limits(),
+                 now_ms: int | None = None) -> Iterator[ExportFile]:
+    """``read_export`` of each path in turn, reading and hashing the next file in a
+    thread while this one is checked (both let go of the GIL): on a network share
+    the reading is most of the wait."""
+    now_ms = wall_clock_ms() if now_ms is None else now_ms
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="dealdeck-read") as pool:
+        loads = deque(pool.submit(_load, path, limits) for path in paths[:1])  # one file ahead at most
+        for index, path in enumerate(paths):
+            if index + 1 < len(paths):
+                loads.append(pool.submit(_load, paths[index + 1], limits))
+            yield _checked(path, loads.popleft().result, limits, now_ms)
+
+
+@dataclass(frozen=True)
+class _Loaded:
+    header_line: memoryview
+    body: memoryview
+    body_sha256: str
+
+
+def _load(path: Path, limits: Limits) -> _Loaded:
+    line, body = _split(_read_bytes(path, limits))
+    return _Loaded(line, body, hashlib.sha256(body).hexdigest())
+
+
+def _checked(path: Path, load: Callable[[], _Loaded], limits: Limits, now_ms: int) -> ExportFile:
     try:
         with collector_paused():
-            return _read(path, limits, wall_clock_ms() if now_ms is None else now_ms)
+            export = _read(path, load(), limits, now_ms)
+            # As after a store load: the file's documents (hundreds of thousands of
+            # acyclic dicts and lists) out of the cyclic collector's sight before it
+            # runs again, or its next passes walk them all. Reference counting frees them.
+            gc.freeze()
+            return export
     except _Refused as refused:
         raise SyncError(f"{_show_name(path.name)}: {refused}") from None
 
 
-def _read(path: Path, limits: Limits, now_ms: int) -> ExportFile:
-    line, body_bytes = _split(_read_bytes(path, limits))
-    raw = _header_object(line)
+def _read(path: Path, loaded: _Loaded, limits: Limits, now_ms: int) -> ExportFile:
+    raw = _header_object(loaded.header_line)
     version = _check_version(raw)
     header = _header(raw, limits, now_ms) if version == VERSION else None
-    if hashlib.sha256(body_bytes).hexdigest() != raw.get("sha256"):
+    if loaded.body_sha256 != raw.get("sha256"):
         raise _Refused("body", "sha256 does not match the header (the file was truncated or changed after export)")
-    body = _parse_body(body_bytes)
+    body = _parse_body(loaded.body)
     if header is None:
         raw, body = _migrate(version, raw, body)
         header = _header(raw, limits, now_ms)
     records = _record_set(body, header, limits)
-    _check_records(records, limits, now_ms)
+    _check_records(body, records, limits, now_ms)
     return ExportFile(path, header, records)
 
 
@@ -293,12 +328,13 @@ def _check_counts(records: RecordSet, counts: Mapping[str, int], limits: Limits)
 
 
 def _check_one_table_per_id(records: RecordSet) -> None:
-    table_of: dict[str, str] = {}
+    filed: set[str] = set()
     for table, docs in records.items():
-        for record_id in docs:
-            other = table_of.setdefault(record_id, table)
-            if other != table:
-                raise _Refused(f"{table} record {_show_id(record_id)}", f"the same id is also in {other}")
+        if not filed.isdisjoint(docs):
+            record_id = next(key for key in docs if key in filed)
+            other = next(other for other, others in records.items() if other != table and record_id in others)
+            raise _Refused(f"{table} record {_show_id(record_id)}", f"the same id is also in {other}")
+        filed.update(docs)
 
 
 # --- records --------------------------------------------------------------------------------
@@ -311,18 +347,62 @@ class _Rules:
     multiline: frozenset[str] = frozenset()
 
 
-def _check_records(records: RecordSet, limits: Limits, now_ms: int) -> None:
+def _check_records(body: Json, records: RecordSet, limits: Limits, now_ms: int) -> None:
+    """Every record: first the whole body at once against the models' constraints
+    (``sync.wire``), then what they cannot say, record by record. A record refused
+    there is checked again through ``_record_problem``, which names its problem."""
     horizon = _horizon(now_ms, limits)
+    try:
+        body_validator(limits.max_string, limits.max_list).validate_python(body)
+    except ValidationError as exc:
+        _refuse_record(records, exc, limits, horizon)
+    newest = horizon + ":~"  # after every stamp of that wall time: stamps compare as text
     for table, docs in records.items():
         cls = BY_TABLE[table]
-        rules = _Rules(limits, horizon, _multiline(cls))
-        for key, doc in docs.items():
-            problem = _record_problem(cls, key, doc, rules)
-            if problem:
-                raise _Refused(f"{table} record {_show_id(key)}", problem)
+        for key in _suspects(cls, docs, newest):
+            _refuse(cls, key, docs[key], _Rules(limits, horizon, _multiline(cls)))
+
+
+def _suspects(cls: type[Record], docs: dict[str, Json], newest: str) -> Iterator[str]:
+    """Ids of records that break what the body check cannot see (the body check has
+    passed: every id and stamp is there and of its shape). A loop per check, as few
+    Python steps per record as can be: this runs for every record of every file."""
+    for key, doc in docs.items():
+        stamps = doc[STAMPS]
+        if doc["id"] != key or BASE not in stamps or max(stamps.values()) > newest:
+            yield key
+        if DELETED in doc and doc[DELETED] > newest:
+            yield key
+    for rule in cls.rules:
+        yield from (key for key, doc in docs.items() if rule(doc))
+    for field in cls.grow_only:
+        # entry ids are random: all of a table's unique means each list's are; else look closer
+        ids = [entry["id"] for doc in docs.values() for entry in doc.get(field, ())]
+        if len(set(ids)) < len(ids):
+            for key, doc in docs.items():
+                entries = doc.get(field, ())
+                if len({entry["id"] for entry in entries}) < len(entries):
+                    yield key
+
+
+def _refuse_record(records: RecordSet, exc: ValidationError, limits: Limits, horizon: str) -> NoReturn:
+    error = exc.errors(include_url=False)[0]
+    table, key = (*error["loc"][1:3], "", "")[:2]
+    cls = BY_TABLE.get(str(table))
+    if cls is None or key not in records[cls.table]:  # not at a record: cannot happen after _record_set
+        raise _Refused("body", f"{'.'.join(map(str, error['loc']))}: {error['msg']}")
+    path = ".".join(_show_key(str(part)) for part in error["loc"][3:]) or "record"
+    _refuse(cls, str(key), records[cls.table][key], _Rules(limits, horizon, _multiline(cls)),
+            fallback=f"{path}: {error['msg']}")
+
+
+def _refuse(cls: type[Record], key: str, doc: Any, rules: _Rules, fallback: str = "refused") -> NoReturn:
+    raise _Refused(f"{cls.table} record {_show_id(key)}", _record_problem(cls, key, doc, rules) or fallback)
 
 
 def _record_problem(cls: type[Record], key: str, doc: Any, rules: _Rules) -> str | None:
+    """What is wrong with one record, in words: the checks of the body check and of
+    ``_check_records``, one at a time, ending with the record's model."""
     if not _ID.match(key):
         return "not a record id (32 lowercase hex digits)"
     if not isinstance(doc, dict):
@@ -332,37 +412,15 @@ def _record_problem(cls: type[Record], key: str, doc: Any, rules: _Rules) -> str
     problem = _stamps_problem(doc, rules)
     if problem:
         return problem
-    fields = dict(doc)  # as store.records.fields_of, faster
-    del fields[STAMPS]
-    fields.pop(DELETED, None)
-    encoded = _encoded(fields)
-    if encoded is None or not _looks_clean(encoded, rules.limits):
-        problem = _values_problem(fields, rules.multiline, rules.limits)
-        if problem:
-            return problem
-    if encoded is None:
+    fields = {key: value for key, value in doc.items() if key not in (STAMPS, DELETED)}
+    problem = _values_problem(fields, rules.multiline, rules.limits)
+    if problem:
+        return problem
+    try:
+        encoded = orjson.dumps(fields)
+    except orjson.JSONEncodeError:  # nested too deep
         return "record: cannot be encoded as JSON"
     return _model_problem(cls, encoded) or _entries_problem(cls, doc)
-
-
-def _encoded(fields: Json) -> bytes | None:
-    try:
-        return orjson.dumps(fields)
-    except orjson.JSONEncodeError:  # nested too deep
-        return None
-
-
-def _looks_clean(encoded: bytes, limits: Limits) -> bool:
-    """True when no string or list in the record can break a limit and no string holds
-    a control character (orjson writes those escaped, and U+007F-U+009F as raw UTF-8):
-    the walk over every value is skipped for such records, which are nearly all of them.
-    A string of more than ``max_string`` characters, or a list of more than ``max_list``
-    items, takes more bytes than that."""
-    if len(encoded) > min(limits.max_string, 2 * limits.max_list):
-        return False
-    if b"\\" in encoded or b"\x7f" in encoded or b"\xc2" in encoded:  # a quick look first
-        return _SUSPECT.search(encoded) is None
-    return True
 
 
 def _stamps_problem(doc: Json, rules: _Rules) -> str | None:
@@ -481,19 +539,12 @@ def _key_problem(key: str, limits: Limits) -> str | None:
 
 def _model_problem(cls: type[Record], encoded: bytes) -> str | None:
     """The fields through the record's model, strictly: a JSON value of the wrong type
-    (``"50"`` for a number) is refused, since the document is merged as it is. (Strict
-    validation of the JSON text costs about as much as lax validation of the dict.)"""
-    key = hashlib.blake2b(encoded, digest_size=20, person=cls.table.encode()).digest()
-    if key in _PASSED:
-        return None
+    (``"50"`` for a number) is refused, since the document is merged as it is."""
     try:
         cls.model_validate_json(encoded, strict=True)
     except ValidationError as exc:
         field, message = _first_error(exc)
         return f"{field}: {message}"
-    if len(_PASSED) >= _PASSED_MAX:
-        _PASSED.clear()
-    _PASSED.add(key)
     return None
 
 

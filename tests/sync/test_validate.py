@@ -369,8 +369,25 @@ def test_the_records_returned_are_the_ones_parsed(tmp_path: Path) -> None:
 
 
 def test_a_record_that_passed_once_is_checked_again_when_its_content_changes(tmp_path: Path) -> None:
-    """Records that passed are remembered by content, so reading every teammate's copy is cheap."""
+    """Nothing about a file that passed is remembered past it: a changed copy is checked whole."""
     path = write_export(tmp_path / NAME, sample_tables())
     read_export(path, now_ms=NOW)
     read_export(path, now_ms=NOW)
     assert "score: Input should be a valid integer" in refusal(with_doc("leads", LEAD, score="60")(path))
+
+
+def test_files_read_one_ahead_come_back_in_order_and_a_bad_one_is_named(tmp_path: Path) -> None:
+    """read_exports reads the next file in a thread while one is checked: same results,
+    same order, and the first bad file stops the whole read with its own name."""
+    paths = []
+    for index, replica in enumerate(("0123456789abcde0", "0123456789abcde1", "0123456789abcde2")):
+        folder = tmp_path / str(index)
+        folder.mkdir()
+        paths.append(write_export(folder / f"{replica}{SUFFIX}", sample_tables(), {"replica": replica}))
+    exports = list(validate.read_exports(paths, now_ms=NOW))
+    assert [export.path for export in exports] == paths
+    assert all(export.records == read_export(path, now_ms=NOW).records for export, path in zip(exports, paths,
+                                                                                               strict=True))
+    paths[1].write_bytes(paths[1].read_bytes()[:-10])
+    with pytest.raises(SyncError, match=f"^{paths[1].name}: body: sha256 does not match"):
+        list(validate.read_exports(paths, now_ms=NOW))
