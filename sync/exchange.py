@@ -12,6 +12,7 @@ import hashlib
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
@@ -29,8 +30,8 @@ from store.records import field_errors, fields_of, is_live
 from store.storage import private_folder, write_atomic
 from sync.errors import SyncError
 from sync.format import FORMAT, SUFFIX, TABLES, VERSION, RecordSet, export_name, seen_vector
-from sync.merge import Conflict, MergeChanges, describe_changes, merge_sets, observed_max_stamp
-from sync.validate import ExportFile, Limits, read_export
+from sync.merge import Conflict, MergeChanges, describe_changes, merge_into, observed_max_stamp
+from sync.validate import ExportFile, Limits, read_exports
 
 #: told each step of a sync, for a status line
 Progress = Callable[[str], None]
@@ -234,15 +235,15 @@ def read_all(store: Store, paths: Sequence[Path], limits: Limits,
              progress: Progress = lambda step: None) -> tuple[list[ExportFile], list[Path]]:
     """Validate every file before anything is merged: one bad file refuses them all."""
     exports, skipped = [], []
-    now_ms = time.time_ns() // 1_000_000
     files = export_paths(paths)
-    for number, path in enumerate(files, 1):
-        progress(f"checking {path.name} ({number} of {len(files)})")
-        export = read_export(path, limits=limits, now_ms=now_ms)
-        if export.header.replica == store.replica_id:
-            skipped.append(path)
-        else:
-            exports.append(export)
+    with closing(read_exports(files, limits=limits, now_ms=time.time_ns() // 1_000_000)) as checked:
+        for number, path in enumerate(files, 1):
+            progress(f"checking {path.name} ({number} of {len(files)})")
+            export = next(checked)
+            if export.header.replica == store.replica_id:
+                skipped.append(path)
+            else:
+                exports.append(export)
     return exports, skipped
 
 
@@ -259,14 +260,13 @@ def merge_files(store: Store, paths: Sequence[Path], *, dry_run: bool = False,
     progress(f"merging {len(exports)} teammate file(s)")
     with store.storage.transaction() as txn:
         local = snapshot(store)
-        current = local
+        current = {table: dict(docs) for table, docs in local.items()}
         seen = local_seen(store, local)
         for export in exports:
-            merged = merge_sets(current, export.records)
-            changes = describe_changes(current, merged, local_seen=seen, remote=export.records,
+            replaced = merge_into(current, export.records)
+            changes = describe_changes(replaced, current, local_seen=seen, remote=export.records,
                                        remote_seen=dict(export.header.seen))
             report.files.append(FileReport(export.path, export.header.replica, export.header.rep, changes))
-            current = merged
         report.double_follow_ups = double_follow_ups(current)
         report.needs_a_look = records_needing_a_look(local, current)
         seen = newest_of(seen, *(dict(e.header.seen) for e in exports), *(seen_vector(e.records) for e in exports))

@@ -129,14 +129,26 @@ def merge_docs(table: str, a: Doc, b: Doc) -> Doc:
 
 def merge_sets(local: RecordSet, remote: RecordSet) -> RecordSet:
     """Every record of both sets; records in both are merged. The inputs are not changed."""
-    merged: RecordSet = {}
-    for table in dict.fromkeys([*local, *remote]):
-        docs = dict(local.get(table, {}))
-        for record_id, theirs in remote.get(table, {}).items():
-            ours = docs.get(record_id)
-            docs[record_id] = theirs if ours is None else merge_docs(table, ours, theirs)
-        merged[table] = docs
+    merged = {table: dict(docs) for table, docs in local.items()}
+    merge_into(merged, remote)
     return merged
+
+
+def merge_into(target: RecordSet, remote: RecordSet) -> RecordSet:
+    """Merges ``remote`` into ``target`` in place (``remote`` is not changed) and returns
+    the versions of ``target``'s records it replaced (None: a record new to ``target``).
+    Work in proportion to ``remote``: merging many files into one set copies nothing."""
+    replaced: RecordSet = {}
+    for table, their_docs in remote.items():
+        docs = target.setdefault(table, {})
+        before = replaced.setdefault(table, {})
+        for record_id, theirs in their_docs.items():
+            ours = docs.get(record_id)
+            merged = theirs if ours is None else merge_docs(table, ours, theirs)
+            if merged is not ours:
+                before[record_id] = ours
+                docs[record_id] = merged
+    return replaced
 
 
 def observed_max_stamp(records: RecordSet) -> str | None:
@@ -174,20 +186,18 @@ class MergeChanges:
     conflicts: list[Conflict] = field(default_factory=list)
 
 
-def describe_changes(local: RecordSet, merged: RecordSet, *, local_seen: dict[str, str], remote: RecordSet,
+def describe_changes(replaced: RecordSet, merged: RecordSet, *, local_seen: dict[str, str], remote: RecordSet,
                      remote_seen: dict[str, str]) -> MergeChanges:
-    """What merging ``remote`` into ``local`` (giving ``merged``) changed, and the concurrent edits.
+    """What merging ``remote`` changed, and the concurrent edits: ``replaced`` holds the
+    versions it replaced (as ``merge_into`` returns them), ``merged`` the result.
 
     ``local_seen`` / ``remote_seen``: replica -> newest stamp of it each side had seen.
     """
     changes = MergeChanges()
-    for table, docs in merged.items():
-        before_docs, remote_docs = local.get(table, {}), remote.get(table, {})
-        for record_id, after in docs.items():
-            before = before_docs.get(record_id)
-            if before is after:
-                continue
-            classify(changes, table, record_id, before, after)
+    for table, befores in replaced.items():
+        docs, remote_docs = merged[table], remote.get(table, {})
+        for record_id, before in befores.items():
+            classify(changes, table, record_id, before, docs[record_id])
             theirs = remote_docs.get(record_id)
             if before is not None and theirs is not None and before != theirs:
                 changes.conflicts.extend(concurrent_edits(table, before, theirs, local_seen, remote_seen))

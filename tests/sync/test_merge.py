@@ -16,7 +16,7 @@ from store.models import Lead, LeadEvent
 from store.records import BASE, DELETED, STAMPS, Doc, check_documents, fields_of, is_live, stamp_of, stamp_record
 from store.records import tombstone as store_tombstone
 from sync.format import RecordSet, doc_stamps, seen_vector
-from sync.merge import MergeChanges, describe_changes, merge_docs, merge_sets, observed_max_stamp
+from sync.merge import MergeChanges, describe_changes, merge_docs, merge_into, merge_sets, observed_max_stamp
 
 ANN, BO, CY = "a" * 16, "b" * 16, "c" * 16
 LEAD_ID, OTHER_ID = "1" * 32, "2" * 32
@@ -48,8 +48,8 @@ def event(entry_id: str, minute: int) -> Doc:
 
 def changes_of(local: RecordSet, remote: RecordSet, *, local_seen: dict[str, str] | None = None,
                remote_seen: dict[str, str] | None = None) -> MergeChanges:
-    merged = merge_sets(local, remote)
-    return describe_changes(local, merged, remote=remote,
+    merged = {table: dict(docs) for table, docs in local.items()}
+    return describe_changes(merge_into(merged, remote), merged, remote=remote,
                             local_seen=seen_vector(local) if local_seen is None else local_seen,
                             remote_seen=seen_vector(remote) if remote_seen is None else remote_seen)
 
@@ -420,9 +420,9 @@ def sync(history: History, source: int, target: int) -> None:
     export, export_seen = copy.deepcopy(history.replicas[source].records), history.replicas[source].seen
     replica = history.replicas[target]
     before = replica.records
-    replica.records = merge_sets(before, export)
-    changes = describe_changes(before, replica.records, local_seen=replica.seen, remote=export,
-                               remote_seen=export_seen)
+    replica.records = {table: dict(docs) for table, docs in before.items()}
+    changes = describe_changes(merge_into(replica.records, export), replica.records, local_seen=replica.seen,
+                               remote=export, remote_seen=export_seen)
     replica.seen = newest_seen(replica.seen, export_seen)
     history.exports.append(export)
     history.reports.append((before, replica.records, changes))
