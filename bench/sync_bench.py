@@ -2,7 +2,7 @@
 opportunities, customers, contacts, activities ...) into an empty replica, against
 parsing the same files with orjson alone. Run by hand; see bench/README.md.
 
-    python bench/sync_bench.py [--teammates 20] [--leads 5000]
+    python bench/sync_bench.py [--teammates 20] [--leads 5000] [--repeat 3]
 
 Teammates' folders are made once under /tmp/dealdeck-sync-bench/ and reused.
 """
@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import gc
 import os
+import statistics
 import subprocess
 import sys
 import time
@@ -53,7 +54,7 @@ def bare_parse(files: list[Path]) -> float:
 def merge_into_fresh_replica(shared: Path) -> tuple[float, float, int]:
     from store.database import Store
     from sync.exchange import read_all
-    from sync.merge import merge_sets
+    from sync.merge import merge_into
     from sync.validate import Limits
 
     folder = BASE / f"receiver-{time.time_ns()}"
@@ -63,7 +64,7 @@ def merge_into_fresh_replica(shared: Path) -> tuple[float, float, int]:
         validated = time.perf_counter() - start
         merged: dict = {}
         for export in exports:
-            merged = merge_sets(merged, export.records) if merged else export.records
+            merge_into(merged, export.records)
         total = time.perf_counter() - start
         records = sum(len(docs) for docs in merged.values())
     return validated, total, records
@@ -73,13 +74,22 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--teammates", type=int, default=20)
     parser.add_argument("--leads", type=int, default=5000)
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each; medians are reported")
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
     shared = teammate_exports(args.teammates, args.leads)
     files = sorted(shared.glob("*.dealdeck.json"))
     size_mb = sum(p.stat().st_size for p in files) / 2**20
-    parse_s = bare_parse(files)
-    validated_s, total_s, records = merge_into_fresh_replica(shared)
+    parses, runs = [], []
+    for _ in range(args.repeat):  # interleaved, so both see the machine in the same mood
+        parses.append(bare_parse(files))
+        runs.append(merge_into_fresh_replica(shared))
+    pairs = ", ".join(f"{parse:.2f} / {run[1]:.2f}" for parse, run in zip(parses, runs, strict=True))
+    print(f"runs, bare parse / validate + merge s: {pairs}\n")
+    parse_s = statistics.median(parses)
+    validated_s = statistics.median(run[0] for run in runs)
+    total_s = statistics.median(run[1] for run in runs)
+    records = runs[0][2]
     print("| teammates | leads each | files MB | records | bare parse s | validate s | validate + merge s | ratio |")
     print("|---:|---:|---:|---:|---:|---:|---:|---:|")
     print(f"| {len(files)} | {args.leads:,} | {size_mb:.0f} | {records:,} | {parse_s:.2f} | {validated_s:.2f} "
