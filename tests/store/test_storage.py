@@ -335,3 +335,27 @@ def test_a_locked_folder_waits_then_reports_clearly(folder: Path) -> None:
                 other.locked(timeout=0.05):
             pass
     holder.close()
+
+
+def test_the_largest_table_file_is_parsed_first_and_the_tables_keep_their_order(
+        folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Parsing a file briefly takes twice its size on top of its documents: the largest
+    is parsed while the least is loaded (the peak memory of a load; bench/README.md)."""
+    with Store(folder) as store:
+        store.new(Lead, name="Ada")
+        for index in range(40):
+            store.new(Customer, name=f"Customer {index}", notes="x" * 200)
+        store.storage.compact()
+    parsed: list[str] = []
+    real_read = DurableStorage._read_group
+
+    def read_group(self: DurableStorage, group: str, path: Path) -> dict:
+        parsed.append(group)
+        return real_read(self, group, path)
+
+    monkeypatch.setattr(DurableStorage, "_read_group", read_group)
+    storage = DurableStorage(folder)
+    sizes = [(folder / f"{group}.json").stat().st_size for group in parsed]
+    assert parsed[0] == "customers" and sizes == sorted(sizes, reverse=True)
+    assert list(storage.tables) == list(storage.table_group)
+    assert len(storage.tables["leads"]) == 1 and len(storage.tables["customers"]) == 40
