@@ -174,6 +174,20 @@ async def test_filters_list_view_and_sorting(pipeline_store: Store) -> None:
         assert {r.title for r in table.rows} == {"Pump retrofit", "Sensors"}
 
 
+async def test_a_filter_that_empties_the_cursors_column_moves_it_to_the_nearest_card(
+        pipeline_store: Store) -> None:
+    app = DealdeckApp(pipeline_store)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await pilot.press("2")
+        await select(pilot, app, "Valve line")  # in "needs"
+        await pilot.press("slash", *"sensors", "enter")
+        board = board_of(app).board
+        assert board.column is not None and board.column.key == "quote"
+        assert board.current is not None and board.current.title == "Sensors"
+        await pilot.press("escape", "l")  # moving on into an empty column is still allowed
+        assert board.column is not None and board.column.key == "negotiation" and board.current is None
+
+
 async def test_detail_shows_history_quote_and_risks_and_revises_the_quote(pipeline_store: Store) -> None:
     app = DealdeckApp(pipeline_store)
     async with app.run_test(size=(120, 50)) as pilot:
@@ -340,7 +354,8 @@ async def test_customer_filter_and_edit_from_the_board(pipeline_store: Store) ->
         assert isinstance(app.screen, PickScreen)
         await pilot.press(*"Contoso", "enter")
         assert all_titles(app) == ["Valve line"]  # ann's deals of Contoso (lost is hidden)
-        await pilot.press("l", "e")  # from the (now empty) first column to Needs confirmed
+        assert board_of(app).board.current is not None  # the cursor left the emptied first column
+        await pilot.press("e")
         form = app.screen
         assert isinstance(form, FormScreen)
         form.query_one("#field-next_step").value = "Send the revised offer"  # type: ignore[attr-defined]

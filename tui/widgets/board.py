@@ -140,9 +140,19 @@ class KanbanBoard(ThemeStyles, Widget, can_focus=True):
         self.columns = columns
         self.column_index = min(self.column_index, max(len(columns) - 1, 0))
         if keep_id is None or not self.select(keep_id):
+            self.column_index = self._nearest_with_cards()
             self._scroll_to_cursor()
             self.refresh()
             self.post_message(self.Highlighted(self.current))
+
+    def _nearest_with_cards(self) -> int:
+        """The cursor's column, or when a filter emptied it the nearest one with cards
+        (to the left on a tie), so that the highlighted card is one you can act on."""
+        filled = [index for index, column in enumerate(self.columns) if column.rows]
+        here = self.column_index
+        if not filled or here in filled:
+            return here
+        return min(filled, key=lambda index: (abs(index - here), index))
 
     def select(self, deal_id: str) -> bool:
         """Put the cursor on a deal, in whichever column it is; False if not on the board."""
