@@ -58,10 +58,16 @@ _C0_C1 = r"\x00-\x1f\x7f-\x9f"  # control characters: C0, DEL, C1
 _C0_C1_BUT_TAB_NEWLINE = r"\x00-\x08\x0b-\x1f\x7f-\x9f"
 #: any string: no control characters (a name with an ANSI escape, say)
 LINE = rf"^[^{_C0_C1}]*$"
-#: strings the models clean, as stored: nothing left to clean, so no control characters
-#: and no white space at either end (one-line text; notes keep tabs and newlines inside)
-CLEAN_LINE = rf"^(?:[^\s{_C0_C1}](?:[^{_C0_C1}]*[^\s{_C0_C1}])?)?$"
-CLEAN_TEXT = rf"^(?:[^\s{_C0_C1_BUT_TAB_NEWLINE}](?:[^{_C0_C1_BUT_TAB_NEWLINE}]*[^\s{_C0_C1_BUT_TAB_NEWLINE}])?)?$"
+
+
+def _nothing_to_clean(controls: str) -> str:
+    """Text as the models store it once cleaned: none of ``controls``, no white space at
+    either end (the empty string too)."""
+    return rf"^(?:[^\s{controls}](?:[^{controls}]*[^\s{controls}])?)?$"
+
+
+CLEAN_LINE = _nothing_to_clean(_C0_C1)
+CLEAN_TEXT = _nothing_to_clean(_C0_C1_BUT_TAB_NEWLINE)  # notes keep tabs and newlines inside
 # Dates and times as Dealdeck writes them (ISO 8601; times in UTC with their offset),
 # checked as text, since the merge keeps them as text: a real day of a real month.
 _YEAR = r"(?:[1-9]\d{3}|0[1-9]\d\d|00[1-9]\d|000[1-9])"
