@@ -16,7 +16,7 @@ from dataclasses import dataclass
 WALL_DIGITS = 16
 COUNTER_MAX = 0xFFFF
 REPLICA_ID_LENGTH = 16
-STAMP_PATTERN = re.compile(r"^\d{16}:[0-9a-f]{4}:[0-9a-f]{16}$")
+STAMP_PATTERN = re.compile(r"^[0-9]{16}:[0-9a-f]{4}:[0-9a-f]{16}$")  # [0-9]: \d is any Unicode digit
 REPLICA_PATTERN = re.compile(r"^[0-9a-f]{16}$")
 #: The smallest stamp: older than anything a clock can issue.
 ZERO = f"{0:016d}:0000:{'0' * REPLICA_ID_LENGTH}"

@@ -231,12 +231,13 @@ def export_paths(paths: Iterable[Path]) -> list[Path]:
     return list(dict.fromkeys(found))
 
 
-def read_all(store: Store, paths: Sequence[Path], limits: Limits,
-             progress: Progress = lambda step: None) -> tuple[list[ExportFile], list[Path]]:
-    """Validate every file before anything is merged: one bad file refuses them all."""
+def read_all(store: Store, paths: Sequence[Path], limits: Limits, progress: Progress = lambda step: None, *,
+             freeze: bool = False) -> tuple[list[ExportFile], list[Path]]:
+    """Validate every file before anything is merged: one bad file refuses them all.
+    ``freeze``: see ``sync.validate.read_exports`` (for the command line only)."""
     exports, skipped = [], []
     files = export_paths(paths)
-    with closing(read_exports(files, limits=limits, now_ms=time.time_ns() // 1_000_000)) as checked:
+    with closing(read_exports(files, limits=limits, now_ms=time.time_ns() // 1_000_000, freeze=freeze)) as checked:
         for number, path in enumerate(files, 1):
             progress(f"checking {path.name} ({number} of {len(files)})")
             export = next(checked)
@@ -247,15 +248,15 @@ def read_all(store: Store, paths: Sequence[Path], limits: Limits,
     return exports, skipped
 
 
-def merge_files(store: Store, paths: Sequence[Path], *, dry_run: bool = False,
-                limits: Limits | None = None, progress: Progress = lambda step: None) -> MergeReport:
+def merge_files(store: Store, paths: Sequence[Path], *, dry_run: bool = False, limits: Limits | None = None,
+                progress: Progress = lambda step: None, freeze: bool = False) -> MergeReport:
     """Validate every file, then merge them all in one locked transaction.
 
     ``progress`` is told each step (a line for a status bar)."""
     config = store.config.sync
     limits = limits or Limits(max_bytes=config.max_file_mb * 2**20,
                               max_future_skew_ms=config.max_future_skew_hours * 3_600_000)
-    exports, skipped = read_all(store, paths, limits, progress)
+    exports, skipped = read_all(store, paths, limits, progress, freeze=freeze)
     report = MergeReport(skipped=skipped, dry_run=dry_run)
     progress(f"merging {len(exports)} teammate file(s)")
     with store.storage.transaction() as txn:

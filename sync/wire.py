@@ -68,14 +68,16 @@ def _nothing_to_clean(controls: str) -> str:
 
 CLEAN_LINE = _nothing_to_clean(_C0_C1)
 CLEAN_TEXT = _nothing_to_clean(_C0_C1_BUT_TAB_NEWLINE)  # notes keep tabs and newlines inside
-# Dates and times as Dealdeck writes them (ISO 8601; times in UTC with their offset),
+# Dates and times as Dealdeck writes them (ISO 8601; times in UTC),
 # checked as text, since the merge keeps them as text: a real day of a real month.
-_YEAR = r"(?:[1-9]\d{3}|0[1-9]\d\d|00[1-9]\d|000[1-9])"
-_LEAP_YEAR = r"(?:\d\d(?:0[48]|[2468][048]|[13579][26])|(?:[02468][048]|[13579][26])00)"
-_MONTH_DAY = (r"(?:(?:0[13578]|1[02])-(?:0[1-9]|[12]\d|3[01])|(?:0[469]|11)-(?:0[1-9]|[12]\d|30)"
-              r"|02-(?:0[1-9]|1\d|2[0-8]))")
+# [0-9], never \d: in Rust's regex (and Python's) \d is any Unicode digit, and "٢٠٢٤" is no year.
+_YEAR = r"(?:[1-9][0-9]{3}|0[1-9][0-9]{2}|00[1-9][0-9]|000[1-9])"
+_LEAP_YEAR = r"(?:[0-9]{2}(?:0[48]|[2468][048]|[13579][26])|(?:0[48]|[2468][048]|[13579][26])00)"
+_MONTH_DAY = (r"(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)"
+              r"|02-(?:0[1-9]|1[0-9]|2[0-8]))")
 _DAY = rf"(?:{_YEAR}-{_MONTH_DAY}|{_LEAP_YEAR}-02-29)"
-_TIME = r"T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:\.\d{1,6})?(?:Z|[+-](?:[01]\d|2[0-3]):[0-5]\d)"
+#: stored times are UTC: another offset could move a time past year 9999 or before year 1
+_TIME = r"T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](?:\.[0-9]{1,6})?(?:Z|[+-]00:00)"
 DATE = rf"^{_DAY}$"
 DATE_TIME = rf"^{_DAY}{_TIME}$"
 _STAMP_KEY = r"^(\*|[a-z][a-z0-9_]{0,63})$"

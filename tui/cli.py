@@ -220,7 +220,7 @@ def _run_sync_merge(args: argparse.Namespace) -> int:
     from sync.exchange import merge_files
 
     with _open_store(args) as store:
-        report = merge_files(store, args.paths, dry_run=args.dry_run)
+        report = merge_files(store, args.paths, dry_run=args.dry_run, freeze=True)  # the process ends after
     print("\n".join(report.lines()))
     return EXIT_OK
 
@@ -243,7 +243,7 @@ def _run_sync_git(args: argparse.Namespace) -> int:
         lines: list[str] = []
 
         def merge(paths: list[Path]) -> object:
-            report = merge_files(store, paths)
+            report = merge_files(store, paths, freeze=True)
             lines.extend(report.lines())
             return report
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import gc
 import hashlib
 import os
 from collections.abc import Callable
@@ -251,6 +252,8 @@ CORPUS: dict[str, tuple[Build, str]] = {
     "stamp of a bad field name": (with_doc("leads", LEAD, _s=stamps(**{"../x": STAMP})),
                                   "_s: '../x' is not a field name"),
     "bad _del": (with_doc("leads", GONE, _del="yesterday"), f"leads record {GONE}: _del: 'yesterday' is not a change"),
+    "stamp of other digits": (with_doc("leads", LEAD, _s=stamps(name="\u0660" * 16 + f":0000:{REPLICA}")),
+                              "_s.name: '\u0660"),
     "stamp in the year 9999": (with_doc("leads", LEAD, _s=stamps(name=YEAR_9999)),
                                f"leads record {LEAD}: _s.name: stamp {YEAR_9999} is in the future (year 9999)"),
     "base stamp in the year 9999": (with_doc("leads", LEAD, _s={"*": YEAR_9999}), "_s.*: stamp"),
@@ -391,3 +394,18 @@ def test_files_read_one_ahead_come_back_in_order_and_a_bad_one_is_named(tmp_path
     paths[1].write_bytes(paths[1].read_bytes()[:-10])
     with pytest.raises(SyncError, match=f"^{paths[1].name}: body: sha256 does not match"):
         list(validate.read_exports(paths, now_ms=NOW))
+
+
+def test_reading_a_file_leaves_the_collector_alone_unless_asked(tmp_path: Path) -> None:
+    """gc.freeze() would freeze every object of the process, the app's too, for good: only
+    the command line, which ends after the merge, asks for it."""
+    path = write_export(tmp_path / NAME, sample_tables())
+    frozen = gc.get_freeze_count()
+    read_export(path, now_ms=NOW)
+    list(validate.read_exports([path], now_ms=NOW))
+    assert gc.get_freeze_count() == frozen
+    try:
+        list(validate.read_exports([path], now_ms=NOW, freeze=True))
+        assert gc.get_freeze_count() > frozen
+    finally:
+        gc.unfreeze()
