@@ -14,8 +14,10 @@ body (JSON, known tables only, counts as in the header, no id in two tables);
 then every record at once against its model's constraints, compiled into one
 Rust-side check (``sync.wire``: id and stamp shapes, types, sizes of strings and
 lists, no control characters or ANSI escapes), and in Python what that cannot
-say (the id a record is filed under, stamps not too far in the future, the
-models' cross-field rules, ids unique in grow-only lists). A refused record is
+say (the id a record is filed under, stamps not too far in the future, ids
+unique in grow-only lists). The models' cross-field rules are not checked: a merge
+of two valid versions field by field can break one, so a teammate's export may
+hold such a record; the merge report lists it for a person to fix. A refused record is
 then checked step by step, ending with its pydantic model, for the message.
 
 Markup-like text (``[bold]x``) is not refused: Dealdeck shows data as plain text.
@@ -381,8 +383,6 @@ def _suspects(cls: type[Record], docs: dict[str, Json], newest: str) -> Iterator
             yield key
         if DELETED in doc and doc[DELETED] > newest:
             yield key
-    for rule in cls.rules:
-        yield from (key for key, doc in docs.items() if rule(doc))
     for field in cls.grow_only:
         # entry ids are random: all of a table's unique means each list's are; else look closer
         ids = [entry["id"] for doc in docs.values() for entry in doc.get(field, ())]
@@ -547,10 +547,15 @@ def _key_problem(key: str, limits: Limits) -> str | None:
 
 def _model_problem(cls: type[Record], encoded: bytes) -> str | None:
     """The fields through the record's model, strictly: a JSON value of the wrong type
-    (``"50"`` for a number) is refused, since the document is merged as it is."""
+    (``"50"`` for a number) is refused, since the document is merged as it is. A rule
+    across fields (``Record.rules``) is not a file's problem: merging two valid versions
+    field by field can break one, on the teammate's side as on ours; the merge report
+    lists such records for a person to fix."""
     try:
         cls.model_validate_json(encoded, strict=True)
     except ValidationError as exc:
+        if not exc.errors(include_url=False)[0]["loc"]:  # the record as a whole
+            return None
         field, message = _first_error(exc)
         return f"{field}: {message}"
     return None

@@ -12,10 +12,11 @@ result thrown away: the merge keeps documents as they are). Every string and
 list also gets the file limits. The whole body then goes through one validator,
 about 3x faster than a model per record (bench/README.md).
 
-What a constraint cannot say is left to ``sync.validate``: each model's
-cross-field ``rules``, the id a record is filed under, ids unique within a
-grow-only list, stamps not in the future. Checks that need the app's config
-(stage names) do not apply to a teammate's file, as before.
+What a constraint cannot say is left to ``sync.validate``: the id a record is
+filed under, ids unique within a grow-only list, stamps not in the future. Two
+kinds of model checks do not apply to a teammate's file: those that need the
+app's config (stage names), and the cross-field ``rules``, which a field-by-field
+merge of two valid versions can break (the merge report lists such records).
 
 A refused body is then re-checked record by record through the models, which
 name the problem as a person reads it. This check must never be looser than the
@@ -110,7 +111,7 @@ _EQUIVALENTS: dict[Callable[..., Any], dict[str, Any]] = {
 }
 #: validators that need the app's config as context (stage names): not for a teammate's file
 _NEEDS_CONFIG: frozenset[str] = frozenset({"_known_stage", "_lost_has_reason"})
-#: model-level validators: ``Record._check_rules`` (the rules run in Python) and config checks
+#: model-level validators: ``Record._check_rules`` (not a file's problem) and config checks
 _MODEL_CHECKS: frozenset[str] = frozenset({Record._check_rules.__name__} | _NEEDS_CONFIG)
 assert all(hasattr(Opportunity, name) for name in _NEEDS_CONFIG)
 

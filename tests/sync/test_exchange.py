@@ -15,6 +15,7 @@ from sync.errors import SyncError
 from sync.exchange import export_to, last_merge, merge_files, undo_last_merge
 from sync.format import SUFFIX
 from tests.sync.conftest import folder_bytes
+from tests.sync.test_validate import LEAD, NAME, sample_tables, write_export
 
 Replica = Callable[[str], Store]
 
@@ -185,3 +186,16 @@ def test_merge_reports_its_progress(replica: Replica, shared: Path) -> None:
     steps: list[str] = []
     merge_files(bo, [shared], progress=steps.append)
     assert steps == [f"checking {path.name} (1 of 1)", "merging 1 teammate file(s)"]
+
+
+def test_a_merged_record_that_breaks_a_rule_is_listed_for_a_look(replica: Replica, shared: Path) -> None:
+    """A teammate's export may hold a record whose fields, merged one by one, break a rule
+    of the whole record: it is merged and the report asks for a look."""
+    bo = replica("bo")
+    tables = sample_tables()
+    tables["leads"][LEAD]["status"] = "disqualified"  # and no reason
+    write_export(shared / NAME, tables)
+    report = merge_files(bo, [shared])
+    assert report.needs_a_look == [f"leads record {LEAD}: disqualified_reason: a disqualified lead needs a reason"]
+    assert "1 merged records break a rule and need a look (edit them):" in report.lines()
+    assert bo.get(Lead, LEAD) is not None  # shown, and can be fixed
