@@ -72,9 +72,10 @@ def clean_text(value: Any) -> Any:
 def check_email(value: str | None) -> str | None:
     if value is None or value == "":
         return None
+    value = value.lower()  # first: lower-casing can lengthen it ("İ" is two characters lower-cased)
     if len(value) > EMAIL_MAX or not _EMAIL.match(value):
         raise ValueError("not a valid email address (expected name@example.com)")
-    return value.lower()
+    return value
 
 
 def check_phone(value: str | None) -> str | None:
@@ -108,7 +109,8 @@ RepId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.-]{0,31}$"), BeforeVali
 Timestamp = Annotated[datetime, AfterValidator(to_utc)]
 Money = Annotated[Decimal, Field(ge=0, max_digits=18, decimal_places=2)]
 Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$"), BeforeValidator(upper)]
-Tag = Annotated[str, Field(min_length=1, max_length=40), BeforeValidator(clean_line)]
+TAG_MAX = 40
+Tag = Annotated[str, Field(min_length=1, max_length=TAG_MAX), BeforeValidator(clean_line)]
 Grade = Literal["A", "B", "C", "D"]
 LeadStatus = Literal["new", "contacted", "qualified", "converted", "disqualified"]
 Lifecycle = Literal["prospect", "active", "at_risk", "churned"]
@@ -125,10 +127,13 @@ GRADES: tuple[Grade, ...] = ("A", "B", "C", "D")
 
 
 def unique_tags(tags: list[str]) -> list[str]:
-    seen: dict[str, None] = {}
+    """Tags compare without case and are kept lower-cased, unless that would take one past
+    the length limit ("İ" is two characters lower-cased), which a later check would refuse."""
+    seen: dict[str, str] = {}
     for tag in tags:
-        seen.setdefault(tag.lower(), None)
-    return list(seen)
+        lowered = tag.lower()
+        seen.setdefault(lowered, lowered if len(lowered) <= TAG_MAX else tag)
+    return list(seen.values())
 
 
 Tags = Annotated[list[Tag], Field(max_length=50), AfterValidator(unique_tags)]

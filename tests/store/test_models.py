@@ -120,3 +120,12 @@ def test_tickets_and_customers_have_their_lifecycles() -> None:
 
 def test_disqualified_leads_need_a_reason() -> None:
     assert "disqualified_reason" in errors_of(Lead, name="Ada", owner="me", status="disqualified")
+
+
+def test_lower_casing_never_takes_a_value_past_its_limit() -> None:
+    """"İ" lower-cases to two characters: a stored value must pass its model again."""
+    lead = Lead(owner="ann", name="Ada", tags=["İ" * 40, "Hot", "hot"], email="ada@example.com")
+    assert lead.tags == ["İ" * 40, "hot"]
+    assert Lead.model_validate(lead.model_dump()).tags == lead.tags
+    with pytest.raises(ValidationError, match="email"):
+        Lead(owner="ann", name="Ada", email="İ" * 125 + "@example.com")  # 137 characters, 262 lower-cased
