@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import statistics
 from bisect import bisect_left, bisect_right
-from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -379,13 +378,3 @@ def timeline(customer_id: str, config: Config, *, activities: Iterable[Doc], opp
             events.append(TimelineEvent(str(survey["at"]), "survey", f"{answer.shown()}{comment}",
                                         "surveys", survey["id"]))
     return sorted(events, key=lambda e: e.at, reverse=True)
-
-
-def group_by(docs: Iterable[Doc], key: str) -> dict[str, list[Doc]]:
-    """Documents by one of their fields (e.g. activities by customer)."""
-    groups: dict[str, list[Doc]] = defaultdict(list)
-    for doc in docs:
-        value = doc.get(key)
-        if value:
-            groups[value].append(doc)
-    return groups

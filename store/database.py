@@ -47,6 +47,9 @@ from store.models import (
 from store.storage import DurableStorage, Transaction, private_folder, write_atomic
 
 R = TypeVar("R", bound=Record)
+#: what an activity links to; screens ask ``Store.links`` for these together, so that
+#: they share one pass over the activities and one cache
+ACTIVITY_LINKS = ("customer_id", "lead_id", "opportunity_id")
 REPLICA_FILE = "replica.json"
 #: activities that count as the revisit a maintenance plan asks for
 REVISIT_KINDS = frozenset({"visit", "call", "meeting"})
@@ -196,6 +199,7 @@ class Store:
         self.version = 0
         #: stage moves of this session, newest last, for undo
         self.moves: list[StageMove] = []
+        self._links: dict[tuple[str, tuple[str, ...]], tuple[int, dict[str, dict[str, list[records.Doc]]]]] = {}
 
     # -- lifecycle ----------------------------------------------------------------
     def close(self) -> None:
@@ -266,6 +270,23 @@ class Store:
             # Most documents were never deleted: skip the stamp comparison for them.
             if records.DELETED not in doc or records.is_live(doc):
                 yield doc
+
+    def links(self, cls: type[Record], *fields: str) -> dict[str, dict[str, list[records.Doc]]]:
+        """For each field (a link to another record: ``customer_id`` ...), the live
+        documents of ``cls`` by the id they link to, from one pass over the table, kept
+        until the next change: detail screens read a record's activities from it
+        instead of scanning 137k of them each time (treat as read-only)."""
+        key = (cls.table, fields)
+        cached = self._links.get(key)
+        if cached is None or cached[0] != self.version:
+            groups: dict[str, dict[str, list[records.Doc]]] = {field: {} for field in fields}
+            for doc in self.rows(cls):
+                for field, by_value in groups.items():
+                    value = doc.get(field)
+                    if value:
+                        by_value.setdefault(value, []).append(doc)
+            cached = self._links[key] = (self.version, groups)
+        return cached[1]
 
     def get(self, cls: type[R], record_id: str) -> R | None:
         doc = self.storage.tables[cls.table].get(record_id)
@@ -715,4 +736,4 @@ class _AllOf:
         return False
 
 
-__all__ = ["BY_TABLE", "Conversion", "Store"]
+__all__ = ["ACTIVITY_LINKS", "BY_TABLE", "Conversion", "Store"]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from store.database import Store
+from store.database import ACTIVITY_LINKS, Store
 from store.errors import StoreError, ValidationFailed
 from store.hlc import Stamp
 from store.models import (
@@ -398,3 +398,19 @@ def test_find_matches_a_falsy_value_that_the_document_leaves_out(store: Store) -
     assert "done" not in stored(store, "tasks", open_task.id)  # the falsy default is not stored
     assert [t.title for t in store.find(Task, where={"customer_id": customer.id, "done": False})] == ["Call"]
     assert [t.title for t in store.find(Task, where={"done": True})] == ["Done"]
+
+
+def test_links_group_live_documents_by_the_record_they_link_to_and_follow_changes(store: Store) -> None:
+    northwind, contoso = store.new(Customer, name="Northwind"), store.new(Customer, name="Contoso")
+    call = store.log_activity("call", customer_id=northwind.id, body="first call")
+    links = store.links(Activity, *ACTIVITY_LINKS)
+    assert [doc["id"] for doc in links["customer_id"][northwind.id]] == [call.id]
+    assert contoso.id not in links["customer_id"] and links["lead_id"] == {}
+    assert store.links(Activity, *ACTIVITY_LINKS) is links  # one pass until the next change
+    visit = store.log_activity("visit", customer_id=northwind.id)
+    assert [doc["id"] for doc in store.links(Activity, *ACTIVITY_LINKS)["customer_id"][northwind.id]] == [
+        call.id, visit.id]
+    ada = store.new(Contact, customer_id=contoso.id, name="Ada")
+    assert [doc["name"] for doc in store.links(Contact, "customer_id")["customer_id"][contoso.id]] == ["Ada"]
+    store.delete(Contact, ada.id)
+    assert contoso.id not in store.links(Contact, "customer_id")["customer_id"]

@@ -102,7 +102,9 @@ class OpportunityScreen(ModalScreen[None]):
     def sections(self, deal: Opportunity) -> ComposeResult:
         store, config, day = self.store, self.store.config, today()
         customer = store.get(Customer, deal.customer_id)
-        activities = sorted(store.find(Activity, where={"opportunity_id": deal.id}), key=lambda a: a.at, reverse=True)
+        activities = sorted((store.model_of(Activity, doc)
+                             for doc in store.links(Activity, "opportunity_id")["opportunity_id"].get(deal.id, [])),
+                            key=lambda a: a.at, reverse=True)
         doc = store.storage.tables[Opportunity.table][deal.id]
         row = deal_row(doc, config, customers={deal.customer_id: customer.name if customer else ""},
                        last_activity=last_activity_dates(a.model_dump(mode="json") for a in activities[:1]),
@@ -134,8 +136,9 @@ class OpportunityScreen(ModalScreen[None]):
             yield Static(plain_text(deal.notes))
 
     def facts(self, deal: Opportunity, customer: Customer | None, category: str, days_in_stage: int) -> Text:
-        follow = next((t.due for t in self.store.find(Task, where={"opportunity_id": deal.id})
-                       if t.kind == "follow_up" and not t.done), None)
+        follow = next((self.store.model_of(Task, t).due
+                       for t in self.store.links(Task, "opportunity_id")["opportunity_id"].get(deal.id, [])
+                       if t.get("kind") == "follow_up" and not t.get("done")), None)
         pairs = [
             ("customer", customer.name if customer else "(missing)"), ("owner", deal.owner),
             ("expected close", deal.expected_close.isoformat() if deal.expected_close else "not set"),
@@ -206,7 +209,8 @@ class OpportunityScreen(ModalScreen[None]):
         text = plain_text(f"{customer.name} · {customer.lifecycle.replace('_', ' ')}"
                           + (f" · {customer.industry}" if customer.industry else ""))
         text.append("\n")
-        for contact in self.store.find(Contact, where={"customer_id": customer.id}):
+        for contact in (self.store.model_of(Contact, doc)
+                        for doc in self.store.links(Contact, "customer_id")["customer_id"].get(customer.id, [])):
             details = " · ".join(x for x in (contact.role, contact.phone, contact.email) if x)
             text.append("  ")
             text.append_text(plain_text(f"{contact.name}{' · ' + details if details else ''}"))

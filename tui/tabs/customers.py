@@ -3,7 +3,6 @@ segments, reorder prompts, the service queue, and every action on a customer."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -21,12 +20,11 @@ from store.customers import (
     HEALTH_ORDER,
     CustomerRow,
     customer_rows,
-    group_by,
     in_segment,
     reorder_prompts,
     typical_order,
 )
-from store.database import Store
+from store.database import ACTIVITY_LINKS, Store
 from store.errors import StoreError
 from store.models import Activity, Contact, Customer, Opportunity, Survey, Task, Ticket
 from store.pipeline import short_money
@@ -168,8 +166,6 @@ class CustomersTab(Vertical):
         self.view_chosen = False
         #: documents grouped by customer (and activities by lead and deal), built when
         #: first needed and again after any change: a detail then reads only its own
-        self._groups: dict[str, dict[str, list[Any]]] = {}
-        self._groups_version: tuple[int, int] = (0, -1)
         self.grid: CardGrid[CustomerRow] = CardGrid(lambda row, width: customer_card(row, width, self.today),
                                                     empty_text="No customers match. esc clears the filter.",
                                                     id="customer-grid")
@@ -219,31 +215,16 @@ class CustomersTab(Vertical):
     def related(self, customer: Customer) -> Related:
         """Everything linked to one customer: activities with it, its lead or its deals."""
         store = self.store
-        if self._groups_version != (id(store), store.version):  # a demo fill brings a new Store
-            by_customer, by_lead, by_deal = defaultdict(list), defaultdict(list), defaultdict(list)
-            for activity in store.rows(Activity):  # one pass over the biggest table
-                for key, groups in (("customer_id", by_customer), ("lead_id", by_lead),
-                                    ("opportunity_id", by_deal)):
-                    if activity.get(key):
-                        groups[activity[key]].append(activity)
-            self._groups = {
-                "customer": by_customer, "lead": by_lead, "deal": by_deal,
-                "deals": group_by(store.rows(Opportunity), "customer_id"),
-                "tickets": group_by(store.rows(Ticket), "customer_id"),
-                "surveys": group_by(store.rows(Survey), "customer_id"),
-                "contacts": group_by(store.rows(Contact), "customer_id"),
-                "tasks": group_by(store.rows(Task), "customer_id"),
-            }
-            self._groups_version = (id(store), store.version)
-        groups = self._groups
-        deals = groups["deals"].get(customer.id, [])
-        seen: dict[str, Any] = {a["id"]: a for a in groups["customer"].get(customer.id, [])}
-        for activity in [*(groups["lead"].get(customer.lead_id, []) if customer.lead_id else []),
-                         *(a for d in deals for a in groups["deal"].get(d["id"], []))]:
-            seen.setdefault(activity["id"], activity)
-        return Related(activities=list(seen.values()), deals=deals, tickets=groups["tickets"].get(customer.id, []),
-                       surveys=groups["surveys"].get(customer.id, []), contacts=groups["contacts"].get(customer.id, []),
-                       tasks=groups["tasks"].get(customer.id, []))
+        links = store.links(Activity, *ACTIVITY_LINKS)
+        by_customer, by_lead, by_deal = links["customer_id"], links["lead_id"], links["opportunity_id"]
+        own = {name: store.links(cls, "customer_id")["customer_id"].get(customer.id, [])
+               for name, cls in (("deals", Opportunity), ("tickets", Ticket), ("surveys", Survey),
+                                 ("contacts", Contact), ("tasks", Task))}
+        activities: dict[str, Any] = {a["id"]: a for a in by_customer.get(customer.id, [])}
+        for activity in [*(by_lead.get(customer.lead_id, []) if customer.lead_id else []),
+                         *(a for deal in own["deals"] for a in by_deal.get(deal["id"], []))]:
+            activities.setdefault(activity["id"], activity)
+        return Related(activities=list(activities.values()), **own)
 
     def changed(self, customer_id: str | None = None) -> None:
         """After a write: rebuild (RFM is relative to every customer) and keep the selection."""
