@@ -61,7 +61,6 @@ _STAMP_KEY = re.compile(r"^(\*|[a-z][a-z0-9_]{0,63})$")
 _ANSI = re.compile(r"\x1b[@-_]|\x9b")  # ESC + CSI/OSC/... introducer, or the 8-bit CSI
 _CONTROL_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _CONTROL_TEXT = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-#: in a record's JSON text: an escaped control character, DEL, or a C1 control (U+0080-U+009F)
 _MAX_DEPTH = 12
 
 
@@ -351,7 +350,7 @@ def _check_one_table_per_id(records: RecordSet) -> None:
 
 
 @dataclass(frozen=True)
-class _Rules:
+class _Checks:
     limits: Limits
     horizon: str
     multiline: frozenset[str] = frozenset()
@@ -370,7 +369,7 @@ def _check_records(body: Json, records: RecordSet, limits: Limits, now_ms: int) 
     for table, docs in records.items():
         cls = BY_TABLE[table]
         for key in _suspects(cls, docs, newest):
-            _refuse(cls, key, docs[key], _Rules(limits, horizon, _multiline(cls)))
+            _refuse(cls, key, docs[key], _Checks(limits, horizon, _multiline(cls)))
 
 
 def _suspects(cls: type[Record], docs: dict[str, Json], newest: str) -> Iterator[str]:
@@ -400,15 +399,15 @@ def _refuse_record(records: RecordSet, exc: ValidationError, limits: Limits, hor
     if cls is None or key not in records[cls.table]:  # not at a record: cannot happen after _record_set
         raise _Refused("body", f"{'.'.join(map(str, error['loc']))}: {error['msg']}")
     path = ".".join(_show_key(str(part)) for part in error["loc"][3:]) or "record"
-    _refuse(cls, str(key), records[cls.table][key], _Rules(limits, horizon, _multiline(cls)),
+    _refuse(cls, str(key), records[cls.table][key], _Checks(limits, horizon, _multiline(cls)),
             fallback=f"{path}: {error['msg']}")
 
 
-def _refuse(cls: type[Record], key: str, doc: Any, rules: _Rules, fallback: str = "refused") -> NoReturn:
-    raise _Refused(f"{cls.table} record {_show_id(key)}", _record_problem(cls, key, doc, rules) or fallback)
+def _refuse(cls: type[Record], key: str, doc: Any, checks: _Checks, fallback: str = "refused") -> NoReturn:
+    raise _Refused(f"{cls.table} record {_show_id(key)}", _record_problem(cls, key, doc, checks) or fallback)
 
 
-def _record_problem(cls: type[Record], key: str, doc: Any, rules: _Rules) -> str | None:
+def _record_problem(cls: type[Record], key: str, doc: Any, checks: _Checks) -> str | None:
     """What is wrong with one record, in words: the checks of the body check and of
     ``_check_records``, one at a time, ending with the record's model."""
     if not _ID.match(key):
@@ -417,11 +416,11 @@ def _record_problem(cls: type[Record], key: str, doc: Any, rules: _Rules) -> str
         return "not a JSON object"
     if doc.get("id") != key:
         return f"id: {_show(doc.get('id'))} differs from the id it is filed under"
-    problem = _stamps_problem(doc, rules)
+    problem = _stamps_problem(doc, checks)
     if problem:
         return problem
-    fields = {key: value for key, value in doc.items() if key not in (STAMPS, DELETED)}
-    problem = _values_problem(fields, rules.multiline, rules.limits)
+    fields = {name: value for name, value in doc.items() if name not in (STAMPS, DELETED)}
+    problem = _values_problem(fields, checks.multiline, checks.limits)
     if problem:
         return problem
     try:
@@ -431,7 +430,7 @@ def _record_problem(cls: type[Record], key: str, doc: Any, rules: _Rules) -> str
     return _model_problem(cls, encoded) or _entries_problem(cls, doc)
 
 
-def _stamps_problem(doc: Json, rules: _Rules) -> str | None:
+def _stamps_problem(doc: Json, checks: _Checks) -> str | None:
     stamps = doc.get(STAMPS)
     if not isinstance(stamps, dict):
         return f"{STAMPS}: missing, or not an object of change stamps"
@@ -440,20 +439,20 @@ def _stamps_problem(doc: Json, rules: _Rules) -> str | None:
     for field, stamp in stamps.items():
         if not _STAMP_KEY.match(field):
             return f"{STAMPS}: {_show(field)} is not a field name"
-        problem = _stamp_problem(stamp, rules)
+        problem = _stamp_problem(stamp, checks)
         if problem:
             return f"{STAMPS}.{field}: {problem}"
     if DELETED in doc:
-        problem = _stamp_problem(doc[DELETED], rules)
+        problem = _stamp_problem(doc[DELETED], checks)
         if problem:
             return f"{DELETED}: {problem}"
     return None
 
 
-def _stamp_problem(stamp: Any, rules: _Rules) -> str | None:
+def _stamp_problem(stamp: Any, checks: _Checks) -> str | None:
     if not is_stamp(stamp):
         return f"{_show(stamp)} is not a change stamp"
-    return _future_problem(stamp, rules.horizon, rules.limits)
+    return _future_problem(stamp, checks.horizon, checks.limits)
 
 
 def _horizon(now_ms: int, limits: Limits) -> str:
