@@ -147,8 +147,9 @@ class Entry(BaseModel):
 
 
 #: a rule across a record's fields: ``"field: problem"``, or None when it holds. It reads
-#: values with ``.get`` and tests them for truth, so the same rule checks a model's fields
-#: and a stored document, which leaves out falsy defaults (the sync's check of a file)
+#: values with ``.get`` and tests them for truth, so the same rule holds for a model's
+#: fields and for a stored document, which leaves out falsy defaults. A field-by-field merge
+#: of two valid versions can break one: sync merges such a record and asks for a look
 Rule = Callable[[Mapping[str, Any]], str | None]
 
 
