@@ -17,6 +17,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -42,6 +43,19 @@ def child_figures(script: str, sizes: str) -> list[tuple[int, dict[str, float]]]
                              cwd=ROOT, check=True)
         rows.append((size, json.loads(out.stdout.strip().splitlines()[-1])))
     return rows
+
+
+def sizes_or_child(measure: Callable[[str], dict[str, float]], default: str = "1000,50000") -> str | None:
+    """The benchmark's ``--sizes``; or, in the measuring process (``--child FOLDER``, as
+    ``child_figures`` starts it), print ``measure(FOLDER)`` as JSON and return None."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sizes", default=default)
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(measure(args.child)))
+        return None
+    return args.sizes
 
 
 def measure(folder: str) -> dict[str, float]:

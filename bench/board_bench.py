@@ -9,15 +9,13 @@ Each size runs in a fresh process; demo folders are shared with app_bench.py
 
 from __future__ import annotations
 
-import argparse
-import json
 import statistics
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from app_bench import child_figures
+from app_bench import child_figures, sizes_or_child
 
 
 def measure(folder: str) -> dict[str, float]:
@@ -122,17 +120,13 @@ def measure(folder: str) -> dict[str, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--sizes", default="1000,50000")
-    parser.add_argument("--child", help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.child:
-        print(json.dumps(measure(args.child)))
+    sizes = sizes_or_child(measure)
+    if sizes is None:
         return
     print("| leads | deals (on board) | largest column | build board ms | switch to tab ms "
           "| `]` to repaint median / p90 / max ms | move work ms | paint board ms | filter key ms |")
     print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-    for size, f in child_figures(__file__, args.sizes):
+    for size, f in child_figures(__file__, sizes):
         print(f"| {size:,} | {f['deals']:,} ({f['deals_on_board']:,}) | {f['largest_column']:,} "
               f"| {f['board_build_ms']:.0f} | {f['switch_to_tab_ms']:.0f} "
               f"| {f['move_to_repaint_median_ms']:.0f} / {f['move_to_repaint_p90_ms']:.0f} / "

@@ -9,15 +9,13 @@ Each size runs in a fresh process on the demo folders app_bench.py makes
 
 from __future__ import annotations
 
-import argparse
-import json
 import statistics
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from app_bench import child_figures
+from app_bench import child_figures, sizes_or_child
 
 
 def measure(folder: str) -> dict[str, float]:
@@ -108,17 +106,13 @@ def measure(folder: str) -> dict[str, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--sizes", default="1000,50000")
-    parser.add_argument("--child", help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.child:
-        print(json.dumps(measure(args.child)))
+    sizes = sizes_or_child(measure)
+    if sizes is None:
         return
     print("| leads | customers | build cards ms | switch to tab ms | filter key ms | filter work ms "
           "| detail data ms | detail on screen ms |")
     print("|---:|---:|---:|---:|---:|---:|---:|---:|")
-    for size, f in child_figures(__file__, args.sizes):
+    for size, f in child_figures(__file__, sizes):
         print(f"| {size:,} | {f['customers']:,.0f} | {f['build_ms']:.0f} | {f['switch_to_tab_ms']:.0f} "
               f"| {f['filter_keystroke_ms']:.0f} | {f['filter_work_ms']:.1f} | {f['detail_data_ms']:.0f} "
               f"| {f['detail_ms']:.0f} |")

@@ -8,8 +8,6 @@ On the demo folders app_bench.py makes (/tmp/dealdeck-bench-<size>, 10 reps, 12 
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
 import statistics
 import subprocess
@@ -18,7 +16,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from app_bench import ROOT, TODAY, child_figures, ensure_demo
+from app_bench import ROOT, TODAY, child_figures, ensure_demo, sizes_or_child
 
 
 def measure(folder: str) -> dict[str, float]:
@@ -104,16 +102,12 @@ def html_seconds(folder: Path) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--sizes", default="1000,50000")
-    parser.add_argument("--child", help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.child:
-        print(json.dumps(measure(args.child)))
+    sizes = sizes_or_child(measure)
+    if sizes is None:
         return
     print("| leads | compute s | tab, prepared s | tab, first switch s | week step s | review --format html s |")
     print("|---:|---:|---:|---:|---:|---:|")
-    for size, f in child_figures(__file__, args.sizes):
+    for size, f in child_figures(__file__, sizes):
         html = html_seconds(ensure_demo(size))
         print(f"| {size:,} | {f['compute_s']:.2f} | {f['switch_prepared_s']:.2f} | {f['first_switch_s']:.2f} "
               f"| {f['week_step_s']:.2f} | {html:.2f} |")

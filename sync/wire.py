@@ -40,7 +40,6 @@ from store.models import (
     EMAIL_PATTERN,
     ID_PATTERN,
     PHONE_PATTERN,
-    Opportunity,
     Record,
     check_email,
     check_phone,
@@ -113,7 +112,6 @@ _EQUIVALENTS: dict[Callable[..., Any], dict[str, Any]] = {
 _NEEDS_CONFIG: frozenset[str] = frozenset({"_known_stage", "_lost_has_reason"})
 #: model-level validators: ``Record._check_rules`` (not a file's problem) and config checks
 _MODEL_CHECKS: frozenset[str] = frozenset({Record._check_rules.__name__} | _NEEDS_CONFIG)
-assert all(hasattr(Opportunity, name) for name in _NEEDS_CONFIG)
 
 
 @cache

@@ -14,10 +14,10 @@ from hypothesis import strategies as st
 from pydantic import AfterValidator, ValidationError
 
 from store.demo import generate_demo
-from store.models import BY_TABLE, Lead, Record
+from store.models import BY_TABLE, Lead, Opportunity, Record
 from store.storage import DurableStorage
 from sync.format import TABLES
-from sync.wire import _Compiler, body_validator
+from sync.wire import _NEEDS_CONFIG, _Compiler, body_validator
 from tests.sync.test_validate import sample_tables
 
 VALIDATOR = body_validator(20_000, 5_000)
@@ -124,4 +124,5 @@ def test_a_validator_without_a_check_for_files_stops_the_compile() -> None:
 
     with pytest.raises(TypeError, match="no_spam has no check for a teammate's file"):
         _Compiler(100, 100).table(Shouty)
+    assert all(hasattr(Opportunity, name) for name in _NEEDS_CONFIG)  # the validators it lets pass exist
     assert _Compiler(100, 100).table(Lead)["type"] == "dict"
