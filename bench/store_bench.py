@@ -61,7 +61,7 @@ from tinydb import TinyDB
 from store import storage as storage_module
 from store.database import Store
 from store.models import Lead
-from store.storage import TABLE_GROUPS
+from store.storage import TABLE_GROUPS, read_table_file
 
 try:  # the store's own matcher, so that both sides do the same work per document
     from store.database import _text_matcher as text_matcher
@@ -257,8 +257,9 @@ PROBE = textwrap.dedent("""
         n = 0
         for path in sorted(Path(target).glob("*.json")):
             if path.name not in ("replica.json",):
-                parsed = orjson.loads(path.read_bytes())
-                n += len(parsed.get("tables", {}).get("leads", {}))
+                with path.open("rb") as lines:  # a header, then lines of records
+                    parsed = [orjson.loads(line) for line in lines]
+                n += sum(len(batch[1]) for batch in parsed[1:] if batch[0] == "leads")
     else:
         db = TinyDB(target)
         n = len(db.table("leads"))       # TinyDB parses lazily: force it
@@ -308,7 +309,9 @@ def bare_parse(folder: Path) -> None:
     for group in TABLE_GROUPS:
         path = folder / f"{group}.json"
         if path.exists():
-            orjson.loads(path.read_bytes())
+            with path.open("rb") as lines:
+                parsed = [orjson.loads(line) for line in lines]
+            del parsed
 
 
 def bench_open_in_process(folder: Path, res: SizeResult, repeat: int) -> None:
@@ -575,7 +578,7 @@ def run_size(n: int, repeat: int, writes: int, keep: bool) -> SizeResult:
         del leads
         settle()
         res.table_mb = dir_size(ours, "*.json") / 1e6
-        leads_file = orjson.loads((ours / "leads.json").read_bytes())["tables"]["leads"]
+        leads_file = read_table_file(ours / "leads.json")["tables"]["leads"]
         res.doc_bytes = (ours / "leads.json").stat().st_size / n
         res.stamp_share = sum(len(orjson.dumps(d["_s"])) for d in leads_file.values()) / (res.doc_bytes * n)
         res.stamps_per_doc = sum(len(d["_s"]) for d in leads_file.values()) / n

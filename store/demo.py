@@ -45,7 +45,7 @@ from store.models import (
     Ticket,
 )
 from store.records import is_live
-from store.storage import JOURNAL_NAME, TABLE_GROUPS, collector_paused, parse_journal_line, parse_table_file
+from store.storage import JOURNAL_NAME, TABLE_GROUPS, collector_paused, parse_journal_line, read_table_file
 
 T = TypeVar("T")
 Culture = Literal["cn", "en"]
@@ -339,7 +339,10 @@ def live_record_counts(folder: Path) -> dict[str, int]:
     for group, names in TABLE_GROUPS.items():
         path = folder / f"{group}.json"
         if path.exists():
-            parsed = parse_table_file(path, _read(path))
+            try:
+                parsed = read_table_file(path)
+            except (OSError, ValueError) as exc:
+                raise StoreError(f"cannot read {path}: {exc}") from None
             for name in names:
                 tables[name] = dict(parsed["tables"].get(name, {}))
     journal = folder / JOURNAL_NAME

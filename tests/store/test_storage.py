@@ -22,7 +22,7 @@ from store.storage import (
     SCHEMA_VERSION,
     DurableStorage,
     check_folder,
-    parse_table_file,
+    read_table_file,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -139,7 +139,7 @@ def test_every_file_carries_the_schema_version(folder: Path) -> None:
     with Store(folder) as store:
         store.new(Lead, name="Ada")
     for group in storage_module.TABLE_GROUPS:
-        parsed = parse_table_file(folder / f"{group}.json", (folder / f"{group}.json").read_bytes())
+        parsed = read_table_file(folder / f"{group}.json")
         assert parsed["schema"] == SCHEMA_VERSION
 
 
@@ -162,7 +162,7 @@ def test_compaction_keeps_a_rolling_set_of_backups(folder: Path) -> None:
         backups = store.storage.backups("leads")
     assert len(backups) == 3
     # Backups are older states: the newest holds the state before the last compaction.
-    newest = parse_table_file(backups[0], backups[0].read_bytes())
+    newest = read_table_file(backups[0])
     assert newest["tables"]["leads"][lead.id]["notes"] == "v4"
 
 
@@ -215,9 +215,10 @@ def test_a_file_from_a_newer_dealdeck_is_refused(folder: Path) -> None:
     with Store(folder) as store:
         store.new(Lead, name="Ada")
     path = folder / "leads.json"
-    body = orjson.loads(path.read_bytes())
+    header, rest = path.read_bytes().split(b"\n", 1)
+    body = orjson.loads(header)
     body["schema"] = SCHEMA_VERSION + 1
-    path.write_bytes(orjson.dumps(body))
+    path.write_bytes(orjson.dumps(body) + b"\n" + rest)
     with pytest.raises(StoreError, match="newer Dealdeck"):
         Store(folder)
 
@@ -244,7 +245,7 @@ def test_older_files_are_migrated_after_a_backup(folder: Path, monkeypatch: pyte
     assert doc["title"] == "journal, not yet folded"
     storage.close()
     assert (folder / "backups" / "leads.pre-schema-2.json").read_bytes() == original
-    assert orjson.loads((folder / "leads.json").read_bytes())["schema"] == 2
+    assert read_table_file(folder / "leads.json")["schema"] == 2
     # Opening again does not migrate twice, and the journal lines of schema 1 are not replayed.
     again = DurableStorage(folder, migrations={1: mark_leads})
     assert again.tables["leads"][lead.id]["notes"] == "in the journal (migrated)"
@@ -337,25 +338,72 @@ def test_a_locked_folder_waits_then_reports_clearly(folder: Path) -> None:
     holder.close()
 
 
-def test_the_largest_table_file_is_parsed_first_and_the_tables_keep_their_order(
+# -- the table file's layout and the pooled strings ------------------------------------------------
+
+
+def test_a_table_file_is_written_and_read_a_batch_of_records_at_a_time(
         folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Parsing a file briefly takes twice its size on top of its documents: the largest
-    is parsed while the least is loaded (the peak memory of a load; bench/README.md)."""
+    monkeypatch.setattr(storage_module, "BATCH_DOCS", 3)
     with Store(folder) as store:
-        store.new(Lead, name="Ada")
-        for index in range(40):
-            store.new(Customer, name=f"Customer {index}", notes="x" * 200)
+        ids = {store.new(Lead, name=f"Lead {index}").id for index in range(7)}
         store.storage.compact()
-    parsed: list[str] = []
-    real_read = DurableStorage._read_group
+    lines = (folder / "leads.json").read_bytes().splitlines()
+    header = orjson.loads(lines[0])
+    assert header["layout"] == storage_module.FILE_LAYOUT and header["counts"] == {"leads": 7}
+    assert [len(orjson.loads(line)[1]) for line in lines[1:]] == [3, 3, 1]
+    assert set(read_table_file(folder / "leads.json")["tables"]["leads"]) == ids
+    with Store(folder) as store:
+        assert {lead.id for lead in store.all(Lead)} == ids
 
-    def read_group(self: DurableStorage, group: str, path: Path) -> dict:
-        parsed.append(group)
-        return real_read(self, group, path)
 
-    monkeypatch.setattr(DurableStorage, "_read_group", read_group)
+def test_a_file_in_the_old_one_line_layout_is_read_and_rewritten_once(folder: Path) -> None:
+    with Store(folder) as store:
+        lead = store.new(Lead, name="Ada", company="Analytical Engines")
+        store.storage.compact()
+    parsed = read_table_file(folder / "leads.json")
+    old = orjson.dumps({"format": "dealdeck-tables", "schema": SCHEMA_VERSION, "clock": parsed["clock"],
+                        "generation": parsed["generation"], "tables": parsed["tables"]})
+    (folder / "leads.json").write_bytes(old)
+    with Store(folder) as store:
+        assert store.require(Lead, lead.id).company == "Analytical Engines"
+        assert any(backup.read_bytes() == old for backup in store.storage.backups("leads"))
+    rewritten = (folder / "leads.json").read_bytes()
+    assert rewritten.count(b"\n") == 2 and b'"layout":"batches"' in rewritten
+    assert read_table_file(folder / "leads.json")["tables"] == parsed["tables"]
+
+
+@pytest.mark.parametrize(("damage", "problem"), [
+    (lambda lines: lines[:-1], "is cut short: table 'leads' has 2 of 3 records"),
+    (lambda lines: [lines[0], lines[1], lines[1]], "record"),
+    (lambda lines: [lines[0], b'["nope", []]'], "malformed line of records"),
+    (lambda lines: [lines[0].replace(b'"batches"', b'"columns"'), *lines[1:]], "unknown layout"),
+])
+def test_a_damaged_batch_file_is_refused_and_left_untouched(
+        folder: Path, monkeypatch: pytest.MonkeyPatch, damage, problem: str) -> None:
+    monkeypatch.setattr(storage_module, "BATCH_DOCS", 2)
+    with Store(folder) as store:
+        for index in range(3):
+            store.new(Lead, name=f"Lead {index}")
+        store.storage.compact()
+    path = folder / "leads.json"
+    path.write_bytes(b"\n".join(damage(path.read_bytes().splitlines())) + b"\n")
+    before = folder_bytes(folder)
+    with pytest.raises(CorruptFileError, match=problem):
+        Store(folder)
+    assert folder_bytes(folder) == before
+    assert [p.path.name for p in check_folder(folder)] == ["leads.json"]
+
+
+def test_repeated_strings_are_one_object_after_a_load_and_unique_ones_are_left(folder: Path) -> None:
+    with Store(folder) as store:
+        first = store.add_lead(name="Ada", source="trade show", email="ada@example.com")
+        second = store.add_lead(name="Bob", source="trade show", email="ada@example.com")
+        store.storage.compact()
+        in_journal = store.new(Lead, name="Cy", source="trade show")
     storage = DurableStorage(folder)
-    sizes = [(folder / f"{group}.json").stat().st_size for group in parsed]
-    assert parsed[0] == "customers" and sizes == sorted(sizes, reverse=True)
-    assert list(storage.tables) == list(storage.table_group)
-    assert len(storage.tables["leads"]) == 1 and len(storage.tables["customers"]) == 40
+    leads = storage.tables["leads"]
+    a, b, c = leads[first.id], leads[second.id], leads[in_journal.id]
+    assert a["source"] is b["source"] is c["source"]  # the journal's too
+    assert a["history"][0]["by"] is b["history"][0]["by"]
+    assert a["email"] == b["email"] and a["email"] is not b["email"]
+    storage.close()
