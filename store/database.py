@@ -44,7 +44,7 @@ from store.models import (
     Ticket,
     utc_now,
 )
-from store.storage import DurableStorage, Transaction, private_folder, write_atomic
+from store.storage import PACKED_TABLES, DurableStorage, PackedTable, Transaction, private_folder, write_atomic
 
 R = TypeVar("R", bound=Record)
 #: what an activity links to; screens ask ``Store.links`` for these together, so that
@@ -199,7 +199,7 @@ class Store:
         self.version = 0
         #: stage moves of this session, newest last, for undo
         self.moves: list[StageMove] = []
-        self._links: dict[tuple[str, tuple[str, ...]], tuple[int, dict[str, dict[str, list[records.Doc]]]]] = {}
+        self._links: dict[tuple[str, tuple[str, ...]], tuple[int, dict[str, Mapping[str, list[records.Doc]]]]] = {}
 
     # -- lifecycle ----------------------------------------------------------------
     def close(self) -> None:
@@ -229,6 +229,9 @@ class Store:
 
     def model_of(self, cls: type[R], doc: records.Doc) -> R:
         """The model for a stored document, cached while the document is unchanged."""
+        if cls.table in PACKED_TABLES:
+            # Each read decodes a new document: a cache keyed on it would only grow.
+            return records.lenient_model(cls, records.fields_of(doc))
         key = (cls.table, doc["id"])
         cached = self._models.get(key)
         if cached is not None and cached[0] is doc:
@@ -271,21 +274,26 @@ class Store:
             if records.DELETED not in doc or records.is_live(doc):
                 yield doc
 
-    def links(self, cls: type[Record], *fields: str) -> dict[str, dict[str, list[records.Doc]]]:
+    def links(self, cls: type[Record], *fields: str) -> dict[str, Mapping[str, list[records.Doc]]]:
         """For each field (a link to another record: ``customer_id`` ...), the live
         documents of ``cls`` by the id they link to, from one pass over the table, kept
         until the next change: detail screens read a record's activities from it
-        instead of scanning 137k of them each time (treat as read-only)."""
+        instead of scanning 137k of them each time (treat as read-only). A packed
+        table's groups keep ids, and decode a group's documents when it is read."""
         key = (cls.table, fields)
         cached = self._links.get(key)
         if cached is None or cached[0] != self.version:
-            groups: dict[str, dict[str, list[records.Doc]]] = {field: {} for field in fields}
+            table = self.storage.tables[cls.table]
+            keep_ids = isinstance(table, PackedTable)
+            groups: dict[str, dict[str, list[Any]]] = {field: {} for field in fields}
             for doc in self.rows(cls):
                 for field, by_value in groups.items():
                     value = doc.get(field)
                     if value:
-                        by_value.setdefault(value, []).append(doc)
-            cached = self._links[key] = (self.version, groups)
+                        by_value.setdefault(value, []).append(doc["id"] if keep_ids else doc)
+            cached = self._links[key] = (self.version, {
+                field: _DecodedGroups(by_value, table) if keep_ids else by_value
+                for field, by_value in groups.items()})
         return cached[1]
 
     def get(self, cls: type[R], record_id: str) -> R | None:
@@ -720,6 +728,23 @@ def _field_equals(cls: type[Record], name: str, value: Any) -> Callable[[Mapping
     default = field.get_default(call_default_factory=True) if field is not None and not field.is_required() \
         else _MISSING
     return lambda doc: doc.get(name, default) == value
+
+
+class _DecodedGroups(Mapping[str, list[records.Doc]]):
+    """Ids of a packed table's documents by the value they link to; a group's
+    documents are decoded when it is read."""
+
+    def __init__(self, ids: dict[str, list[str]], table: Mapping[str, records.Doc]) -> None:
+        self._ids, self._table = ids, table
+
+    def __getitem__(self, value: str) -> list[records.Doc]:
+        return [self._table[record_id] for record_id in self._ids[value]]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._ids)
+
+    def __len__(self) -> int:
+        return len(self._ids)
 
 
 class _AllOf:

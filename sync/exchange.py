@@ -27,7 +27,7 @@ from store.hlc import is_stamp
 from store.leads import customer_match_keys, match_keys
 from store.models import BY_TABLE
 from store.records import field_errors, fields_of, is_live
-from store.storage import private_folder, write_atomic
+from store.storage import json_default, private_folder, write_atomic
 from sync.errors import SyncError
 from sync.format import FORMAT, SUFFIX, TABLES, VERSION, RecordSet, export_name, seen_vector
 from sync.merge import Conflict, MergeChanges, describe_changes, merge_into, observed_max_stamp
@@ -51,8 +51,9 @@ def app_version() -> str:
 
 
 def snapshot(store: Store) -> RecordSet:
-    """Every record of every table, tombstones included (shallow copies of the tables)."""
-    return {table: dict(store.storage.tables[table]) for table in TABLES}
+    """Every record of every table, tombstones included (shallow copies of the tables;
+    a packed table's copy shares its encoded documents)."""
+    return {table: store.storage.tables[table].copy() for table in TABLES}
 
 
 def newest_of(*vectors: dict[str, str]) -> dict[str, str]:
@@ -74,7 +75,7 @@ def local_seen(store: Store, records: RecordSet) -> dict[str, str]:
 
 def export_bytes(store: Store, records: RecordSet | None = None) -> bytes:
     records = snapshot(store) if records is None else records
-    body = orjson.dumps({"tables": records})
+    body = orjson.dumps({"tables": records}, default=json_default)
     header = {
         "format": FORMAT, "version": VERSION, "replica": store.replica_id, "rep": store.me,
         "app_version": app_version(), "exported_at": datetime.now(UTC).isoformat(),
@@ -295,7 +296,8 @@ def merge_files(store: Store, paths: Sequence[Path], *, dry_run: bool = False, l
 
 def keep_for_undo(store: Store, records: RecordSet) -> None:
     folder = private_folder(store.folder / "backups")
-    write_atomic(folder / UNDO_FILE, orjson.dumps({"tables": records, "saved_at": datetime.now(UTC).isoformat()}))
+    write_atomic(folder / UNDO_FILE, orjson.dumps({"tables": records, "saved_at": datetime.now(UTC).isoformat()},
+                                                  default=json_default))
 
 
 def undo_last_merge(store: Store) -> int:

@@ -18,7 +18,7 @@ from store.customers import CustomerRow, customer_rows
 from store.database import Store
 from store.models import Activity, Contact, Customer, Lead, Opportunity, Survey, Task, Ticket
 from store.pipeline import DealRow, deal_rows, last_activity_dates, money
-from store.review import Figures, Item, Review, Week, build_review
+from store.review import Figures, Item, LoggedActivity, Review, Week, build_review
 
 SPARKS = "▁▂▃▄▅▆▇█"
 
@@ -31,7 +31,7 @@ class ReviewInput:
     config: Config
     leads: list[Any]
     opportunities: list[Any]
-    activities: list[Any]
+    activities: list[LoggedActivity]
     customers: list[Any]
     deal_rows: list[DealRow]
     customer_rows: list[CustomerRow]
@@ -43,14 +43,17 @@ def review_input(store: Store, today: date, *, deals: list[DealRow] | None = Non
     config = store.config
     customers = list(store.rows(Customer))
     opportunities = list(store.rows(Opportunity))
-    activities = list(store.rows(Activity))
+    # The activity log is kept encoded (storage.PackedTable): read it once for each use
+    # rather than hold 137k decoded documents.
+    activities = LoggedActivity.list_of(store.rows(Activity))
     if deals is None:
         names = {doc["id"]: str(doc["name"]) for doc in customers}
         lost = config.lost_stage.key  # lost deals are in no forecast and no risk list
         deals = deal_rows((d for d in opportunities if d["stage"] != lost), config, customers=names,
-                          last_activity=last_activity_dates(activities), today=today)
+                          last_activity=last_activity_dates(store.rows(Activity)), today=today)
     if accounts is None:
-        accounts = customer_rows(config, customers=customers, opportunities=opportunities, activities=activities,
+        accounts = customer_rows(config, customers=customers, opportunities=opportunities,
+                                 activities=store.rows(Activity),
                                  tickets=store.rows(Ticket), surveys=store.rows(Survey), today=today,
                                  tasks=store.rows(Task), contacts=store.rows(Contact))
     return ReviewInput(config, list(store.rows(Lead)), opportunities, activities, customers, deals, accounts)

@@ -105,7 +105,7 @@ def test_every_record_dealdeck_writes_passes(tmp_path: Path) -> None:
     """The demo's whole data set (every table, every kind of value) goes through unrefused."""
     generate_demo(tmp_path, reps=4, leads=300, seed=3)
     storage = DurableStorage(tmp_path)
-    tables = {table: copy.deepcopy(storage.tables.get(table, {})) for table in TABLES}
+    tables = {table: copy.deepcopy(dict(storage.tables.get(table, {}))) for table in TABLES}
     assert sum(map(len, tables.values())) > 1_000
     assert wire_accepts(tables)
 
