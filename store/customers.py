@@ -19,6 +19,7 @@ from typing import Any, Literal
 
 from store.agenda import BIRTHDAY_LOOKAHEAD_DAYS, next_birthday
 from store.config import Config, CustomerRules, Health, SavedSegment
+from store.dates import stored_day
 from store.pipeline import money, value_of
 
 Doc = Mapping[str, Any]
@@ -110,13 +111,14 @@ class CustomerRow:
 
 
 def _day(value: object) -> date | None:
-    return date.fromisoformat(str(value)[:10]) if value else None
+    return stored_day(str(value)) if value else None
 
 
 def customer_rows(config: Config, *, customers: Iterable[Doc], opportunities: Iterable[Doc],
-                  activities: Iterable[Doc], tickets: Iterable[Doc], surveys: Iterable[Doc],
+                  last_activity: Mapping[str, date], tickets: Iterable[Doc], surveys: Iterable[Doc],
                   today: date, tasks: Iterable[Doc] = (), contacts: Iterable[Doc] = ()) -> list[CustomerRow]:
-    """Every customer with its facts, churn reasons, health, RFM, reorder date and reminders."""
+    """Every customer with its facts, churn reasons, health, RFM, reorder date and reminders.
+    ``last_activity``: the day of each customer's latest activity (``ActivityDigest``)."""
     rows = {doc["id"]: _bare_row(doc) for doc in customers}
     won, lost = config.won_stage.key, config.lost_stage.key
     for deal in opportunities:
@@ -129,10 +131,9 @@ def customer_rows(config: Config, *, customers: Iterable[Doc], opportunities: It
         elif deal["stage"] != lost:
             row.open_deals += 1
             row.open_value += value or Decimal(0)
-    for activity in activities:
-        row = rows.get(activity.get("customer_id") or "")
-        day = _day(activity.get("at"))
-        if row is not None and day is not None and (row.last_contact is None or day > row.last_contact):
+    for customer_id, day in last_activity.items():
+        row = rows.get(customer_id)
+        if row is not None and (row.last_contact is None or day > row.last_contact):
             row.last_contact = day
     for ticket in tickets:
         row = rows.get(ticket["customer_id"])

@@ -9,7 +9,7 @@ logical clock. Reads go through TinyDB over the in-memory tables.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -22,6 +22,7 @@ from tinydb import Query, TinyDB
 from tinydb.table import Table
 
 from store import records
+from store.activity_log import ActivityDigest
 from store.config import Config, load_config
 from store.errors import StoreError
 from store.hlc import REPLICA_PATTERN, Clock, new_replica_id
@@ -44,9 +45,10 @@ from store.models import (
     Ticket,
     utc_now,
 )
-from store.storage import PACKED_TABLES, DurableStorage, PackedTable, Transaction, private_folder, write_atomic
+from store.storage import DurableStorage, PackedTable, Transaction, private_folder, write_atomic
 
 R = TypeVar("R", bound=Record)
+F = TypeVar("F")
 #: what an activity links to; screens ask ``Store.links`` for these together, so that
 #: they share one pass over the activities and one cache
 ACTIVITY_LINKS = ("customer_id", "lead_id", "opportunity_id")
@@ -199,7 +201,8 @@ class Store:
         self.version = 0
         #: stage moves of this session, newest last, for undo
         self.moves: list[StageMove] = []
-        self._links: dict[tuple[str, tuple[str, ...]], tuple[int, dict[str, Mapping[str, list[records.Doc]]]]] = {}
+        #: (table, name) -> (the table's state, the folded value, documents folded): see ``fold``
+        self._folds: dict[tuple[str, Hashable], tuple[tuple[int, int], Any, int]] = {}
 
     # -- lifecycle ----------------------------------------------------------------
     def close(self) -> None:
@@ -229,7 +232,7 @@ class Store:
 
     def model_of(self, cls: type[R], doc: records.Doc) -> R:
         """The model for a stored document, cached while the document is unchanged."""
-        if cls.table in PACKED_TABLES:
+        if isinstance(self.storage.tables[cls.table], PackedTable):
             # Each read decodes a new document: a cache keyed on it would only grow.
             return records.lenient_model(cls, records.fields_of(doc))
         key = (cls.table, doc["id"])
@@ -274,27 +277,48 @@ class Store:
             if records.DELETED not in doc or records.is_live(doc):
                 yield doc
 
+    def fold(self, cls: type[Record], name: Hashable, make: Callable[[], F],
+             add: Callable[[F, str, records.Doc], None]) -> F:
+        """``make()`` with ``add(value, id, doc)`` applied for each live document of ``cls``,
+        kept until the table changes. For a packed table (append-mostly, and costly to
+        read: see ``storage.PackedTable``) only the documents added since are folded in;
+        a replaced or removed one starts the fold again."""
+        table = self.storage.tables[cls.table]
+        packed = isinstance(table, PackedTable)
+        state = (table.serial, table.replaced) if packed else (id(table), self.version)  # type: ignore[attr-defined]
+        cached = self._folds.get((cls.table, name))
+        value, seen = (cached[1], cached[2]) if cached is not None and cached[0] == state else (make(), 0)
+        if cached is None or seen < len(table) or cached[0] != state:
+            docs = table.items_from(seen) if packed else table.items()  # type: ignore[attr-defined]
+            for key, doc in docs:
+                if records.DELETED not in doc or records.is_live(doc):
+                    add(value, key, doc)
+            self._folds[(cls.table, name)] = (state, value, len(table))
+        return value
+
     def links(self, cls: type[Record], *fields: str) -> dict[str, Mapping[str, list[records.Doc]]]:
         """For each field (a link to another record: ``customer_id`` ...), the live
         documents of ``cls`` by the id they link to, from one pass over the table, kept
-        until the next change: detail screens read a record's activities from it
+        until the table changes: detail screens read a record's activities from it
         instead of scanning 137k of them each time (treat as read-only). A packed
         table's groups keep ids, and decode a group's documents when it is read."""
-        key = (cls.table, fields)
-        cached = self._links.get(key)
-        if cached is None or cached[0] != self.version:
-            table = self.storage.tables[cls.table]
-            keep_ids = isinstance(table, PackedTable)
-            groups: dict[str, dict[str, list[Any]]] = {field: {} for field in fields}
-            for doc in self.rows(cls):
-                for field, by_value in groups.items():
-                    value = doc.get(field)
-                    if value:
-                        by_value.setdefault(value, []).append(doc["id"] if keep_ids else doc)
-            cached = self._links[key] = (self.version, {
-                field: _DecodedGroups(by_value, table) if keep_ids else by_value
-                for field, by_value in groups.items()})
-        return cached[1]
+        table = self.storage.tables[cls.table]
+        packed = isinstance(table, PackedTable)
+
+        def add(groups: dict[str, dict[str, list[Any]]], key: str, doc: records.Doc) -> None:
+            for field, by_value in groups.items():
+                value = doc.get(field)
+                if value:
+                    by_value.setdefault(value, []).append(key if packed else doc)
+
+        groups = self.fold(cls, ("links", fields), lambda: {field: {} for field in fields}, add)
+        if packed:
+            return {field: _DecodedGroups(by_value, table) for field, by_value in groups.items()}
+        return groups  # type: ignore[return-value]
+
+    def activity_digest(self) -> ActivityDigest:
+        """Last activity per deal and customer, activities per rep and day (read-only)."""
+        return self.fold(Activity, "digest", ActivityDigest, lambda digest, _, doc: digest.add(doc))
 
     def get(self, cls: type[R], record_id: str) -> R | None:
         doc = self.storage.tables[cls.table].get(record_id)

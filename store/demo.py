@@ -282,7 +282,7 @@ def generate_demo(folder: Path, *, reps: int = 5, leads: int = 400, seed: int = 
     rng = random.Random(seed)
     team = demo_team(rng, reps)
     save_team(folder, team)
-    with Store(folder) as store, collector_paused():
+    with Store(folder, lean=False) as store, collector_paused():
         builder = _DemoBuilder(rng, store.config, today or datetime.now(UTC).date(), weeks)
         built = builder.build(leads)
         built.leads = _pool_overdue_leads(built.leads, store.config, builder)

@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from store.config import Config, ForecastCategory, Stage
+from store.dates import stored_day
 from store.funnel import period_start
 
 Doc = Mapping[str, Any]
@@ -195,7 +196,7 @@ def value_of(amount: Decimal, currency: str, config: Config) -> Decimal | None:
 def deal_row(doc: Doc, config: Config, *, customers: Mapping[str, str],
              last_activity: Mapping[str, date], today: date) -> DealRow:
     stage = stage_of(config, doc["stage"])
-    entered = date.fromisoformat(entered_stage(doc)[:10])
+    entered = stored_day(entered_stage(doc))
     touched = last_activity.get(doc["id"])
     # A stage move is a touch too: a deal moved yesterday is not idle.
     last_touch = max(touched, entered) if touched else entered
@@ -207,9 +208,9 @@ def deal_row(doc: Doc, config: Config, *, customers: Mapping[str, str],
     return DealRow(
         id=doc["id"], title=title, customer_id=doc["customer_id"], customer=customer, owner=owner,
         stage=doc["stage"], amount=amount, currency=currency, value=value_of(amount, currency, config),
-        expected_close=date.fromisoformat(expected) if expected else None, entered=entered,
-        created=date.fromisoformat(str(doc["created_at"])[:10]),
-        closed=date.fromisoformat(str(closed)[:10]) if closed else None, next_step=next_step,
+        expected_close=stored_day(expected) if expected else None, entered=entered,
+        created=stored_day(str(doc["created_at"])),
+        closed=stored_day(str(closed)) if closed else None, next_step=next_step,
         forecast=doc.get("forecast_category") or stage.forecast, last_touch=last_touch,
         risks=deal_risks(doc, stage, entered=entered, last_touch=last_touch, today=today,
                          recent_days=config.risk.recent_days),

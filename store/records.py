@@ -19,6 +19,7 @@ from pydantic import TypeAdapter, ValidationError
 from store.errors import ValidationFailed
 from store.hlc import is_stamp
 from store.models import BY_TABLE, Record
+from store.storage import EncodedList
 
 Doc = dict[str, Any]
 R = TypeVar("R", bound=Record)
@@ -41,8 +42,8 @@ def is_live(doc: Doc) -> bool:
 
 
 def fields_of(doc: Doc) -> Doc:
-    """The record's own fields, without the sync metadata."""
-    return {k: v for k, v in doc.items() if k not in (STAMPS, DELETED)}
+    """The record's own fields, without the sync metadata (encoded lists decoded)."""
+    return {k: v.decoded() if isinstance(v, EncodedList) else v for k, v in doc.items() if k not in (STAMPS, DELETED)}
 
 
 @cache

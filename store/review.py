@@ -15,6 +15,7 @@ from decimal import Decimal
 from itertools import pairwise
 from typing import Any
 
+from store.activity_log import ActivityDay
 from store.config import Config
 from store.customers import CustomerRow
 from store.pipeline import DealRow, forecast, value_of
@@ -23,32 +24,6 @@ Doc = Mapping[str, Any]
 ZERO = Decimal(0)
 #: how many weeks the trend lines and the rates look back over
 TREND_WEEKS = 12
-
-
-class LoggedActivity:
-    """What the review reads of an activity: when, whose, and which lead it followed
-    up. The app keeps one per activity for as long as the review is open (137k at the
-    50k-lead demo): 60 bytes each instead of the whole document. Read like a document
-    (``a["at"]``, ``a.get("owner")``)."""
-
-    __slots__ = ("at", "lead_id", "owner")
-
-    def __init__(self, at: str, owner: str | None, lead_id: str | None) -> None:
-        self.at, self.owner, self.lead_id = at, owner, lead_id
-
-    @classmethod
-    def list_of(cls, docs: Iterable[Doc]) -> list[LoggedActivity]:
-        strings: dict[str, str] = {}  # one object per owner and lead, not one per activity
-        pool = strings.setdefault
-        return [cls(doc["at"], pool(owner, owner) if (owner := doc.get("owner")) else None,
-                    pool(lead, lead) if (lead := doc.get("lead_id")) else None) for doc in docs]
-
-    def __getitem__(self, key: str) -> Any:
-        return getattr(self, key)
-
-    def get(self, key: str, default: Any = None) -> Any:
-        value = getattr(self, key, None)
-        return default if value is None else value
 #: how far back the measured stage probabilities look
 MEASURED_MONTHS = 6
 
@@ -402,15 +377,15 @@ def _rate(numerator: int, denominator: int) -> float | None:
 
 
 def figures(week: Week, config: Config, *, who: str, owner: str | None, leads: Sequence[Doc],
-            opportunities: Sequence[Doc], activities: Sequence[Doc], deal_rows: Sequence[DealRow],
+            opportunities: Sequence[Doc], activities: Sequence[ActivityDay], deal_rows: Sequence[DealRow],
             trend_series: dict[str, list[float]] | None = None) -> Figures:
     since, until = _instant(week.start), _instant(week.end + timedelta(days=1))
     window = _instant(week.start - timedelta(weeks=TREND_WEEKS - 1))
-    # (inline owner tests, not a helper: this loops over every activity)
+    # (inline owner tests, not a helper: this loops over every rep's days of activities)
     result = Figures(who=who, owner=owner)
-    week_acts = [a for a in activities if since <= a["at"] < until and (owner is None or a.get("owner") == owner)]
-    result.activities = len(week_acts)
-    result.leads_followed_up = len({a["lead_id"] for a in week_acts if a.get("lead_id")})
+    week_days = [day for day in activities if since <= day.at < until and (owner is None or day.owner == owner)]
+    result.activities = sum(day.count for day in week_days)
+    result.leads_followed_up = len(set().union(*(day.lead_keys for day in week_days)))
     decided = converted = 0
     for lead in leads:
         if owner is not None and lead.get("owner") != owner:
@@ -456,7 +431,7 @@ TREND_NAMES = ("new leads", "new deals", "activities", "won")
 
 
 def trends_by_owner(week: Week, config: Config, *, leads: Iterable[Doc], opportunities: Iterable[Doc],
-                    activities: Iterable[Doc]) -> dict[str, dict[str, list[float]]]:
+                    activities: Iterable[ActivityDay]) -> dict[str, dict[str, list[float]]]:
     """New leads, new deals, activities and won amount per week (oldest first), per owner,
     in one pass over each table; ``trend_sum`` adds them up for the team."""
     first = week.step(-(TREND_WEEKS - 1)).start
@@ -481,9 +456,9 @@ def trends_by_owner(week: Week, config: Config, *, leads: Iterable[Doc], opportu
         if doc["stage"] == won and (i := slot(doc.get("closed_at"))) is not None:
             own["won"][i] += float(value_of(Decimal(doc.get("amount") or 0), doc.get("currency") or config.currency,
                                             config) or 0)
-    for activity in activities:
-        if (i := slot(activity["at"])) is not None:
-            series[activity.get("owner") or ""]["activities"][i] += 1
+    for day in activities:
+        if (i := slot(day.at)) is not None:
+            series[day.owner]["activities"][i] += day.count
     return series
 
 
@@ -496,7 +471,7 @@ def trend_sum(parts: Iterable[dict[str, list[float]]]) -> dict[str, list[float]]
 
 
 def trend(week: Week, config: Config, *, owner: str | None, leads: Sequence[Doc], opportunities: Sequence[Doc],
-          activities: Sequence[Doc]) -> dict[str, list[float]]:
+          activities: Sequence[ActivityDay]) -> dict[str, list[float]]:
     """One owner's trend (None: the team's)."""
     parts = trends_by_owner(week, config, leads=leads, opportunities=opportunities, activities=activities)
     return trend_sum(parts.values()) if owner is None else trend_sum([parts[owner]])
@@ -655,17 +630,19 @@ class Review:
 
 
 def build_review(week: Week, config: Config, *, owner: str | None, leads: Sequence[Doc],
-                 opportunities: Sequence[Doc], activities: Sequence[Doc], customers: Sequence[Doc],
+                 opportunities: Sequence[Doc], activities: Sequence[ActivityDay], customers: Sequence[Doc],
                  deal_rows: Sequence[DealRow], customer_rows: Sequence[CustomerRow]) -> Review:
     """Everything the review shows, for the team (``owner`` None) or one rep."""
     names = {r.id: r.name for r in config.reps}
     who = "team" if owner is None else names.get(owner, owner)
     # Each rep's figures read only that rep's documents: one pass to sort them out.
-    by_owner: dict[str, dict[str, list[Doc]]] = defaultdict(lambda: {"leads": [], "opportunities": [],
+    by_owner: dict[str, dict[str, list[Any]]] = defaultdict(lambda: {"leads": [], "opportunities": [],
                                                                      "activities": []})
-    for name, docs in (("leads", leads), ("opportunities", opportunities), ("activities", activities)):
+    for name, docs in (("leads", leads), ("opportunities", opportunities)):
         for doc in docs:
             by_owner[doc.get("owner") or ""][name].append(doc)
+    for day in activities:
+        by_owner[day.owner]["activities"].append(day)
     trends = trends_by_owner(week, config, leads=leads, opportunities=opportunities, activities=activities)
     reps = []
     for rep in config.reps:

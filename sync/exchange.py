@@ -163,7 +163,7 @@ def describe_conflict(conflict: Conflict) -> str:
 
 
 def _short(value: Any) -> str:
-    text = orjson.dumps(value).decode() if not isinstance(value, str) else repr(value)
+    text = orjson.dumps(value, default=json_default).decode() if not isinstance(value, str) else repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
 
 

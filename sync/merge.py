@@ -31,6 +31,7 @@ import orjson
 from store.hlc import Stamp
 from store.models import BY_TABLE
 from store.records import BASE, DELETED, STAMPS, Doc, is_live, stamp_of
+from store.storage import json_default
 from sync.format import RecordSet, doc_stamps
 
 #: keys of a document that are not last-writer-wins fields
@@ -65,7 +66,7 @@ def tie_order(doc: Doc, name: str) -> bytes:
     """Orders two values written under one stamp: absent first, then by JSON text."""
     if name not in doc:
         return b""
-    return orjson.dumps(doc[name], option=orjson.OPT_SORT_KEYS)
+    return orjson.dumps(doc[name], option=orjson.OPT_SORT_KEYS, default=json_default)
 
 
 def same_value(a: Doc, b: Doc, name: str) -> bool:

@@ -143,7 +143,8 @@ def _folder(args: argparse.Namespace) -> Path:
 def _open_store(args: argparse.Namespace):
     from store.database import Store
 
-    return Store(_folder(args), me=args.rep)
+    # One read, then exit: the plain load is faster than the lean one the app keeps.
+    return Store(_folder(args), me=args.rep, lean=False)
 
 
 def _run_demo(args: argparse.Namespace) -> int:

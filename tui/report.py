@@ -13,12 +13,13 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from store.activity_log import ActivityDay
 from store.config import Config
 from store.customers import CustomerRow, customer_rows
 from store.database import Store
-from store.models import Activity, Contact, Customer, Lead, Opportunity, Survey, Task, Ticket
-from store.pipeline import DealRow, deal_rows, last_activity_dates, money
-from store.review import Figures, Item, LoggedActivity, Review, Week, build_review
+from store.models import Contact, Customer, Lead, Opportunity, Survey, Task, Ticket
+from store.pipeline import DealRow, deal_rows, money
+from store.review import Figures, Item, Review, Week, build_review
 
 SPARKS = "▁▂▃▄▅▆▇█"
 
@@ -31,7 +32,8 @@ class ReviewInput:
     config: Config
     leads: list[Any]
     opportunities: list[Any]
-    activities: list[LoggedActivity]
+    #: activities per rep and day
+    activities: list[ActivityDay]
     customers: list[Any]
     deal_rows: list[DealRow]
     customer_rows: list[CustomerRow]
@@ -43,20 +45,18 @@ def review_input(store: Store, today: date, *, deals: list[DealRow] | None = Non
     config = store.config
     customers = list(store.rows(Customer))
     opportunities = list(store.rows(Opportunity))
-    # The activity log is kept encoded (storage.PackedTable): read it once for each use
-    # rather than hold 137k decoded documents.
-    activities = LoggedActivity.list_of(store.rows(Activity))
+    digest = store.activity_digest()
     if deals is None:
         names = {doc["id"]: str(doc["name"]) for doc in customers}
         lost = config.lost_stage.key  # lost deals are in no forecast and no risk list
         deals = deal_rows((d for d in opportunities if d["stage"] != lost), config, customers=names,
-                          last_activity=last_activity_dates(store.rows(Activity)), today=today)
+                          last_activity=digest.last_by_deal(), today=today)
     if accounts is None:
         accounts = customer_rows(config, customers=customers, opportunities=opportunities,
-                                 activities=store.rows(Activity),
+                                 last_activity=digest.last_by_customer(),
                                  tickets=store.rows(Ticket), surveys=store.rows(Survey), today=today,
                                  tasks=store.rows(Task), contacts=store.rows(Contact))
-    return ReviewInput(config, list(store.rows(Lead)), opportunities, activities, customers, deals, accounts)
+    return ReviewInput(config, list(store.rows(Lead)), opportunities, digest.days(), customers, deals, accounts)
 
 
 def review_of(data: ReviewInput, week: Week, owner: str | None) -> Review:

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from store.dates import stored_day
+
 
 @dataclass(slots=True)
 class LeadRow:
@@ -41,8 +43,8 @@ class LeadRow:
             id=doc["id"], name=name, company=company, email=email, phone=phone,
             grade=doc.get("grade") or "", source=doc.get("source") or "",
             status=doc.get("status") or "new", owner=doc.get("owner") or "",
-            follow_up=date.fromisoformat(follow) if follow else None,
-            created=date.fromisoformat(str(doc["created_at"])[:10]),
+            follow_up=stored_day(follow) if follow else None,
+            created=stored_day(str(doc["created_at"])),
             in_pool=bool(doc.get("in_pool")), tags=tags,
             search="\x00".join((name, company, email, phone, *tags)).casefold(),
         )

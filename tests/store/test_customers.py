@@ -185,7 +185,8 @@ def acme(store: Store) -> Customer:
 
 def rows_of(store: Store) -> list[CustomerRow]:
     return customer_rows(store.config, customers=store.rows(Customer), opportunities=store.rows(Opportunity),
-                         activities=store.rows(Activity), tickets=store.rows(Ticket), surveys=store.rows(Survey),
+                         last_activity=store.activity_digest().last_by_customer(), tickets=store.rows(Ticket),
+                         surveys=store.rows(Survey),
                          today=TODAY, tasks=store.rows(Task), contacts=store.rows(Contact))
 
 

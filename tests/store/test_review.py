@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from store.activity_log import ActivityDigest
 from store.config import Config, Rep
 from store.database import Store
 from store.models import Activity, Customer, Lead, Opportunity
@@ -185,7 +186,8 @@ def test_an_undone_move_is_neither_advanced_nor_moved_back(store: Store) -> None
 
 
 def test_figures_for_the_team_and_a_rep(history: Store) -> None:
-    opportunities, leads, activities = docs(history, Opportunity), docs(history, Lead), docs(history, Activity)
+    opportunities, leads = docs(history, Opportunity), docs(history, Lead)
+    activities = ActivityDigest(docs(history, Activity)).days()
     rows = deal_rows(opportunities, CONFIG, customers={}, last_activity={}, today=W47.end)
     team = figures(W47, CONFIG, who="team", owner=None, leads=leads, opportunities=opportunities,
                    activities=activities, deal_rows=rows)
@@ -207,7 +209,8 @@ def test_figures_for_the_team_and_a_rep(history: Store) -> None:
 def test_the_trend_counts_each_week(history: Store) -> None:
     rows = deal_rows(docs(history, Opportunity), CONFIG, customers={}, last_activity={}, today=W47.end)
     team = figures(W47, CONFIG, who="team", owner=None, leads=docs(history, Lead),
-                   opportunities=docs(history, Opportunity), activities=docs(history, Activity), deal_rows=rows)
+                   opportunities=docs(history, Opportunity),
+                   activities=ActivityDigest(docs(history, Activity)).days(), deal_rows=rows)
     assert len(team.trend["new leads"]) == 12
     assert team.trend["new leads"][-1] == 3  # W47: L1, L2, L3
     assert team.trend["new leads"][-2] == 1  # W46 (9-15 Nov): L4
@@ -236,7 +239,8 @@ def test_customer_figures(history: Store) -> None:
 def test_the_whole_review_for_a_rep(history: Store) -> None:
     rows = deal_rows(docs(history, Opportunity), history.config, customers={}, last_activity={}, today=W47.end)
     review = build_review(W47, history.config, owner="me", leads=docs(history, Lead),
-                          opportunities=docs(history, Opportunity), activities=docs(history, Activity),
+                          opportunities=docs(history, Opportunity),
+                          activities=ActivityDigest(docs(history, Activity)).days(),
                           customers=docs(history, Customer), deal_rows=rows, customer_rows=[])
     assert review.who == "Me" and [r.who for r in review.reps] == ["Me"]
     assert review.changes.waterfall.balances() and review.changes.won_amount == 6000

@@ -16,12 +16,14 @@ import pytest
 from store import storage as storage_module
 from store.database import Store
 from store.errors import CorruptFileError, StoreError
-from store.models import Customer, Lead
+from store.models import Customer, Lead, Opportunity
 from store.storage import (
     JOURNAL_NAME,
     SCHEMA_VERSION,
     DurableStorage,
+    EncodedList,
     check_folder,
+    json_default,
     read_table_file,
 )
 
@@ -257,7 +259,7 @@ def test_older_files_are_migrated_after_a_backup(folder: Path, monkeypatch: pyte
 WRITER = """
 import sys
 from store.database import Store
-from store.models import Customer, Lead
+from store.models import Customer, Lead, Opportunity
 folder, lead_id, prefix, count = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 with Store(folder, journal_limit=4096) as store:
     for i in range(count):
@@ -289,7 +291,7 @@ def test_two_processes_writing_at_once_lose_nothing(folder: Path) -> None:
 CRASHER = """
 import os, signal, sys
 from store.database import Store
-from store.models import Customer, Lead
+from store.models import Customer, Lead, Opportunity
 folder, lead_id, kill_at = sys.argv[1], sys.argv[2], int(sys.argv[3])
 store = Store(folder, journal_limit=1)   # every commit also compacts: many fsyncs per save
 calls = 0
@@ -396,14 +398,39 @@ def test_a_damaged_batch_file_is_refused_and_left_untouched(
 
 def test_repeated_strings_are_one_object_after_a_load_and_unique_ones_are_left(folder: Path) -> None:
     with Store(folder) as store:
+        customer = store.new(Customer, name="Acme")
         first = store.add_lead(name="Ada", source="trade show", email="ada@example.com")
         second = store.add_lead(name="Bob", source="trade show", email="ada@example.com")
+        deals = [store.new(Opportunity, title=title, customer_id=customer.id, stage="initial").id
+                 for title in ("A", "B")]
         store.storage.compact()
         in_journal = store.new(Lead, name="Cy", source="trade show")
     storage = DurableStorage(folder)
-    leads = storage.tables["leads"]
+    leads, opportunities = storage.tables["leads"], storage.tables["opportunities"]
     a, b, c = leads[first.id], leads[second.id], leads[in_journal.id]
     assert a["source"] is b["source"] is c["source"]  # the journal's too
-    assert a["history"][0]["by"] is b["history"][0]["by"]
+    deal_a, deal_b = (opportunities[deal] for deal in deals)
+    assert deal_a["stage_history"][0]["by"] is deal_b["stage_history"][0]["by"]  # one level down
     assert a["email"] == b["email"] and a["email"] is not b["email"]
     storage.close()
+
+
+def test_a_leads_history_is_kept_encoded_and_reads_as_before(folder: Path) -> None:
+    with Store(folder) as store:
+        lead = store.add_lead(name="Ada", owner="me")
+        store.update(Lead, lead.id, notes="touched")
+        store.assign_lead(lead.id, "me")
+        store.storage.compact()
+    with Store(folder) as store:
+        history = store.storage.tables["leads"][lead.id]["history"]
+        assert isinstance(history, EncodedList) and [e["kind"] for e in history] == ["created", "assigned"]
+        assert history == history.decoded() and history and len(history) == 2 and history[1]["to"] == "me"
+        assert [e.kind for e in store.require(Lead, lead.id).history] == ["created", "assigned"]
+        store.disqualify_lead(lead.id, "moved abroad")  # a write on top of an encoded history
+        store.delete(Lead, lead.id)  # a tombstone copies the encoded history into the journal
+        store.storage.compact()
+    stored = read_table_file(folder / "leads.json")["tables"]["leads"][lead.id]
+    assert [e["kind"] for e in stored["history"]] == ["created", "assigned", "disqualified"]
+    with pytest.raises(TypeError):
+        orjson.dumps({"history": history})  # orjson needs json_default: never written by accident
+    assert orjson.loads(orjson.dumps({"history": history}, default=json_default)) == {"history": history.decoded()}

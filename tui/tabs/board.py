@@ -18,7 +18,7 @@ from store.config import Config
 from store.database import Store
 from store.dates import parse_when
 from store.errors import StoreError
-from store.models import Activity, Customer, Opportunity
+from store.models import Customer, Opportunity
 from store.pipeline import (
     FORECAST_CATEGORIES,
     DealRow,
@@ -26,7 +26,6 @@ from store.pipeline import (
     column_totals,
     deal_row,
     forecast,
-    last_activity_dates,
     money,
     short_money,
 )
@@ -196,7 +195,7 @@ class BoardTab(Vertical):
         self.today = today()
         self._stage_rank = {key: i for i, key in enumerate(store.config.stage_keys)}
         self.customers = {doc["id"]: doc["name"] for doc in store.rows(Customer)}
-        self.last_activity = last_activity_dates(store.rows(Activity))
+        self.last_activity = store.activity_digest().last_by_deal()
         self.rows_by_id = {doc["id"]: self.row_of(doc) for doc in store.rows(Opportunity)}
         self.loaded_version = store.version
         self.place_deals()

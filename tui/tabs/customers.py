@@ -205,7 +205,7 @@ class CustomersTab(Vertical):
         store = self.store
         self.today = today()
         rows = customer_rows(store.config, customers=store.rows(Customer), opportunities=store.rows(Opportunity),
-                             activities=store.rows(Activity), tickets=store.rows(Ticket),
+                             last_activity=store.activity_digest().last_by_customer(), tickets=store.rows(Ticket),
                              surveys=store.rows(Survey), today=self.today, tasks=store.rows(Task),
                              contacts=store.rows(Contact))
         self.rows_by_id = {row.id: row for row in rows}
