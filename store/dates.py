@@ -11,13 +11,17 @@ _ISO = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$")
 HINT = "a date like 2026-12-01, +3d, +2w, tomorrow or next mon"
 
 
-@lru_cache(maxsize=8192)
 def stored_day(text: str) -> date:
     """The day of a stored date or time (``2026-12-01``, ``2026-12-01T09:30:00Z``).
 
     One object per day: rows keep one or more days for each of 50k leads, and a
     ``date`` takes 32 bytes; a few hundred distinct days cover them all."""
-    return date.fromisoformat(text[:10])
+    return _day(text[:10])
+
+
+@lru_cache(maxsize=4096)
+def _day(text: str) -> date:
+    return date.fromisoformat(text)
 
 
 def parse_when(text: str, today: date) -> date:

@@ -441,7 +441,12 @@ def test_the_plain_tables_of_a_one_shot_store_fold_once_per_change(folder: Path)
         assert not isinstance(store.storage.tables[Activity.table], PackedTable)
         customer = store.new(Customer, name="Northwind")
         store.log_activity("call", customer_id=customer.id)
-        links = store.links(Activity, *ACTIVITY_LINKS)
-        assert store.links(Activity, *ACTIVITY_LINKS) is links  # one pass until the next change
+        folded: list[str] = []
+
+        def fold() -> list[str]:
+            return store.fold(Activity, "test", list, lambda ids, key, doc: (folded.append(key), ids.append(key)))
+
+        assert len(fold()) == 1 and len(fold()) == 1 and len(folded) == 1  # one pass until the next change
         store.log_activity("call", customer_id=customer.id)
+        assert len(fold()) == 2 and len(folded) == 1 + 2  # a plain table is read again whole
         assert len(store.links(Activity, *ACTIVITY_LINKS)["customer_id"][customer.id]) == 2

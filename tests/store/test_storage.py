@@ -22,6 +22,7 @@ from store.storage import (
     SCHEMA_VERSION,
     DurableStorage,
     EncodedList,
+    PackedTable,
     check_folder,
     json_default,
     read_table_file,
@@ -434,3 +435,25 @@ def test_a_leads_history_is_kept_encoded_and_reads_as_before(folder: Path) -> No
     with pytest.raises(TypeError):
         orjson.dumps({"history": history})  # orjson needs json_default: never written by accident
     assert orjson.loads(orjson.dumps({"history": history}, default=json_default)) == {"history": history.decoded()}
+
+
+def test_a_packed_table_reads_like_a_dict_and_keeps_documents_encoded() -> None:
+    table = PackedTable({"a": {"id": "a", "n": 1, "_s": {"*": "s"}}})
+    table["b"] = {"id": "b", "n": 2, "_s": {"*": "s"}}
+    assert len(table) == 2 and "b" in table and list(table) == ["a", "b"] and table.replaced == 0
+    doc = table["a"]
+    doc["n"] = 99  # a decoded copy: the stored document does not change
+    assert table["a"]["n"] == 1 and table.get("zz") is None and table.get("zz", 5) == 5
+    assert [key for key, _ in table.items_from(1)] == ["b"]
+    copied = table.copy()
+    table["a"] = {"id": "a", "n": 3, "_s": {"*": "t"}}
+    assert table.replaced == 1 and copied["a"]["n"] == 1 and copied.serial != table.serial
+    assert orjson.loads(orjson.dumps({"t": table}, default=json_default)) == {"t": dict(table.items())}
+    del table["b"]
+    assert list(table) == ["a"] and table.replaced == 2
+
+
+def test_stored_days_are_shared_objects() -> None:
+    from store.dates import stored_day
+
+    assert stored_day("2026-12-01T09:30:00Z") is stored_day("2026-12-01") is stored_day("2026-12-01T23:59:59Z")

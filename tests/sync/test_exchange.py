@@ -11,6 +11,7 @@ import pytest
 
 from store.database import Store
 from store.models import Customer, Lead
+from store.storage import EncodedList, PackedTable
 from sync.errors import SyncError
 from sync.exchange import export_to, last_merge, merge_files, undo_last_merge
 from sync.format import SUFFIX
@@ -199,3 +200,29 @@ def test_a_merged_record_that_breaks_a_rule_is_listed_for_a_look(replica: Replic
     assert report.needs_a_look == [f"leads record {LEAD}: disqualified_reason: a disqualified lead needs a reason"]
     assert "1 merged records break a rule and need a look (edit them):" in report.lines()
     assert bo.get(Lead, LEAD) is not None  # shown, and can be fixed
+
+
+def test_lean_in_memory_forms_export_and_merge_like_plain_documents(replica: Replica, shared: Path) -> None:
+    """A reopened store keeps leads' histories encoded and the activity log packed: its
+    export, its merges and its undo file carry the same records as a plain store's."""
+    ann, bo = replica("ann"), replica("bo")
+    lead = ann.add_lead(name="Emma Clarke", owner="ann")
+    ann.log_activity("call", lead_id=lead.id, subject="intro")
+    ann.storage.compact()
+    ann.close()
+    with Store(ann.folder) as lean, Store(ann.folder, lean=False) as plain:
+        assert isinstance(lean.storage.tables["leads"][lead.id]["history"], EncodedList)
+        assert isinstance(lean.storage.tables["activities"], PackedTable)
+        exported = {kind: orjson.loads(export_to(store, shared).read_bytes().split(b"\n", 1)[1])
+                    for kind, store in (("lean", lean), ("plain", plain))}
+        assert exported["lean"] == exported["plain"]
+        export_to(lean, shared)
+    merge_files(bo, [shared])
+    assert [e.kind for e in bo.require(Lead, lead.id).history] == ["created"]
+    bo.assign_lead(lead.id, "bo")  # a history entry made on bo's side
+    export_to(bo, shared)
+    with Store(ann.folder) as lean:
+        merge_files(lean, [shared])  # bo's plain list merged into ann's encoded one
+        assert [e.kind for e in lean.require(Lead, lead.id).history] == ["created", "assigned"]
+        assert undo_last_merge(lean) >= 1  # the undo file was written from the lean forms
+        assert [e.kind for e in lean.require(Lead, lead.id).history] == ["created"]
