@@ -250,6 +250,7 @@ def _in(value: object, since: str, until: str) -> bool:
 
 def effective_moves(history: Sequence[Doc]) -> list[Doc]:
     """Stage changes without undone pairs (a move and the undo that took it back)."""
+    history = list(history)  # read once (a stored one may be kept encoded)
     undone = {c.get("undoes") for c in history if c.get("undoes")}
     return [c for c in history if c.get("id") not in undone and not c.get("undoes")]
 

@@ -77,8 +77,9 @@ TABLE_GROUPS: dict[str, tuple[str, ...]] = {
 
 #: tables kept encoded in memory, each document decoded when it is read (``PackedTable``)
 PACKED_TABLES = frozenset({"activities"})
-#: a lead's history, kept encoded in memory and decoded when it is read (``EncodedList``)
-ENCODED_FIELDS: dict[str, tuple[str, ...]] = {"leads": ("history",)}
+#: grow-only lists kept encoded in memory and decoded when read (``EncodedList``)
+ENCODED_FIELDS: dict[str, tuple[str, ...]] = {"leads": ("history",),
+                                              "opportunities": ("quotes", "changes")}
 
 Tables = dict[str, dict[str, dict[str, Any]]]
 #: A migration turns a parsed table file of schema N into schema N + 1.

@@ -457,3 +457,19 @@ def test_stored_days_are_shared_objects() -> None:
     from store.dates import stored_day
 
     assert stored_day("2026-12-01T09:30:00Z") is stored_day("2026-12-01") is stored_day("2026-12-01T23:59:59Z")
+
+
+def test_a_deals_quotes_and_changes_are_kept_encoded_and_read_as_before(folder: Path) -> None:
+    with Store(folder) as store:
+        customer = store.new(Customer, name="Acme")
+        deal = store.new(Opportunity, title="Pumps", customer_id=customer.id, stage="initial", amount=100)
+        store.revise_quote(deal.id, [{"product": "Pump", "quantity": 2, "unit_price": 300}])
+        store.storage.compact()
+    with Store(folder) as store:
+        doc = store.storage.tables["opportunities"][deal.id]
+        assert isinstance(doc["quotes"], EncodedList) and isinstance(doc["changes"], EncodedList)
+        assert not isinstance(doc["stage_history"], EncodedList)  # read by every board build: kept decoded
+        reread = store.require(Opportunity, deal.id)
+        assert reread.latest_quote().total == 600 and [c.field for c in reread.changes] == ["amount"]
+        store.revise_quote(deal.id, [{"product": "Pump", "quantity": 3, "unit_price": 300}])
+        assert [q.version for q in store.require(Opportunity, deal.id).quotes] == [1, 2]
