@@ -292,16 +292,6 @@ def json_default(value: Any) -> Any:
     raise TypeError(f"cannot write {type(value).__name__} as JSON")
 
 
-def encode_fields(doc: dict[str, Any], names: tuple[str, ...]) -> None:
-    """Keep ``doc``'s list fields ``names`` encoded (``EncodedList``)."""
-    for name in names:
-        value = doc.get(name)
-        if value and type(value) is list:
-            doc[name] = EncodedList.of(value)
-
-
-
-
 class StringPool:
     """One object for each repeated string value of the documents being read.
 
@@ -319,30 +309,37 @@ class StringPool:
         self._strings: dict[str, str] = {}
 
     def pool(self, doc: dict[str, Any], table: str = "") -> None:
-        """Replace ``doc``'s string values (and those of its lists and sub-documents,
-        one level down, which is as deep as records go) by their pooled objects; the
-        table's ``ENCODED_FIELDS`` are encoded instead."""
-        encode_fields(doc, ENCODED_FIELDS.get(table, ()))
-        strings, unique = self._strings, self.UNIQUE
-        for key, value in doc.items():
-            kind = type(value)
-            if kind is str:
-                if key not in unique:
-                    doc[key] = strings.setdefault(value, value)
-            elif kind is list:
-                for index, item in enumerate(value):
-                    if type(item) is str:
-                        value[index] = strings.setdefault(item, item)
-                    elif type(item) is dict:
-                        self._pool_flat(item)
-            elif kind is dict:
-                self._pool_flat(value)
+        self.pool_docs([doc], table)
 
-    def _pool_flat(self, entry: dict[str, Any]) -> None:
-        strings, unique = self._strings, self.UNIQUE
-        for key, value in entry.items():
-            if type(value) is str and key not in unique:
-                entry[key] = strings.setdefault(value, value)
+    def pool_docs(self, docs: list[dict[str, Any]], table: str = "") -> None:
+        """Replace the documents' string values (and those of their lists and
+        sub-documents, one level down, which is as deep as records go) by their pooled
+        objects; the table's ``ENCODED_FIELDS`` are encoded instead. One loop, inlined:
+        a call per document and per entry was a third of the time."""
+        for name in ENCODED_FIELDS.get(table, ()):
+            for doc in docs:
+                value = doc.get(name)
+                if value and type(value) is list:
+                    doc[name] = EncodedList.of(value)
+        pool, unique = self._strings.setdefault, self.UNIQUE
+        for doc in docs:
+            for key, value in doc.items():
+                kind = type(value)
+                if kind is str:
+                    if key not in unique:
+                        doc[key] = pool(value, value)
+                elif kind is list:
+                    for index, item in enumerate(value):
+                        if type(item) is str:
+                            value[index] = pool(item, item)
+                        elif type(item) is dict:
+                            for sub, text in item.items():
+                                if type(text) is str and sub not in unique:
+                                    item[sub] = pool(text, text)
+                elif kind is dict:
+                    for sub, text in value.items():
+                        if type(text) is str and sub not in unique:
+                            value[sub] = pool(text, text)
 
 
 def journal_header(generation: int) -> bytes:
@@ -402,14 +399,16 @@ def read_table_lines(lines: Iterator[bytes] | Any, strings: StringPool | None = 
     for line in lines:
         name, docs = _batch(_json_line(line), tables)
         table = tables[name]
-        pool = None if strings is None or isinstance(table, PackedTable) else strings.pool
         for doc in docs:
-            key = doc.get("id") if isinstance(doc, dict) else None
-            if not isinstance(key, str) or key in table or not isinstance(doc.get("_s"), dict):
+            key = doc.get("id") if type(doc) is dict else None
+            if type(key) is not str or key in table or type(doc.get("_s")) is not dict:
                 raise ValueError(f"table {name!r}, record {str(key)[:40]!r} is malformed")
-            if pool is not None:
-                pool(doc, name)
-            table[key] = doc
+        if strings is not None and not isinstance(table, PackedTable):
+            strings.pool_docs(docs, name)
+        before = len(table)
+        table.update({doc["id"]: doc for doc in docs})
+        if len(table) - before != len(docs):
+            raise ValueError(f"table {name!r} holds a record twice")
     for name, docs in tables.items():
         if len(docs) != counts[name]:
             raise ValueError(f"is cut short: table {name!r} has {len(docs)} of {counts[name]} records")
