@@ -772,6 +772,8 @@ class _Groups:
 
 
 class _ActivityIndex(_Groups):
+    """The activity log's links and digest, folded in one pass (``Store.fold``)."""
+
     def __init__(self, keep_ids: bool) -> None:
         super().__init__(ACTIVITY_LINKS, keep_ids)
         self.digest = ActivityDigest()
