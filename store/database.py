@@ -45,7 +45,7 @@ from store.models import (
     Ticket,
     utc_now,
 )
-from store.storage import DurableStorage, PackedTable, Transaction, private_folder, write_atomic
+from store.storage import DurableStorage, EncodedList, PackedTable, Transaction, private_folder, write_atomic
 
 R = TypeVar("R", bound=Record)
 F = TypeVar("F")
@@ -53,6 +53,8 @@ F = TypeVar("F")
 #: they share one pass over the activities and one cache
 ACTIVITY_LINKS = ("customer_id", "lead_id", "opportunity_id")
 REPLICA_FILE = "replica.json"
+#: the note on a lead's history entry of an automatic assignment
+AUTO_ASSIGNED = "auto-assigned"
 #: activities that count as the revisit a maintenance plan asks for
 REVISIT_KINDS = frozenset({"visit", "call", "meeting"})
 
@@ -411,20 +413,24 @@ class Store:
         when = fields.get("created_at") or utc_now()
         if owner == "auto":
             owner = pick_owner(self.config, fields, self._recent_lead_owners())
-            event = LeadEvent(kind="assigned", at=when, by=self.me, to=owner, note="auto-assigned")
+            event = LeadEvent(kind="assigned", at=when, by=self.me, to=owner, note=AUTO_ASSIGNED)
         else:
             event = LeadEvent(kind="created", at=when, by=self.me, to=owner)
         fields = {**fields, "owner": owner, "history": [*fields.get("history", ()), event]}
         return self.add(self.validate(Lead, fields))
 
     def _recent_lead_owners(self) -> list[str]:
-        """Owners of auto-assigned leads, newest first (round robin continues from them)."""
-        latest: list[tuple[str, str]] = []
+        """The owner of the newest auto-assigned lead (round robin continues from them)."""
+        marker = orjson.dumps(AUTO_ASSIGNED)
+        newest: tuple[str, str] | None = None
         for doc in self.rows(Lead):
-            for event in doc.get("history") or ():
-                if event.get("kind") == "assigned" and event.get("note") == "auto-assigned":
-                    latest.append((event["at"], event["to"]))
-        return [owner for _, owner in sorted(latest, reverse=True)]
+            history = doc.get("history")
+            if not history or (isinstance(history, EncodedList) and marker not in history.raw):
+                continue  # an encoded history is decoded only if it may hold an automatic assignment
+            for event in history:
+                if event.get("kind") == "assigned" and event.get("note") == AUTO_ASSIGNED:
+                    newest = max(newest or ("", ""), (str(event["at"]), str(event["to"])))
+        return [newest[1]] if newest else []
 
     def sweep_pool(self, today: date | None = None) -> list[Lead]:
         """Return leads not followed up within the configured days to the shared pool."""

@@ -110,13 +110,14 @@ def due_for_pool(leads: Iterable[Mapping[str, Any]], today: date, days: int) -> 
     for lead in leads:
         if lead.get("in_pool") or lead.get("status") not in OPEN_STATUSES:
             continue
-        if _last_touch(lead) < limit:
+        touched = max(str(lead.get("created_at") or ""), str(lead.get("last_contacted_at") or ""))
+        # Only a lead not touched since the limit needs its history read (it may be kept encoded).
+        if touched[:10] < limit and _last_touch(lead, touched) < limit:
             due.append(str(lead["id"]))
     return due
 
 
-def _last_touch(lead: Mapping[str, Any]) -> str:
-    touches = [str(lead.get("created_at") or ""), str(lead.get("last_contacted_at") or "")]
-    touches += [str(e.get("at")) for e in lead.get("history") or ()
-                if e.get("kind") in ("assigned", "claimed", "created")]
+def _last_touch(lead: Mapping[str, Any], touched: str) -> str:
+    touches = [touched, *(str(e.get("at")) for e in lead.get("history") or ()
+                          if e.get("kind") in ("assigned", "claimed", "created"))]
     return max(touches)[:10]
