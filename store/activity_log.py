@@ -41,7 +41,7 @@ class ActivityDigest:
         self._last_by_customer: dict[str, str] = {}
         #: (owner, day) -> [count, hashes of lead ids]
         self._days: dict[tuple[str, str], list[Any]] = {}
-        #: one object per owner, day and linked record, however many activities name it
+        #: one object per owner and day, however many activities name them
         self._strings: dict[str, str] = {}
         for activity in activities:
             self.add(activity)
@@ -52,7 +52,7 @@ class ActivityDigest:
         for key, latest in (("opportunity_id", self._last_by_deal), ("customer_id", self._last_by_customer)):
             linked = activity.get(key)
             if linked and day > latest.get(linked, ""):
-                latest[pool(linked, linked)] = day
+                latest[linked] = day
         owner = activity.get("owner") or ""
         tally = self._days.get((owner, day))
         if tally is None:

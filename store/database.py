@@ -49,8 +49,7 @@ from store.storage import DurableStorage, EncodedList, PackedTable, Transaction,
 
 R = TypeVar("R", bound=Record)
 F = TypeVar("F")
-#: what an activity links to; screens ask ``Store.links`` for these together, so that
-#: they share one pass over the activities and one cache
+#: what an activity links to: ``Store.links`` keeps them from one pass over the activities
 ACTIVITY_LINKS = ("customer_id", "lead_id", "opportunity_id")
 REPLICA_FILE = "replica.json"
 #: the note on a lead's history entry of an automatic assignment
@@ -306,11 +305,11 @@ class Store:
         table's groups keep ids, and decode a group's documents when it is read."""
         table = self.storage.tables[cls.table]
         packed = isinstance(table, PackedTable)
-        if cls is Activity and fields == ACTIVITY_LINKS:
+        if cls is Activity and set(fields) <= set(ACTIVITY_LINKS):  # one pass serves every screen
             groups = self._activity_index().groups
         else:
             groups = self.fold(cls, ("links", fields), lambda: _Groups(fields, packed), _Groups.add).groups
-        return {field: _GroupLists(by_value, table if packed else None) for field, by_value in groups.items()}
+        return {field: _GroupLists(groups[field], table if packed else None) for field in fields}
 
     def activity_digest(self) -> ActivityDigest:
         """Last activity per deal and customer, activities per rep and day (read-only)."""

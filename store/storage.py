@@ -157,10 +157,6 @@ def table_file_pieces(tables: Tables, names: tuple[str, ...], clock: str, genera
             yield orjson.dumps([name, docs[start:start + BATCH_DOCS]], default=json_default) + b"\n"
 
 
-def table_file_bytes(tables: Tables, names: tuple[str, ...], clock: str, generation: int) -> bytes:
-    return b"".join(table_file_pieces(tables, names, clock, generation))
-
-
 class PackedTable(MutableMapping[str, dict[str, Any]]):
     """A table whose documents are kept as their JSON text and decoded when read.
 
@@ -229,7 +225,6 @@ class PackedTable(MutableMapping[str, dict[str, Any]]):
         """A copy that shares the encoded documents (bytes never change)."""
         copied = PackedTable()
         copied._raw = dict(self._raw)
-        copied.replaced = self.replaced
         return copied
 
     def encoded(self) -> Iterable[bytes]:
@@ -319,9 +314,6 @@ class StringPool:
     def __init__(self) -> None:
         self._strings: dict[str, str] = {}
 
-    def pool(self, doc: dict[str, Any], table: str = "") -> None:
-        self.pool_docs([doc], table)
-
     def pool_docs(self, docs: list[dict[str, Any]], table: str = "") -> None:
         """Replace the documents' string values (and those of their lists and
         sub-documents, one level down, which is as deep as records go) by their pooled
@@ -374,7 +366,7 @@ def read_table_file(path: Path, strings: StringPool | None = None, *,
         return read_table_lines(lines, strings, make_table=make_table)
 
 
-def read_table_lines(lines: Iterator[bytes] | Any, strings: StringPool | None = None, *,
+def read_table_lines(lines: Iterator[bytes], strings: StringPool | None = None, *,
                      make_table: Callable[[str], dict[str, Any]] = lambda _: {}) -> dict[str, Any]:
     """A table file's header with its ``tables`` (name -> id -> document), from its
     lines; raise ValueError with the problem. ``make_table`` makes each empty table
@@ -391,10 +383,9 @@ def read_table_lines(lines: Iterator[bytes] | Any, strings: StringPool | None = 
     if "layout" not in header:  # the whole file on one line
         _check_tables(header.get("tables"))
         for name, docs in header["tables"].items():
-            if strings is not None:
-                for doc in docs.values():
-                    strings.pool(doc, name)
             header["tables"][name] = table = make_table(name)
+            if strings is not None and not isinstance(table, PackedTable):
+                strings.pool_docs(list(docs.values()), name)
             table.update(docs)
         return header
     counts = header.get("counts")
@@ -803,8 +794,8 @@ class DurableStorage(Storage):
         generation = 0
         clock = ""
         strings = StringPool() if self.lean else None
-        for group in TABLE_GROUPS:
-            names, path = TABLE_GROUPS[group], self.group_path(group)
+        for group, names in TABLE_GROUPS.items():
+            path = self.group_path(group)
             if not path.exists():
                 schemas[group] = SCHEMA_VERSION
                 continue
@@ -816,7 +807,7 @@ class DurableStorage(Storage):
             if isinstance(parsed.get("generation"), int):
                 generation = max(generation, parsed["generation"])
             for name in names:
-                tables[name] = self.packed(name, parsed["tables"].get(name, {}))
+                tables[name] = parsed["tables"].get(name, tables[name])
         self.tables = tables
         self._dirty_groups.clear()
         self._view.files = {g: self._signature(self.group_path(g)) for g in TABLE_GROUPS}
@@ -907,7 +898,7 @@ class DurableStorage(Storage):
             if version < self._schemas.get(group, SCHEMA_VERSION):
                 continue
             if strings is not None and not isinstance(self.tables[table], PackedTable):
-                strings.pool(doc, table)
+                strings.pool_docs([doc], table)
             self.tables[table][doc["id"]] = doc
             self._dirty_groups.add(group)
         if isinstance(entry.get("clock"), str):
@@ -921,8 +912,10 @@ class DurableStorage(Storage):
             path = self.group_path(group)
             folder = private_folder(self.backup_folder)
             shutil.copy2(path, folder / f"{group}.pre-schema-{SCHEMA_VERSION}.json")
-            body: dict[str, Any] = {"format": FILE_FORMAT, "schema": version,
-                                    "tables": {n: dict(self.tables[n]) for n in TABLE_GROUPS[group]}}
+            # A migration gets plain documents (no encoded lists or packed tables).
+            plain = orjson.loads(orjson.dumps({n: self.tables[n] for n in TABLE_GROUPS[group]},
+                                              default=json_default))
+            body: dict[str, Any] = {"format": FILE_FORMAT, "schema": version, "tables": plain}
             while body["schema"] < SCHEMA_VERSION:
                 step = self.migrations.get(body["schema"])
                 if step is None:

@@ -85,11 +85,11 @@ def test_check_finds_a_record_its_model_refuses(folder: Path, capsys: pytest.Cap
     with Store(folder) as store:
         lead = store.new(Lead, name="Ada")
         store.storage.compact()
-    from store.storage import read_table_file, table_file_bytes
+    from store.storage import read_table_file, table_file_pieces
 
     body = read_table_file(folder / "leads.json")
     body["tables"]["leads"][lead.id]["email"] = "not an email"
-    (folder / "leads.json").write_bytes(table_file_bytes(body["tables"], ("leads",), body["clock"], 1))
+    (folder / "leads.json").write_bytes(b"".join(table_file_pieces(body["tables"], ("leads",), body["clock"], 1)))
     assert main(["check", "--data", str(folder)]) == 1
     assert f"leads record {lead.id}: email: not a valid email" in capsys.readouterr().err
 

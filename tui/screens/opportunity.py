@@ -14,7 +14,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from store.database import ACTIVITY_LINKS, Store
+from store.database import Store
 from store.errors import ValidationFailed
 from store.models import Activity, Contact, Customer, Opportunity, Quote, Task
 from store.pipeline import deal_row, last_activity_dates, money, stage_of, stage_spans
@@ -103,7 +103,7 @@ class OpportunityScreen(ModalScreen[None]):
         store, config, day = self.store, self.store.config, today()
         customer = store.get(Customer, deal.customer_id)
         activities = sorted((store.model_of(Activity, doc)
-                             for doc in store.links(Activity, *ACTIVITY_LINKS)["opportunity_id"].get(deal.id, [])),
+                             for doc in store.links(Activity, "opportunity_id")["opportunity_id"].get(deal.id, [])),
                             key=lambda a: a.at, reverse=True)
         doc = store.storage.tables[Opportunity.table][deal.id]
         row = deal_row(doc, config, customers={deal.customer_id: customer.name if customer else ""},

@@ -14,7 +14,7 @@ from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from store.database import ACTIVITY_LINKS, Store
+from store.database import Store
 from store.models import BY_TABLE, Activity, Contact, Customer, Lead, Opportunity, Record
 from tui.text import plain, plain_lines, plain_text
 
@@ -65,9 +65,7 @@ def _timeline(store: Store, record: Record) -> Text:
     link = {Lead: "lead_id", Customer: "customer_id", Opportunity: "opportunity_id",
             Contact: "contact_id"}.get(type(record))
     if link:
-        # The links the deal and customer screens read too: one pass for all of them.
-        fields = ACTIVITY_LINKS if link in ACTIVITY_LINKS else (link,)
-        for doc in store.links(Activity, *fields)[link].get(record.id, []):
+        for doc in store.links(Activity, link)[link].get(record.id, []):
             activity = store.model_of(Activity, doc)
             line = f"{activity.kind}: {activity.subject or activity.body[:60]} ({activity.owner})"
             events.append((activity.at.isoformat()[:16], line))
