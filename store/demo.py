@@ -8,8 +8,9 @@ same seed and ``today`` give the same records.
 
 Records are assembled with ``model_construct`` and validated once, by the
 ``Store`` on insert, like any other write (validating them twice would double
-the cost of a 50k-lead run). They all go in as one transaction, which the
-storage writes as a whole-file rewrite.
+the cost of a 50k-lead run). They all go in as one transaction, committed to the
+journal like any other (in parts, the last one committing the lot) and then folded
+into the table files.
 """
 
 from __future__ import annotations

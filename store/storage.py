@@ -18,11 +18,21 @@ and so are a few cold lists (``EncodedList``): at the 50k-lead demo the tables t
 270 MB instead of 610 MB. A one-shot command passes ``lean=False`` and gets plain
 documents, faster to load.
 
+**One commit protocol for every write.** A transaction, one record or a bulk import
+of 100k, is committed by appending it to the journal: as one line, or as lines of
+``JOURNAL_PART_PUTS`` documents each, all but the last marked ``"part": true``, then
+one fsync. It has committed when its last line is on disk; lines of a transaction
+with no last line were written by a process killed mid-commit and are dropped by the
+next process that holds the lock. So a kill at any instruction leaves the old or the
+new state, and every other process sees a bulk write the way it sees a small one:
+as journal lines to replay before its own next write.
+
 The journal is folded into the table files (``compact``) when it grows past a
-limit. Journal lines hold whole documents, so replaying one twice is harmless:
-a crash at any moment leaves files that open to the old or the new state. An
-exclusive ``flock`` on ``.lock`` serialises writers across processes, and every
-writer first catches up with what other processes committed, so no write is lost.
+limit. Journal lines hold whole documents, so replaying one twice is harmless: a
+crash halfway through a compaction (some table files replaced, some not) leaves the
+journal that rebuilds the rest. An exclusive ``flock`` on ``.lock`` serialises
+writers across processes, and every writer first catches up with what other
+processes committed, so no write is lost.
 
 Each compaction starts a new **generation**: the folded journal is kept as
 ``journal.prev.jsonl`` and the new journal opens with a header line naming the
@@ -62,11 +72,12 @@ BATCH_DOCS = 1000
 JOURNAL_NAME = "journal.jsonl"
 PREVIOUS_JOURNAL_NAME = "journal.prev.jsonl"
 LOCK_NAME = ".lock"
+TEMP_SUFFIX = ".tmp"
 BACKUP_DIR = "backups"
 BACKUPS_KEPT = 10
 JOURNAL_LIMIT_BYTES = 4 * 1024 * 1024
-#: A transaction this big is written as a compaction rather than a journal line.
-BULK_PUTS = 2000
+#: documents per journal line of a big transaction (a few hundred kB a line)
+JOURNAL_PART_PUTS = 1000
 LOCK_TIMEOUT_S = 30.0
 
 #: table group (file stem) -> tables kept in that file
@@ -122,20 +133,52 @@ def fsync_folder(folder: Path) -> None:
 def write_atomic(path: Path, data: bytes | Iterable[bytes]) -> None:
     """Replace ``path`` with ``data`` (bytes, or pieces written one after the other)
     so that a crash leaves the old or the new file."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}{TEMP_SUFFIX}")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
-        with os.fdopen(fd, "wb") as out:
+        try:
+            os.fchmod(fd, 0o600)  # a temp file left by a killed process may be older and wider
             for piece in [data] if isinstance(data, bytes) else data:
-                out.write(piece)
-            out.flush()
-            os.fsync(out.fileno())
+                write_all(fd, piece)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
         raise
     fsync_folder(path.parent)
+
+
+def write_all(fd: int, data: bytes) -> None:
+    """``os.write`` until all of ``data`` is written (a write may take only part)."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def remove_stale_temp_files(folder: Path) -> list[Path]:
+    """Remove the temp files (``.NAME.PID.tmp``) of processes that are gone: a kill
+    between the write and the rename of ``write_atomic`` leaves one."""
+    removed = []
+    for path in folder.glob(f".*{TEMP_SUFFIX}"):
+        pid = path.name.removesuffix(TEMP_SUFFIX).rpartition(".")[2]
+        if pid.isdigit() and not _process_alive(int(pid)):
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+                removed.append(path)
+    return removed
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return pid != 0
 
 
 def table_file_pieces(tables: Tables, names: tuple[str, ...], clock: str, generation: int) -> Iterator[bytes]:
@@ -449,6 +492,50 @@ def parse_journal_line(line: bytes) -> dict[str, Any]:
     return entry
 
 
+def journal_lines(puts: Sequence[tuple[str, dict[str, Any]]], clock: str) -> Iterator[bytes]:
+    """A transaction as journal lines: ``JOURNAL_PART_PUTS`` documents a line, every
+    line but the last marked ``part`` (the last one commits the lot, and carries the
+    clock). One line for a transaction that small, as journals always held."""
+    for start in range(0, max(len(puts), 1), JOURNAL_PART_PUTS):
+        chunk = [[t, d] for t, d in puts[start:start + JOURNAL_PART_PUTS]]
+        entry: dict[str, Any] = {"v": SCHEMA_VERSION, "puts": chunk}
+        if start + JOURNAL_PART_PUTS < len(puts):
+            entry["part"] = True
+        else:
+            entry["clock"] = clock
+        yield orjson.dumps(entry, default=json_default) + b"\n"
+
+
+class JournalDamaged(ValueError):
+    """A complete journal line that is not a journal entry, at byte ``offset``."""
+
+    def __init__(self, offset: int) -> None:
+        super().__init__(f"damaged entry at byte {offset}")
+        self.offset = offset
+
+
+def committed_transactions(journal: Iterable[bytes], start: int = 0) -> Iterator[tuple[list[dict[str, Any]], int]]:
+    """The committed transactions of a journal read from byte ``start``, each as its
+    entries and the byte offset just past it. A torn last line, and the lines of a
+    transaction whose last line never came (its writer was killed), are not
+    committed and are not yielded; the last offset yielded is where they begin.
+    Raise ``JournalDamaged`` at a complete line that cannot be read."""
+    offset = start
+    pending: list[dict[str, Any]] = []
+    for raw in journal:
+        if not raw.endswith(b"\n"):
+            return  # torn: the writer died mid-append
+        try:
+            entry = parse_journal_line(raw)
+        except ValueError:
+            raise JournalDamaged(offset) from None
+        offset += len(raw)
+        pending.append(entry)
+        if entry.get("part") is not True:
+            yield pending, offset
+            pending = []
+
+
 class Transaction:
     """Changes made under the lock; committed as one journal line."""
 
@@ -506,20 +593,28 @@ class DurableStorage(Storage):
         self._schemas = {g: SCHEMA_VERSION for g in TABLE_GROUPS}
         self._lock_fd: int | None = None
         self._lock_depth = 0
+        #: the day (UTC) of the last daily backup this process made or found
+        self._backed_up_on = ""
         with self.locked():
+            remove_stale_temp_files(self.folder)
             self._load_all()
-            self._daily_backup()
 
     # -- TinyDB Storage interface ---------------------------------------------
     def read(self) -> Tables:
         return self.tables
 
     def write(self, data: Tables) -> None:
-        """Whole-database write (used only if TinyDB's own write API is called)."""
-        with self.locked():
-            self.tables = {name: self.packed(name, docs) for name, docs in data.items()}
-            self._dirty_groups = set(TABLE_GROUPS)
-            self.compact()
+        """Whole-database write (only if TinyDB's own write API is called): committed as
+        one transaction of the documents that differ, like any other write. Records are
+        never removed (a delete is a tombstone), so a write that drops one is refused."""
+        with self.transaction() as txn:
+            for name, docs in data.items():
+                table = self.tables.get(name, {})
+                if any(key not in docs for key in table):
+                    raise StoreError(f"a write may not remove records from {name!r}; delete them instead")
+                for key, doc in docs.items():
+                    if table.get(key) != doc:
+                        txn.put(name, doc)
 
     def close(self) -> None:
         """Release the folder; fold the journal first only if it is big.
@@ -619,16 +714,16 @@ class DurableStorage(Storage):
             return self._catch_up()
 
     def _commit(self, txn: Transaction) -> None:
+        """Append the transaction to the journal and fsync it: committed (see the module
+        docstring). A big one is then folded into the table files like any journal
+        that grew past its limit."""
+        self._backup_first_write_of_the_day()
         for table, _ in txn.puts:
             self._dirty_groups.add(self.table_group[table])
-        if len(txn.puts) >= BULK_PUTS:
-            self.compact()
-            return
-        line = orjson.dumps({"v": SCHEMA_VERSION, "clock": self.clock,
-                             "puts": [[t, d] for t, d in txn.puts]}, default=json_default) + b"\n"
         fd = os.open(self.journal_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         try:
-            os.write(fd, line)
+            for line in journal_lines(txn.puts, self.clock):
+                write_all(fd, line)
             os.fsync(fd)
             st = os.fstat(fd)
         finally:
@@ -686,13 +781,17 @@ class DurableStorage(Storage):
             old.unlink(missing_ok=True)
         fsync_folder(folder)
 
-    def _daily_backup(self) -> None:
-        """Keep at least one backup a day even when compactions are rare."""
+    def _backup_first_write_of_the_day(self) -> None:
+        """Keep at least one backup a day even when compactions are rare: at the first
+        write of the day, so that opening a folder (or a refused merge) writes nothing."""
         today = datetime.now(UTC).strftime("%Y%m%d")
+        if self._backed_up_on == today:
+            return
         for group in TABLE_GROUPS:
             newest = self.backups(group)[:1]
             if not newest or not newest[0].name.startswith(f"{group}.{today}"):
                 self._keep_backup(group)
+        self._backed_up_on = today
 
     def backups(self, group: str) -> list[Path]:
         """Rolling backups of one table file, newest first."""
@@ -846,43 +945,37 @@ class DurableStorage(Storage):
 
     def _replay_journal(self, path: Path, start: int, *, owned: bool = True,
                         strings: StringPool | None = None) -> None:
-        """Apply the journal at ``path`` from byte ``start``.
+        """Apply the committed transactions of the journal at ``path`` from byte ``start``.
 
-        ``owned``: the live journal, whose position this process then tracks
-        (and whose torn tail it may drop); the previous journal is only read.
+        ``owned``: the live journal, whose position this process then tracks and
+        whose uncommitted tail (a torn line, or the lines of a transaction whose
+        writer was killed before its last line) it drops: we hold the lock, so no
+        live writer is behind them. The previous journal is only read.
         """
         try:
-            fd = os.open(path, os.O_RDWR if owned else os.O_RDONLY)
+            journal = path.open("r+b" if owned else "rb")
         except FileNotFoundError:
             return
-        try:
-            st = os.fstat(fd)
-            os.lseek(fd, start, os.SEEK_SET)
-            data = b""
-            while chunk := os.read(fd, 1 << 20):
-                data += chunk
-            end = data.rfind(b"\n") + 1
-            if end < len(data) and owned:
-                # A torn last line: the writer died mid-append, so the
-                # transaction never committed. We hold the lock: drop it.
-                os.ftruncate(fd, start + end)
-                os.fsync(fd)
-            offset = start
-            for raw in data[:end].splitlines():
-                try:
-                    entry = parse_journal_line(raw)
-                except ValueError:
-                    raise CorruptFileError(
-                        f"{path} is damaged at byte {offset}; it was left untouched; "
-                        "run `dealdeck check` for details"
-                    ) from None
-                offset += len(raw) + 1
-                self._apply_entry(entry, strings)
+        with journal:
+            st = os.fstat(journal.fileno())
+            journal.seek(start)
+            committed = start
+            try:
+                for entries, end in committed_transactions(journal, start):
+                    for entry in entries:
+                        self._apply_entry(entry, strings)
+                    committed = end
+            except JournalDamaged as exc:
+                raise CorruptFileError(
+                    f"{path} is damaged at byte {exc.offset}; it was left untouched; "
+                    "run `dealdeck check` for details"
+                ) from None
+            if owned and committed < st.st_size:
+                journal.truncate(committed)
+                os.fsync(journal.fileno())
             if owned:
                 self._view.journal_inode = st.st_ino
-                self._view.journal_offset = start + end
-        finally:
-            os.close(fd)
+                self._view.journal_offset = committed
 
     def _apply_entry(self, entry: dict[str, Any], strings: StringPool | None = None) -> None:
         if isinstance(entry.get("generation"), int):
@@ -951,17 +1044,12 @@ def inspect_folder(folder: Path) -> tuple[Tables, list[FileProblem]]:
         for name in names:
             tables[name] = parsed["tables"].get(name, {})
     journal = folder / JOURNAL_NAME
-    if journal.exists():
-        data = journal.read_bytes()
-        end = data.rfind(b"\n") + 1
-        offset = 0
-        for raw in data[:end].splitlines():
-            try:
-                entry = parse_journal_line(raw)
-            except ValueError:
-                problems.append(FileProblem(journal, f"damaged entry at byte {offset}"))
-                break
-            for table, doc in entry["puts"]:
-                tables.setdefault(table, {})[doc["id"]] = doc
-            offset += len(raw) + 1
+    with contextlib.suppress(FileNotFoundError), journal.open("rb") as lines:
+        try:
+            for entries, _ in committed_transactions(lines):
+                for entry in entries:
+                    for table, doc in entry["puts"]:
+                        tables.setdefault(table, {})[doc["id"]] = doc
+        except JournalDamaged as exc:
+            problems.append(FileProblem(journal, str(exc)))
     return tables, problems

@@ -1,0 +1,166 @@
+"""Bulk writes (imports, merges, demo fills) share one commit protocol with small
+writes: every process on the folder sees them, and none writes over them."""
+
+from __future__ import annotations
+
+import csv
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from store.database import Store
+from store.demo import generate_demo
+from store.models import Lead
+from store.storage import check_folder
+from sync.exchange import export_to, merge_files
+
+ROOT = Path(__file__).resolve().parents[2]
+ENV = {**os.environ, "PYTHONPATH": str(ROOT), "DEALDECK_TODAY": "2026-11-25"}
+TEAM = "me: ann\nreps: [{id: ann, name: Ann}, {id: bo, name: Bo}]\n"
+
+
+def lead_csv(path: Path, prefix: str, rows: int) -> Path:
+    with path.open("w", newline="", encoding="utf-8") as out:
+        writer = csv.writer(out)
+        writer.writerow(["Name", "Company", "Email"])
+        for i in range(rows):
+            writer.writerow([f"{prefix} person {i}", f"{prefix} company {i}", f"{prefix}.{i}@example.com"])
+    return path
+
+
+def dealdeck(*args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen([sys.executable, "-m", "tui.cli", *args], env=ENV, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def finish(procs: list[subprocess.Popen[str]]) -> list[str]:
+    outs = []
+    for proc in procs:
+        out, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0, err
+        outs.append(out)
+    return outs
+
+
+def team_folder(folder: Path, leads: int) -> Path:
+    folder.mkdir(parents=True)
+    (folder / "config.yaml").write_text(TEAM)
+    with Store(folder) as store, store.writing() as writer:
+        for i in range(leads):
+            writer.insert(store.validate(Lead, {"name": f"old {i}", "owner": "ann"}))
+    return folder
+
+
+def teammate_export(tmp_path: Path) -> tuple[Path, dict[str, int]]:
+    """A teammate's export file holding a few thousand records (a bulk merge)."""
+    bo = tmp_path / "bo"
+    generate_demo(bo, reps=2, leads=400, seed=3)
+    with Store(bo) as store:
+        (tmp_path / "team").mkdir(exist_ok=True)
+        path = export_to(store, tmp_path / "team")
+        counts = {table: sum(1 for _ in store.storage.tables[table]) for table in store.storage.tables}
+    assert sum(counts.values()) > 2000
+    return path, counts
+
+
+def lead_names(folder: Path) -> list[str]:
+    with Store(folder, lean=False) as store:
+        return [doc["name"] for doc in store.storage.tables["leads"].values()]
+
+
+def test_an_open_store_keeps_another_sessions_bulk_import_through_its_own_compaction(tmp_path: Path) -> None:
+    folder = team_folder(tmp_path / "data", 400)
+    app = Store(folder, journal_limit=64 * 1024)  # like the app: open the whole time
+    try:
+        result = subprocess.run([sys.executable, "-m", "tui.cli", "import", "csv",
+                                 str(lead_csv(tmp_path / "a.csv", "a", 2500)), "--as", "leads",
+                                 "--data", str(folder)], env=ENV, capture_output=True, text=True, timeout=300)
+        assert result.returncode == 0, result.stderr
+        for i in range(200):  # small writes, enough to make the open store compact
+            app.new(Lead, name=f"app {i}")
+        assert app.count(Lead) == 400 + 2500 + 200
+    finally:
+        app.close()
+    names = lead_names(folder)
+    assert len(names) == len(set(names)) == 400 + 2500 + 200
+    assert check_folder(folder) == []
+
+
+def test_a_merge_in_another_process_is_kept_by_the_open_store(tmp_path: Path) -> None:
+    export, counts = teammate_export(tmp_path)
+    folder = team_folder(tmp_path / "data", 10)
+    app = Store(folder, journal_limit=64 * 1024)
+    try:
+        finish([dealdeck("sync", "merge", str(export), "--data", str(folder))])
+        for i in range(200):
+            app.new(Lead, name=f"app {i}")
+        app.storage.compact()
+    finally:
+        app.close()
+    with Store(folder, lean=False) as store:
+        assert len(store.storage.tables["leads"]) == counts["leads"] + 10 + 200
+        assert len(store.storage.tables["activities"]) == counts["activities"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("importers", [2, 4])
+def test_processes_doing_bulk_and_small_writes_at_once_lose_nothing(tmp_path: Path, importers: int) -> None:
+    export, counts = teammate_export(tmp_path)
+    folder = team_folder(tmp_path / "data", 400)
+    app = Store(folder, journal_limit=256 * 1024)
+    rows = 2500
+    try:
+        procs = [dealdeck("import", "csv", str(lead_csv(tmp_path / f"{n}.csv", f"imp{n}", rows)),
+                          "--as", "leads", "--data", str(folder)) for n in range(importers)]
+        procs.append(dealdeck("sync", "merge", str(export), "--data", str(folder)))
+        procs.append(subprocess.Popen([sys.executable, "-c", SMALL_WRITER, str(folder), "60"], env=ENV, text=True,
+                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE))
+        for i in range(60):  # the open store writes while the others do
+            app.new(Lead, name=f"app {i}")
+            app.refresh()
+        outs = finish(procs)
+        assert all(f"imported {rows} leads" in out for out in outs[:importers])
+        app.refresh()
+        expected = 400 + importers * rows + counts["leads"] + 60 + 60
+        assert app.count(Lead) == expected
+    finally:
+        app.close()
+    names = lead_names(folder)
+    assert len(names) == expected
+    for n in range(importers):
+        assert sum(name.startswith(f"imp{n} ") for name in names) == rows
+    assert sum(name.startswith("small ") for name in names) == 60
+    assert sum(name.startswith("app ") for name in names) == 60
+    assert check_folder(folder) == []
+
+
+SMALL_WRITER = """
+import sys
+from store.database import Store
+from store.models import Lead
+with Store(sys.argv[1]) as store:
+    for i in range(int(sys.argv[2])):
+        store.new(Lead, name=f"small {i}")
+"""
+
+
+def test_a_merge_and_a_demo_sized_write_are_journal_lines_others_replay(tmp_path: Path) -> None:
+    """Two stores in one process take turns like two processes: the second one picks
+    up a bulk merge by replaying the journal, not by trusting its own tables."""
+    export, counts = teammate_export(tmp_path)
+    folder = team_folder(tmp_path / "data", 5)
+    first, second = Store(folder), Store(folder)
+    try:
+        merge_files(first, [export])
+        assert second.refresh()
+        assert second.count(Lead) == counts["leads"] + 5
+        second.new(Lead, name="after")
+        second.storage.compact()
+        assert first.refresh()
+        assert first.count(Lead) == counts["leads"] + 6
+    finally:
+        first.close()
+        second.close()
