@@ -11,7 +11,10 @@ shell), ``LC_ALL=C`` (so its messages can be recognised), no terminal prompts
 without a controlling terminal, so ssh cannot ask either) and a timeout on every
 call, after which git and its helpers are killed: it never hangs waiting for a
 password. Stored credentials (credential helpers,
-ssh agents and keys) still work.
+ssh agents and keys) still work. Git runs with umask 077, so the files it checks
+out are 0600 (exports list other people's names and phones), and export files
+checked out earlier are made 0600 before they are merged (git keeps no permission
+bits but the executable one, so this changes nothing in the repository).
 
 Behaviour a user can rely on:
 
@@ -49,12 +52,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from store.files import make_private
 from sync.errors import SyncError
 from sync.format import SUFFIX, export_name
 
 TIMEOUT = 60.0
 NO_REMOTE = "no git remote: add one with `git remote add origin URL`"
 IDENTITY_DOMAIN = "dealdeck.invalid"
+#: git checks out and writes files readable by the user only (0600), whatever the umask
+PRIVATE_UMASK = 0o077
 
 _NETWORK = (
     "could not resolve host", "could not resolve hostname", "temporary failure in name resolution",
@@ -121,7 +127,7 @@ class _Git:
     def run(self, *args: str) -> _Out:
         argv = ["git", "-C", str(self.folder), *self.config, *args]
         with subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                              env=self.env, start_new_session=True) as proc:
+                              env=self.env, start_new_session=True, umask=PRIVATE_UMASK) as proc:
             try:
                 out, err = proc.communicate(timeout=self.timeout)
             except subprocess.TimeoutExpired:
@@ -438,6 +444,8 @@ def _sync(git: _Git, export: Callable[[], Path], merge: Callable[[list[Path]], o
 def _merge(folder: Path, own: str, replica: str, merge: Callable[[list[Path]], object],
            result: GitSyncResult) -> GitSyncResult:
     paths = [p for p in teammate_files(folder, own) if p.name != export_name(replica)]
+    for path in [*paths, folder / own]:
+        make_private(path)  # checked out before, under the user's umask
     result.report = merge(paths)
     result.merged = paths
     return result

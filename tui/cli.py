@@ -1,12 +1,14 @@
 """The ``dealdeck`` command line (a stable interface: scripts and tests rely on it).
 
 Exit status: 0 success, 1 a refused input (one clear line on stderr, nothing
-changed), 2 a usage error.
+changed), 2 a usage error, 141 when the reader of the output went away early
+(``| head``), like any Unix tool stopped by SIGPIPE.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -16,6 +18,8 @@ from store.errors import StoreError
 from store.locations import data_folder
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
+#: the reader of stdout went away (``| head``): the status of a Unix tool killed by SIGPIPE
+EXIT_PIPE = 128 + 13
 
 
 class UsageError(Exception):
@@ -113,6 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _run_review(args: argparse.Namespace) -> int:
+    from store.files import write_private_text
     from store.review import Week
     from tui.clock import today
     from tui.report import RENDERERS, collect_review
@@ -127,7 +132,7 @@ def _run_review(args: argparse.Namespace) -> int:
         text = RENDERERS[args.format](collect_review(store, week, args.rep, today()))
     if args.output:
         try:
-            args.output.write_text(text, encoding="utf-8")
+            write_private_text(args.output, text)
         except OSError as exc:
             raise StoreError(f"cannot write {args.output}: {exc.strerror}") from None
         print(f"wrote the {week} review to {args.output}", file=sys.stderr)
@@ -185,11 +190,12 @@ def _run_import_csv(args: argparse.Namespace) -> int:
 
 def _run_export_csv(args: argparse.Namespace) -> int:
     from store.csvfiles import export_csv
+    from store.files import private_text
 
     with _open_store(args) as store:
         if args.output:
             try:
-                with args.output.open("w", newline="", encoding="utf-8") as out:
+                with private_text(args.output, newline="") as out:
                     # A BOM so that Excel shows non-Latin names correctly.
                     count = export_csv(store, args.table, out, bom=True)
             except OSError as exc:
@@ -283,12 +289,25 @@ def _run_app(args: argparse.Namespace) -> int:
     return run_app(_folder(args), rep=args.rep, theme=args.theme)
 
 
+def _reader_went_away() -> int:
+    """Stdout's pipe closed early: stop quietly, as Python's docs recommend (their note on
+    SIGPIPE): point stdout at /dev/null so the flush at exit finds no closed pipe either."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return EXIT_PIPE
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
         run: Callable[[argparse.Namespace], int] = getattr(args, "run", _run_app)
-        return run(args)
+        status = run(args)
+        sys.stdout.flush()  # a closed pipe shows here, inside the try, not at exit
+        return status
+    except BrokenPipeError:
+        return _reader_went_away()
     except UsageError as exc:
         print(exc, file=sys.stderr)
         return EXIT_USAGE

@@ -400,6 +400,7 @@ class CustomersTab(Vertical):
 
     def action_export_segment(self) -> None:
         from store.csvfiles import export_customers
+        from store.files import private_text
 
         rows = self.table.rows
         name = self.filter.segment.name if self.filter.segment else "customers"
@@ -410,7 +411,7 @@ class CustomersTab(Vertical):
                 return
             target = Path(path).expanduser()
             try:
-                with target.open("w", newline="", encoding="utf-8") as out:
+                with private_text(target, newline="") as out:
                     count = export_customers(self.store, [r.id for r in rows], out, facts=self.rows_by_id)
             except OSError as exc:
                 self.app.notify(f"Cannot write {target}: {exc.strerror}", severity="error", markup=False)
