@@ -5,16 +5,18 @@ from __future__ import annotations
 
 import csv
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import orjson
 import pytest
 
 from store.database import Store
 from store.demo import generate_demo
 from store.models import Lead
-from store.storage import check_folder
+from store.storage import check_folder, inspect_folder
 from sync.exchange import export_to, merge_files
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -164,3 +166,51 @@ def test_a_merge_and_a_demo_sized_write_are_journal_lines_others_replay(tmp_path
     finally:
         first.close()
         second.close()
+
+
+def test_a_transaction_without_its_last_line_is_not_committed_and_is_dropped(tmp_path: Path) -> None:
+    """A writer killed between the lines of a big transaction leaves lines marked part:
+    readers never apply them, and the next writer cuts them off."""
+    folder = team_folder(tmp_path / "data", 3)
+    with Store(folder) as store:
+        store.storage.compact()
+        lead = store.validate(Lead, {"name": "never", "owner": "ann"}).model_dump(mode="json")
+    journal = folder / "journal.jsonl"
+    committed = journal.read_bytes()
+    stamped = {**lead, "_s": {"*": "0" * 16 + ":0000:" + "a" * 16}}
+    part = orjson.dumps({"v": 1, "part": True, "puts": [["leads", stamped]]})
+    journal.write_bytes(committed + part + b"\n")
+    tables, problems = inspect_folder(folder)
+    assert problems == [] and len(tables["leads"]) == 3
+    with Store(folder) as store:
+        assert store.count(Lead) == 3
+        store.new(Lead, name="next")
+    with Store(folder) as store:
+        assert sorted(doc["name"] for doc in store.rows(Lead)) == ["next", "old 0", "old 1", "old 2"]
+    assert check_folder(folder) == []
+
+
+def test_a_stale_temp_file_of_a_dead_process_is_removed_on_open(tmp_path: Path) -> None:
+    folder = team_folder(tmp_path / "data", 1)
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    stale = folder / f".leads.json.{dead.stdout.strip()}.tmp"
+    stale.write_bytes(b"half a table file")
+    ours = folder / f".leads.json.{os.getpid()}.tmp"  # a live process's: still being written
+    ours.write_bytes(b"in progress")
+    Store(folder).close()
+    assert not stale.exists() and ours.exists()
+
+
+def test_opening_a_folder_or_a_refused_merge_makes_no_backups(tmp_path: Path) -> None:
+    folder = team_folder(tmp_path / "data", 5)
+    with Store(folder) as store:
+        store.storage.compact()
+    shutil.rmtree(folder / "backups", ignore_errors=True)
+    team = tmp_path / "team"
+    team.mkdir()
+    (team / "x.dealdeck.json").write_bytes(b'{"format": "something else"}')
+    for _ in range(3):
+        result = subprocess.run([sys.executable, "-m", "tui.cli", "sync", "merge", str(team), "--data", str(folder)],
+                                env=ENV, capture_output=True, text=True, timeout=120)
+        assert result.returncode == 1 and result.stderr.count("\n") == 1
+    assert not (folder / "backups").exists() or list((folder / "backups").iterdir()) == []
