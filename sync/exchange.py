@@ -1,9 +1,10 @@
 """Export this replica, merge teammates' exports into it, and undo the last merge.
 
-Everything that decides (merge, validation) is pure and lives in ``sync.merge``
-and ``sync.validate``; this module does the I/O around them: files are fully
-validated before the database is touched, the merge is applied inside one
-locked storage transaction, and the state before it is kept for ``undo``.
+Everything that decides (merge, validation, what an undo writes) is pure and lives
+in ``sync.merge``, ``sync.validate`` and ``sync.undo``; this module does the I/O
+around them: files are fully validated before the database is touched, the merge is
+applied inside one locked storage transaction, and the records it changed, before
+and after, are kept for ``undo``.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import closing
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -31,11 +32,26 @@ from store.storage import json_default, private_folder, write_atomic
 from sync.errors import SyncError
 from sync.format import FORMAT, SUFFIX, TABLES, VERSION, RecordSet, export_name, seen_vector
 from sync.merge import Conflict, MergeChanges, describe_changes, merge_into, observed_max_stamp
+from sync.undo import (
+    Current,
+    RecordChange,
+    changes_from_json,
+    changes_to_json,
+    merge_applied,
+    merge_changes,
+    merge_time,
+    plan_undo,
+    undo_lines,
+    written_with,
+)
 from sync.validate import ExportFile, Limits, read_exports
 
 #: told each step of a sync, for a status line
 Progress = Callable[[str], None]
-UNDO_FILE = "before-last-merge.json"
+UNDO_PREFIX = "undo-"
+UNDO_FORMAT = "dealdeck-undo-1"
+#: what Dealdeck kept for undo before: every table as it was before the last merge
+LEGACY_UNDO_FILE = "before-last-merge.json"
 STATE_FILE = "sync-state.json"
 ACTIVE_LEAD = frozenset({"new", "contacted", "qualified"})
 
@@ -264,8 +280,10 @@ def merge_files(store: Store, paths: Sequence[Path], *, dry_run: bool = False, l
         local = snapshot(store)
         current = {table: dict(docs) for table, docs in local.items()}
         seen = local_seen(store, local)
+        touched: set[tuple[str, str]] = set()
         for export in exports:
             replaced = merge_into(current, export.records)
+            touched.update((table, record_id) for table, ids in replaced.items() for record_id in ids)
             changes = describe_changes(replaced, current, local_seen=seen, remote=export.records,
                                        remote_seen=dict(export.header.seen))
             report.files.append(FileReport(export.path, export.header.replica, export.header.rep, changes))
@@ -277,7 +295,7 @@ def merge_files(store: Store, paths: Sequence[Path], *, dry_run: bool = False, l
         if current == local:
             save_state(store, [f.rep for f in report.files], seen)
             return report
-        keep_for_undo(store, local)
+        kept = keep_for_undo(store, merge_changes(local, current, touched))
         for table in TABLES:
             for record_id, doc in current[table].items():
                 if local[table].get(record_id) != doc:
@@ -287,6 +305,7 @@ def merge_files(store: Store, paths: Sequence[Path], *, dry_run: bool = False, l
             store.clock.observe(newest)
             store.storage.note_clock(store.clock.last)
     store.version += 1
+    forget_undo(store, kept, keep_newest=True)
     save_state(store, [f.rep for f in report.files], seen)
     return report
 
@@ -294,29 +313,102 @@ def merge_files(store: Store, paths: Sequence[Path], *, dry_run: bool = False, l
 # --- undo and state -------------------------------------------------------------------------
 
 
-def keep_for_undo(store: Store, records: RecordSet) -> None:
+@dataclass
+class KeptMerge:
+    """A merge kept for undo: ``backups/undo-<number>.json``, numbered in merge order."""
+
+    path: Path
+    merged_at: str
+    changes: list[RecordChange]
+    #: the stamp of an undo of this merge that may have committed
+    undone_by: str | None = None
+
+
+def keep_for_undo(store: Store, changes: list[RecordChange]) -> Path:
+    """Write what undoing the merge needs (the records it changes, before and after),
+    called under the merge's lock before it commits. A merge that never commits leaves
+    a file whose changes are not in the database: ``undo_last_merge`` drops it and
+    takes the one before, which stays until a newer merge has committed."""
     folder = private_folder(store.folder / "backups")
-    write_atomic(folder / UNDO_FILE, orjson.dumps({"tables": records, "saved_at": datetime.now(UTC).isoformat()},
-                                                  default=json_default))
+    number = max((_undo_number(path) for path in undo_paths(store)), default=0) + 1
+    kept = KeptMerge(folder / f"{UNDO_PREFIX}{number:08d}.json", datetime.now(UTC).isoformat(), changes)
+    _write_kept(kept)
+    return kept.path
 
 
-def undo_last_merge(store: Store) -> int:
-    """Restore every table to its state before the last merge; returns the records restored."""
-    path = store.folder / "backups" / UNDO_FILE
-    if not path.exists():
-        raise SyncError("there is no merge to undo")
+def _undo_number(path: Path) -> int:
+    digits = path.stem.removeprefix(UNDO_PREFIX)
+    return int(digits) if digits.isdigit() else 0
+
+
+def _write_kept(kept: KeptMerge) -> None:
+    data = {"format": UNDO_FORMAT, "merged_at": kept.merged_at, "undone_by": kept.undone_by,
+            "changes": changes_to_json(kept.changes)}
+    write_atomic(kept.path, orjson.dumps(data, default=json_default))
+
+
+def undo_paths(store: Store) -> list[Path]:
+    """The kept merges, newest first."""
+    return sorted((store.folder / "backups").glob(f"{UNDO_PREFIX}*.json"), key=_undo_number, reverse=True)
+
+
+def forget_undo(store: Store, newest: Path, *, keep_newest: bool) -> None:
+    """Drop the kept merges older than ``newest`` (and ``newest`` unless kept), and the
+    whole-table copy that Dealdeck kept for undo before."""
+    for path in undo_paths(store):
+        if _undo_number(path) < _undo_number(newest) or (path == newest and not keep_newest):
+            path.unlink(missing_ok=True)
+    (store.folder / "backups" / LEGACY_UNDO_FILE).unlink(missing_ok=True)
+
+
+def read_kept(path: Path) -> KeptMerge:
     try:
-        saved = orjson.loads(path.read_bytes())["tables"]
-    except (orjson.JSONDecodeError, KeyError, TypeError):
+        data = orjson.loads(path.read_bytes())
+        if data.get("format") != UNDO_FORMAT:
+            raise ValueError("not an undo file")
+        undone_by = data.get("undone_by")
+        return KeptMerge(path, str(data["merged_at"]), changes_from_json(data["changes"]),
+                         undone_by if is_stamp(undone_by) else None)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
         raise SyncError(f"{path} is damaged; the merge cannot be undone from it") from None
-    with store.storage.locked():
-        store.refresh()
-        for table in TABLES:
-            store.storage.tables[table] = dict(saved.get(table, {}))
-        store.storage.write(store.storage.tables)  # a whole-file rewrite under the lock
-    path.unlink()
-    store.version += 1
-    return sum(len(docs) for docs in saved.values())
+
+
+def last_kept_merge(store: Store, *, forget: bool) -> tuple[KeptMerge, Current]:
+    """The newest kept merge that is in the database, and its records as they are now.
+    Merges that never committed are passed over (and their files dropped: ``forget``)."""
+    for path in undo_paths(store):
+        kept = read_kept(path)
+        current = {(c.table, c.record_id): store.storage.tables[c.table].get(c.record_id) for c in kept.changes}
+        if not merge_applied(kept.changes, current):
+            if forget:
+                path.unlink(missing_ok=True)
+            continue
+        if kept.undone_by is not None and written_with(kept.undone_by, current.values()):
+            if forget:
+                forget_undo(store, path, keep_newest=False)
+            raise SyncError(f"the merge of {merge_time(kept.merged_at)} is already undone")
+        return kept, current
+    raise SyncError("there is no merge to undo")
+
+
+def undo_last_merge(store: Store, *, dry_run: bool = False) -> list[str]:
+    """Undo what the last merge changed and nothing has changed since, as one new
+    change stamped now (see ``sync.undo``); returns the lines that say what it did.
+    ``dry_run``: the lines of what it would do, changing nothing."""
+    if dry_run:
+        with store.storage.locked():
+            store.refresh()
+            kept, current = last_kept_merge(store, forget=False)
+            return undo_lines(plan_undo(kept.changes, current, store.clock.now()), kept.merged_at, dry_run=True)
+    with store.writing() as w:
+        kept, current = last_kept_merge(store, forget=True)
+        plan = plan_undo(kept.changes, current, w.stamp)
+        if plan.puts:  # marked first, so that a second undo can tell whether this one committed
+            _write_kept(replace(kept, undone_by=w.stamp))
+        for table, doc in plan.puts:
+            w.txn.put(table, doc)
+    forget_undo(store, kept.path, keep_newest=False)
+    return undo_lines(plan, kept.merged_at)
 
 
 def save_state(store: Store, reps: list[str], seen: dict[str, str]) -> None:

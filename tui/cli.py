@@ -94,8 +94,10 @@ def build_parser() -> argparse.ArgumentParser:
     sync_merge.add_argument("paths", nargs="+", type=Path, metavar="PATH")
     sync_merge.add_argument("--dry-run", action="store_true", help="show what would change, write nothing")
     sync_merge.set_defaults(run=_run_sync_merge)
-    sync_undo = sync_commands.add_parser("undo", help="restore the state from before the last merge")
+    sync_undo = sync_commands.add_parser(
+        "undo", help="undo what the last merge changed and nothing changed since (a new change: it syncs)")
     _common(sync_undo)
+    sync_undo.add_argument("--dry-run", action="store_true", help="say what it would undo, changing nothing")
     sync_undo.set_defaults(run=_run_sync_undo)
     sync_git = sync_commands.add_parser("git", help="export, commit, pull, merge and push with git")
     _common(sync_git)
@@ -236,8 +238,8 @@ def _run_sync_undo(args: argparse.Namespace) -> int:
     from sync.exchange import undo_last_merge
 
     with _open_store(args) as store:
-        restored = undo_last_merge(store)
-    print(f"restored the state from before the last merge ({restored} records)")
+        lines = undo_last_merge(store, dry_run=args.dry_run)
+    print("\n".join(lines))
     return EXIT_OK
 
 

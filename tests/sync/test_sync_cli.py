@@ -32,6 +32,7 @@ def test_export_merge_and_undo(tmp_path: Path, shared: Path, capsys: pytest.Capt
     with Store(bo) as store:
         assert store.count(Lead) == 2
     assert main(["sync", "undo", "--data", str(bo)]) == 0
+    assert ": 1 lead removed" in capsys.readouterr().out
     with Store(bo) as store:
         assert store.count(Lead) == 1
 
