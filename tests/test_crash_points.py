@@ -57,10 +57,12 @@ ID = re.compile(r"^[0-9a-f]{32}$")
 
 def normalised(tables: dict[str, Any]) -> dict[str, list[bytes]]:
     """Each table as a sorted list of its documents without ids, stamps and times (an
-    import makes new ids and stamps each run): enough to tell old, new and half-done."""
+    import makes new ids and stamps each run, an undo a new delete stamp): enough to tell
+    old, new and half-done."""
     def clean(value: Any) -> Any:
         if isinstance(value, dict):
-            return {k: clean(v) for k, v in value.items() if k not in ("_s", "id", "at") and not k.endswith("_at")}
+            return {k: "DELETED" if k == "_del" else clean(v) for k, v in value.items()
+                    if k not in ("_s", "id", "at") and not k.endswith("_at")}
         if isinstance(value, list):
             return [clean(v) for v in value]
         return "ID" if isinstance(value, str) and ID.match(value) else value
