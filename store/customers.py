@@ -20,7 +20,9 @@ from typing import Any, Literal
 from store.agenda import BIRTHDAY_LOOKAHEAD_DAYS, next_birthday
 from store.config import Config, CustomerRules, Health, SavedSegment
 from store.dates import stored_day
+from store.models import StageChange
 from store.pipeline import money, value_of
+from store.records import whole_entries
 
 Doc = Mapping[str, Any]
 ReasonKind = Literal["revisit_overdue", "low_satisfaction", "satisfaction_dropped", "ticket_open", "no_contact"]
@@ -356,7 +358,7 @@ def timeline(customer_id: str, config: Config, *, activities: Iterable[Doc], opp
             events.append(TimelineEvent(str(a["at"]), kind, f"{kind}: {a.get('subject') or a.get('body', '')[:60]}"
                                         f" ({a.get('owner', '')})", "activities", a["id"]))
     for deal in deals:
-        for change in deal.get("stage_history") or ():
+        for change in whole_entries(deal.get("stage_history"), StageChange):
             stage = change["stage"]
             if stage == config.won_stage.key:
                 text = f"won {deal['title']}: {money(Decimal(deal.get('amount') or 0), deal.get('currency', ''))}"

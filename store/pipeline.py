@@ -18,6 +18,8 @@ from typing import Any, Literal
 from store.config import Config, ForecastCategory, Stage
 from store.dates import stored_day
 from store.funnel import period_start
+from store.models import FieldChange, StageChange
+from store.records import whole_entries
 
 Doc = Mapping[str, Any]
 RiskKind = Literal["stale", "stuck", "slipped", "no_next_step", "amount_dropped"]
@@ -93,7 +95,7 @@ def deal_risks(doc: Doc, stage: Stage, *, entered: date, last_touch: date, today
     """Every risk of an open deal, in a fixed order; a closed deal has none."""
     if stage.kind != "open":
         return ()
-    changes = doc.get("changes") or ()
+    changes = whole_entries(doc.get("changes"), FieldChange)
     expected = doc.get("expected_close")
     found = (
         stale_risk(stage, last_touch, today),
@@ -158,7 +160,7 @@ def entered_stage(doc: Doc) -> str:
     to a stage it was in before counts from its return, and an undone move never
     happened (the stay it interrupted goes on)."""
     effective: list[Doc] = []
-    for change in sorted(doc.get("stage_history") or (), key=lambda c: str(c["at"])):
+    for change in sorted(whole_entries(doc.get("stage_history"), StageChange), key=lambda c: str(c["at"])):
         if change.get("undoes") and effective and effective[-1]["id"] == change["undoes"]:
             effective.pop()
         else:

@@ -12,9 +12,9 @@ an edit made after a delete (on another replica) brings it back.
 from __future__ import annotations
 
 from functools import cache
-from typing import Any, TypeVar
+from typing import Any, TypeVar, get_args
 
-from pydantic import TypeAdapter, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from store.errors import ValidationFailed
 from store.hlc import is_stamp
@@ -75,6 +75,67 @@ def falsy_defaults(cls: type[Record]) -> Doc:
     return {name: [] if isinstance(info.default, list) else info.default
             for name, info in cls.model_fields.items()
             if not info.is_required() and info.default_factory is None and not info.default}
+
+
+@cache
+def required_fields(cls: type[BaseModel]) -> tuple[str, ...]:
+    """The fields every stored document of ``cls`` holds, in the model's order: all but
+    those ``document_fields`` may leave out. A record leaves out only its fields at a
+    falsy default (``falsy_defaults``); a nested model (a grow-only entry, a quote line)
+    leaves out every field at its default, as ``model_dump(exclude_defaults=True)`` does.
+    A field with a default factory (``id``, ``created_at``, an entry's ``at``) is always
+    stored, and readers read it without a default: the sync body check, ``check`` and the
+    readers' guard (``is_whole``) all take the required set from here."""
+    if issubclass(cls, Record):
+        left_out = falsy_defaults(cls).keys()
+        return tuple(name for name in cls.model_fields if name not in left_out)
+    return tuple(name for name, info in cls.model_fields.items()
+                 if info.is_required() or info.default_factory is not None)
+
+
+@cache
+def nested_models(cls: type[BaseModel]) -> dict[str, type[BaseModel]]:
+    """Fields of ``cls`` that hold a list of models (grow-only entries, quote lines)."""
+    nested: dict[str, type[BaseModel]] = {}
+    for name, info in cls.model_fields.items():
+        for arg in get_args(info.annotation):
+            if isinstance(arg, type) and issubclass(arg, BaseModel):
+                nested[name] = arg
+    return nested
+
+
+@cache
+def required_keys(cls: type[BaseModel]) -> frozenset[str]:
+    """``required_fields`` as a set: ``doc.keys() >= required_keys(cls)`` tells whether a
+    stored document has every field its readers read without a default (top-level only:
+    one set comparison in C, cheap enough for every row of a list)."""
+    return frozenset(required_fields(cls))
+
+
+def missing_field(cls: type[BaseModel], doc: Any) -> str | None:
+    """The first required field (``required_fields``) a stored document lacks, as a
+    path (``created_at``, ``stage_history.2.at``, as pydantic names them), or None."""
+    if not isinstance(doc, dict):
+        return None
+    for name in required_fields(cls):
+        if name not in doc:
+            return name
+    for name, nested in nested_models(cls).items():
+        items = doc.get(name)
+        if not isinstance(items, list | EncodedList):
+            continue
+        for index, item in enumerate(items):
+            missing = missing_field(nested, item)
+            if missing:
+                return f"{name}.{index}.{missing}"
+    return None
+
+
+def whole_entries(entries: Any, cls: type[BaseModel]) -> list[Doc]:
+    """The entries of a grow-only list that hold every required field: readers of
+    histories skip a damaged entry (``check`` reports it) instead of failing on it."""
+    required = required_keys(cls)
+    return [entry for entry in entries or () if entry.keys() >= required]
 
 
 def with_defaults(cls: type[Record], doc: Doc) -> Doc:
@@ -167,6 +228,9 @@ def _document_problem(cls: type[Record], doc: Doc) -> str | None:
         return "has a malformed change stamp"
     if DELETED in doc and not is_stamp(doc[DELETED]):
         return "has a malformed delete stamp"
+    missing = missing_field(cls, doc)
+    if missing:  # the model would fill it in, but the readers of stored documents would fail
+        return f"{missing}: missing (Dealdeck always stores it; the record is damaged)"
     try:
         cls.model_validate(fields_of(doc))
     except ValidationError as exc:

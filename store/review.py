@@ -18,7 +18,9 @@ from typing import Any
 from store.activity_log import ActivityDay
 from store.config import Config
 from store.customers import CustomerRow
+from store.models import FieldChange, LeadEvent, StageChange
 from store.pipeline import DealRow, forecast, value_of
+from store.records import whole_entries
 
 Doc = Mapping[str, Any]
 ZERO = Decimal(0)
@@ -105,7 +107,7 @@ def _iso(value: object) -> str:
 
 def amount_at(doc: Doc, moment: str) -> Decimal:
     """The deal's amount at ``moment`` (ISO time), rebuilt from its tracked changes."""
-    changes = sorted((c for c in doc.get("changes") or () if c.get("field") == "amount"),
+    changes = sorted((c for c in whole_entries(doc.get("changes"), FieldChange) if c.get("field") == "amount"),
                      key=lambda c: _iso(c["at"]))
     amount = Decimal(doc.get("amount") or 0)
     if not changes:
@@ -120,7 +122,7 @@ def stage_at(doc: Doc, moment: str) -> str | None:
     """The deal's stage at ``moment``; None before it existed."""
     if _iso(doc["created_at"]) > moment:
         return None
-    history = sorted(effective_moves(doc.get("stage_history") or ()), key=lambda c: _iso(c["at"]))
+    history = sorted(effective_moves(whole_entries(doc.get("stage_history"), StageChange)), key=lambda c: _iso(c["at"]))
     stage = history[0]["stage"] if history else doc["stage"]
     for change in history:
         if _iso(change["at"]) <= moment:
@@ -149,14 +151,14 @@ def _events(doc: Doc, since: str, until: str) -> list[tuple[str, str, Any]]:
     """The deal's stage changes and amount changes in [since, until), oldest first."""
     events: list[tuple[str, str, Any]] = []
     created = _iso(doc["created_at"])
-    history = sorted(effective_moves(doc.get("stage_history") or ()), key=lambda c: _iso(c["at"]))
+    history = sorted(effective_moves(whole_entries(doc.get("stage_history"), StageChange)), key=lambda c: _iso(c["at"]))
     if since <= created < until:
         events.append((created, "stage", history[0]["stage"] if history else doc["stage"]))
     for change in history:
         at = _iso(change["at"])
         if since <= at < until and at > created:
             events.append((at, "stage", change["stage"]))
-    for change in doc.get("changes") or ():
+    for change in whole_entries(doc.get("changes"), FieldChange):
         at = _iso(change["at"])
         if change.get("field") == "amount" and since <= at < until:
             events.append((at, "amount", Decimal(change.get("new") or 0)))
@@ -267,7 +269,7 @@ def week_changes(week: Week, config: Config, *, leads: Iterable[Doc], opportunit
         if _in(lead["created_at"], since, until):
             sources[lead.get("source") or "other"] += 1
             grades[lead.get("grade") or "ungraded"] += 1
-        for event in lead.get("history") or ():
+        for event in whole_entries(lead.get("history"), LeadEvent):
             if _in(event["at"], since, until):
                 if event["kind"] == "converted":
                     result.converted += 1
@@ -293,8 +295,8 @@ def _untouched(doc: Doc, since: str, until: str) -> bool:
         return True
     closed = doc.get("closed_at")
     return bool(closed) and _iso(closed) < since and all(
-        _iso(c["at"]) < since for c in doc.get("stage_history") or ()) and all(
-        _iso(c["at"]) < since for c in doc.get("changes") or ())
+        _iso(c["at"]) < since for c in whole_entries(doc.get("stage_history"), StageChange)) and all(
+        _iso(c["at"]) < since for c in whole_entries(doc.get("changes"), FieldChange))
 
 
 def _deal_week(doc: Doc, config: Config, since: str, until: str, order: Mapping[str, int],
@@ -305,7 +307,7 @@ def _deal_week(doc: Doc, config: Config, since: str, until: str, order: Mapping[
     def move(detail: str, value: Decimal = amount) -> DealMove:
         return DealMove(doc["id"], doc["title"], doc.get("owner") or "", detail, value)
 
-    history = sorted(effective_moves(doc.get("stage_history") or ()), key=lambda c: _iso(c["at"]))
+    history = sorted(effective_moves(whole_entries(doc.get("stage_history"), StageChange)), key=lambda c: _iso(c["at"]))
     if _in(doc["created_at"], since, until):
         first = history[0]["stage"] if history else doc["stage"]
         result.created.append(move(f"in {labels.get(first, first)}"))
@@ -328,7 +330,7 @@ def _deal_week(doc: Doc, config: Config, since: str, until: str, order: Mapping[
     if len(history) == 1 and _in(history[0]["at"], since, until) \
             and _kind(config, history[0]["stage"]) == "won":
         result.won.append(move("won at once"))
-    for change in doc.get("changes") or ():
+    for change in whole_entries(doc.get("changes"), FieldChange):
         if not _in(change["at"], since, until):
             continue
         old, new = change.get("old"), change.get("new")
@@ -391,7 +393,7 @@ def figures(week: Week, config: Config, *, who: str, owner: str | None, leads: S
     for lead in leads:
         if owner is not None and lead.get("owner") != owner:
             continue
-        for event in lead.get("history") or ():
+        for event in whole_entries(lead.get("history"), LeadEvent):
             if event["kind"] in ("converted", "disqualified") and _in(event["at"], window, until):
                 decided += 1
                 converted += event["kind"] == "converted"
@@ -488,7 +490,8 @@ def measured_probabilities(config: Config, opportunities: Iterable[Doc], today: 
         kind = _kind(config, doc["stage"])
         if kind == "open":
             continue
-        stages = {c["stage"] for c in effective_moves(doc.get("stage_history") or ()) if _iso(c["at"]) >= since}
+        moves = effective_moves(whole_entries(doc.get("stage_history"), StageChange))
+        stages = {c["stage"] for c in moves if _iso(c["at"]) >= since}
         for stage in stages:
             reached[stage].append(kind == "won")
     return {s.key: (sum(reached[s.key]) / len(reached[s.key]) if reached[s.key] else None)

@@ -30,7 +30,7 @@ from store.models import BY_TABLE
 from store.records import field_errors, fields_of, is_live
 from store.storage import json_default, private_folder, write_atomic
 from sync.errors import SyncError
-from sync.format import FORMAT, SUFFIX, TABLES, VERSION, RecordSet, export_name, seen_vector
+from sync.format import FORMAT, SUFFIX, TABLES, VERSION, RecordSet, checksum, export_name, seen_vector
 from sync.merge import Conflict, MergeChanges, describe_changes, merge_into, observed_max_stamp
 from sync.undo import (
     Current,
@@ -96,8 +96,9 @@ def export_bytes(store: Store, records: RecordSet | None = None) -> bytes:
         "format": FORMAT, "version": VERSION, "replica": store.replica_id, "rep": store.me,
         "app_version": app_version(), "exported_at": datetime.now(UTC).isoformat(),
         "counts": {table: len(records[table]) for table in TABLES},
-        "seen": local_seen(store, records), "sha256": hashlib.sha256(body).hexdigest(),
+        "seen": local_seen(store, records),
     }
+    header["sha256"] = checksum(header, hashlib.sha256(body).hexdigest())
     return orjson.dumps(header) + b"\n" + body
 
 

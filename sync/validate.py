@@ -9,7 +9,8 @@ decides where anything is read from or written to: paths come from the caller.
 The checks, in order: a regular file (never a link) named ``*.dealdeck.json``;
 its size against the limit before it is read; the header line (a JSON object,
 format, version: newer is refused, older is migrated through ``MIGRATIONS``,
-strictly typed fields, replica id, ``seen``); the sha256 of the body bytes; the
+strictly typed fields, replica id, ``seen``); the sha256 of the body bytes and the
+header's other fields (of the body only in a version-1 file); the
 body (JSON, known tables only, counts as in the header, no id in two tables);
 then every record at once against its model's constraints, compiled into one
 Rust-side check (``sync.wire``: id and stamp shapes, types, sizes of strings and
@@ -44,17 +45,19 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from store.hlc import REPLICA_PATTERN, is_stamp, wall_clock_ms
 from store.models import BY_TABLE, ID_PATTERN, Record, clean_text
-from store.records import BASE, DELETED, STAMPS
+from store.records import BASE, DELETED, STAMPS, missing_field
 from store.storage import collector_paused
 from sync.errors import SyncError
-from sync.format import FORMAT, SUFFIX, TABLES, VERSION, RecordSet
+from sync.format import FORMAT, SUFFIX, TABLES, VERSION, RecordSet, checksum
 from sync.wire import body_validator
 
 Json = dict[str, Any]
 #: ``MIGRATIONS[v]`` turns a version-``v`` export ``{"header": ..., "body": ...}`` into a
-#: version ``v + 1`` one (``read_export`` then sets the header's version); empty while
-#: there is only one format version.
-MIGRATIONS: dict[int, Callable[[Json], Json]] = {}
+#: version ``v + 1`` one (``read_export`` then sets the header's version). Version 2 only
+#: changed what ``sha256`` covers (the header too), checked before any migration.
+MIGRATIONS: dict[int, Callable[[Json], Json]] = {1: lambda export: export}
+#: the first version whose ``sha256`` covers the header (``sync.format.checksum``)
+HEADER_CHECKSUM_VERSION = 2
 
 _ID = re.compile(ID_PATTERN)
 _STAMP_KEY = re.compile(r"^(\*|[a-z][a-z0-9_]{0,63})$")
@@ -166,7 +169,8 @@ def _read(path: Path, loaded: _Loaded, limits: Limits, now_ms: int) -> ExportFil
     raw = _header_object(loaded.header_line)
     version = _check_version(raw)
     header = _header(raw, limits, now_ms) if version == VERSION else None
-    if loaded.body_sha256 != raw.get("sha256"):
+    expected = loaded.body_sha256 if version < HEADER_CHECKSUM_VERSION else checksum(raw, loaded.body_sha256)
+    if expected != raw.get("sha256"):
         raise _Refused("body", "sha256 does not match the header (the file was truncated or changed after export)")
     body = _parse_body(loaded.body)
     if header is None:
@@ -427,7 +431,16 @@ def _record_problem(cls: type[Record], key: str, doc: Any, checks: _Checks) -> s
         encoded = orjson.dumps(fields)
     except orjson.JSONEncodeError:  # nested too deep
         return "record: cannot be encoded as JSON"
-    return _model_problem(cls, encoded) or _entries_problem(cls, doc)
+    return _model_problem(cls, encoded) or _entries_problem(cls, doc) or _missing_problem(cls, doc)
+
+
+def _missing_problem(cls: type[Record], doc: Json) -> str | None:
+    """A field the model would fill in with a default (``created_at``, an entry's ``at``),
+    which a stored document always holds and the app reads without one."""
+    missing = missing_field(cls, doc)
+    if missing:
+        return f"{missing}: missing (every record Dealdeck writes has it, and the app reads it)"
+    return None
 
 
 def _stamps_problem(doc: Json, checks: _Checks) -> str | None:

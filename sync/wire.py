@@ -49,7 +49,7 @@ from store.models import (
     unique_tags,
     upper,
 )
-from store.records import DELETED, STAMPS
+from store.records import DELETED, STAMPS, required_fields
 from sync.format import TABLES
 
 Schema = dict[str, Any]
@@ -181,9 +181,12 @@ class _Compiler:
         return self.node(node["schema"], replace(text, **_EQUIVALENTS[func]))
 
     def model(self, node: Schema) -> Schema:
-        fields = {  # every record and grow-only entry needs its id in a file
-            name: cs.typed_dict_field(self.node(field["schema"], _Text()),
-                                      required=field["schema"]["type"] != "default" or name == "id")
+        # Required: every field a stored document always holds (its id, created_at, an
+        # entry's at ...), as ``store.records.required_fields`` says, so that no record the
+        # readers would fail on gets in; the others may be left out at their default.
+        required = set(required_fields(node["cls"]))
+        fields = {
+            name: cs.typed_dict_field(self.node(field["schema"], _Text()), required=name in required)
             for name, field in node["schema"]["fields"].items()
         }
         return cs.typed_dict_schema(fields, extra_behavior="forbid", strict=True)

@@ -14,6 +14,7 @@ from store.database import Store
 from store.models import Lead
 from sync.errors import SyncError
 from sync.exchange import export_to, merge_files
+from sync.format import checksum
 from tests.sync.conftest import TEAM, folder_bytes
 from tui.cli import main
 
@@ -79,7 +80,7 @@ def corrupt(kind: str, path: Path) -> None:
         tampered = body.replace(b'"Ada"', b'"\\u001b[31mAda"')
         import hashlib
 
-        meta["sha256"] = hashlib.sha256(tampered).hexdigest()
+        meta["sha256"] = checksum(meta, hashlib.sha256(tampered).hexdigest())
         path.write_bytes(orjson.dumps(meta) + b"\n" + tampered)
 
 

@@ -20,8 +20,8 @@ from store.models import Activity, Customer, Lead, LeadEvent, Opportunity, Quote
 from store.records import stamp_record, tombstone
 from sync import validate
 from sync.errors import SyncError
-from sync.format import FORMAT, SUFFIX, TABLES, VERSION, RecordSet, empty_set, seen_vector
-from sync.validate import Limits, read_export
+from sync.format import FORMAT, SUFFIX, TABLES, VERSION, RecordSet, checksum, empty_set, seen_vector
+from sync.validate import HEADER_CHECKSUM_VERSION, Limits, read_export
 
 REPLICA = "0123456789abcdef"
 NOW = 1_764_000_000_000
@@ -62,9 +62,13 @@ def write_export(path: Path, tables: RecordSet, header: dict[str, Any] | None = 
         "format": FORMAT, "version": VERSION, "replica": REPLICA, "rep": "ann", "app_version": "0.3.0",
         "exported_at": datetime.now(UTC).isoformat(),
         "counts": {table: len(tables.get(table, {})) for table in TABLES},
-        "seen": {REPLICA: LATER}, "sha256": hashlib.sha256(body).hexdigest(),
+        "seen": {REPLICA: LATER},
     }
     fields.update(header or {})
+    if "sha256" not in (header or {}):  # as Dealdeck writes it: over the header too since version 2
+        body_sha256 = hashlib.sha256(body).hexdigest()
+        old = isinstance(fields["version"], int) and fields["version"] < HEADER_CHECKSUM_VERSION
+        fields["sha256"] = body_sha256 if old else checksum(fields, body_sha256)
     path.write_bytes(orjson.dumps(fields) + b"\n" + body)
     return path
 

@@ -29,6 +29,7 @@ from store.pipeline import (
     money,
     short_money,
 )
+from store.records import required_keys
 from tui.clock import today
 from tui.forms import FORMS, new_values, without_blanks
 from tui.owners import next_owner, owner_of
@@ -212,7 +213,7 @@ class BoardTab(Vertical):
         if touched:
             self.last_activity[deal_id] = today()
         doc = self.store.storage.tables[Opportunity.table].get(deal_id)
-        if doc is None:
+        if doc is None or not doc.keys() >= required_keys(Opportunity):  # damaged: listed by `check`
             self.rows_by_id.pop(deal_id, None)
         else:
             if doc["customer_id"] not in self.customers:

@@ -20,6 +20,7 @@ from store.dates import parse_when
 from store.errors import StoreError
 from store.funnel import PERIODS, Period, funnel
 from store.models import GRADES, LEAD_STATUSES, Customer, Lead, Opportunity
+from store.records import required_keys
 from tui.clock import today
 from tui.owners import next_owner, owner_of
 from tui.rows import LeadRow
@@ -163,7 +164,7 @@ class LeadsTab(Vertical):
         """Patch one row after a write, instead of rebuilding 50k."""
         doc = self.store.storage.tables[Lead.table].get(lead_id)
         old = self.rows_by_id.get(lead_id)
-        if doc is None:
+        if doc is None or not doc.keys() >= required_keys(Lead):  # damaged: listed by `check`, not here
             return
         row = LeadRow.from_doc(doc)
         self.rows_by_id[lead_id] = row
