@@ -60,7 +60,7 @@ def merge_into_fresh_replica(shared: Path) -> tuple[float, float, int]:
     folder = BASE / f"receiver-{time.time_ns()}"
     with Store(folder) as store:
         start = time.perf_counter()
-        exports, _ = read_all(store, [shared], Limits(), freeze=True)  # as `dealdeck sync merge`
+        exports, _, _ = read_all(store, [shared], Limits(), freeze=True)  # as `dealdeck sync merge`
         validated = time.perf_counter() - start
         merged: dict = {}
         for export in exports:

@@ -14,6 +14,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from store.errors import StoreError
+from store.hlc import DEFAULT_DRIFT_MS
 from store.storage import private_folder, write_atomic
 
 CONFIG_NAME = "config.yaml"
@@ -115,7 +116,27 @@ class Sync(Strict):
     folder: str = ""
     transport: Literal["folder", "git"] = "folder"
     max_file_mb: int = Field(default=200, ge=1)
-    max_future_skew_hours: int = Field(default=24, ge=0)
+    #: how far ahead of this computer's clock a change stamp may be, ours or a teammate's
+    max_clock_drift_minutes: int = Field(default=DEFAULT_DRIFT_MS // 60_000, ge=1, le=24 * 60)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _old_skew_key(cls, data: object) -> object:
+        """``max_future_skew_hours`` (before the drift limit) is still read: an old config
+        keeps loading, and its value can only make the limit stricter (its default of
+        24 h let a clock a day ahead win every edit), unless ``max_clock_drift_minutes`` is set."""
+        if not isinstance(data, dict) or "max_future_skew_hours" not in data:
+            return data
+        data = dict(data)
+        hours = data.pop("max_future_skew_hours")
+        if type(hours) is not int or hours < 0:
+            raise ValueError("max_future_skew_hours: replaced by max_clock_drift_minutes (a whole number of minutes)")
+        data.setdefault("max_clock_drift_minutes", max(1, min(hours * 60, DEFAULT_DRIFT_MS // 60_000)))
+        return data
+
+    @property
+    def max_drift_ms(self) -> int:
+        return self.max_clock_drift_minutes * 60_000
 
 
 DEFAULT_STAGES = (
@@ -300,7 +321,7 @@ sync:
   folder: ""
   transport: folder     # folder | git
   max_file_mb: 200
-  max_future_skew_hours: 24
+  max_clock_drift_minutes: 5   # refuse change stamps further ahead of this computer's clock
 
 # Key bindings by action id, e.g. {quit: ctrl+q, today: T}. See `?` in the app.
 keys: {}

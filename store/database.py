@@ -25,7 +25,7 @@ from store import records
 from store.activity_log import ActivityDigest
 from store.config import Config, load_config
 from store.errors import StoreError
-from store.hlc import REPLICA_PATTERN, Clock, new_replica_id
+from store.hlc import Clock
 from store.leads import customer_match_keys, due_for_pool, lead_lookup_keys, match_keys, pick_owner
 from store.models import (
     BY_TABLE,
@@ -45,13 +45,13 @@ from store.models import (
     Ticket,
     utc_now,
 )
-from store.storage import DurableStorage, EncodedList, PackedTable, Transaction, private_folder, write_atomic
+from store.replica import load_replica
+from store.storage import DurableStorage, EncodedList, PackedTable, Transaction, private_folder
 
 R = TypeVar("R", bound=Record)
 F = TypeVar("F")
 #: what an activity links to: ``Store.links`` keeps them from one pass over the activities
 ACTIVITY_LINKS = ("customer_id", "lead_id", "opportunity_id")
-REPLICA_FILE = "replica.json"
 #: the note on a lead's history entry of an automatic assignment
 AUTO_ASSIGNED = "auto-assigned"
 #: activities that count as the revisit a maintenance plan asks for
@@ -69,19 +69,8 @@ class _DealdeckDB(TinyDB):
 
 
 def load_replica_id(folder: Path) -> str:
-    """The replica id of a data folder, made once and kept."""
-    path = folder / REPLICA_FILE
-    if path.exists():
-        try:
-            replica = orjson.loads(path.read_bytes())["replica"]
-        except (orjson.JSONDecodeError, KeyError, TypeError):
-            raise StoreError(f"{path} is damaged; it holds this folder's replica id") from None
-        if not isinstance(replica, str) or not REPLICA_PATTERN.match(replica):
-            raise StoreError(f"{path} holds no valid replica id")
-        return replica
-    replica = new_replica_id()
-    write_atomic(path, orjson.dumps({"replica": replica, "created_at": utc_now().isoformat()}))
-    return replica
+    """The replica id of a data folder, made once and kept (see ``store.replica``)."""
+    return load_replica(folder).id
 
 
 @dataclass(frozen=True)
@@ -187,7 +176,9 @@ class Store:
         self.folder = private_folder(Path(folder))
         self.config = config or load_config(self.folder)
         self.me = me or self.config.me
-        self.replica_id = load_replica_id(self.folder)
+        #: this folder's replica id, and whether the folder is a copy that must not sync
+        self.replica = load_replica(self.folder)
+        self.replica_id = self.replica.id
         self.db = _DealdeckDB(self.folder, storage=DurableStorage, **storage_options)
         self.storage: DurableStorage = self.db.storage  # type: ignore[assignment]
         self.clock = Clock(self.replica_id)
@@ -272,13 +263,10 @@ class Store:
         return self.db.table(cls.table, cache_size=0)  # type: ignore[return-value]
 
     def rows(self, cls: type[Record]) -> Iterator[records.Doc]:
-        """Live stored documents, without building models (fast; treat as read-only).
-        A damaged document, one without a field its readers need (written by an old
-        Dealdeck that let a teammate's file through), is left out: ``check`` reports it."""
-        required = records.required_keys(cls)
+        """Live stored documents, without building models (fast; treat as read-only)."""
         for doc in self.storage.tables[cls.table].values():
             # Most documents were never deleted: skip the stamp comparison for them.
-            if (records.DELETED not in doc or records.is_live(doc)) and doc.keys() >= required:
+            if records.DELETED not in doc or records.is_live(doc):
                 yield doc
 
     def fold(self, cls: type[Record], name: Hashable, make: Callable[[], F],
@@ -294,9 +282,8 @@ class Store:
         value, seen = (cached[1], cached[2]) if cached is not None and cached[0] == state else (make(), 0)
         if cached is None or seen < len(table) or cached[0] != state:
             docs = table.items_from(seen) if packed else table.items()  # type: ignore[attr-defined]
-            required = records.required_keys(cls)  # damaged documents left out, as in ``rows``
             for key, doc in docs:
-                if (records.DELETED not in doc or records.is_live(doc)) and doc.keys() >= required:
+                if records.DELETED not in doc or records.is_live(doc):
                     add(value, key, doc)
             self._folds[(cls.table, name)] = (state, value, len(table))
         return value
@@ -360,9 +347,8 @@ class Store:
             conditions.append(_text_matcher(text.casefold()))
         live = self.storage.tables[cls.table]
         hits = self.table(cls).search(_AllOf(conditions))
-        required = records.required_keys(cls)  # damaged documents left out, as in ``rows``
         return [self.model_of(cls, live[hit.doc_id]) for hit in hits  # type: ignore[index]
-                if records.is_live(live[hit.doc_id]) and live[hit.doc_id].keys() >= required]  # type: ignore[index]
+                if records.is_live(live[hit.doc_id])]  # type: ignore[index]
 
     # -- generic writes ---------------------------------------------------------------------
     def add(self, record: R) -> R:
@@ -433,7 +419,7 @@ class Store:
                 continue  # an encoded history is decoded only if it may hold an automatic assignment
             for event in history:
                 if event.get("kind") == "assigned" and event.get("note") == AUTO_ASSIGNED:
-                    newest = max(newest or ("", ""), (str(event.get("at") or ""), str(event.get("to") or "")))
+                    newest = max(newest or ("", ""), (str(event["at"]), str(event["to"])))
         return [newest[1]] if newest else []
 
     def sweep_pool(self, today: date | None = None) -> list[Lead]:

@@ -10,7 +10,6 @@ and after, are kept for ``undo``.
 from __future__ import annotations
 
 import hashlib
-import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import closing
@@ -255,7 +254,7 @@ def read_all(store: Store, paths: Sequence[Path], limits: Limits, progress: Prog
     ``freeze``: see ``sync.validate.read_exports`` (for the command line only)."""
     exports, skipped = [], []
     files = export_paths(paths)
-    with closing(read_exports(files, limits=limits, now_ms=time.time_ns() // 1_000_000, freeze=freeze)) as checked:
+    with closing(read_exports(files, limits=limits, now_ms=store.clock.wall_ms(), freeze=freeze)) as checked:
         for number, path in enumerate(files, 1):
             progress(f"checking {path.name} ({number} of {len(files)})")
             export = next(checked)
@@ -272,8 +271,7 @@ def merge_files(store: Store, paths: Sequence[Path], *, dry_run: bool = False, l
 
     ``progress`` is told each step (a line for a status bar)."""
     config = store.config.sync
-    limits = limits or Limits(max_bytes=config.max_file_mb * 2**20,
-                              max_future_skew_ms=config.max_future_skew_hours * 3_600_000)
+    limits = limits or Limits(max_bytes=config.max_file_mb * 2**20, max_future_skew_ms=config.max_drift_ms)
     exports, skipped = read_all(store, paths, limits, progress, freeze=freeze)
     report = MergeReport(skipped=skipped, dry_run=dry_run)
     progress(f"merging {len(exports)} teammate file(s)")
@@ -301,7 +299,9 @@ def merge_files(store: Store, paths: Sequence[Path], *, dry_run: bool = False, l
             for record_id, doc in current[table].items():
                 if local[table].get(record_id) != doc:
                     txn.put(table, doc)
-        newest = observed_max_stamp(current)
+        # What came in (checked against the drift); our own records may hold older stamps
+        # beyond it, which ``dealdeck check`` reports and the clock must not move to.
+        newest = max((observed_max_stamp(e.records) or "" for e in exports), default="")
         if newest:
             store.clock.observe(newest)
             store.storage.note_clock(store.clock.last)

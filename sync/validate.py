@@ -43,7 +43,7 @@ from typing import Annotated, Any, NoReturn
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from store.hlc import REPLICA_PATTERN, is_stamp, wall_clock_ms
+from store.hlc import DEFAULT_DRIFT_MS, REPAIR_COMMAND, REPLICA_PATTERN, describe_ahead, is_stamp, wall_clock_ms
 from store.models import BY_TABLE, ID_PATTERN, Record, clean_text
 from store.records import BASE, DELETED, STAMPS, missing_field
 from store.storage import collector_paused
@@ -73,7 +73,8 @@ class Limits:
     max_string: int = 20_000
     max_list: int = 5_000
     max_records: int = 5_000_000
-    max_future_skew_ms: int = 24 * 3600 * 1000
+    #: how far ahead of this computer's clock a change stamp may be (sync.max_clock_drift_minutes)
+    max_future_skew_ms: int = DEFAULT_DRIFT_MS
 
 
 class Header(BaseModel):
@@ -287,20 +288,22 @@ def _header(raw: Json, limits: Limits, now_ms: int) -> Header:
             raise _Refused("header", f"counts: unknown table {_show(table)}")
     horizon = _horizon(now_ms, limits)
     for replica, stamp in header.seen.items():
-        problem = _seen_problem(replica, stamp, horizon, limits)
+        problem = _seen_problem(replica, stamp, horizon, limits, header)
         if problem:
             raise _Refused("header", f"seen: {problem}")
     return header
 
 
-def _seen_problem(replica: str, stamp: str, horizon: str, limits: Limits) -> str | None:
+def _seen_problem(replica: str, stamp: str, horizon: str, limits: Limits, header: Header) -> str | None:
     if not REPLICA_PATTERN.match(replica):
         return f"{_show(replica)} is not a replica id (16 lowercase hex digits)"
     if not is_stamp(stamp):
         return f"{replica}: {_show(stamp)} is not a change stamp"
     if not stamp.endswith(replica):
         return f"{replica}: stamp {stamp} is another replica's"
-    return _future_problem(stamp, horizon, limits)
+    # ``seen`` holds the newest stamp of each replica in the file: a clock that ran
+    # ahead is refused here, naming the teammate, before any record is read.
+    return _future_problem(stamp, horizon, limits, header)
 
 
 # --- the body --------------------------------------------------------------------------------
@@ -473,12 +476,24 @@ def _horizon(now_ms: int, limits: Limits) -> str:
     return f"{min(now_ms + limits.max_future_skew_ms, 10**16 - 1):016d}"
 
 
-def _future_problem(stamp: str, horizon: str, limits: Limits) -> str | None:
+def _future_problem(stamp: str, horizon: str, limits: Limits, sender: Header | None = None) -> str | None:
+    """A stamp beyond the drift, in words: whose clock, how far ahead, and the way out.
+    ``sender``: the header of the file, to name the teammate who sent it."""
     if stamp[:16] <= horizon:
         return None
-    hours = limits.max_future_skew_ms / 3_600_000
-    return (f"stamp {stamp} is in the future (year {_year(int(stamp[:16]))}), "
-            f"more than {hours:g} h ahead of this computer's clock")
+    ahead = int(stamp[:16]) - (int(horizon) - limits.max_future_skew_ms)
+    return (f"stamp {stamp} is in the future (year {_year(int(stamp[:16]))}): {_whose(stamp[-16:], sender)} "
+            f"is {describe_ahead(ahead)} ahead of this computer's clock, over the "
+            f"{describe_ahead(limits.max_future_skew_ms)} allowed (sync.max_clock_drift_minutes); "
+            f"if that clock is wrong, fix it and run `{REPAIR_COMMAND}` there, else fix this computer's clock")
+
+
+def _whose(replica: str, sender: Header | None) -> str:
+    if sender is None:
+        return f"replica {replica}"
+    if sender.replica == replica:
+        return f"{sender.rep} (replica {replica})"
+    return f"replica {replica} (in the export of {sender.rep}, replica {sender.replica})"
 
 
 def _year(wall_ms: int) -> str:

@@ -105,6 +105,9 @@ class DealdeckApp(App[None]):
 
     def on_mount(self) -> None:
         self._register_themes()
+        refusal = self.store.replica.sync_refusal(self.store.folder)
+        if refusal:  # a copied data folder: local work goes on, sync is refused until fixed
+            self.notify(refusal, severity="warning", timeout=30, markup=False)
         self.set_keymap(self.store.config.keys)
         self.update_header()
         self.query_one(LeadsTab).table.focus()

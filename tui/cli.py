@@ -103,6 +103,11 @@ def build_parser() -> argparse.ArgumentParser:
     _common(sync_git)
     sync_git.add_argument("folder", nargs="?", type=Path, help="the team repository (default: sync.folder)")
     sync_git.set_defaults(run=_run_sync_git)
+    new_replica = sync_commands.add_parser("new-replica", help="give a copied data folder a replica id of its own")
+    _common(new_replica, rep=False)
+    new_replica.add_argument("--moved", action="store_true",
+                             help="the folder was moved or restored, not copied: keep its replica id")
+    new_replica.set_defaults(run=_run_new_replica)
 
     review = commands.add_parser("review", help="the weekly review as a report (Markdown, HTML or JSON)")
     _common(review)
@@ -244,10 +249,11 @@ def _run_sync_undo(args: argparse.Namespace) -> int:
 
 
 def _run_sync_git(args: argparse.Namespace) -> int:
-    from sync.exchange import export_to, merge_files
+    from sync.exchange import export_to, merge_files, refuse_copied_folder
     from sync.git import git_sync
 
     with _open_store(args) as store:
+        refuse_copied_folder(store)  # before git is asked anything
         folder = _sync_folder(store, args.folder)
         lines: list[str] = []
 
@@ -265,6 +271,18 @@ def _run_sync_git(args: argparse.Namespace) -> int:
     print("\n".join([*lines, result.message]))
     if result.warning:
         print(f"dealdeck: {result.warning}", file=sys.stderr)
+    return EXIT_OK
+
+
+def _run_new_replica(args: argparse.Namespace) -> int:
+    from store.replica import renew_replica
+
+    folder = _folder(args)
+    old, new = renew_replica(folder, moved=args.moved)
+    if args.moved:
+        print(f"{folder} keeps the replica id {old}: it is now the folder that syncs as {old}")
+    else:
+        print(f"{folder} now syncs as the new replica {new} (it was a copy of {old})")
     return EXIT_OK
 
 

@@ -99,3 +99,27 @@ def test_saving_values_into_flow_style_or_missing_keys(folder: Path, original: s
     config = save_config_values(folder, {"reps": team, "me": "alice"})
     assert (config.me, config.currency, [r.id for r in config.reps]) == ("alice", "EUR", ["alice"])
     assert load_config(folder) == config
+
+
+@pytest.mark.parametrize(("text", "minutes"), [
+    ("", 5),
+    ("sync: {max_clock_drift_minutes: 2}\n", 2),
+    ("sync: {max_future_skew_hours: 24}\n", 5),  # the old key and its old default: the new limit
+    ("sync: {max_future_skew_hours: 0}\n", 1),  # an old value stricter than the default stays strict
+    ("sync: {max_future_skew_hours: 24, max_clock_drift_minutes: 30}\n", 30),
+])
+def test_the_clock_drift_limit_and_the_old_skew_key(folder: Path, text: str, minutes: int) -> None:
+    write_config(folder, text)
+    config = load_config(folder)
+    assert config.sync.max_clock_drift_minutes == minutes
+    assert config.sync.max_drift_ms == minutes * 60_000
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("sync: {max_clock_drift_minutes: 0}\n", "sync.max_clock_drift_minutes"),
+    ("sync: {max_future_skew_hours: soon}\n", "max_future_skew_hours: replaced by max_clock_drift_minutes"),
+])
+def test_a_bad_drift_limit_is_refused_with_its_key(folder: Path, text: str, expected: str) -> None:
+    write_config(folder, text)
+    with pytest.raises(StoreError, match=expected):
+        load_config(folder)

@@ -121,12 +121,15 @@ def test_a_real_stores_tables_validate(store: Store, tmp_path: Path) -> None:
     assert sum(map(len, export.records.values())) >= 6
 
 
-def test_a_stamp_just_inside_the_allowed_skew_is_accepted(tmp_path: Path) -> None:
+def test_a_stamp_just_inside_the_allowed_drift_is_accepted(tmp_path: Path) -> None:
     tables = sample_tables()
-    tables["leads"][LEAD]["_s"]["name"] = f"{NOW + DAY_MS:016d}:0000:{REPLICA}"
+    tables["leads"][LEAD]["_s"]["name"] = f"{NOW + 5 * 60_000:016d}:0000:{REPLICA}"
     read_export(write_export(tmp_path / NAME, tables), now_ms=NOW)
-    tables["leads"][LEAD]["_s"]["name"] = f"{NOW + DAY_MS + 1:016d}:0000:{REPLICA}"
+    tables["leads"][LEAD]["_s"]["name"] = f"{NOW + 5 * 60_000 + 1:016d}:0000:{REPLICA}"
     assert "is in the future" in refusal(write_export(tmp_path / NAME, tables))
+    tables["leads"][LEAD]["_s"]["name"] = f"{NOW + DAY_MS:016d}:0000:{REPLICA}"  # once accepted (24 h)
+    assert f"replica {REPLICA} is 1 day ahead of this computer's clock, over the 5 min allowed" in refusal(
+        write_export(tmp_path / NAME, tables))
 
 
 def test_older_versions_are_migrated_through_the_hook(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
