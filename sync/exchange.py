@@ -101,9 +101,18 @@ def export_bytes(store: Store, records: RecordSet | None = None) -> bytes:
     return orjson.dumps(header) + b"\n" + body
 
 
+def refuse_copied_folder(store: Store) -> None:
+    """A copied data folder does not sync: with the replica id of the folder it was copied
+    from, it would pass for that folder (see ``store.replica``)."""
+    refusal = store.replica.sync_refusal(store.folder)
+    if refusal:
+        raise SyncError(refusal)
+
+
 def export_to(store: Store, folder: Path) -> Path:
     """Write ``<folder>/<replica>.dealdeck.json`` atomically; what this replica merged
     from others is included, so changes travel even between reps who never share a folder."""
+    refuse_copied_folder(store)
     if not folder.is_dir():
         raise SyncError(f"no sync folder at {folder}: create it, or set sync.folder in config.yaml")
     path = folder / export_name(store.replica_id)
@@ -137,6 +146,8 @@ class DoubleFollowUp:
 class MergeReport:
     files: list[FileReport] = field(default_factory=list)
     skipped: list[Path] = field(default_factory=list)
+    #: files with this replica's id that are not its export: (file, why), not merged
+    not_ours: list[tuple[Path, str]] = field(default_factory=list)
     double_follow_ups: list[DoubleFollowUp] = field(default_factory=list)
     needs_a_look: list[str] = field(default_factory=list)
     dry_run: bool = False
@@ -157,6 +168,8 @@ class MergeReport:
             out.extend(f"  {describe_conflict(c)}" for c in report.changes.conflicts)
         for path in self.skipped:
             out.append(f"skipped {path.name}: this replica's own export")
+        for path, why in self.not_ours:
+            out.append(f"not merged {path.name}: {why}")
         if self.needs_a_look:
             out.append(f"{len(self.needs_a_look)} merged records break a rule and need a look (edit them):")
             out.extend(f"  {problem}" for problem in self.needs_a_look)
@@ -249,20 +262,37 @@ def export_paths(paths: Iterable[Path]) -> list[Path]:
 
 
 def read_all(store: Store, paths: Sequence[Path], limits: Limits, progress: Progress = lambda step: None, *,
-             freeze: bool = False) -> tuple[list[ExportFile], list[Path]]:
+             freeze: bool = False) -> tuple[list[ExportFile], list[Path], list[tuple[Path, str]]]:
     """Validate every file before anything is merged: one bad file refuses them all.
+    Returns the teammates' exports, this replica's own export, and the files that carry
+    this replica's id but are not its export, with why (merged by no one: see ``_not_ours``).
     ``freeze``: see ``sync.validate.read_exports`` (for the command line only)."""
-    exports, skipped = [], []
+    exports, skipped, not_ours = [], [], []
     files = export_paths(paths)
     with closing(read_exports(files, limits=limits, now_ms=store.clock.wall_ms(), freeze=freeze)) as checked:
         for number, path in enumerate(files, 1):
             progress(f"checking {path.name} ({number} of {len(files)})")
             export = next(checked)
-            if export.header.replica == store.replica_id:
-                skipped.append(path)
-            else:
+            if export.header.replica != store.replica_id:
                 exports.append(export)
-    return exports, skipped
+            elif why := _not_ours(store, export):
+                not_ours.append((path, why))
+            else:
+                skipped.append(path)
+    return exports, skipped, not_ours
+
+
+def _not_ours(store: Store, export: ExportFile) -> str:
+    """Why a file with this replica's id is not this replica's export ("" when it is):
+    another rep's, or under another name (a copy of this data folder exporting?)."""
+    if export.header.rep != store.me:
+        why = f"exported by {export.header.rep}, not {store.me}"
+    elif export.path.name != export_name(store.replica_id):
+        why = f"this replica's export is {export_name(store.replica_id)}"
+    else:
+        return ""
+    return (f"it has this replica's id ({store.replica_id}) but {why}: is a copy of this data folder "
+            "syncing? run `dealdeck sync new-replica` in the copy")
 
 
 def merge_files(store: Store, paths: Sequence[Path], *, dry_run: bool = False, limits: Limits | None = None,
@@ -272,8 +302,9 @@ def merge_files(store: Store, paths: Sequence[Path], *, dry_run: bool = False, l
     ``progress`` is told each step (a line for a status bar)."""
     config = store.config.sync
     limits = limits or Limits(max_bytes=config.max_file_mb * 2**20, max_future_skew_ms=config.max_drift_ms)
-    exports, skipped = read_all(store, paths, limits, progress, freeze=freeze)
-    report = MergeReport(skipped=skipped, dry_run=dry_run)
+    refuse_copied_folder(store)
+    exports, skipped, not_ours = read_all(store, paths, limits, progress, freeze=freeze)
+    report = MergeReport(skipped=skipped, not_ours=not_ours, dry_run=dry_run)
     progress(f"merging {len(exports)} teammate file(s)")
     with store.storage.transaction() as txn:
         local = snapshot(store)
