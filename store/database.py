@@ -21,11 +21,11 @@ from pydantic import ValidationError
 from tinydb import Query, TinyDB
 from tinydb.table import Table
 
-from store import records
+from store import clockfix, records
 from store.activity_log import ActivityDigest
 from store.config import Config, load_config
 from store.errors import StoreError
-from store.hlc import Clock
+from store.hlc import Clock, describe_ahead, wall_clock_ms
 from store.leads import customer_match_keys, due_for_pool, lead_lookup_keys, match_keys, pick_owner
 from store.models import (
     BY_TABLE,
@@ -46,7 +46,7 @@ from store.models import (
     utc_now,
 )
 from store.replica import load_replica
-from store.storage import DurableStorage, EncodedList, PackedTable, Transaction, private_folder
+from store.storage import DurableStorage, EncodedList, PackedTable, Transaction, private_folder, write_atomic
 
 R = TypeVar("R", bound=Record)
 F = TypeVar("F")
@@ -172,7 +172,8 @@ class Store:
     """Records of one data folder, as seen by one rep."""
 
     def __init__(self, folder: Path | str, config: Config | None = None, me: str | None = None,
-                 **storage_options: Any) -> None:
+                 wall: Callable[[], int] = wall_clock_ms, **storage_options: Any) -> None:
+        """``wall``: the wall clock in milliseconds the change stamps follow (tests pass their own)."""
         self.folder = private_folder(Path(folder))
         self.config = config or load_config(self.folder)
         self.me = me or self.config.me
@@ -181,9 +182,10 @@ class Store:
         self.replica_id = self.replica.id
         self.db = _DealdeckDB(self.folder, storage=DurableStorage, **storage_options)
         self.storage: DurableStorage = self.db.storage  # type: ignore[assignment]
-        self.clock = Clock(self.replica_id)
-        if self.storage.clock:
-            self.clock.witness(self.storage.clock)
+        self.clock = Clock(self.replica_id, wall=wall, max_drift_ms=self.config.sync.max_drift_ms)
+        #: the committed clock a clock repair set aside (see ``repair_clock``)
+        self._set_aside = ""
+        self._witness_storage()
         self.append_only = frozenset({Activity.table, "surveys"})
         self._context = {"config": self.config}
         self._models: dict[tuple[str, str], tuple[records.Doc, Record]] = {}
@@ -198,6 +200,7 @@ class Store:
 
     # -- lifecycle ----------------------------------------------------------------
     def close(self) -> None:
+        self._keep_clock_floor()
         self.db.close()
 
     def __enter__(self) -> Store:
@@ -209,11 +212,79 @@ class Store:
     def refresh(self) -> bool:
         """Pick up what other processes wrote; True if anything changed."""
         changed = self.storage.refresh()
-        if self.storage.clock:
-            self.clock.witness(self.storage.clock)
+        self._witness_storage()
         if changed:
             self.version += 1
         return changed
+
+    # -- the clock ------------------------------------------------------------------------
+    def _witness_storage(self) -> None:
+        """Move the clock past the newest stamp any process of this replica committed,
+        unless a clock repair set that one aside (``repair_clock``): the committed clock
+        only ever grows, so after a repair it still names the stamp that ran ahead."""
+        committed = self.storage.clock
+        if not committed or committed == self._set_aside:
+            return
+        if self.clock.ahead_ms(committed) > self.clock.max_drift_ms:
+            marker = self._clock_marker()
+            if marker is not None and marker.set_aside == committed:
+                self._set_aside = committed
+                if self.clock.ahead_ms() > self.clock.max_drift_ms:  # witnessed before the repair
+                    self.clock = Clock(self.replica_id, last=marker.floor, wall=self.clock.wall_ms,
+                                       max_drift_ms=self.clock.max_drift_ms)
+                self.clock.witness(marker.floor)
+                return
+        self.clock.witness(committed)
+
+    def _clock_marker(self) -> clockfix.Marker | None:
+        try:
+            return clockfix.parse_marker((self.folder / clockfix.MARKER_FILE).read_bytes())
+        except OSError:
+            return None
+
+    def clock_warning(self) -> str | None:
+        """One line if this replica's newest stamp is beyond the drift (no edit can be saved)."""
+        ahead = self.clock.ahead_ms()
+        if ahead <= self.clock.max_drift_ms:
+            return None
+        return (f"This replica's change stamps are {describe_ahead(ahead)} ahead of this computer's clock, so "
+                f"edits cannot be saved: if the clock is right now, run `{clockfix.REPAIR_COMMAND}`.")
+
+    def repair_clock(self) -> clockfix.Scan:
+        """Re-stamp this replica's own stamps that are in the future at the current time,
+        as one ordinary commit (journalled; the new stamps sync), keeping their order;
+        returns what was found (``own_future``: the stamps replaced; ``others``: the
+        other replicas' stamps in the future, left as they are). See ``store.clockfix``."""
+        with self.writing() as w:
+            found = clockfix.scan(self.storage.tables, self.replica_id,
+                                  clockfix.future_limit(self.clock.wall_ms(), self.clock.max_drift_ms))
+            committed = self.storage.clock
+            set_aside = committed if committed and self.clock.ahead_ms(committed) > self.clock.max_drift_ms else ""
+            fresh = Clock(self.replica_id, wall=self.clock.wall_ms, max_drift_ms=self.clock.max_drift_ms)
+            for kept in (found.newest_kept, "" if set_aside else committed):
+                if kept:
+                    fresh.witness(kept)  # the new stamps come after every stamp that stays
+            self._restamp(w.txn, clockfix.new_stamps(found.own_future, fresh))
+            self.clock = fresh
+            self.storage.note_clock(fresh.last)
+        if set_aside:  # after the commit: a kill before this leaves a replica that asks for the repair again
+            self._set_aside = set_aside
+            self._keep_clock_floor()
+        return found
+
+    def _restamp(self, txn: Transaction, mapping: Mapping[str, str]) -> None:
+        for table, docs in self.storage.tables.items():
+            for doc in list(docs.values()):
+                fixed = clockfix.restamp(doc, mapping)
+                if fixed is not None:
+                    txn.put(table, fixed)
+
+    def _keep_clock_floor(self) -> None:
+        """While the committed clock is set aside it cannot tell the next process of this
+        replica where the clock is: the marker does, kept at the newest stamp issued."""
+        marker = self._clock_marker() if self._set_aside else None
+        if self._set_aside and (marker is None or marker.floor < self.clock.last):
+            write_atomic(self.folder / clockfix.MARKER_FILE, clockfix.Marker(self._set_aside, self.clock.last).dumps())
 
     # -- validation and model cache --------------------------------------------------
     def validate(self, cls: type[R], data: Mapping[str, Any]) -> R:
@@ -249,8 +320,7 @@ class Store:
             yield self._writer
             return
         with self.storage.transaction() as txn:
-            if self.storage.clock:
-                self.clock.witness(self.storage.clock)
+            self._witness_storage()
             self._writer = _Writer(self, txn)
             try:
                 yield self._writer

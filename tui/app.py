@@ -108,6 +108,9 @@ class DealdeckApp(App[None]):
         refusal = self.store.replica.sync_refusal(self.store.folder)
         if refusal:  # a copied data folder: local work goes on, sync is refused until fixed
             self.notify(refusal, severity="warning", timeout=30, markup=False)
+        clock = self.store.clock_warning()
+        if clock:  # stamps that ran ahead: nothing can be saved until the repair
+            self.notify(clock, severity="warning", timeout=30, markup=False)
         self.set_keymap(self.store.config.keys)
         self.update_header()
         self.query_one(LeadsTab).table.focus()

@@ -119,6 +119,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = commands.add_parser("check", help="verify the database files; non-zero exit on damage")
     _common(check)
+    check.add_argument("--repair-clock", action="store_true",
+                       help="re-stamp this replica's changes stamped in the future at the current time")
     check.set_defaults(run=_run_check)
     return parser
 
@@ -293,14 +295,52 @@ def _run_check(args: argparse.Namespace) -> int:
     folder = _folder(args)
     if not folder.is_dir():
         raise StoreError(f"no data folder at {folder}")
+    if args.repair_clock:
+        print(_repair_clock(args))
     tables, file_problems = inspect_folder(folder)
     problems: list[object] = [*file_problems, *check_documents(tables)]
+    problems += _future_stamps(folder, tables)
     for problem in problems:
         print(problem, file=sys.stderr)
     if problems:
         return EXIT_REFUSED
     print(f"{folder}: all files are sound")
     return EXIT_OK
+
+
+def _repair_clock(args: argparse.Namespace) -> str:
+    with _open_store(args) as store:
+        found = store.repair_clock()
+    if not found.own_future:
+        return "no change stamps of this replica are in the future; the clock is as it should be"
+    return (f"re-stamped {len(found.own_future)} change(s) of this replica that were in the future at the "
+            "current time; they sync again with the next export")
+
+
+def _future_stamps(folder: Path, tables: Any) -> list[str]:
+    """This replica's stamps in the future, one line per kind (problems: nothing can be
+    saved until the repair); other replicas' are printed as notes."""
+    import orjson
+
+    from store.clockfix import future_limit, report_lines, scan
+    from store.config import CONFIG_NAME, load_config
+    from store.hlc import DEFAULT_DRIFT_MS, wall_clock_ms
+    from store.replica import REPLICA_FILE
+
+    try:
+        replica = str(orjson.loads((folder / REPLICA_FILE).read_bytes())["replica"])
+    except (OSError, orjson.JSONDecodeError, KeyError, TypeError):
+        return []  # nothing written here yet, or a damaged file that is reported on its own
+    try:
+        drift = load_config(folder).sync.max_drift_ms if (folder / CONFIG_NAME).exists() else DEFAULT_DRIFT_MS
+    except StoreError:
+        drift = DEFAULT_DRIFT_MS  # a bad config.yaml is reported on its own
+    now = wall_clock_ms()
+    found = scan(tables, replica, future_limit(now, drift))
+    lines = report_lines(found, now, drift)
+    for note in lines[len(found.own):]:
+        print(f"note: {note}", file=sys.stderr)
+    return lines[:len(found.own)]
 
 
 def _run_app(args: argparse.Namespace) -> int:
