@@ -33,14 +33,14 @@ from sync.format import FORMAT, SUFFIX, TABLES, VERSION, RecordSet, checksum, ex
 from sync.merge import Conflict, MergeChanges, describe_changes, merge_into, observed_max_stamp
 from sync.undo import (
     Current,
-    RecordChange,
-    changes_from_json,
-    changes_to_json,
+    MergeUndo,
     merge_applied,
     merge_changes,
     merge_time,
     plan_undo,
+    undo_from_json,
     undo_lines,
+    undo_to_json,
     written_with,
 )
 from sync.validate import ExportFile, Limits, read_exports
@@ -310,10 +310,11 @@ def merge_files(store: Store, paths: Sequence[Path], *, dry_run: bool = False, l
         local = snapshot(store)
         current = {table: dict(docs) for table, docs in local.items()}
         seen = local_seen(store, local)
-        touched: set[tuple[str, str]] = set()
+        touched: dict[str, dict[str, None]] = {}
         for export in exports:
             replaced = merge_into(current, export.records)
-            touched.update((table, record_id) for table, ids in replaced.items() for record_id in ids)
+            for table, ids in replaced.items():
+                touched.setdefault(table, {}).update(dict.fromkeys(ids))
             changes = describe_changes(replaced, current, local_seen=seen, remote=export.records,
                                        remote_seen=dict(export.header.seen))
             report.files.append(FileReport(export.path, export.header.replica, export.header.rep, changes))
@@ -351,19 +352,19 @@ class KeptMerge:
 
     path: Path
     merged_at: str
-    changes: list[RecordChange]
+    undo: MergeUndo
     #: the stamp of an undo of this merge that may have committed
     undone_by: str | None = None
 
 
-def keep_for_undo(store: Store, changes: list[RecordChange]) -> Path:
-    """Write what undoing the merge needs (the records it changes, before and after),
-    called under the merge's lock before it commits. A merge that never commits leaves
-    a file whose changes are not in the database: ``undo_last_merge`` drops it and
-    takes the one before, which stays until a newer merge has committed."""
+def keep_for_undo(store: Store, undo: MergeUndo) -> Path:
+    """Write what undoing the merge needs (the records it changes, before and after; those
+    it adds, their stamps), under the merge's lock before it commits. A merge that never
+    commits leaves a file whose changes are not in the database: ``undo_last_merge``
+    drops it and takes the one before, which stays until a newer merge has committed."""
     folder = private_folder(store.folder / "backups")
     number = max((_undo_number(path) for path in undo_paths(store)), default=0) + 1
-    kept = KeptMerge(folder / f"{UNDO_PREFIX}{number:08d}.json", datetime.now(UTC).isoformat(), changes)
+    kept = KeptMerge(folder / f"{UNDO_PREFIX}{number:08d}.json", datetime.now(UTC).isoformat(), undo)
     _write_kept(kept)
     return kept.path
 
@@ -375,7 +376,7 @@ def _undo_number(path: Path) -> int:
 
 def _write_kept(kept: KeptMerge) -> None:
     data = {"format": UNDO_FORMAT, "merged_at": kept.merged_at, "undone_by": kept.undone_by,
-            "changes": changes_to_json(kept.changes)}
+            **undo_to_json(kept.undo)}
     write_atomic(kept.path, orjson.dumps(data, default=json_default))
 
 
@@ -399,7 +400,7 @@ def read_kept(path: Path) -> KeptMerge:
         if data.get("format") != UNDO_FORMAT:
             raise ValueError("not an undo file")
         undone_by = data.get("undone_by")
-        return KeptMerge(path, str(data["merged_at"]), changes_from_json(data["changes"]),
+        return KeptMerge(path, str(data["merged_at"]), undo_from_json(data),
                          undone_by if is_stamp(undone_by) else None)
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         raise SyncError(f"{path} is damaged; the merge cannot be undone from it") from None
@@ -410,8 +411,9 @@ def last_kept_merge(store: Store, *, forget: bool) -> tuple[KeptMerge, Current]:
     Merges that never committed are passed over (and their files dropped: ``forget``)."""
     for path in undo_paths(store):
         kept = read_kept(path)
-        current = {(c.table, c.record_id): store.storage.tables[c.table].get(c.record_id) for c in kept.changes}
-        if not merge_applied(kept.changes, current):
+        current = {(table, record_id): store.storage.tables[table].get(record_id)
+                   for table, record_id in kept.undo.records()}
+        if not merge_applied(kept.undo, current):
             if forget:
                 path.unlink(missing_ok=True)
             continue
@@ -431,10 +433,10 @@ def undo_last_merge(store: Store, *, dry_run: bool = False) -> list[str]:
         with store.storage.locked():
             store.refresh()
             kept, current = last_kept_merge(store, forget=False)
-            return undo_lines(plan_undo(kept.changes, current, store.clock.now()), kept.merged_at, dry_run=True)
+            return undo_lines(plan_undo(kept.undo, current, store.clock.now()), kept.merged_at, dry_run=True)
     with store.writing() as w:
         kept, current = last_kept_merge(store, forget=True)
-        plan = plan_undo(kept.changes, current, w.stamp)
+        plan = plan_undo(kept.undo, current, w.stamp)
         if plan.puts:  # marked first, so that a second undo can tell whether this one committed
             _write_kept(replace(kept, undone_by=w.stamp))
         for table, doc in plan.puts:

@@ -21,13 +21,12 @@ the same files leaves it undone, and teammates' merges take it like any newer ed
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from store.models import BY_TABLE
-from store.records import DELETED, STAMPS, Doc, is_live, stamp_of, tombstone
+from store.records import BASE, DELETED, STAMPS, Doc, is_live, stamp_of, tombstone
 from sync.format import RecordSet
 from sync.merge import BOOKKEEPING, grow_only_fields, register_fields, same_value
 
@@ -39,65 +38,88 @@ NAMED = 3
 
 @dataclass(frozen=True)
 class RecordChange:
-    """One record a merge changed: ``before`` None for a record the merge added."""
+    """One record a merge changed that was in the database before it."""
 
     table: str
     record_id: str
-    before: Doc | None
+    before: Doc
     after: Doc
 
 
-def kept_form(table: str, doc: Doc, *, values: bool = True) -> Doc:
-    """``doc`` as the undo keeps it: grow-only lists as their entry ids;
-    ``values=False``: only the stamps, the tombstone and those ids."""
-    grow_only = grow_only_fields(table)
-    kept: Doc = {}
-    for name, value in doc.items():
-        if name in grow_only:
-            kept[name] = [entry["id"] for entry in value]
-        elif values or name in (STAMPS, DELETED):
-            kept[name] = value
-    return kept
+@dataclass
+class MergeUndo:
+    """What undoing a merge needs."""
+
+    #: table -> id -> stamps, of each record the merge added (live when it arrived): an
+    #: edit since changes them (every edit stamps ``updated_at`` at least)
+    added: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)
+    changed: list[RecordChange] = field(default_factory=list)
+
+    def records(self) -> Iterator[tuple[str, str]]:
+        for table, ids in self.added.items():
+            for record_id in ids:
+                yield table, record_id
+        for change in self.changed:
+            yield change.table, change.record_id
 
 
-def merge_changes(before: RecordSet, after: RecordSet, keys: Iterable[tuple[str, str]]) -> list[RecordChange]:
-    """The records of ``keys`` (those a merge replaced) whose document changed."""
-    changes = []
-    for table, record_id in sorted(set(keys)):
-        old, new = before.get(table, {}).get(record_id), after[table][record_id]
-        if old != new:
-            changes.append(RecordChange(table, record_id, None if old is None else kept_form(table, old),
-                                        kept_form(table, new, values=old is not None)))
-    return changes
+def kept_form(grow_only: frozenset[str], doc: Doc) -> Doc:
+    """``doc`` as the undo keeps a record the merge changed: grow-only lists as their entry ids."""
+    return {name: [entry["id"] for entry in value] if name in grow_only else value for name, value in doc.items()}
 
 
-def changes_to_json(changes: list[RecordChange]) -> list[list[Any]]:
-    return [[c.table, c.record_id, c.before, c.after] for c in changes]
+def merge_changes(before: RecordSet, after: RecordSet, touched: Mapping[str, Iterable[str]]) -> MergeUndo:
+    """What undoing a merge needs: ``touched`` names, per table, the records the merge
+    replaced; ``before`` and ``after`` are the record sets before and after it."""
+    undo = MergeUndo()
+    for table, ids in touched.items():
+        olds, news, grow_only = before.get(table, {}), after[table], grow_only_fields(table)
+        added = {}
+        for record_id in ids:
+            old, new = olds.get(record_id), news[record_id]
+            if old is None:
+                if DELETED not in new or is_live(new):
+                    added[record_id] = new[STAMPS]
+            elif old != new:
+                undo.changed.append(RecordChange(table, record_id, kept_form(grow_only, old),
+                                                 kept_form(grow_only, new)))
+        if added:
+            undo.added[table] = added
+    return undo
 
 
-def changes_from_json(items: object) -> list[RecordChange]:
-    """The changes as ``changes_to_json`` wrote them; ValueError if they are not."""
-    if not isinstance(items, list):
-        raise ValueError("no list of changes")
-    changes = []
-    for item in items:
+def undo_to_json(undo: MergeUndo) -> Doc:
+    return {"added": undo.added, "changed": [[c.table, c.record_id, c.before, c.after] for c in undo.changed]}
+
+
+def undo_from_json(data: object) -> MergeUndo:
+    """``undo_to_json``'s form read back; ValueError if it is not that."""
+    if not (isinstance(data, dict) and isinstance(data.get("added"), dict) and isinstance(data.get("changed"), list)):
+        raise ValueError("not what undo keeps")
+    added = data["added"]
+    if not all(table in BY_TABLE and isinstance(ids, dict)
+               and all(isinstance(stamps, dict) and BASE in stamps for stamps in ids.values())
+               for table, ids in added.items()):
+        raise ValueError("a malformed record the merge added")
+    changed = []
+    for item in data["changed"]:
         if not (isinstance(item, list) and len(item) == 4 and item[0] in BY_TABLE and isinstance(item[1], str)
-                and (item[2] is None or _is_doc(item[2])) and _is_doc(item[3])):
+                and _is_doc(item[2]) and _is_doc(item[3])):
             raise ValueError("a malformed change")
-        changes.append(RecordChange(*item))
-    return changes
+        changed.append(RecordChange(*item))
+    return MergeUndo(added, changed)
 
 
 def _is_doc(value: object) -> bool:
-    return isinstance(value, dict) and isinstance(value.get(STAMPS), dict) and "*" in value[STAMPS]
+    return isinstance(value, dict) and isinstance(value.get(STAMPS), dict) and BASE in value[STAMPS]
 
 
 # --- is the merge in the database? --------------------------------------------------------------
 
 
 def changed_fields(change: RecordChange) -> list[str]:
-    """The register fields whose stamp or value the merge changed (record in both)."""
-    before, after = change.before or {}, change.after
+    """The register fields whose stamp or value the merge changed."""
+    before, after = change.before, change.after
     return [name for name in register_fields(change.table, before, after)
             if stamp_of(before, name) != stamp_of(after, name) or not same_value(before, after, name)]
 
@@ -113,8 +135,6 @@ def is_applied(change: RecordChange, doc: Doc | None) -> bool:
     never committed."""
     if doc is None:
         return False
-    if change.before is None:
-        return True
     for name in changed_fields(change):
         ours, merged = stamp_of(doc, name), stamp_of(change.after, name)
         if ours < merged or (ours == merged and not same_value(doc, change.after, name)):
@@ -122,8 +142,11 @@ def is_applied(change: RecordChange, doc: Doc | None) -> bool:
     return str(doc.get(DELETED, "")) >= str(change.after.get(DELETED, ""))
 
 
-def merge_applied(changes: list[RecordChange], current: Current) -> bool:
-    return all(is_applied(change, current.get((change.table, change.record_id))) for change in changes)
+def merge_applied(undo: MergeUndo, current: Current) -> bool:
+    """Whether the merge is in the database (a record it added is there; no field holds
+    an older write than it made)."""
+    return (all(current.get(key) is not None for key in undo.records())
+            and all(is_applied(change, current.get((change.table, change.record_id))) for change in undo.changed))
 
 
 def written_with(stamp: str, docs: Iterable[Doc | None]) -> bool:
@@ -151,28 +174,29 @@ class UndoPlan:
     kept: list[str] = field(default_factory=list)
 
 
-def plan_undo(changes: list[RecordChange], current: Current, stamp: str) -> UndoPlan:
+def plan_undo(undo: MergeUndo, current: Current, stamp: str) -> UndoPlan:
     """What undoing the merge writes, stamped ``stamp`` (newer than every stamp of
     ``current``); later changes are kept. See the module docstring."""
     plan = UndoPlan()
-    for change in changes:
+    for table, added in undo.added.items():
+        for record_id, stamps in added.items():
+            _undo_added(plan, table, current.get((table, record_id)), stamps, stamp)
+    for change in undo.changed:
         doc = current.get((change.table, change.record_id))
-        if doc is None:
-            continue
-        if change.before is None:
-            _undo_added(plan, change, doc, stamp)
-        else:
+        if doc is not None:
             _undo_changed(plan, change, change.before, doc, stamp)
     return plan
 
 
-def _undo_added(plan: UndoPlan, change: RecordChange, doc: Doc, stamp: str) -> None:
-    if kept_form(change.table, doc, values=False) != change.after:
+def _undo_added(plan: UndoPlan, table: str, doc: Doc | None, stamps: dict[str, str], stamp: str) -> None:
+    if doc is None or not is_live(doc):
+        return  # deleted since: gone already
+    if doc[STAMPS] != stamps:
         plan.kept_records += 1
-        plan.kept.append(f"{label(change.table, doc)} (changed since)")
-    elif is_live(doc):
-        plan.puts.append((change.table, tombstone(doc, stamp)))
-        plan.removed[change.table] += 1
+        plan.kept.append(f"{label(table, doc)} (changed since)")
+    else:
+        plan.puts.append((table, tombstone(doc, stamp)))
+        plan.removed[table] += 1
 
 
 def _undo_changed(plan: UndoPlan, change: RecordChange, before: Doc, doc: Doc, stamp: str) -> None:

@@ -7,16 +7,18 @@ import stat
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
 
 from store.database import Store
 from store.models import Lead
+from store.records import is_live
 from sync.errors import SyncError
 from sync.exchange import export_to, keep_for_undo, merge_files, snapshot, undo_last_merge, undo_paths
 from sync.merge import merge_into
-from sync.undo import merge_changes
+from sync.undo import MergeUndo, RecordChange, merge_applied, merge_changes, plan_undo
 from tests.sync.conftest import folder_bytes
 from tui.cli import main
 
@@ -139,7 +141,7 @@ def test_what_is_kept_for_undo_is_the_merged_changes_only_and_private(merged: Me
     (path,) = undo_paths(merged.bo)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     kept = orjson.loads(path.read_bytes())
-    assert len(kept["changes"]) == TEAMMATE_LEADS + 1  # not every table: bo's own lead is not in it
+    assert len(kept["added"]["leads"]) == TEAMMATE_LEADS and len(kept["changed"]) == 1  # not bo's own lead
     assert not (merged.bo.folder / "backups" / "before-last-merge.json").exists()
 
 
@@ -152,8 +154,7 @@ def test_an_undo_file_of_a_merge_that_never_committed_is_passed_over(merged: Mer
     local = snapshot(bo)
     current = {table: dict(docs) for table, docs in local.items()}
     replaced = merge_into(current, orjson.loads(later.read_bytes().split(b"\n", 1)[1])["tables"])
-    keys = [(table, record_id) for table, ids in replaced.items() for record_id in ids]
-    keep_for_undo(bo, merge_changes(local, current, keys))  # ... and the merge never commits
+    keep_for_undo(bo, merge_changes(local, current, replaced))  # ... and the merge never commits
     assert len(undo_paths(bo)) == 2
 
     lines = undo_last_merge(bo)
@@ -190,3 +191,41 @@ def test_the_command_line_dry_run_then_undo(merged: Merged, capsys: pytest.Captu
     assert "undid the merge of " in capsys.readouterr().out
     assert main(["sync", "undo", "--data", folder]) == 1
     assert capsys.readouterr().err == "dealdeck: there is no merge to undo\n"
+
+
+# --- the pure rules, on documents as the store keeps them -----------------------------------------
+
+
+def stamp(n: int, replica: str = "a" * 16) -> str:
+    return f"{n:016d}:0000:{replica}"
+
+
+def change(before: dict[str, Any], after: dict[str, Any]) -> MergeUndo:
+    return MergeUndo(changed=[RecordChange("leads", "x", before, after)])
+
+
+def test_a_record_the_merge_brought_back_is_deleted_again() -> None:
+    before = {"id": "x", "name": "Ann", "_s": {"*": stamp(1)}, "_del": stamp(2)}
+    after = {"id": "x", "name": "Ann B", "_s": {"*": stamp(1), "name": stamp(3)}, "_del": stamp(2)}
+    plan = plan_undo(change(before, after), {("leads", "x"): after}, stamp(9))
+    ((table, doc),) = plan.puts
+    assert table == "leads"
+    assert not is_live(doc) and doc["name"] == "Ann" and plan.deleted_again == {"leads": 1}
+
+
+def test_a_record_deleted_since_the_merge_stays_deleted() -> None:
+    before = {"id": "x", "name": "Ann", "_s": {"*": stamp(1)}}
+    after = {"id": "x", "name": "Ann B", "_s": {"*": stamp(1), "name": stamp(3)}}
+    now = {**after, "_del": stamp(4)}
+    plan = plan_undo(change(before, after), {("leads", "x"): now}, stamp(9))
+    assert plan.puts == [] and plan.kept == ["lead 'Ann B' (deleted since)"]
+
+
+def test_a_field_with_an_older_stamp_than_the_merge_wrote_means_it_never_committed() -> None:
+    before = {"id": "x", "name": "Ann", "_s": {"*": stamp(1)}}
+    after = {"id": "x", "name": "Ann B", "_s": {"*": stamp(1), "name": stamp(3)}}
+    assert merge_applied(change(before, after), {("leads", "x"): after})
+    assert not merge_applied(change(before, after), {("leads", "x"): before})
+    added = MergeUndo(added={"leads": {"x": {"*": stamp(3)}}})
+    assert not merge_applied(added, {("leads", "x"): None}) and plan_undo(added, {}, stamp(9)).puts == []
+    assert plan_undo(added, {("leads", "x"): {"id": "x", "name": "Ann", "_s": {"*": stamp(3)}}}, stamp(9)).removed
