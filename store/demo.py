@@ -290,6 +290,7 @@ def generate_demo(folder: Path, *, reps: int = 5, leads: int = 400, seed: int = 
         with store.writing() as writer:
             for record in built.all():
                 writer.insert(record)
+        store.storage.compact()  # folded now, so the app's first open replays no journal
     save_team(folder, with_stretch_targets(team, built.opportunities, store.config, weeks, rng))
     return built.summary(folder, reps)
 
