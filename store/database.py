@@ -333,10 +333,13 @@ class Store:
         return self.db.table(cls.table, cache_size=0)  # type: ignore[return-value]
 
     def rows(self, cls: type[Record]) -> Iterator[records.Doc]:
-        """Live stored documents, without building models (fast; treat as read-only)."""
+        """Live stored documents, without building models (fast; treat as read-only).
+        A damaged document, one without a field its readers need (written by an old
+        Dealdeck that let a teammate's file through), is left out: ``check`` reports it."""
+        required = records.required_keys(cls)
         for doc in self.storage.tables[cls.table].values():
             # Most documents were never deleted: skip the stamp comparison for them.
-            if records.DELETED not in doc or records.is_live(doc):
+            if (records.DELETED not in doc or records.is_live(doc)) and doc.keys() >= required:
                 yield doc
 
     def fold(self, cls: type[Record], name: Hashable, make: Callable[[], F],
@@ -352,8 +355,9 @@ class Store:
         value, seen = (cached[1], cached[2]) if cached is not None and cached[0] == state else (make(), 0)
         if cached is None or seen < len(table) or cached[0] != state:
             docs = table.items_from(seen) if packed else table.items()  # type: ignore[attr-defined]
+            required = records.required_keys(cls)  # damaged documents left out, as in ``rows``
             for key, doc in docs:
-                if records.DELETED not in doc or records.is_live(doc):
+                if (records.DELETED not in doc or records.is_live(doc)) and doc.keys() >= required:
                     add(value, key, doc)
             self._folds[(cls.table, name)] = (state, value, len(table))
         return value
@@ -417,8 +421,9 @@ class Store:
             conditions.append(_text_matcher(text.casefold()))
         live = self.storage.tables[cls.table]
         hits = self.table(cls).search(_AllOf(conditions))
+        required = records.required_keys(cls)  # damaged documents left out, as in ``rows``
         return [self.model_of(cls, live[hit.doc_id]) for hit in hits  # type: ignore[index]
-                if records.is_live(live[hit.doc_id])]  # type: ignore[index]
+                if records.is_live(live[hit.doc_id]) and live[hit.doc_id].keys() >= required]  # type: ignore[index]
 
     # -- generic writes ---------------------------------------------------------------------
     def add(self, record: R) -> R:
@@ -489,7 +494,7 @@ class Store:
                 continue  # an encoded history is decoded only if it may hold an automatic assignment
             for event in history:
                 if event.get("kind") == "assigned" and event.get("note") == AUTO_ASSIGNED:
-                    newest = max(newest or ("", ""), (str(event["at"]), str(event["to"])))
+                    newest = max(newest or ("", ""), (str(event.get("at") or ""), str(event.get("to") or "")))
         return [newest[1]] if newest else []
 
     def sweep_pool(self, today: date | None = None) -> list[Lead]:

@@ -10,6 +10,7 @@ and after, are kept for ``undo``.
 from __future__ import annotations
 
 import hashlib
+import stat
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import closing
@@ -148,6 +149,8 @@ class MergeReport:
     skipped: list[Path] = field(default_factory=list)
     #: files with this replica's id that are not its export: (file, why), not merged
     not_ours: list[tuple[Path, str]] = field(default_factory=list)
+    #: entries of a team folder named like an export that are no file: skipped, one line each
+    notes: list[str] = field(default_factory=list)
     double_follow_ups: list[DoubleFollowUp] = field(default_factory=list)
     needs_a_look: list[str] = field(default_factory=list)
     dry_run: bool = False
@@ -170,6 +173,7 @@ class MergeReport:
             out.append(f"skipped {path.name}: this replica's own export")
         for path, why in self.not_ours:
             out.append(f"not merged {path.name}: {why}")
+        out.extend(self.notes)
         if self.needs_a_look:
             out.append(f"{len(self.needs_a_look)} merged records break a rule and need a look (edit them):")
             out.extend(f"  {problem}" for problem in self.needs_a_look)
@@ -248,12 +252,20 @@ def _one_per_group(found: list[DoubleFollowUp]) -> list[DoubleFollowUp]:
 # --- merge --------------------------------------------------------------------------------
 
 
-def export_paths(paths: Iterable[Path]) -> list[Path]:
-    """The export files named directly or found in the folders named."""
+def export_paths(paths: Iterable[Path], notes: list[str] | None = None) -> list[Path]:
+    """The export files named directly or found in the folders named. In a folder, an
+    entry named like an export that is no regular file (a folder ``x.dealdeck.json/``, a
+    link, a pipe) is skipped with a line in ``notes``: it must not block the team's merge.
+    One named directly is read, and refused if it is no export file."""
     found: list[Path] = []
     for path in paths:
         if path.is_dir():
-            found.extend(sorted(path.glob(f"*{SUFFIX}")))
+            for entry in sorted(path.glob(f"*{SUFFIX}")):
+                kind = _not_a_file(entry)
+                if kind is None:
+                    found.append(entry)
+                elif notes is not None:
+                    notes.append(f"skipped {_shown_name(entry.name)}: {kind}, not an export file")
         elif path.exists():
             found.append(path)
         else:
@@ -261,14 +273,32 @@ def export_paths(paths: Iterable[Path]) -> list[Path]:
     return list(dict.fromkeys(found))
 
 
+def _not_a_file(path: Path) -> str | None:
+    """None for a regular file (not a link), else what it is."""
+    try:
+        mode = path.lstat().st_mode
+    except OSError as exc:
+        return f"cannot be read ({exc.strerror})"
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    return "a symbolic link" if stat.S_ISLNK(mode) else "not a regular file"
+
+
+def _shown_name(name: str) -> str:
+    return name if name.isprintable() else repr(name)
+
+
 def read_all(store: Store, paths: Sequence[Path], limits: Limits, progress: Progress = lambda step: None, *,
-             freeze: bool = False) -> tuple[list[ExportFile], list[Path], list[tuple[Path, str]]]:
+             freeze: bool = False, notes: list[str] | None = None,
+             ) -> tuple[list[ExportFile], list[Path], list[tuple[Path, str]]]:
     """Validate every file before anything is merged: one bad file refuses them all.
     Returns the teammates' exports, this replica's own export, and the files that carry
     this replica's id but are not its export, with why (merged by no one: see ``_not_ours``).
     ``freeze``: see ``sync.validate.read_exports`` (for the command line only)."""
     exports, skipped, not_ours = [], [], []
-    files = export_paths(paths)
+    files = export_paths(paths, notes)  # ``notes``: entries of a folder skipped, see there
     with closing(read_exports(files, limits=limits, now_ms=store.clock.wall_ms(), freeze=freeze)) as checked:
         for number, path in enumerate(files, 1):
             progress(f"checking {path.name} ({number} of {len(files)})")
@@ -303,8 +333,9 @@ def merge_files(store: Store, paths: Sequence[Path], *, dry_run: bool = False, l
     config = store.config.sync
     limits = limits or Limits(max_bytes=config.max_file_mb * 2**20, max_future_skew_ms=config.max_drift_ms)
     refuse_copied_folder(store)
-    exports, skipped, not_ours = read_all(store, paths, limits, progress, freeze=freeze)
-    report = MergeReport(skipped=skipped, not_ours=not_ours, dry_run=dry_run)
+    notes: list[str] = []
+    exports, skipped, not_ours = read_all(store, paths, limits, progress, freeze=freeze, notes=notes)
+    report = MergeReport(skipped=skipped, not_ours=not_ours, notes=notes, dry_run=dry_run)
     progress(f"merging {len(exports)} teammate file(s)")
     with store.storage.transaction() as txn:
         local = snapshot(store)

@@ -298,7 +298,7 @@ def _run_check(args: argparse.Namespace) -> int:
     if args.repair_clock:
         print(_repair_clock(args))
     tables, file_problems = inspect_folder(folder)
-    problems: list[object] = [*file_problems, *check_documents(tables)]
+    problems: list[object] = [*_config_problems(folder), *file_problems, *check_documents(tables)]
     problems += _future_stamps(folder, tables)
     for problem in problems:
         print(problem, file=sys.stderr)
@@ -315,6 +315,20 @@ def _repair_clock(args: argparse.Namespace) -> str:
         return "no change stamps of this replica are in the future; the clock is as it should be"
     return (f"re-stamped {len(found.own_future)} change(s) of this replica that were in the future at the "
             "current time; they sync again with the next export")
+
+
+def _config_problems(folder: Path) -> list[str]:
+    """``config.yaml`` through the loader every command uses: a bad one is one line (a
+    missing one is no problem: the next command writes the defaults)."""
+    from store.config import CONFIG_NAME, load_config
+
+    if not (folder / CONFIG_NAME).exists():
+        return []
+    try:
+        load_config(folder)
+    except StoreError as exc:
+        return [" ".join(str(exc).split("\n"))]
+    return []
 
 
 def _future_stamps(folder: Path, tables: Any) -> list[str]:

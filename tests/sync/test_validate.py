@@ -241,7 +241,7 @@ CORPUS: dict[str, tuple[Build, str]] = {
     "unknown table": (with_body(b'{"tables": {"users": {}}}'), "body: unknown table 'users'"),
     "table not an object": (with_body(b'{"tables": {"leads": []}}'), "body: leads: not an object of records by id"),
     "duplicate ids": (with_body(DUPLICATE_BODY, counts={"leads": 2}),
-                      "body: header counts 2 leads but the body has 1 (duplicate ids?)"),
+                      f"leads record {LEAD}: appears twice in the file"),
     "count too low": (with_header(counts={"leads": 1}), "body: header counts 1 leads but the body has 2"),
     "id in two tables": (extra_record("customers", LEAD, lambda t: {**t["customers"][CUSTOMER], "id": LEAD}),
                          f"customers record {LEAD}: the same id is also in leads"),
