@@ -22,6 +22,7 @@ from store.database import Store
 from store.demo import generate_demo
 from store.models import Lead
 from store.records import check_documents
+from store.replica import renew_replica
 from store.storage import check_folder, inspect_folder
 from sync.exchange import export_to, merge_files
 
@@ -89,12 +90,19 @@ def run_killed(kill_at: int, argv: list[str]) -> subprocess.CompletedProcess[str
                           text=True, timeout=300)
 
 
+def copy_folder(source: Path, target: Path) -> None:
+    """A copy that stands in for ``source`` (which never syncs again): told it was moved,
+    so that sync does not refuse it as a copy (see ``store.replica``)."""
+    shutil.copytree(source, target)
+    renew_replica(target, moved=True)
+
+
 def every_crash_point(before: Path, work: Path, argv: Callable[[Path], list[str]]) -> int:
     """Run the command on a copy of ``before`` killed after each call in turn; return how
     many crash points there were."""
     old = folder_state(before)
     complete = work / "complete"
-    shutil.copytree(before, complete)
+    copy_folder(before, complete)
     finished = run_killed(0, argv(complete))
     assert finished.returncode == 0, finished.stderr
     new = folder_state(complete)
@@ -102,7 +110,7 @@ def every_crash_point(before: Path, work: Path, argv: Callable[[Path], list[str]
     total = int(re.findall(r"calls=(\d+)", finished.stderr)[-1])
     for k in range(1, total + 1):
         target = work / f"k{k}"
-        shutil.copytree(before, target)
+        copy_folder(before, target)
         result = run_killed(k, argv(target))
         if result.returncode != -signal.SIGKILL:
             assert result.returncode == 0, result.stderr
