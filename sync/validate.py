@@ -11,10 +11,12 @@ its size against the limit before it is read; the header line (a JSON object,
 format, version: newer is refused, older is migrated through ``MIGRATIONS``,
 strictly typed fields, replica id, ``seen``); the sha256 of the body bytes and the
 header's other fields (of the body only in a version-1 file); the
-body (JSON, known tables only, counts as in the header, no id in two tables);
+body (JSON, no key twice in an object, known tables only, counts as in the header, no id
+in two tables);
 then every record at once against its model's constraints, compiled into one
-Rust-side check (``sync.wire``: id and stamp shapes, types, sizes of strings and
-lists, no control characters or ANSI escapes), and in Python what that cannot
+Rust-side check (``sync.wire``: every field a stored record always holds present, id
+and stamp shapes, types, sizes of strings and lists, no control characters or ANSI
+escapes), and in Python what that cannot
 say (the id a record is filed under, stamps not too far in the future, ids
 unique in grow-only lists). The models' cross-field rules are not checked: a merge
 of two valid versions field by field can break one, so a teammate's export may

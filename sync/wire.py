@@ -4,7 +4,8 @@ Running each record of a teammate's file through its pydantic model calls the
 models' Python validators (text cleaning, UTC conversion, tag dedup, e-mail and
 phone shapes) value by value: most of the time of a merge. A stored document
 never needs cleaning, since it was cleaned when it was written, so for a file
-the same rules become plain constraints that pydantic-core checks without
+the same rules become plain constraints (and every field a stored document always
+holds, ``store.records.required_fields``, a required key) that pydantic-core checks without
 calling Python: a cleaning validator becomes "nothing to clean" (no control
 characters, no white space at either end), a shape validator its pattern, dates
 and times patterns of real days and times, and decimals are parsed (and the
