@@ -9,6 +9,7 @@ logical clock. Reads go through TinyDB over the in-memory tables.
 from __future__ import annotations
 
 import contextlib
+import shlex
 from collections.abc import Callable, Hashable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -197,6 +198,8 @@ class Store:
         self.moves: list[StageMove] = []
         #: (table, name) -> (the table's state, the folded value, documents folded): see ``fold``
         self._folds: dict[tuple[str, Hashable], tuple[tuple[int, int], Any, int]] = {}
+        #: table -> ids of the damaged documents readers have left out so far (see ``rows``)
+        self.damaged: dict[str, set[str]] = {}
 
     # -- lifecycle ----------------------------------------------------------------
     def close(self) -> None:
@@ -339,8 +342,23 @@ class Store:
         required = records.required_keys(cls)
         for doc in self.storage.tables[cls.table].values():
             # Most documents were never deleted: skip the stamp comparison for them.
-            if (records.DELETED not in doc or records.is_live(doc)) and doc.keys() >= required:
-                yield doc
+            if records.DELETED not in doc or records.is_live(doc):
+                if doc.keys() >= required:
+                    yield doc
+                else:
+                    self._left_out(cls, doc)
+
+    def _left_out(self, cls: type[Record], doc: records.Doc) -> None:
+        self.damaged.setdefault(cls.table, set()).add(str(doc.get("id")))
+
+    def damaged_warning(self) -> str | None:
+        """One line for the damaged documents left out of what was read so far."""
+        count = sum(len(ids) for ids in self.damaged.values())
+        if not count:
+            return None
+        tables = ", ".join(sorted(self.damaged))
+        return (f"{count} damaged record(s) in {tables} are left out (a field they need is missing); "
+                f"`dealdeck check --data {shlex.quote(str(self.folder))}` names them")
 
     def fold(self, cls: type[Record], name: Hashable, make: Callable[[], F],
              add: Callable[[F, str, records.Doc], None]) -> F:
@@ -357,8 +375,11 @@ class Store:
             docs = table.items_from(seen) if packed else table.items()  # type: ignore[attr-defined]
             required = records.required_keys(cls)  # damaged documents left out, as in ``rows``
             for key, doc in docs:
-                if (records.DELETED not in doc or records.is_live(doc)) and doc.keys() >= required:
-                    add(value, key, doc)
+                if records.DELETED not in doc or records.is_live(doc):
+                    if doc.keys() >= required:
+                        add(value, key, doc)
+                    else:
+                        self._left_out(cls, doc)
             self._folds[(cls.table, name)] = (state, value, len(table))
         return value
 

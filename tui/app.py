@@ -122,6 +122,13 @@ class DealdeckApp(App[None]):
                              self._demo_answer)
         else:
             self.start_of_day()
+        self.call_after_refresh(self._warn_damaged)
+
+    def _warn_damaged(self) -> None:
+        """Once the tabs have read the tables: say if damaged records were left out."""
+        warning = self.store.damaged_warning()
+        if warning:
+            self.notify(warning, severity="warning", timeout=30, markup=False)
 
     def _register_themes(self) -> None:
         themes, problems = load_themes(self.store.folder / "themes")

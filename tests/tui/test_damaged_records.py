@@ -27,7 +27,11 @@ async def test_the_app_opens_and_lists_the_sound_records(team: Path) -> None:
             await pilot.pause()
             names = shown_names(app)
             assert "Emma Clarke" in names and "Damaged Dan" not in names
+            warnings = [n.message for n in app._notifications]
+            wanted = "2 damaged record(s) in activities, leads"
+            assert any(wanted in w and "dealdeck check" in w for w in warnings), warnings
             for key in ("2", "3", "4", "1"):  # board, customers, review, leads
                 await pilot.press(key)
                 await pilot.pause()
             assert app.is_running
+        assert store.damaged == {"leads": {bad.id}, "activities": {logged.id}}
