@@ -60,8 +60,10 @@ from tinydb import TinyDB
 
 from store import storage as storage_module
 from store.database import Store
+from store.journal import JOURNAL_PART_PUTS
 from store.models import Lead
-from store.storage import TABLE_GROUPS, read_table_file
+from store.storage import TABLE_GROUPS
+from store.tablefile import read_table_file
 
 try:  # the store's own matcher, so that both sides do the same work per document
     from store.database import _text_matcher as text_matcher
@@ -434,7 +436,7 @@ def make_full_journal(folder: Path, copy: Path) -> float:
     try:
         ids = list(store.storage.tables["leads"])
         limit = store.storage.journal_limit
-        per_txn = min(storage_module.BULK_PUTS - 1, 500, max(1, len(ids) // 4))
+        per_txn = min(500, max(1, len(ids) // 4))
         journal = store.storage.journal_path
         k = 0
         while True:
@@ -641,7 +643,7 @@ def report(results: list[SizeResult], args: argparse.Namespace, elapsed: float,
         f"- temp folders under /tmp; warm page cache (OS caches not dropped); repeat={args.repeat}, "
         f"writes={args.writes}; whole run {elapsed:.0f} s",
         f"- journal limit {storage_module.JOURNAL_LIMIT_BYTES / 2**20:.0f} MiB (default), "
-        f"BULK_PUTS {storage_module.BULK_PUTS}; text query {QUERY_TERM!r}",
+        f"{JOURNAL_PART_PUTS} documents a journal line; text query {QUERY_TERM!r}",
         "- all times in ms, medians unless marked",
         "",
         "## Open",

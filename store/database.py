@@ -47,7 +47,8 @@ from store.models import (
     utc_now,
 )
 from store.replica import load_replica
-from store.storage import DurableStorage, EncodedList, PackedTable, Transaction, private_folder, write_atomic
+from store.storage import DurableStorage, Transaction, private_folder, write_atomic
+from store.tablefile import EncodedList, PackedTable
 
 R = TypeVar("R", bound=Record)
 F = TypeVar("F")

@@ -28,6 +28,7 @@ from typing import Any, Generic, Literal, TypeVar
 from store.config import Config, Rep, save_config_values
 from store.database import Store
 from store.errors import StoreError
+from store.journal import parse_journal_line
 from store.leads import due_for_pool, normalise_phone, score_lead
 from store.models import (
     Activity,
@@ -46,7 +47,8 @@ from store.models import (
     Ticket,
 )
 from store.records import is_live
-from store.storage import JOURNAL_NAME, TABLE_GROUPS, collector_paused, parse_journal_line, read_table_file
+from store.storage import JOURNAL_NAME, TABLE_GROUPS, collector_paused
+from store.tablefile import read_table_file
 
 T = TypeVar("T")
 Culture = Literal["cn", "en"]

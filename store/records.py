@@ -19,7 +19,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from store.errors import ValidationFailed
 from store.hlc import is_stamp
 from store.models import BY_TABLE, Record
-from store.storage import EncodedList
+from store.tablefile import EncodedList
 
 Doc = dict[str, Any]
 R = TypeVar("R", bound=Record)

@@ -28,7 +28,8 @@ from store.hlc import is_stamp
 from store.leads import customer_match_keys, match_keys
 from store.models import BY_TABLE
 from store.records import field_errors, fields_of, is_live
-from store.storage import json_default, private_folder, write_atomic
+from store.storage import private_folder, write_atomic
+from store.tablefile import json_default
 from sync.errors import SyncError
 from sync.format import FORMAT, SUFFIX, TABLES, VERSION, RecordSet, checksum, export_name, seen_vector
 from sync.merge import Conflict, MergeChanges, describe_changes, merge_into, observed_max_stamp

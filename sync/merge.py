@@ -31,7 +31,7 @@ import orjson
 from store.hlc import Stamp
 from store.models import BY_TABLE
 from store.records import BASE, DELETED, STAMPS, Doc, is_live, stamp_of
-from store.storage import json_default
+from store.tablefile import json_default
 from sync.format import RecordSet, doc_stamps
 
 #: keys of a document that are not last-writer-wins fields

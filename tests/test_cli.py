@@ -85,7 +85,7 @@ def test_check_finds_a_record_its_model_refuses(folder: Path, capsys: pytest.Cap
     with Store(folder) as store:
         lead = store.new(Lead, name="Ada")
         store.storage.compact()
-    from store.storage import read_table_file, table_file_pieces
+    from store.tablefile import read_table_file, table_file_pieces
 
     body = read_table_file(folder / "leads.json")
     body["tables"]["leads"][lead.id]["email"] = "not an email"

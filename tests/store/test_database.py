@@ -24,7 +24,7 @@ from store.models import (
     Ticket,
 )
 from store.records import BASE, DELETED, STAMPS, is_live, stamp_of
-from store.storage import PackedTable
+from store.tablefile import PackedTable
 
 
 def stored(store: Store, table: str, record_id: str) -> dict:

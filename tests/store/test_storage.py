@@ -13,20 +13,13 @@ from pathlib import Path
 import orjson
 import pytest
 
+from store import journal, tablefile
 from store import storage as storage_module
 from store.database import Store
 from store.errors import CorruptFileError, StoreError
 from store.models import Customer, Lead, Opportunity
-from store.storage import (
-    JOURNAL_NAME,
-    SCHEMA_VERSION,
-    DurableStorage,
-    EncodedList,
-    PackedTable,
-    check_folder,
-    json_default,
-    read_table_file,
-)
+from store.storage import JOURNAL_NAME, DurableStorage, check_folder
+from store.tablefile import SCHEMA_VERSION, EncodedList, PackedTable, json_default, read_table_file
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -238,7 +231,8 @@ def test_older_files_are_migrated_after_a_backup(folder: Path, monkeypatch: pyte
     original = (folder / "leads.json").read_bytes()
 
     # A newer Dealdeck: schema 2, with a migration from 1.
-    monkeypatch.setattr(storage_module, "SCHEMA_VERSION", 2)
+    for module in (storage_module, tablefile, journal):  # the version a file and a journal line say
+        monkeypatch.setattr(module, "SCHEMA_VERSION", 2)
 
     def mark_leads(body: dict) -> dict:
         for doc in body["tables"].get("leads", {}).values():
@@ -349,13 +343,13 @@ def test_a_locked_folder_waits_then_reports_clearly(folder: Path) -> None:
 
 def test_a_table_file_is_written_and_read_a_batch_of_records_at_a_time(
         folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(storage_module, "BATCH_DOCS", 3)
+    monkeypatch.setattr(tablefile, "BATCH_DOCS", 3)
     with Store(folder) as store:
         ids = {store.new(Lead, name=f"Lead {index}").id for index in range(7)}
         store.storage.compact()
     lines = (folder / "leads.json").read_bytes().splitlines()
     header = orjson.loads(lines[0])
-    assert header["layout"] == storage_module.FILE_LAYOUT and header["counts"] == {"leads": 7}
+    assert header["layout"] == tablefile.FILE_LAYOUT and header["counts"] == {"leads": 7}
     assert [len(orjson.loads(line)[1]) for line in lines[1:]] == [3, 3, 1]
     assert set(read_table_file(folder / "leads.json")["tables"]["leads"]) == ids
     with Store(folder) as store:
@@ -386,7 +380,7 @@ def test_a_file_in_the_old_one_line_layout_is_read_and_rewritten_once(folder: Pa
 ])
 def test_a_damaged_batch_file_is_refused_and_left_untouched(
         folder: Path, monkeypatch: pytest.MonkeyPatch, damage, problem: str) -> None:
-    monkeypatch.setattr(storage_module, "BATCH_DOCS", 2)
+    monkeypatch.setattr(tablefile, "BATCH_DOCS", 2)
     with Store(folder) as store:
         for index in range(3):
             store.new(Lead, name=f"Lead {index}")

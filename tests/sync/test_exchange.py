@@ -11,7 +11,7 @@ import pytest
 
 from store.database import Store
 from store.models import Customer, Lead
-from store.storage import EncodedList, PackedTable
+from store.tablefile import EncodedList, PackedTable
 from sync.errors import SyncError
 from sync.exchange import export_to, last_merge, merge_files, undo_last_merge
 from sync.format import SUFFIX

@@ -14,7 +14,8 @@ from pydantic import AfterValidator, ValidationError
 
 from store.demo import generate_demo
 from store.models import BY_TABLE, Lead, Opportunity, Record
-from store.storage import DurableStorage, json_default
+from store.storage import DurableStorage
+from store.tablefile import json_default
 from sync.format import TABLES
 from sync.wire import _NEEDS_CONFIG, _Compiler, body_validator
 from tests.sync.test_validate import sample_tables

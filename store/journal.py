@@ -1,0 +1,82 @@
+"""The journal's format: committed transactions as JSON lines (see ``store.storage``).
+
+A transaction is one line, or for a big one lines of ``JOURNAL_PART_PUTS`` documents,
+every line but the last marked ``"part": true``; the last line commits them all.
+A torn last line, or part lines with no last line after them, were written by a
+process killed mid-commit: they never committed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+import orjson
+
+from store.tablefile import SCHEMA_VERSION, json_default
+
+#: documents per journal line of a big transaction (a few hundred kB a line)
+JOURNAL_PART_PUTS = 1000
+
+
+def journal_header(generation: int) -> bytes:
+    return orjson.dumps({"v": SCHEMA_VERSION, "generation": generation, "puts": []}) + b"\n"
+
+
+
+def parse_journal_line(line: bytes) -> dict[str, Any]:
+    entry = orjson.loads(line)
+    if not isinstance(entry, dict) or not isinstance(entry.get("puts"), list):
+        raise ValueError("malformed journal entry")
+    for put in entry["puts"]:
+        if (not isinstance(put, list) or len(put) != 2 or not isinstance(put[0], str)
+                or not isinstance(put[1], dict) or not isinstance(put[1].get("id"), str)):
+            raise ValueError("malformed journal entry")
+    return entry
+
+
+
+def journal_lines(puts: Sequence[tuple[str, dict[str, Any]]], clock: str) -> Iterator[bytes]:
+    """A transaction as journal lines: ``JOURNAL_PART_PUTS`` documents a line, every
+    line but the last marked ``part`` (the last one commits the lot, and carries the
+    clock). One line for a transaction that small, as journals always held."""
+    for start in range(0, max(len(puts), 1), JOURNAL_PART_PUTS):
+        chunk = [[t, d] for t, d in puts[start:start + JOURNAL_PART_PUTS]]
+        entry: dict[str, Any] = {"v": SCHEMA_VERSION, "puts": chunk}
+        if start + JOURNAL_PART_PUTS < len(puts):
+            entry["part"] = True
+        else:
+            entry["clock"] = clock
+        yield orjson.dumps(entry, default=json_default) + b"\n"
+
+
+
+class JournalDamaged(ValueError):
+    """A complete journal line that is not a journal entry, at byte ``offset``."""
+
+    def __init__(self, offset: int) -> None:
+        super().__init__(f"damaged entry at byte {offset}")
+        self.offset = offset
+
+
+
+def committed_transactions(journal: Iterable[bytes], start: int = 0) -> Iterator[tuple[list[dict[str, Any]], int]]:
+    """The committed transactions of a journal read from byte ``start``, each as its
+    entries and the byte offset just past it. A torn last line, and the lines of a
+    transaction whose last line never came (its writer was killed), are not
+    committed and are not yielded; the last offset yielded is where they begin.
+    Raise ``JournalDamaged`` at a complete line that cannot be read."""
+    offset = start
+    pending: list[dict[str, Any]] = []
+    for raw in journal:
+        if not raw.endswith(b"\n"):
+            return  # torn: the writer died mid-append
+        try:
+            entry = parse_journal_line(raw)
+        except ValueError:
+            raise JournalDamaged(offset) from None
+        offset += len(raw)
+        pending.append(entry)
+        if entry.get("part") is not True:
+            yield pending, offset
+            pending = []

@@ -1,0 +1,330 @@
+"""The table files' format, and the lean forms the tables take in memory.
+
+A table file is a header line and then lines of up to ``BATCH_DOCS`` documents,
+so that it is written and read a piece at a time: one ``orjson.loads`` of a 58 MB
+file peaks at 400 MB, most of it orjson's own tree of the text. While the pieces
+are read, repeated strings (owners, stages, kinds, days, change stamps) are made
+one object each (``StringPool``), the activity log is kept encoded (``PackedTable``)
+and so are a few cold lists (``EncodedList``): at the 50k-lead demo the tables take
+270 MB instead of 610 MB. No I/O here but reading a file named by the caller.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+SCHEMA_VERSION = 1
+FILE_FORMAT = "dealdeck-tables"
+#: the table file's layout: a header line, then ``[table, [document, ...]]`` lines.
+#: Files without it are one JSON object (Dealdeck before 2026-11-25); they are still
+#: read, and rewritten in this layout when opened.
+FILE_LAYOUT = "batches"
+#: documents per line of a table file: a few hundred kB of text at a time
+BATCH_DOCS = 1000
+#: tables kept encoded in memory, each document decoded when it is read (``PackedTable``)
+PACKED_TABLES = frozenset({"activities"})
+#: grow-only lists kept encoded in memory and decoded when read (``EncodedList``)
+ENCODED_FIELDS: dict[str, tuple[str, ...]] = {"leads": ("history",),
+                                              "opportunities": ("quotes", "changes")}
+Tables = dict[str, dict[str, dict[str, Any]]]
+
+
+def table_file_pieces(tables: Tables, names: tuple[str, ...], clock: str, generation: int) -> Iterator[bytes]:
+    """A table file's lines: the header, then the documents ``BATCH_DOCS`` at a time
+    (one ``orjson.dumps`` per batch: a call per document takes four times as long)."""
+    counts = {name: len(tables.get(name, {})) for name in names}
+    yield orjson.dumps({"format": FILE_FORMAT, "layout": FILE_LAYOUT, "schema": SCHEMA_VERSION,
+                        "clock": clock, "generation": generation, "counts": counts}) + b"\n"
+    for name in names:
+        table = tables.get(name, {})
+        if isinstance(table, PackedTable):
+            encoded = list(table.encoded())
+            head = orjson.dumps(name)
+            for start in range(0, len(encoded), BATCH_DOCS):
+                yield b"[" + head + b",[" + b",".join(encoded[start:start + BATCH_DOCS]) + b"]]\n"
+            continue
+        docs = list(table.values())
+        for start in range(0, len(docs), BATCH_DOCS):
+            yield orjson.dumps([name, docs[start:start + BATCH_DOCS]], default=json_default) + b"\n"
+
+
+
+class PackedTable(MutableMapping[str, dict[str, Any]]):
+    """A table whose documents are kept as their JSON text and decoded when read.
+
+    For the activity log: the largest table (137k documents at the 50k-lead demo),
+    only appended to, and read whole only to work out figures, or a few documents at
+    a time for a detail screen. Decoded it holds 130 MB, encoded 67 MB. A read decodes
+    a fresh copy (3 us): changing it changes nothing stored, and identity says
+    nothing. A full pass over the table costs ~0.3 s at the 50k demo, so what is worked
+    out from the whole table is kept and brought up to date with the documents added
+    since (``serial``, ``replaced``, ``items_from``; see ``Store.fold``).
+    """
+
+    __slots__ = ("_raw", "replaced", "serial")
+    _serials = itertools.count()
+
+    def __init__(self, docs: Mapping[str, dict[str, Any]] | None = None) -> None:
+        self._raw: dict[str, bytes] = {}
+        #: which table this is, for caches of what was worked out from it
+        self.serial = next(PackedTable._serials)
+        #: documents replaced or removed so far (adding one only makes the table longer)
+        self.replaced = 0
+        for key, doc in (docs or {}).items():
+            self[key] = doc
+
+    def __getitem__(self, key: str) -> dict[str, Any]:
+        return orjson.loads(self._raw[key])  # type: ignore[no-any-return]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        raw = self._raw.get(key)
+        return default if raw is None else orjson.loads(raw)
+
+    def __setitem__(self, key: str, doc: dict[str, Any]) -> None:
+        # Copied: the bytes orjson returns keep its whole write buffer (4 kB for a
+        # 400-byte document); the copy is allocated at its size.
+        if key in self._raw:
+            self.replaced += 1
+        self._raw[key] = bytes(memoryview(orjson.dumps(doc, default=json_default)))
+
+    def __delitem__(self, key: str) -> None:
+        del self._raw[key]
+        self.replaced += 1
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._raw
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._raw)
+
+    def __len__(self) -> int:
+        return len(self._raw)
+
+    def values(self) -> Iterator[dict[str, Any]]:  # type: ignore[override]
+        """Each document decoded in turn (one at a time: nothing is kept)."""
+        return map(orjson.loads, self._raw.values())
+
+    def items(self) -> Iterator[tuple[str, dict[str, Any]]]:  # type: ignore[override]
+        return self.items_from(0)
+
+    def items_from(self, start: int) -> Iterator[tuple[str, dict[str, Any]]]:
+        """Documents from the ``start``-th on, in the order they were first added: new
+        ones come last (a replaced one keeps its place)."""
+        raw = self._raw
+        return ((key, orjson.loads(raw[key])) for key in itertools.islice(raw, start, None))
+
+    def copy(self) -> PackedTable:
+        """A copy that shares the encoded documents (bytes never change)."""
+        copied = PackedTable()
+        copied._raw = dict(self._raw)
+        return copied
+
+    def encoded(self) -> Iterable[bytes]:
+        return self._raw.values()
+
+    def fragments(self) -> dict[str, orjson.Fragment]:
+        """The table as ``orjson.dumps`` can write it without decoding a document."""
+        return {key: orjson.Fragment(raw) for key, raw in self._raw.items()}
+
+
+
+class EncodedList(Sequence[dict[str, Any]]):
+    """A list field of a stored document (``ENCODED_FIELDS``: a lead's history, a
+    deal's quotes and change log), kept as its JSON text and decoded each time it is
+    read: the 196k history entries of the 50k-lead demo take 56 MB decoded and 25 MB
+    encoded. Few readers need them: a record's own screens and model, the review, the
+    pool sweep and automatic assignment (which decode only what they need), a deal's
+    risks, the merge. Stored documents are never changed in place, and neither is
+    this. ``orjson.dumps`` needs ``default=json_default``."""
+
+    __slots__ = ("raw",)
+
+    def __init__(self, raw: bytes) -> None:
+        self.raw = raw
+
+    @classmethod
+    def of(cls, items: list[Any]) -> EncodedList:
+        # Copied: orjson's bytes keep its whole write buffer (see PackedTable).
+        return cls(bytes(memoryview(orjson.dumps(items))))
+
+    def decoded(self) -> list[Any]:
+        return orjson.loads(self.raw)  # type: ignore[no-any-return]
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        return iter(self.decoded())
+
+    def __len__(self) -> int:
+        return len(self.decoded())
+
+    def __getitem__(self, index: Any) -> Any:
+        return self.decoded()[index]
+
+    def __reversed__(self) -> Iterator[dict[str, Any]]:
+        return reversed(self.decoded())
+
+    def __contains__(self, item: object) -> bool:
+        return item in self.decoded()
+
+    def __bool__(self) -> bool:
+        return self.raw != b"[]"
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, EncodedList):
+            return self.raw == other.raw or self.decoded() == other.decoded()
+        if isinstance(other, list):
+            return self.decoded() == other
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"EncodedList({self.decoded()!r})"
+
+
+
+def json_default(value: Any) -> Any:
+    """``orjson.dumps(..., default=json_default)`` writes documents and record sets
+    that hold an ``EncodedList`` or a ``PackedTable``, without decoding them."""
+    if isinstance(value, EncodedList):
+        return orjson.Fragment(value.raw)
+    if isinstance(value, PackedTable):
+        return value.fragments()
+    raise TypeError(f"cannot write {type(value).__name__} as JSON")
+
+
+
+class StringPool:
+    """One object for each repeated string value of the documents being read.
+
+    orjson makes a new string for every value it parses, so 137k activities hold
+    137k copies of "call" and of their owners' names, and a document's
+    ``created_at``, ``updated_at`` and ``at`` are three copies of one time. Reading
+    the 50k-lead demo through a pool takes the tables from 546 MB to 350 MB, for
+    about 0.5 s. Values that are unique by nature are left alone: pooling them costs
+    time and pool memory and saves nothing.
+    """
+
+    UNIQUE = frozenset({"id", "email", "phone", "notes", "body", "comment"})
+
+    def __init__(self) -> None:
+        self._strings: dict[str, str] = {}
+
+    def pool_docs(self, docs: list[dict[str, Any]], table: str = "") -> None:
+        """Replace the documents' string values (and those of their lists and
+        sub-documents, one level down, which is as deep as records go) by their pooled
+        objects; the table's ``ENCODED_FIELDS`` are encoded instead. One loop, inlined:
+        a call per document and per entry was a third of the time."""
+        for name in ENCODED_FIELDS.get(table, ()):
+            for doc in docs:
+                value = doc.get(name)
+                if value and type(value) is list:
+                    doc[name] = EncodedList.of(value)
+        pool, unique = self._strings.setdefault, self.UNIQUE
+        for doc in docs:
+            for key, value in doc.items():
+                kind = type(value)
+                if kind is str:
+                    if key not in unique:
+                        doc[key] = pool(value, value)
+                elif kind is list:
+                    for index, item in enumerate(value):
+                        if type(item) is str:
+                            value[index] = pool(item, item)
+                        elif type(item) is dict:
+                            for sub, text in item.items():
+                                if type(text) is str and sub not in unique:
+                                    item[sub] = pool(text, text)
+                elif kind is dict:
+                    for sub, text in value.items():
+                        if type(text) is str and sub not in unique:
+                            value[sub] = pool(text, text)
+
+
+
+def read_table_file(path: Path, strings: StringPool | None = None, *,
+                    make_table: Callable[[str], dict[str, Any]] = lambda _: {}) -> dict[str, Any]:
+    """Read one table file a line at a time; raise ValueError with its problem and
+    OSError when it cannot be read."""
+    with path.open("rb") as lines:
+        return read_table_lines(lines, strings, make_table=make_table)
+
+
+
+def read_table_lines(lines: Iterator[bytes], strings: StringPool | None = None, *,
+                     make_table: Callable[[str], dict[str, Any]] = lambda _: {}) -> dict[str, Any]:
+    """A table file's header with its ``tables`` (name -> id -> document), from its
+    lines; raise ValueError with the problem. ``make_table`` makes each empty table
+    (``DurableStorage.new_table``: packed ones are encoded as they are read); ``strings`` pools the
+    strings of the documents kept decoded."""
+    header = _json_line(next(lines, b""))
+    if not isinstance(header, dict) or header.get("format") != FILE_FORMAT:
+        raise ValueError("not a Dealdeck table file")
+    schema = header.get("schema")
+    if not isinstance(schema, int) or schema < 1:
+        raise ValueError("has no valid schema version")
+    if schema > SCHEMA_VERSION:
+        raise ValueError(f"was written by a newer Dealdeck (schema {schema}); upgrade Dealdeck")
+    if "layout" not in header:  # the whole file on one line
+        _check_tables(header.get("tables"))
+        for name, docs in header["tables"].items():
+            header["tables"][name] = table = make_table(name)
+            if strings is not None and not isinstance(table, PackedTable):
+                strings.pool_docs(list(docs.values()), name)
+            table.update(docs)
+        return header
+    counts = header.get("counts")
+    if (header["layout"] != FILE_LAYOUT or not isinstance(counts, dict)
+            or not all(isinstance(count, int) for count in counts.values())):
+        raise ValueError(f"has an unknown layout {str(header['layout'])[:40]!r}; upgrade Dealdeck")
+    tables: Tables = {str(name): make_table(str(name)) for name in counts}
+    for line in lines:
+        name, docs = _batch(_json_line(line), tables)
+        table = tables[name]
+        for doc in docs:
+            key = doc.get("id") if type(doc) is dict else None
+            if type(key) is not str or key in table or type(doc.get("_s")) is not dict:
+                raise ValueError(f"table {name!r}, record {str(key)[:40]!r} is malformed")
+        if strings is not None and not isinstance(table, PackedTable):
+            strings.pool_docs(docs, name)
+        before = len(table)
+        table.update({doc["id"]: doc for doc in docs})
+        if len(table) - before != len(docs):
+            raise ValueError(f"table {name!r} holds a record twice")
+    for name, docs in tables.items():
+        if len(docs) != counts[name]:
+            raise ValueError(f"is cut short: table {name!r} has {len(docs)} of {counts[name]} records")
+    header["tables"] = tables
+    return header
+
+
+
+def _json_line(line: bytes) -> Any:
+    try:
+        return orjson.loads(line)
+    except orjson.JSONDecodeError as exc:
+        raise ValueError(f"not valid JSON ({exc})") from None
+
+
+
+def _batch(parsed: Any, tables: Tables) -> tuple[str, list[Any]]:
+    if (not isinstance(parsed, list) or len(parsed) != 2 or parsed[0] not in tables
+            or not isinstance(parsed[1], list)):
+        raise ValueError("has a malformed line of records")
+    return parsed[0], parsed[1]
+
+
+
+def _check_tables(tables: Any) -> None:
+    if not isinstance(tables, dict):
+        raise ValueError("has no tables")
+    for name, docs in tables.items():
+        if not isinstance(docs, dict):
+            raise ValueError(f"table {name!r} is not a mapping")
+        for key, doc in docs.items():
+            if not isinstance(doc, dict) or doc.get("id") != key or not isinstance(doc.get("_s"), dict):
+                raise ValueError(f"table {name!r}, record {key[:40]!r} is malformed")
