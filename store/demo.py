@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import random
 import unicodedata
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -28,7 +28,6 @@ from typing import Any, Generic, Literal, TypeVar
 from store.config import Config, Rep, save_config_values
 from store.database import Store
 from store.errors import StoreError
-from store.journal import parse_journal_line
 from store.leads import due_for_pool, normalise_phone, score_lead
 from store.models import (
     Activity,
@@ -47,8 +46,7 @@ from store.models import (
     Ticket,
 )
 from store.records import is_live
-from store.storage import JOURNAL_NAME, TABLE_GROUPS, collector_paused
-from store.tablefile import read_table_file
+from store.storage import collector_paused, inspect_folder
 
 T = TypeVar("T")
 Culture = Literal["cn", "en"]
@@ -290,6 +288,8 @@ def generate_demo(folder: Path, *, reps: int = 5, leads: int = 400, seed: int = 
         built = builder.build(leads)
         built.leads = _pool_overdue_leads(built.leads, store.config, builder)
         with store.writing() as writer:
+            # Checked again under the lock: another process may have written since.
+            _refuse_held(folder, _live_counts(store.storage.tables))
             for record in built.all():
                 writer.insert(record)
         store.storage.compact()  # folded now, so the app's first open replays no journal
@@ -338,31 +338,19 @@ def _pool_overdue_leads(leads: list[Lead], config: Config, builder: _DemoBuilder
 
 
 def live_record_counts(folder: Path) -> dict[str, int]:
-    """Live records per table, read without a lock and without writing anything."""
-    tables: dict[str, dict[str, dict[str, Any]]] = {}
-    for group, names in TABLE_GROUPS.items():
-        path = folder / f"{group}.json"
-        if path.exists():
-            try:
-                parsed = read_table_file(path)
-            except (OSError, ValueError) as exc:
-                raise StoreError(f"cannot read {path}: {exc}") from None
-            for name in names:
-                tables[name] = dict(parsed["tables"].get(name, {}))
-    journal = folder / JOURNAL_NAME
-    if journal.exists():
-        data = _read(journal)
-        for line in data[: data.rfind(b"\n") + 1].splitlines():
-            for table, doc in parse_journal_line(line)["puts"]:
-                tables.setdefault(table, {})[doc["id"]] = doc
-    return {table: sum(1 for doc in docs.values() if is_live(doc)) for table, docs in tables.items()}
-
-
-def _read(path: Path) -> bytes:
+    """Live records per table, read without a lock and without writing anything (the
+    journal's committed transactions included, as ``check`` reads them)."""
     try:
-        return path.read_bytes()
+        tables, problems = inspect_folder(folder)
     except OSError as exc:
-        raise StoreError(f"cannot read {path}: {exc.strerror}") from None
+        raise StoreError(f"cannot read {folder}: {exc.strerror}") from None
+    if problems:
+        raise StoreError(f"cannot read {problems[0]}")
+    return _live_counts(tables)
+
+
+def _live_counts(tables: Mapping[str, Mapping[str, dict[str, Any]]]) -> dict[str, int]:
+    return {table: sum(1 for doc in docs.values() if is_live(doc)) for table, docs in tables.items()}
 
 
 def refuse_if_holds_records(folder: Path) -> None:
@@ -376,6 +364,10 @@ def refuse_if_holds_records(folder: Path) -> None:
     except ValueError as exc:
         raise StoreError(f"{folder} holds a damaged file ({exc}); demo data goes only into an "
                          "empty data folder") from None
+    _refuse_held(folder, counts)
+
+
+def _refuse_held(folder: Path, counts: Mapping[str, int]) -> None:
     held = {table: n for table, n in counts.items() if n}
     if held:
         listed = ", ".join(f"{n} {table}" for table, n in held.items())

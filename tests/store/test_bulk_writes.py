@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -214,3 +215,22 @@ def test_opening_a_folder_or_a_refused_merge_makes_no_backups(tmp_path: Path) ->
                                 env=ENV, capture_output=True, text=True, timeout=120)
         assert result.returncode == 1 and result.stderr.count("\n") == 1
     assert not (folder / "backups").exists() or list((folder / "backups").iterdir()) == []
+
+
+@pytest.mark.slow
+def test_a_demo_fill_is_kept_by_a_store_that_was_open_before_it(tmp_path: Path) -> None:
+    folder = tmp_path / "data"
+    folder.mkdir()
+    (folder / "config.yaml").write_text(TEAM)
+    app = Store(folder, journal_limit=64 * 1024)  # open on the empty folder, as the app would be
+    try:
+        app.storage.compact()  # it has read a journal (a new generation's header)
+        out = finish([dealdeck("demo", "--reps", "2", "--leads", "300", "--seed", "5", "--data", str(folder))])[0]
+        demo_leads = int(re.search(r"wrote (\d+) leads", out).group(1))  # type: ignore[union-attr]
+        for i in range(200):  # enough to make the open store compact over the demo's files
+            app.new(Lead, name=f"app {i}")
+        assert app.count(Lead) == demo_leads + 200
+    finally:
+        app.close()
+    assert len(lead_names(folder)) == demo_leads + 200
+    assert check_folder(folder) == []
