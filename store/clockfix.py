@@ -24,13 +24,9 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import orjson
-
 from store.hlc import REPAIR_COMMAND, Clock, describe_ahead, is_stamp
 from store.records import BASE, DELETED, STAMPS, Doc
 
-#: the file in the data folder that names the committed clock a repair set aside
-MARKER_FILE = "clock-repair.json"
 KINDS = {STAMPS: "change stamp", DELETED: "delete stamp"}
 
 
@@ -135,25 +131,3 @@ def restamp(doc: Doc, mapping: Mapping[str, str]) -> Doc | None:
     if deleted in mapping:
         fixed[DELETED] = mapping[deleted]
     return fixed
-
-
-@dataclass(frozen=True)
-class Marker:
-    """A repair's note: the committed clock it set aside, and its newest new stamp."""
-
-    set_aside: str
-    floor: str
-
-    def dumps(self) -> bytes:
-        return orjson.dumps({"set_aside": self.set_aside, "floor": self.floor})
-
-
-def parse_marker(data: bytes) -> Marker | None:
-    """The marker in ``data``, or None if it is damaged (then nothing is set aside)."""
-    try:
-        raw = orjson.loads(data)
-    except orjson.JSONDecodeError:
-        return None
-    if not isinstance(raw, dict) or not is_stamp(raw.get("set_aside")) or not is_stamp(raw.get("floor")):
-        return None
-    return Marker(raw["set_aside"], raw["floor"])

@@ -47,7 +47,7 @@ from store.models import (
     utc_now,
 )
 from store.replica import load_replica
-from store.storage import DurableStorage, Transaction, private_folder, write_atomic
+from store.storage import DurableStorage, Transaction, private_folder
 from store.tablefile import EncodedList, PackedTable
 
 R = TypeVar("R", bound=Record)
@@ -185,8 +185,6 @@ class Store:
         self.db = _DealdeckDB(self.folder, storage=DurableStorage, **storage_options)
         self.storage: DurableStorage = self.db.storage  # type: ignore[assignment]
         self.clock = Clock(self.replica_id, wall=wall, max_drift_ms=self.config.sync.max_drift_ms)
-        #: the committed clock a clock repair set aside (see ``repair_clock``)
-        self._set_aside = ""
         self._witness_storage()
         self.append_only = frozenset({Activity.table, "surveys"})
         self._context = {"config": self.config}
@@ -204,7 +202,6 @@ class Store:
 
     # -- lifecycle ----------------------------------------------------------------
     def close(self) -> None:
-        self._keep_clock_floor()
         self.db.close()
 
     def __enter__(self) -> Store:
@@ -223,28 +220,16 @@ class Store:
 
     # -- the clock ------------------------------------------------------------------------
     def _witness_storage(self) -> None:
-        """Move the clock past the newest stamp any process of this replica committed,
-        unless a clock repair set that one aside (``repair_clock``): the committed clock
-        only ever grows, so after a repair it still names the stamp that ran ahead."""
+        """Move the clock past the newest stamp any process of this replica committed. If
+        this clock ran ahead and the committed one no longer has (a clock repair, here or
+        in another process, set it back), start again from the committed one."""
         committed = self.storage.clock
-        if not committed or committed == self._set_aside:
+        if not committed:
             return
-        if self.clock.ahead_ms(committed) > self.clock.max_drift_ms:
-            marker = self._clock_marker()
-            if marker is not None and marker.set_aside == committed:
-                self._set_aside = committed
-                if self.clock.ahead_ms() > self.clock.max_drift_ms:  # witnessed before the repair
-                    self.clock = Clock(self.replica_id, last=marker.floor, wall=self.clock.wall_ms,
-                                       max_drift_ms=self.clock.max_drift_ms)
-                self.clock.witness(marker.floor)
-                return
+        drift = self.clock.max_drift_ms
+        if self.clock.ahead_ms() > drift and self.clock.ahead_ms(committed) <= drift:
+            self.clock = Clock(self.replica_id, last=committed, wall=self.clock.wall_ms, max_drift_ms=drift)
         self.clock.witness(committed)
-
-    def _clock_marker(self) -> clockfix.Marker | None:
-        try:
-            return clockfix.parse_marker((self.folder / clockfix.MARKER_FILE).read_bytes())
-        except OSError:
-            return None
 
     def clock_warning(self) -> str | None:
         """One line if this replica's newest stamp is beyond the drift (no edit can be saved)."""
@@ -256,24 +241,23 @@ class Store:
 
     def repair_clock(self) -> clockfix.Scan:
         """Re-stamp this replica's own stamps that are in the future at the current time,
-        as one ordinary commit (journalled; the new stamps sync), keeping their order;
-        returns what was found (``own_future``: the stamps replaced; ``others``: the
-        other replicas' stamps in the future, left as they are). See ``store.clockfix``."""
+        as one ordinary commit (journalled; the new stamps sync), keeping their order, and
+        set the committed clock back with it; returns what was found (``own_future``: the
+        stamps replaced; ``others``: the other replicas' stamps in the future, left as
+        they are). See ``store.clockfix``."""
+        drift = self.clock.max_drift_ms
         with self.writing() as w:
             found = clockfix.scan(self.storage.tables, self.replica_id,
-                                  clockfix.future_limit(self.clock.wall_ms(), self.clock.max_drift_ms))
+                                  clockfix.future_limit(self.clock.wall_ms(), drift))
+            fresh = Clock(self.replica_id, wall=self.clock.wall_ms, max_drift_ms=drift)
             committed = self.storage.clock
-            set_aside = committed if committed and self.clock.ahead_ms(committed) > self.clock.max_drift_ms else ""
-            fresh = Clock(self.replica_id, wall=self.clock.wall_ms, max_drift_ms=self.clock.max_drift_ms)
-            for kept in (found.newest_kept, "" if set_aside else committed):
+            within = committed if committed and fresh.ahead_ms(committed) <= drift else ""
+            for kept in (found.newest_kept, within):
                 if kept:
                     fresh.witness(kept)  # the new stamps come after every stamp that stays
             self._restamp(w.txn, clockfix.new_stamps(found.own_future, fresh))
             self.clock = fresh
-            self.storage.note_clock(fresh.last)
-        if set_aside:  # after the commit: a kill before this leaves a replica that asks for the repair again
-            self._set_aside = set_aside
-            self._keep_clock_floor()
+            w.txn.set_clock(fresh.last)
         return found
 
     def _restamp(self, txn: Transaction, mapping: Mapping[str, str]) -> None:
@@ -282,13 +266,6 @@ class Store:
                 fixed = clockfix.restamp(doc, mapping)
                 if fixed is not None:
                     txn.put(table, fixed)
-
-    def _keep_clock_floor(self) -> None:
-        """While the committed clock is set aside it cannot tell the next process of this
-        replica where the clock is: the marker does, kept at the newest stamp issued."""
-        marker = self._clock_marker() if self._set_aside else None
-        if self._set_aside and (marker is None or marker.floor < self.clock.last):
-            write_atomic(self.folder / clockfix.MARKER_FILE, clockfix.Marker(self._set_aside, self.clock.last).dumps())
 
     # -- validation and model cache --------------------------------------------------
     def validate(self, cls: type[R], data: Mapping[str, Any]) -> R:

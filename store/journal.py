@@ -36,10 +36,13 @@ def parse_journal_line(line: bytes) -> dict[str, Any]:
 
 
 
-def journal_lines(puts: Sequence[tuple[str, dict[str, Any]]], clock: str) -> Iterator[bytes]:
+def journal_lines(puts: Sequence[tuple[str, dict[str, Any]]], clock: str, *,
+                  clock_reset: bool = False) -> Iterator[bytes]:
     """A transaction as journal lines: ``JOURNAL_PART_PUTS`` documents a line, every
     line but the last marked ``part`` (the last one commits the lot, and carries the
-    clock). One line for a transaction that small, as journals always held."""
+    clock). One line for a transaction that small, as journals always held.
+    ``clock_reset``: the clock is set to ``clock`` rather than moved up to it (a clock
+    repair sets back a clock that ran ahead)."""
     for start in range(0, max(len(puts), 1), JOURNAL_PART_PUTS):
         chunk = [[t, d] for t, d in puts[start:start + JOURNAL_PART_PUTS]]
         entry: dict[str, Any] = {"v": SCHEMA_VERSION, "puts": chunk}
@@ -47,6 +50,8 @@ def journal_lines(puts: Sequence[tuple[str, dict[str, Any]]], clock: str) -> Ite
             entry["part"] = True
         else:
             entry["clock"] = clock
+            if clock_reset:
+                entry["clock_reset"] = True
         yield orjson.dumps(entry, default=json_default) + b"\n"
 
 

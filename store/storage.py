@@ -216,6 +216,13 @@ class Transaction:
     def __init__(self, storage: DurableStorage) -> None:
         self._storage = storage
         self.puts: list[tuple[str, dict[str, Any]]] = []
+        #: the committed clock this transaction sets (``set_clock``), or None
+        self.clock_reset: str | None = None
+
+    def set_clock(self, stamp: str) -> None:
+        """Set the committed clock to ``stamp`` when this commits, even if it is lower:
+        for a clock repair, after the stamps that ran ahead were replaced."""
+        self.clock_reset = stamp
 
     def get(self, table: str, record_id: str) -> dict[str, Any] | None:
         return self._storage.tables.get(table, {}).get(record_id)
@@ -257,8 +264,11 @@ class DurableStorage(Storage):
         self.migrations = MIGRATIONS if migrations is None else migrations
         self.journal_limit = journal_limit
         self.backups_kept = backups_kept
-        #: newest change stamp committed by any process on this folder
+        #: newest change stamp committed by any process on this folder (or the one a
+        #: clock repair set it back to: ``Transaction.set_clock``)
         self.clock = ""
+        #: a clock reset is in the journal and not yet in every table file's header
+        self._clock_reset = False
         self.table_group = {t: g for g, names in TABLE_GROUPS.items() for t in names}
         self.lean = lean
         self.tables: Tables = {t: self.new_table(t) for t in self.table_group}
@@ -376,10 +386,10 @@ class DurableStorage(Storage):
             try:
                 yield txn
             except BaseException:
-                if txn.puts:
+                if txn.puts or txn.clock_reset:
                     self._load_all()
                 raise
-            if txn.puts:
+            if txn.puts or txn.clock_reset:
                 self._commit(txn)
 
     def refresh(self) -> bool:
@@ -394,9 +404,11 @@ class DurableStorage(Storage):
         self._backup_first_write_of_the_day()
         for table, _ in txn.puts:
             self._dirty_groups.add(self.table_group[table])
+        if txn.clock_reset is not None:
+            self.clock = txn.clock_reset
         fd = os.open(self.journal_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         try:
-            for line in journal_lines(txn.puts, self.clock):
+            for line in journal_lines(txn.puts, self.clock, clock_reset=txn.clock_reset is not None):
                 write_all(fd, line)
             os.fsync(fd)
             st = os.fstat(fd)
@@ -406,7 +418,9 @@ class DurableStorage(Storage):
             fsync_folder(self.folder)  # the journal file itself was just created
         self._view.journal_inode = st.st_ino
         self._view.journal_offset = st.st_size
-        if st.st_size > self.journal_limit:
+        if txn.clock_reset is not None:
+            self._clock_reset = True
+        if st.st_size > self.journal_limit or self._clock_reset:
             self.compact()
 
     def note_clock(self, stamp: str) -> None:
@@ -425,7 +439,8 @@ class DurableStorage(Storage):
         with self.locked():
             self._catch_up()  # never fold a journal we have not read to the end
             generation = self._view.generation + 1
-            dirty = self._dirty_groups or set(TABLE_GROUPS)
+            # After a clock reset every file is rewritten: each header names the clock.
+            dirty = set(TABLE_GROUPS) if self._clock_reset else self._dirty_groups or set(TABLE_GROUPS)
             for group in TABLE_GROUPS:
                 path = self.group_path(group)
                 if group not in dirty and path.exists():
@@ -436,6 +451,7 @@ class DurableStorage(Storage):
                 os.replace(self.journal_path, self.previous_journal_path)
             write_atomic(self.journal_path, journal_header(generation))
             self._dirty_groups.clear()
+            self._clock_reset = False
             self._view.generation = generation
             self._remember_disk()
 
@@ -587,7 +603,7 @@ class DurableStorage(Storage):
         self._view.journal_inode, self._view.journal_offset = None, 0
         self._view.generation = generation
         self._schemas = schemas
-        self.note_clock(clock)
+        self.clock, self._clock_reset = clock, False  # what is on disk, not what this process held
         self._replay_journal(self.journal_path, start=0, strings=strings)
         if any(v < SCHEMA_VERSION for v in schemas.values()):
             self._migrate(schemas)
@@ -669,7 +685,11 @@ class DurableStorage(Storage):
             self.tables[table][doc["id"]] = doc
             self._dirty_groups.add(group)
         if isinstance(entry.get("clock"), str):
-            self.note_clock(entry["clock"])
+            if entry.get("clock_reset") is True:
+                self.clock = entry["clock"]
+                self._clock_reset = True
+            else:
+                self.note_clock(entry["clock"])
 
     def _migrate(self, schemas: dict[str, int]) -> None:
         """Bring older files up to SCHEMA_VERSION, after keeping a backup of each."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from store.clockfix import Marker, future_limit, new_stamps, parse_marker, report_lines, restamp, scan
+from store.clockfix import future_limit, new_stamps, report_lines, restamp, scan
 from store.hlc import Clock, Stamp
 
 OURS, THEIRS = "a" * 16, "b" * 16
@@ -66,10 +66,3 @@ def test_new_stamps_keep_the_order_and_stay_within_the_drift(walls: list[int]) -
     ordered = sorted(set(old))
     assert [mapping[s] for s in ordered] == sorted(mapping.values())
     assert all(stamp(NOW + DRIFT - 1, THEIRS) < s <= LIMIT for s in mapping.values())
-
-
-def test_the_marker_round_trips_and_a_damaged_one_is_ignored() -> None:
-    marker = Marker(stamp(NOW + 10**9), stamp(NOW))
-    assert parse_marker(marker.dumps()) == marker
-    assert parse_marker(b"{not json") is None
-    assert parse_marker(b'{"set_aside": "soon", "floor": 1}') is None
