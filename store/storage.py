@@ -312,13 +312,17 @@ class DurableStorage(Storage):
         self._release_lock_file()
 
     def compact_if_due(self, threshold: int | None = None) -> bool:
-        """Compact when the journal has grown past ``threshold`` bytes (for idle time)."""
+        """Compact when the journal has grown past ``threshold`` bytes (for idle time).
+        A fold that fails (a full disk) is left for later: the journal holds everything."""
         limit = self.journal_limit if threshold is None else threshold
         with self.locked():
             self._catch_up()
             missing = any(not self.group_path(g).exists() for g in self._dirty_groups)
             if self._view.journal_offset > limit or missing:
-                self.compact()
+                try:
+                    self.compact()
+                except OSError:
+                    return False
                 return True
         return False
 
@@ -406,22 +410,39 @@ class DurableStorage(Storage):
             self._dirty_groups.add(self.table_group[table])
         if txn.clock_reset is not None:
             self.clock = txn.clock_reset
-        fd = os.open(self.journal_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-        try:
-            for line in journal_lines(txn.puts, self.clock, clock_reset=txn.clock_reset is not None):
-                write_all(fd, line)
-            os.fsync(fd)
-            st = os.fstat(fd)
-        finally:
-            os.close(fd)
-        if self._view.journal_inode != st.st_ino:
-            fsync_folder(self.folder)  # the journal file itself was just created
+        st = self._append_to_journal(txn)
         self._view.journal_inode = st.st_ino
         self._view.journal_offset = st.st_size
         if txn.clock_reset is not None:
             self._clock_reset = True
         if st.st_size > self.journal_limit or self._clock_reset:
-            self.compact()
+            # Committed: a fold that fails now (a full disk) leaves the journal, which
+            # holds the commit, and is tried again at the next write or at close.
+            with contextlib.suppress(OSError):
+                self.compact()
+
+    def _append_to_journal(self, txn: Transaction) -> os.stat_result:
+        """Write the transaction's lines and fsync them. If that fails (a full disk, an
+        I/O error), cut the journal back to where it was and reload the tables, so that
+        nothing of the failed transaction is left in memory or on disk, then raise."""
+        fd = os.open(self.journal_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            before = os.fstat(fd)
+            try:
+                for line in journal_lines(txn.puts, self.clock, clock_reset=txn.clock_reset is not None):
+                    write_all(fd, line)
+                os.fsync(fd)
+            except BaseException:
+                os.ftruncate(fd, before.st_size)
+                os.fsync(fd)
+                self._load_all()
+                raise
+            st = os.fstat(fd)
+        finally:
+            os.close(fd)
+        if self._view.journal_inode != st.st_ino:
+            fsync_folder(self.folder)  # the journal file itself was just created
+        return st
 
     def note_clock(self, stamp: str) -> None:
         """Record the newest stamp issued, persisted with the next commit."""

@@ -388,6 +388,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except StoreError as exc:
         print(f"dealdeck: {exc}", file=sys.stderr)
         return EXIT_REFUSED
+    except OSError as exc:  # a full disk, a folder that is a file: one line, nothing half-done
+        where = f": {exc.filename}" if exc.filename else ""
+        print(f"dealdeck: {exc.strerror or exc}{where}", file=sys.stderr)
+        return EXIT_REFUSED
     except KeyboardInterrupt:
         return 130
 

@@ -234,3 +234,43 @@ def test_a_demo_fill_is_kept_by_a_store_that_was_open_before_it(tmp_path: Path) 
         app.close()
     assert len(lead_names(folder)) == demo_leads + 200
     assert check_folder(folder) == []
+
+
+#: Runs the command line with one kind of file system call failing as on a full disk.
+FULL_DISK = """
+import errno, os, sys
+failing, argv = sys.argv[1], sys.argv[2:]
+real = getattr(os, failing)
+def no_space(*args, **kwargs):
+    if failing == "write":
+        real(args[0], args[1][:100])  # part of a line gets out first
+    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+setattr(os, failing, no_space)
+from tui.cli import main
+sys.exit(main(argv))
+"""
+
+
+def test_a_commit_that_fails_on_a_full_disk_leaves_nothing_and_says_so_in_one_line(tmp_path: Path) -> None:
+    folder = team_folder(tmp_path / "data", 10)
+    rows = lead_csv(tmp_path / "a.csv", "a", 2500)
+    before = (folder / "journal.jsonl").read_bytes()
+    result = subprocess.run([sys.executable, "-c", FULL_DISK, "write", "import", "csv", str(rows), "--as", "leads",
+                             "--data", str(folder)], env=ENV, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1 and result.stderr.count("\n") == 1, result.stderr
+    assert "No space left on device" in result.stderr and "Traceback" not in result.stderr
+    assert (folder / "journal.jsonl").read_bytes() == before  # the half-written line was cut off
+    assert len(lead_names(folder)) == 10
+    assert check_folder(folder) == []
+
+
+def test_a_fold_that_fails_after_the_commit_keeps_the_commit(tmp_path: Path) -> None:
+    """Once the journal is fsync'd the import has happened: a fold that then fails (the
+    table files cannot be replaced) must not make it look failed, or a retry doubles it."""
+    folder = team_folder(tmp_path / "data", 10)
+    rows = lead_csv(tmp_path / "a.csv", "a", 7000)  # past the journal's limit: a fold follows
+    result = subprocess.run([sys.executable, "-c", FULL_DISK, "replace", "import", "csv", str(rows), "--as", "leads",
+                             "--data", str(folder)], env=ENV, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0 and "imported 7000 leads" in result.stdout, result.stderr
+    assert len(lead_names(folder)) == 7010
+    assert check_folder(folder) == []
