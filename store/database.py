@@ -185,7 +185,7 @@ class Store:
         self.db = _DealdeckDB(self.folder, storage=DurableStorage, **storage_options)
         self.storage: DurableStorage = self.db.storage  # type: ignore[assignment]
         self.clock = Clock(self.replica_id, wall=wall, max_drift_ms=self.config.sync.max_drift_ms)
-        self._witness_storage()
+        self.catch_up_clock()
         self.append_only = frozenset({Activity.table, "surveys"})
         self._context = {"config": self.config}
         self._models: dict[tuple[str, str], tuple[records.Doc, Record]] = {}
@@ -213,13 +213,13 @@ class Store:
     def refresh(self) -> bool:
         """Pick up what other processes wrote; True if anything changed."""
         changed = self.storage.refresh()
-        self._witness_storage()
+        self.catch_up_clock()
         if changed:
             self.version += 1
         return changed
 
     # -- the clock ------------------------------------------------------------------------
-    def _witness_storage(self) -> None:
+    def catch_up_clock(self) -> None:
         """Move the clock past the newest stamp any process of this replica committed. If
         this clock ran ahead and the committed one no longer has (a clock repair, here or
         in another process, set it back), start again from the committed one."""
@@ -301,7 +301,7 @@ class Store:
             yield self._writer
             return
         with self.storage.transaction() as txn:
-            self._witness_storage()
+            self.catch_up_clock()
             self._writer = _Writer(self, txn)
             try:
                 yield self._writer

@@ -737,6 +737,21 @@ class DurableStorage(Storage):
         self.compact()
 
 
+def committed_clock(folder: Path) -> str:
+    """The folder's committed clock, read as a Store would (table file headers, then the
+    journal's committed transactions, a clock reset setting it), changing nothing."""
+    clock = ""
+    for group in TABLE_GROUPS:
+        with contextlib.suppress(OSError, ValueError, AttributeError), (folder / f"{group}.json").open("rb") as lines:
+            clock = max(clock, str(orjson.loads(lines.readline()).get("clock") or ""))
+    with contextlib.suppress(OSError, JournalDamaged), (folder / JOURNAL_NAME).open("rb") as journal:
+        for entries, _ in committed_transactions(journal):
+            last = entries[-1]
+            if isinstance(last.get("clock"), str):
+                clock = last["clock"] if last.get("clock_reset") is True else max(clock, last["clock"])
+    return clock
+
+
 def check_folder(folder: Path) -> list[FileProblem]:
     """Verify every table file and the journal without changing anything."""
     return inspect_folder(folder)[1]

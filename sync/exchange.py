@@ -339,6 +339,7 @@ def merge_files(store: Store, paths: Sequence[Path], *, dry_run: bool = False, l
     report = MergeReport(skipped=skipped, not_ours=not_ours, notes=notes, dry_run=dry_run)
     progress(f"merging {len(exports)} teammate file(s)")
     with store.storage.transaction() as txn:
+        store.catch_up_clock()  # a clock repair in another process may have set it back
         local = snapshot(store)
         current = {table: dict(docs) for table, docs in local.items()}
         seen = local_seen(store, local)

@@ -354,7 +354,21 @@ def _future_stamps(folder: Path, tables: Any) -> list[str]:
     lines = report_lines(found, now, drift)
     for note in lines[len(found.own):]:
         print(f"note: {note}", file=sys.stderr)
-    return lines[:len(found.own)]
+    return lines[:len(found.own)] or _clock_ahead(folder, now, drift)
+
+
+def _clock_ahead(folder: Path, now: int, drift: int) -> list[str]:
+    """The folder's committed clock beyond the drift, when no stored stamp is: the next
+    process would start from it, and refuse to save."""
+    from store.hlc import REPAIR_COMMAND, Stamp, describe_ahead
+    from store.storage import committed_clock
+
+    clock = committed_clock(folder)
+    ahead = Stamp.parse(clock).wall_ms - now if clock else 0
+    if ahead <= drift:
+        return []
+    return [f"this folder's clock (the newest change stamp it issued) is {describe_ahead(ahead)} ahead of this "
+            f"computer's clock: if the clock is right now, run `{REPAIR_COMMAND}`"]
 
 
 def _run_app(args: argparse.Namespace) -> int:

@@ -12,6 +12,8 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
 from store.database import Store
 from store.hlc import Stamp
 from store.models import Lead
@@ -97,3 +99,45 @@ def test_a_repair_killed_in_its_fold_still_sets_the_clock_back(tmp_path: Path) -
                ("leads", "pipeline", "customers", "activities", "service")]
     assert all(b'"clock":"0001893456000000' not in header for header in headers)
     assert check_folder(folder) == []
+
+
+def test_a_session_open_during_the_repair_does_not_put_the_clock_back_with_a_merge(tmp_path: Path) -> None:
+    from sync.exchange import export_to, merge_files
+
+    folder = tmp_path / "data"
+    ran_ahead(folder)
+    team = "reps: [{id: ann, name: Ann}, {id: bo, name: Bo}]\n"
+    (folder / "config.yaml").write_text("me: ann\n" + team)
+    bo_folder, shared = tmp_path / "bo", tmp_path / "team"
+    bo_folder.mkdir()
+    shared.mkdir()
+    (bo_folder / "config.yaml").write_text("me: bo\n" + team)
+    with Store(bo_folder, wall=lambda: NOW) as bo:
+        bo.new(Lead, name="Bo's lead")
+        export_to(bo, shared)
+    app = Store(folder, wall=lambda: NOW)  # open before the repair, its clock still in 2030
+    try:
+        with Store(folder, wall=lambda: NOW) as repairing:
+            repairing.repair_clock()
+        merge_files(app, [shared])  # the app syncs before its next refresh
+    finally:
+        app.close()
+    with Store(folder, wall=lambda: NOW) as later:
+        assert later.clock_warning() is None and wall_of(later.storage.clock) <= NOW + 1000
+        later.new(Lead, name="saved")
+
+
+def test_check_reports_a_committed_clock_ahead_even_when_no_record_is(tmp_path: Path,
+                                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    from tui.cli import main
+
+    folder = tmp_path / "data"
+    folder.mkdir()
+    (folder / "config.yaml").write_text(TEAM)
+    year_2100 = int(datetime(2100, 1, 1, tzinfo=UTC).timestamp() * 1000)  # the command line reads the real clock
+    with Store(folder, wall=lambda: year_2100) as store, store.writing() as writer:
+        writer.txn.set_clock(store.clock.now())  # a clock that ran ahead, no record stamped with it
+    assert main(["check", "--data", str(folder)]) == 1
+    assert "this folder's clock" in capsys.readouterr().err
+    assert main(["check", "--repair-clock", "--data", str(folder)]) == 0
+    assert main(["check", "--data", str(folder)]) == 0
