@@ -36,6 +36,7 @@ from sync.merge import Conflict, MergeChanges, describe_changes, merge_into, obs
 from sync.undo import (
     Current,
     MergeUndo,
+    in_use,
     merge_applied,
     merge_changes,
     merge_time,
@@ -466,10 +467,11 @@ def undo_last_merge(store: Store, *, dry_run: bool = False) -> list[str]:
         with store.storage.locked():
             store.refresh()
             kept, current = last_kept_merge(store, forget=False)
-            return undo_lines(plan_undo(kept.undo, current, store.clock.now()), kept.merged_at, dry_run=True)
+            plan = plan_undo(kept.undo, current, store.clock.now(), in_use(kept.undo, store.storage.tables))
+            return undo_lines(plan, kept.merged_at, dry_run=True)
     with store.writing() as w:
         kept, current = last_kept_merge(store, forget=True)
-        plan = plan_undo(kept.undo, current, w.stamp)
+        plan = plan_undo(kept.undo, current, w.stamp, in_use(kept.undo, store.storage.tables))
         if plan.puts:  # marked first, so that a second undo can tell whether this one committed
             _write_kept(replace(kept, undone_by=w.stamp))
         for table, doc in plan.puts:

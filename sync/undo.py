@@ -172,13 +172,37 @@ class UndoPlan:
     kept: list[str] = field(default_factory=list)
 
 
-def plan_undo(undo: MergeUndo, current: Current, stamp: str) -> UndoPlan:
+#: link field -> the table of the record it names
+LINKS = {"customer_id": "customers", "lead_id": "leads", "opportunity_id": "opportunities",
+         "contact_id": "contacts"}
+
+
+def in_use(undo: MergeUndo, tables: Mapping[str, Mapping[str, Doc]]) -> dict[tuple[str, str], str]:
+    """The records the merge added that a live record it did not add links to (a deal
+    opened since under a customer the merge brought): (table, id) -> who links to it."""
+    added = {(table, record_id) for table, ids in undo.added.items() for record_id in ids}
+    found: dict[tuple[str, str], str] = {}
+    for table, docs in tables.items():
+        for record_id, doc in docs.items():
+            if (table, record_id) in added or not is_live(doc):
+                continue
+            for link, target in LINKS.items():
+                key = (target, doc.get(link))
+                if key in added and key not in found:
+                    found[key] = label(table, doc)  # type: ignore[index]
+    return found
+
+
+def plan_undo(undo: MergeUndo, current: Current, stamp: str,
+              linked: Mapping[tuple[str, str], str] | None = None) -> UndoPlan:
     """What undoing the merge writes, stamped ``stamp`` (newer than every stamp of
-    ``current``); later changes are kept. See the module docstring."""
+    ``current``); later changes are kept, and so are added records that later work
+    links to (``linked``, from ``in_use``). See the module docstring."""
     plan = UndoPlan()
     for table, added in undo.added.items():
         for record_id, stamps in added.items():
-            _undo_added(plan, table, current.get((table, record_id)), stamps, stamp)
+            user = (linked or {}).get((table, record_id))
+            _undo_added(plan, table, current.get((table, record_id)), stamps, stamp, user)
     for change in undo.changed:
         doc = current.get((change.table, change.record_id))
         if doc is not None:
@@ -186,12 +210,13 @@ def plan_undo(undo: MergeUndo, current: Current, stamp: str) -> UndoPlan:
     return plan
 
 
-def _undo_added(plan: UndoPlan, table: str, doc: Doc | None, stamps: dict[str, str], stamp: str) -> None:
+def _undo_added(plan: UndoPlan, table: str, doc: Doc | None, stamps: dict[str, str], stamp: str,
+                user: str | None) -> None:
     if doc is None or not is_live(doc):
         return  # deleted since: gone already
-    if doc[STAMPS] != stamps:
+    if doc[STAMPS] != stamps or user is not None:
         plan.kept_records += 1
-        plan.kept.append(f"{label(table, doc)} (changed since)")
+        plan.kept.append(f"{label(table, doc)} ({'changed since' if user is None else f'in use by {user}'})")
     else:
         plan.puts.append((table, tombstone(doc, stamp)))
         plan.removed[table] += 1

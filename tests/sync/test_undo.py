@@ -13,7 +13,7 @@ import orjson
 import pytest
 
 from store.database import Store
-from store.models import Lead
+from store.models import Contact, Customer, Lead, Opportunity
 from store.records import is_live
 from sync.errors import SyncError
 from sync.exchange import export_to, keep_for_undo, merge_files, snapshot, undo_last_merge, undo_paths
@@ -229,3 +229,22 @@ def test_a_field_with_an_older_stamp_than_the_merge_wrote_means_it_never_committ
     added = MergeUndo(added={"leads": {"x": {"*": stamp(3)}}})
     assert not merge_applied(added, {("leads", "x"): None}) and plan_undo(added, {}, stamp(9)).puts == []
     assert plan_undo(added, {("leads", "x"): {"id": "x", "name": "Ann", "_s": {"*": stamp(3)}}}, stamp(9)).removed
+
+
+def test_a_record_the_merge_added_stays_while_later_work_links_to_it(replica: Replica, shared: Path) -> None:
+    """A deal and a contact opened since under a customer the merge brought: undoing the
+    merge must not leave them pointing at a deleted customer (for the whole team)."""
+    ann, bo = replica("ann"), replica("bo")
+    acme = ann.new(Customer, name="Acme Ltd")
+    other = ann.new(Customer, name="Nobody's Ltd")
+    export_to(ann, shared)
+    merge_files(bo, [shared])
+    deal = bo.new(Opportunity, title="Acme: big deal", customer_id=acme.id, amount=50000,
+                  stage=bo.config.first_stage.key)
+    contact = bo.new(Contact, name="Jo at Acme", customer_id=acme.id)
+
+    lines = undo_last_merge(bo)
+
+    assert bo.get(Customer, acme.id) is not None and bo.get(Customer, other.id) is None
+    assert bo.get(Opportunity, deal.id) is not None and bo.get(Contact, contact.id) is not None
+    assert any("Acme Ltd" in line and "in use by" in line for line in lines), lines
