@@ -17,19 +17,27 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TextIO
 
+from store.errors import StoreError
+
 PRIVATE_FILE = 0o600
 
 
 @contextlib.contextmanager
 def private_text(path: Path, *, newline: str | None = None) -> Iterator[TextIO]:
-    """Open ``path`` for writing UTF-8 text as a private file; it appears whole when the block ends."""
+    """Open ``path`` for writing UTF-8 text as a private file; it appears whole when the block ends.
+    A symbolic link of the user's own is written through; one made by another user (planted
+    in /tmp, say) is refused, as the kernel's protected_symlinks would refuse it."""
+    if path.is_symlink() and path.lstat().st_uid != os.getuid():
+        raise StoreError(f"{path} is a link made by another user; not writing through it")
     target = path.resolve()  # a symlink's target is replaced, not the link
     if target.exists() and not target.is_file():
         with target.open("w", newline=newline, encoding="utf-8") as out:
             yield out
         return
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE)
+    with contextlib.suppress(FileNotFoundError):
+        tmp.unlink()  # left by a killed run of this same process id
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, PRIVATE_FILE)
     try:
         with os.fdopen(fd, "w", newline=newline, encoding="utf-8") as out:
             os.fchmod(out.fileno(), PRIVATE_FILE)  # exactly 0600, even under a umask such as 0277

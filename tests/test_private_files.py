@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from store.database import Store
+from store.errors import StoreError
 from store.files import make_private, private_text, write_private_text
 from store.models import Lead
 from tests.sync.conftest import TEAM
@@ -156,3 +157,15 @@ def test_export_csv_piped_to_head_stops_quietly(tmp_path: Path) -> None:
     data = rep_folder(tmp_path / "data", leads=800)  # far more than a pipe's buffer
     status, err, first = reads_a_line_then_closes("export", "csv", "leads", "--data", str(data))
     assert (status, err) == (EXIT_PIPE, "") and first.startswith(b"id,owner,")
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="giving a link another owner needs root")
+def test_a_link_made_by_another_user_is_not_written_through(tmp_path: Path) -> None:
+    victim = tmp_path / "authorized_keys"
+    victim.write_text("keep me")
+    planted = tmp_path / "report.md"
+    planted.symlink_to(victim)
+    os.lchown(planted, 4321, 4321)  # as if another user had planted it (the tests run as root)
+    with pytest.raises(StoreError, match="link made by another user"):
+        write_private_text(planted, "REPORT")
+    assert victim.read_text() == "keep me"
