@@ -1,7 +1,10 @@
 """The journal's format: committed transactions as JSON lines (see ``store.storage``).
 
-A transaction is one line, or for a big one lines of ``JOURNAL_PART_PUTS`` documents,
-every line but the last marked ``"part": true``; the last line commits them all.
+A transaction is one line, or for a big one lines of ``JOURNAL_PART_PUTS`` documents:
+every line but the last holds its documents under ``"part"``, the last one under
+``"puts"``, and the last line commits them all. (A Dealdeck from before part lines
+finds no ``puts`` in a part line and refuses the journal as damaged, rather than
+apply half of a transaction: every process on a folder must be of this version.)
 A torn last line, or part lines with no last line after them, were written by a
 process killed mid-commit: they never committed.
 """
@@ -23,9 +26,13 @@ def journal_header(generation: int) -> bytes:
     return orjson.dumps({"v": SCHEMA_VERSION, "generation": generation, "puts": []}) + b"\n"
 
 
-
 def parse_journal_line(line: bytes) -> dict[str, Any]:
+    """A journal line as an entry with its ``puts``; a part line (its documents under
+    ``part``, so that a Dealdeck from before part lines refuses the journal instead of
+    applying half a transaction) comes back with ``part`` set to True."""
     entry = orjson.loads(line)
+    if isinstance(entry, dict) and isinstance(entry.get("part"), list) and "puts" not in entry:
+        entry["puts"], entry["part"] = entry["part"], True
     if not isinstance(entry, dict) or not isinstance(entry.get("puts"), list):
         raise ValueError("malformed journal entry")
     for put in entry["puts"]:
@@ -45,10 +52,11 @@ def journal_lines(puts: Sequence[tuple[str, dict[str, Any]]], clock: str, *,
     repair sets back a clock that ran ahead)."""
     for start in range(0, max(len(puts), 1), JOURNAL_PART_PUTS):
         chunk = [[t, d] for t, d in puts[start:start + JOURNAL_PART_PUTS]]
-        entry: dict[str, Any] = {"v": SCHEMA_VERSION, "puts": chunk}
+        entry: dict[str, Any] = {"v": SCHEMA_VERSION}
         if start + JOURNAL_PART_PUTS < len(puts):
-            entry["part"] = True
+            entry["part"] = chunk
         else:
+            entry["puts"] = chunk
             entry["clock"] = clock
             if clock_reset:
                 entry["clock_reset"] = True

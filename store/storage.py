@@ -15,8 +15,8 @@ command passes ``lean=False`` and gets plain documents, faster to load.
 
 **One commit protocol for every write.** A transaction, one record or a bulk import
 of 100k, is committed by appending it to the journal: as one line, or as lines of
-``JOURNAL_PART_PUTS`` documents each, all but the last marked ``"part": true``, then
-one fsync. It has committed when its last line is on disk; lines of a transaction
+``JOURNAL_PART_PUTS`` documents each, all but the last of them part lines (see
+``store.journal``), then one fsync. It has committed when its last line is on disk; lines of a transaction
 with no last line were written by a process killed mid-commit and are dropped by the
 next process that holds the lock. So a kill at any instruction leaves the old or the
 new state, and every other process sees a bulk write the way it sees a small one:

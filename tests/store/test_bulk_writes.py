@@ -179,7 +179,7 @@ def test_a_transaction_without_its_last_line_is_not_committed_and_is_dropped(tmp
     journal = folder / "journal.jsonl"
     committed = journal.read_bytes()
     stamped = {**lead, "_s": {"*": "0" * 16 + ":0000:" + "a" * 16}}
-    part = orjson.dumps({"v": 1, "part": True, "puts": [["leads", stamped]]})
+    part = orjson.dumps({"v": 1, "part": [["leads", stamped]]})
     journal.write_bytes(committed + part + b"\n")
     tables, problems = inspect_folder(folder)
     assert problems == [] and len(tables["leads"]) == 3
@@ -274,3 +274,18 @@ def test_a_fold_that_fails_after_the_commit_keeps_the_commit(tmp_path: Path) -> 
     assert result.returncode == 0 and "imported 7000 leads" in result.stdout, result.stderr
     assert len(lead_names(folder)) == 7010
     assert check_folder(folder) == []
+
+
+def test_a_big_transactions_part_lines_have_no_puts_so_an_older_reader_refuses_them(tmp_path: Path) -> None:
+    """A Dealdeck from before part lines applies every line that has ``puts``: a part line
+    must not have them, or it would apply half of an interrupted transaction."""
+    folder = team_folder(tmp_path / "data", 2500)
+    with Store(folder) as store:
+        store.storage.compact()
+    with Store(folder, journal_limit=1 << 30) as store, store.writing() as writer:
+        for i in range(2500):
+            writer.insert(store.validate(Lead, {"name": f"bulk {i}", "owner": "ann"}))
+    lines = [orjson.loads(line) for line in (folder / "journal.jsonl").read_bytes().splitlines()[1:]]
+    assert [len(line.get("part", line.get("puts", []))) for line in lines] == [1000, 1000, 500]
+    assert ["puts" in line for line in lines] == [False, False, True]
+    assert len(lead_names(folder)) == 5000
