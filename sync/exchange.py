@@ -10,6 +10,8 @@ and after, are kept for ``undo``.
 from __future__ import annotations
 
 import hashlib
+import os
+import re
 import stat
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
@@ -28,7 +30,7 @@ from store.hlc import is_stamp
 from store.leads import customer_match_keys, match_keys
 from store.models import BY_TABLE
 from store.records import field_errors, fields_of, is_live
-from store.storage import private_folder, write_atomic
+from store.storage import fsync_folder, private_folder, write_atomic
 from store.tablefile import json_default
 from sync.errors import SyncError
 from sync.format import FORMAT, SUFFIX, TABLES, VERSION, RecordSet, checksum, export_name, seen_vector
@@ -51,6 +53,9 @@ from sync.validate import ExportFile, Limits, read_exports
 #: told each step of a sync, for a status line
 Progress = Callable[[str], None]
 UNDO_PREFIX = "undo-"
+#: the suffix of an undo file whose merge has not been seen to commit
+PENDING = ".pending"
+UNDO_NAME = re.compile(r"undo-([0-9]{8})\.json(?:\.pending)?")
 UNDO_FORMAT = "dealdeck-undo-1"
 #: what Dealdeck kept for undo before: every table as it was before the last merge
 LEGACY_UNDO_FILE = "before-last-merge.json"
@@ -372,7 +377,7 @@ def merge_files(store: Store, paths: Sequence[Path], *, dry_run: bool = False, l
             store.clock.observe(newest)
             store.storage.note_clock(store.clock.last)
     store.version += 1
-    forget_undo(store, kept, keep_newest=True)
+    forget_undo(store, confirm_undo(kept), keep_newest=True)
     save_state(store, [f.rep for f in report.files], seen)
     return report
 
@@ -393,19 +398,29 @@ class KeptMerge:
 
 def keep_for_undo(store: Store, undo: MergeUndo) -> Path:
     """Write what undoing the merge needs (the records it changes, before and after; those
-    it adds, their stamps), under the merge's lock before it commits. A merge that never
-    commits leaves a file whose changes are not in the database: ``undo_last_merge``
-    drops it and takes the one before, which stays until a newer merge has committed."""
+    it adds, their stamps), under the merge's lock before it commits, as a pending file
+    that ``confirm_undo`` names for good once the merge has committed. A merge killed
+    before that leaves a pending file: ``undo_last_merge`` drops it when its changes are
+    not in the database, and takes the one before, which stays until a newer merge is
+    confirmed."""
     folder = private_folder(store.folder / "backups")
     number = max((_undo_number(path) for path in undo_paths(store)), default=0) + 1
-    kept = KeptMerge(folder / f"{UNDO_PREFIX}{number:08d}.json", datetime.now(UTC).isoformat(), undo)
+    kept = KeptMerge(folder / f"{UNDO_PREFIX}{number:08d}.json{PENDING}", datetime.now(UTC).isoformat(), undo)
     _write_kept(kept)
     return kept.path
 
 
+def confirm_undo(pending: Path) -> Path:
+    """After the merge's commit: its undo file is no longer pending."""
+    final = pending.with_name(pending.name.removesuffix(PENDING))
+    os.replace(pending, final)
+    fsync_folder(final.parent)
+    return final
+
+
 def _undo_number(path: Path) -> int:
-    digits = path.stem.removeprefix(UNDO_PREFIX)
-    return int(digits) if digits.isdigit() else 0
+    found = UNDO_NAME.fullmatch(path.name)
+    return int(found.group(1)) if found else 0
 
 
 def _write_kept(kept: KeptMerge) -> None:
@@ -415,8 +430,9 @@ def _write_kept(kept: KeptMerge) -> None:
 
 
 def undo_paths(store: Store) -> list[Path]:
-    """The kept merges, newest first."""
-    return sorted((store.folder / "backups").glob(f"{UNDO_PREFIX}*.json"), key=_undo_number, reverse=True)
+    """The kept merges, pending ones included, newest first."""
+    found = (path for path in (store.folder / "backups").glob(f"{UNDO_PREFIX}*") if UNDO_NAME.fullmatch(path.name))
+    return sorted(found, key=_undo_number, reverse=True)
 
 
 def forget_undo(store: Store, newest: Path, *, keep_newest: bool) -> None:
@@ -451,6 +467,12 @@ def last_kept_merge(store: Store, *, forget: bool) -> tuple[KeptMerge, Current]:
             if forget:
                 path.unlink(missing_ok=True)
             continue
+        if path.name.endswith(PENDING) and not kept.undo.added:
+            # Interrupted between its commit and its confirmation, or never committed and
+            # every field it would have changed was changed since: nothing tells which.
+            raise SyncError(f"the merge of {merge_time(kept.merged_at)} was interrupted, and whether it went "
+                            f"in cannot be told (every change it made was changed since); nothing was undone: "
+                            f"delete {path} to undo the merge before it")
         if kept.undone_by is not None and written_with(kept.undone_by, current.values()):
             if forget:
                 forget_undo(store, path, keep_newest=False)

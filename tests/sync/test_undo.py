@@ -248,3 +248,26 @@ def test_a_record_the_merge_added_stays_while_later_work_links_to_it(replica: Re
     assert bo.get(Customer, acme.id) is not None and bo.get(Customer, other.id) is None
     assert bo.get(Opportunity, deal.id) is not None and bo.get(Contact, contact.id) is not None
     assert any("Acme Ltd" in line and "in use by" in line for line in lines), lines
+
+
+def test_an_interrupted_merge_that_cannot_be_told_apart_is_refused_not_guessed(merged: Merged, shared: Path) -> None:
+    """Merge 2 keeps its undo file and is killed before its commit; the rep then edits the
+    one field it would have changed. Nothing tells whether it went in: undo says so, and
+    changes nothing (it used to undo 'merge 2' and drop merge 1's file for good)."""
+    ann, bo = merged.ann, merged.bo
+    ann.update(Lead, merged.shared, phone="+44 20 7946 0009")
+    later = export_to(ann, shared)
+    local = snapshot(bo)
+    current = {table: dict(docs) for table, docs in local.items()}
+    replaced = merge_into(current, orjson.loads(later.read_bytes().split(b"\n", 1)[1])["tables"])
+    keep_for_undo(bo, merge_changes(local, current, replaced))  # ... and the merge never commits
+    bo.update(Lead, merged.shared, phone="+44 20 7946 0010")
+    before = folder_bytes(bo.folder)
+    kept_files = sorted(p.name for p in undo_paths(bo))
+
+    with pytest.raises(SyncError, match="was interrupted"):
+        undo_last_merge(bo)
+
+    assert folder_bytes(bo.folder) == before and sorted(p.name for p in undo_paths(bo)) == kept_files
+    (bo.folder / "backups" / kept_files[-1]).unlink()  # as the message says, to undo merge 1
+    assert "20 leads removed" in undo_last_merge(bo)[0]
