@@ -23,13 +23,12 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from pydantic import ValidationError
 
 from store.database import Store
 from store.hlc import is_stamp
 from store.leads import customer_match_keys, match_keys
 from store.models import BY_TABLE
-from store.records import field_errors, fields_of, is_live
+from store.records import is_live
 from store.storage import fsync_folder, private_folder, write_atomic
 from store.tablefile import json_default
 from sync.errors import SyncError
@@ -209,20 +208,26 @@ def _short(value: Any) -> str:
 
 def records_needing_a_look(before: RecordSet, after: RecordSet, limit: int = 100) -> list[str]:
     """Merged records that break a rule of their model as a whole (each side's fields
-    were valid, but e.g. one rep disqualified a lead while another cleared the reason)."""
+    were valid, but e.g. one rep disqualified a lead while another cleared the reason).
+    Every field of a merged record comes from a version that passed its checks, so only
+    the whole-record rules (``Record.rules``, plain functions over a stored document)
+    can fail: they are run on the document, not a model built for each record (a 20 x 5k
+    merge into an empty replica built 519k models here, a quarter of its time)."""
     problems = []
     for table in TABLES:
-        cls = BY_TABLE[table]
+        rules = BY_TABLE[table].rules
+        if not rules:
+            continue
         for record_id, doc in after[table].items():
             if before[table].get(record_id) is doc or not is_live(doc):
                 continue
-            try:
-                cls.model_validate(fields_of(doc))
-            except ValidationError as exc:
-                field_name, message = next(iter(field_errors(exc).items()))
-                problems.append(f"{table} record {record_id}: {field_name}: {message}")
-                if len(problems) >= limit:
-                    return problems
+            for rule in rules:
+                problem = rule(doc)
+                if problem:
+                    problems.append(f"{table} record {record_id}: {problem}")
+                    if len(problems) >= limit:
+                        return problems
+                    break
     return problems
 
 
