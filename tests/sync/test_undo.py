@@ -145,9 +145,9 @@ def test_what_is_kept_for_undo_is_the_merged_changes_only_and_private(merged: Me
     assert not (merged.bo.folder / "backups" / "before-last-merge.json").exists()
 
 
-def test_an_undo_file_of_a_merge_that_never_committed_is_passed_over(merged: Merged, shared: Path) -> None:
-    """A merge writes what undo needs before it commits: killed in between, it leaves
-    the file of a merge that is not in the database, and the undo takes the one before."""
+def keep_an_uncommitted_merge(merged: Merged, shared: Path) -> None:
+    """A second merge (ann changed the shared lead's phone) that writes what undo needs and
+    is killed before its commit."""
     ann, bo = merged.ann, merged.bo
     ann.update(Lead, merged.shared, phone="+44 20 7946 0009")
     later = export_to(ann, shared)
@@ -155,6 +155,13 @@ def test_an_undo_file_of_a_merge_that_never_committed_is_passed_over(merged: Mer
     current = {table: dict(docs) for table, docs in local.items()}
     replaced = merge_into(current, orjson.loads(later.read_bytes().split(b"\n", 1)[1])["tables"])
     keep_for_undo(bo, merge_changes(local, current, replaced))  # ... and the merge never commits
+
+
+def test_an_undo_file_of_a_merge_that_never_committed_is_passed_over(merged: Merged, shared: Path) -> None:
+    """A merge writes what undo needs before it commits: killed in between, it leaves
+    the file of a merge that is not in the database, and the undo takes the one before."""
+    bo = merged.bo
+    keep_an_uncommitted_merge(merged, shared)
     assert len(undo_paths(bo)) == 2
 
     lines = undo_last_merge(bo)
@@ -254,13 +261,8 @@ def test_an_interrupted_merge_that_cannot_be_told_apart_is_refused_not_guessed(m
     """Merge 2 keeps its undo file and is killed before its commit; the rep then edits the
     one field it would have changed. Nothing tells whether it went in: undo says so, and
     changes nothing (it used to undo 'merge 2' and drop merge 1's file for good)."""
-    ann, bo = merged.ann, merged.bo
-    ann.update(Lead, merged.shared, phone="+44 20 7946 0009")
-    later = export_to(ann, shared)
-    local = snapshot(bo)
-    current = {table: dict(docs) for table, docs in local.items()}
-    replaced = merge_into(current, orjson.loads(later.read_bytes().split(b"\n", 1)[1])["tables"])
-    keep_for_undo(bo, merge_changes(local, current, replaced))  # ... and the merge never commits
+    bo = merged.bo
+    keep_an_uncommitted_merge(merged, shared)
     bo.update(Lead, merged.shared, phone="+44 20 7946 0010")
     before = folder_bytes(bo.folder)
     kept_files = sorted(p.name for p in undo_paths(bo))
