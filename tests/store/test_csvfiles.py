@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import time
 from collections.abc import Iterator, Sequence
 from datetime import date
 from decimal import Decimal
@@ -451,16 +450,14 @@ def test_cli_export_writes_a_file(folder: Path, tmp_path: Path) -> None:
 # --- size ---------------------------------------------------------------------------------------
 
 
-def test_five_thousand_rows_import_quickly(team: Store, folder: Path, tmp_path: Path) -> None:
+def test_five_thousand_rows_import_in_one_go(team: Store, folder: Path, tmp_path: Path) -> None:
+    """How long it takes is measured by hand, as a whole command: bench/commit_bench.py."""
     lines = ["Full Name,Company,Email,Phone,Source,Tags"]
     lines += [f"Person {i},Company {i % 300},p{i}@example.com,+1 555 {i:07d},website,\"a; b\""
               for i in range(5000)]
     path = write(tmp_path, "\n".join(lines) + "\n")
-    started = time.perf_counter()
     report = import_csv(team, path, "leads", owner="auto")
-    elapsed = time.perf_counter() - started
     assert report.written == 5000 and not report.problems
-    assert elapsed < 3.0, f"{elapsed:.2f} s"
     with Store(folder) as reopened:
         assert reopened.count(Lead) == 5000
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import socket
 import subprocess
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -300,10 +299,8 @@ def test_a_silent_remote_times_out(clone: Callable[[str, str], Rep]) -> None:
         silent.listen()
         url = f"http://127.0.0.1:{silent.getsockname()[1]}/team.git"
         git(ann.folder, "remote", "set-url", "origin", url)
-        started = time.monotonic()
         with pytest.raises(SyncError, match=r"check the network \(no answer within 1 s\)"):
             git_sync(ann.folder, export=ann.export, merge=ann.merge, replica=ann.replica, rep="ann", timeout=1)
-    assert time.monotonic() - started < 5
     assert ann.commits() == 1 and ann.clean() and ann.merged == []
 
 
