@@ -14,8 +14,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from store.errors import StoreError
+from store.files import private_folder, write_atomic
 from store.hlc import DEFAULT_DRIFT_MS
-from store.storage import private_folder, write_atomic
 
 CONFIG_NAME = "config.yaml"
 RepId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.-]{0,31}$")]

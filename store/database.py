@@ -26,6 +26,7 @@ from store import clockfix, records
 from store.activity_log import ActivityDigest
 from store.config import Config, load_config
 from store.errors import StoreError
+from store.files import private_folder
 from store.hlc import Clock, describe_ahead, wall_clock_ms
 from store.leads import customer_match_keys, due_for_pool, lead_lookup_keys, match_keys, pick_owner
 from store.models import (
@@ -46,14 +47,21 @@ from store.models import (
     Ticket,
     utc_now,
 )
+from store.queries import (
+    ACTIVITY_LINKS,
+    ActivityIndex,
+    AllOf,
+    GroupLists,
+    Groups,
+    field_equals,
+    text_matcher,
+)
 from store.replica import load_replica
-from store.storage import DurableStorage, Transaction, private_folder
+from store.storage import DurableStorage, Transaction
 from store.tablefile import EncodedList, PackedTable
 
 R = TypeVar("R", bound=Record)
 F = TypeVar("F")
-#: what an activity links to: ``Store.links`` keeps them from one pass over the activities
-ACTIVITY_LINKS = ("customer_id", "lead_id", "opportunity_id")
 #: the note on a lead's history entry of an automatic assignment
 AUTO_ASSIGNED = "auto-assigned"
 #: activities that count as the revisit a maintenance plan asks for
@@ -372,17 +380,17 @@ class Store:
         if cls is Activity and set(fields) <= set(ACTIVITY_LINKS):  # one pass serves every screen
             groups = self._activity_index().groups
         else:
-            groups = self.fold(cls, ("links", fields), lambda: _Groups(fields, packed), _Groups.add).groups
-        return {field: _GroupLists(groups[field], table if packed else None) for field in fields}
+            groups = self.fold(cls, ("links", fields), lambda: Groups(fields, packed), Groups.add).groups
+        return {field: GroupLists(groups[field], table if packed else None) for field in fields}
 
     def activity_digest(self) -> ActivityDigest:
         """Last activity per deal and customer, activities per rep and day (read-only)."""
         return self._activity_index().digest
 
-    def _activity_index(self) -> _ActivityIndex:
+    def _activity_index(self) -> ActivityIndex:
         """The digest and the links of the activity log, from one pass over it."""
         packed = isinstance(self.storage.tables[Activity.table], PackedTable)
-        return self.fold(Activity, "index", lambda: _ActivityIndex(packed), _ActivityIndex.add)
+        return self.fold(Activity, "index", lambda: ActivityIndex(packed), ActivityIndex.add)
 
     def get(self, cls: type[R], record_id: str) -> R | None:
         doc = self.storage.tables[cls.table].get(record_id)
@@ -412,14 +420,14 @@ class Store:
         for name, value in (("owner", owner), ("stage", stage), ("status", status),
                             ("grade", grade), *(where or {}).items()):
             if value is not None:
-                conditions.append(_field_equals(cls, name, value))
+                conditions.append(field_equals(cls, name, value))
         if tag is not None:
             wanted = tag.casefold()
             conditions.append(q.tags.test(lambda tags: wanted in tags))
         if text:
-            conditions.append(_text_matcher(text.casefold()))
+            conditions.append(text_matcher(text.casefold()))
         live = self.storage.tables[cls.table]
-        hits = self.table(cls).search(_AllOf(conditions))
+        hits = self.table(cls).search(AllOf(conditions))
         required = records.required_keys(cls)  # damaged documents left out, as in ``rows``
         return [self.model_of(cls, live[hit.doc_id]) for hit in hits  # type: ignore[index]
                 if records.is_live(live[hit.doc_id]) and live[hit.doc_id].keys() >= required]  # type: ignore[index]
@@ -794,97 +802,6 @@ class Store:
 
 def max_time(a: datetime | None, b: datetime) -> datetime:
     return b if a is None or b > a else a
-
-
-_SEARCHED = ("name", "company", "title", "email", "phone", "notes", "industry", "role")
-
-
-def _text_matcher(needle: str) -> Callable[[Mapping[str, Any]], bool]:
-    def matches(doc: Mapping[str, Any]) -> bool:
-        for name in _SEARCHED:
-            value = doc.get(name)
-            if isinstance(value, str) and needle in value.casefold():
-                return True
-        return any(needle in tag for tag in doc.get("tags") or ())
-
-    return matches
-
-
-_MISSING = object()
-
-
-def _field_equals(cls: type[Record], name: str, value: Any) -> Callable[[Mapping[str, Any]], bool]:
-    """``doc[name] == value``, a field left out counting as its default (stored documents
-    omit falsy defaults). A plain function, not a TinyDB ``Query``: a third of the cost
-    over the 137k activities of the 50k demo."""
-    field = cls.model_fields.get(name)
-    default = field.get_default(call_default_factory=True) if field is not None and not field.is_required() \
-        else _MISSING
-    return lambda doc: doc.get(name, default) == value
-
-
-class _Groups:
-    """A table's documents (ids, for a packed table) by the value of each link field.
-
-    Tuples, not lists: a tuple of strings leaves the cyclic collector's sight after its
-    first pass, and 58k lists in it made each full collection during a board move
-    cost 10-20 ms more at the 50k demo."""
-
-    def __init__(self, fields: tuple[str, ...], keep_ids: bool) -> None:
-        self.groups: dict[str, dict[str, tuple[Any, ...]]] = {field: {} for field in fields}
-        self.keep_ids = keep_ids
-
-    def add(self, key: str, doc: records.Doc) -> None:
-        for field, by_value in self.groups.items():
-            value = doc.get(field)
-            if value:
-                by_value[value] = (*by_value.get(value, ()), key if self.keep_ids else doc)
-
-
-class _ActivityIndex(_Groups):
-    """The activity log's links and digest, folded in one pass (``Store.fold``)."""
-
-    def __init__(self, keep_ids: bool) -> None:
-        super().__init__(ACTIVITY_LINKS, keep_ids)
-        self.digest = ActivityDigest()
-
-    def add(self, key: str, doc: records.Doc) -> None:
-        super().add(key, doc)
-        self.digest.add(doc)
-
-
-class _GroupLists(Mapping[str, list[records.Doc]]):
-    """A group's documents as a new list; a packed table's groups hold ids and their
-    documents are decoded when the group is read."""
-
-    def __init__(self, groups: dict[str, tuple[Any, ...]], packed: Mapping[str, records.Doc] | None) -> None:
-        self._groups, self._packed = groups, packed
-
-    def __getitem__(self, value: str) -> list[records.Doc]:
-        members = self._groups[value]
-        if self._packed is None:
-            return list(members)
-        return [self._packed[record_id] for record_id in members]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._groups)
-
-    def __len__(self) -> int:
-        return len(self._groups)
-
-
-class _AllOf:
-    """A TinyDB query that holds when every condition holds (not cached: the
-    tables change under TinyDB's feet)."""
-
-    def __init__(self, conditions: list[Callable[[Mapping[str, Any]], bool]]) -> None:
-        self.conditions = conditions
-
-    def __call__(self, doc: Mapping[str, Any]) -> bool:
-        return all(condition(doc) for condition in self.conditions)
-
-    def is_cacheable(self) -> bool:
-        return False
 
 
 __all__ = ["ACTIVITY_LINKS", "BY_TABLE", "Conversion", "Store"]

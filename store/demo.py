@@ -28,6 +28,7 @@ from typing import Any, Generic, Literal, TypeVar
 from store.config import Config, Rep, save_config_values
 from store.database import Store
 from store.errors import StoreError
+from store.folder_check import inspect_folder
 from store.leads import due_for_pool, normalise_phone, score_lead
 from store.models import (
     Activity,
@@ -46,7 +47,7 @@ from store.models import (
     Ticket,
 )
 from store.records import is_live
-from store.storage import collector_paused, inspect_folder
+from store.storage import collector_paused
 
 T = TypeVar("T")
 Culture = Literal["cn", "en"]

@@ -1,6 +1,7 @@
-"""Files Dealdeck writes outside the data folder (CSV exports, review reports), made
-readable by the user only, whatever the umask: they list other people's names,
-phones and e-mails.
+"""Writing files safely: atomically (``write_atomic``: a temp file, fsync, rename, fsync
+the folder) and readable by the user only, whatever the umask. A data folder and
+everything Dealdeck writes outside it (CSV exports, review reports) list other
+people's names, phones and e-mails.
 
 A regular file is written to a private temp file beside it (0600), fsync'd and
 renamed over the target, so an existing file is replaced by a private one (not
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TextIO
 
@@ -63,3 +64,77 @@ def make_private(path: Path) -> None:
         mode = path.stat().st_mode
         if mode & 0o077:
             path.chmod(mode & 0o700)
+
+
+TEMP_SUFFIX = ".tmp"
+
+
+def private_folder(path: Path) -> Path:
+    """Create ``path`` (and parents) readable by the user only."""
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path.chmod(0o700)
+    return path
+
+
+
+def fsync_folder(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+
+def write_atomic(path: Path, data: bytes | Iterable[bytes]) -> None:
+    """Replace ``path`` with ``data`` (bytes, or pieces written one after the other)
+    so that a crash leaves the old or the new file."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}{TEMP_SUFFIX}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        try:
+            os.fchmod(fd, 0o600)  # a temp file left by a killed process may be older and wider
+            for piece in [data] if isinstance(data, bytes) else data:
+                write_all(fd, piece)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+        raise
+    fsync_folder(path.parent)
+
+
+
+def write_all(fd: int, data: bytes) -> None:
+    """``os.write`` until all of ``data`` is written (a write may take only part)."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+
+def remove_stale_temp_files(folder: Path) -> list[Path]:
+    """Remove the temp files (``.NAME.PID.tmp``) of processes that are gone: a kill
+    between the write and the rename of ``write_atomic`` leaves one."""
+    removed = []
+    for path in folder.glob(f".*{TEMP_SUFFIX}"):
+        pid = path.name.removesuffix(TEMP_SUFFIX).rpartition(".")[2]
+        if pid.isdigit() and not _process_alive(int(pid)):
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+                removed.append(path)
+    return removed
+
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return pid != 0

@@ -24,9 +24,9 @@ from typing import Any
 import orjson
 
 from store.errors import StoreError
+from store.files import write_atomic
 from store.hlc import REPLICA_PATTERN, new_replica_id
 from store.models import utc_now
-from store.storage import write_atomic
 
 REPLICA_FILE = "replica.json"
 

@@ -1,39 +1,28 @@
-"""Durable, process-safe storage for the record tables.
+"""Durable, process-safe storage for the record tables (the design: docs/storage.md).
 
 TinyDB's stock ``JSONStorage`` rewrites its file in place and has no lock. This
-storage keeps every table in memory and persists it in two layers:
+storage keeps every table in memory and persists it in two layers: **table files**,
+one per table group, only ever replaced whole (``store.files.write_atomic``; their
+format and the lean in-memory forms in ``store.tablefile``), and a **journal** of
+committed transactions, fsync'd before a commit returns (``store.journal``). A
+single write at 50k records costs one small append instead of a 37 MB rewrite.
 
-* **table files**, one JSON file per table group, only ever replaced whole
-  (write a temp file in the same folder, fsync, ``os.replace``, fsync the folder);
-* a **journal**, an append-only file of committed transactions, one JSON line
-  each (several for a big one), fsync'd before the commit returns. A single write at 50k records costs
-  one small append instead of a 37 MB rewrite (see DESIGN.md, Storage).
-
-The table files' format and the lean forms the tables take in memory are in
-``store.tablefile``; the journal's format is in ``store.journal``. A one-shot
-command passes ``lean=False`` and gets plain documents, faster to load.
-
-**One commit protocol for every write.** A transaction, one record or a bulk import
-of 100k, is committed by appending it to the journal: as one line, or as lines of
-``JOURNAL_PART_PUTS`` documents each, all but the last of them part lines (see
-``store.journal``), then one fsync. It has committed when its last line is on disk; lines of a transaction
-with no last line were written by a process killed mid-commit and are dropped by the
-next process that holds the lock. So a kill at any instruction leaves the old or the
-new state, and every other process sees a bulk write the way it sees a small one:
-as journal lines to replay before its own next write.
+**One commit protocol for every write**, one record or a bulk import of 100k: the
+transaction is appended to the journal (a big one as part lines, then the line that
+commits them) and fsync'd. Lines of a transaction whose last line never came were
+written by a process killed mid-commit and are dropped by the next process that
+holds the lock. A kill at any instruction leaves the old or the new state, and
+every other process sees a bulk write as it sees a small one: journal lines to
+replay before its own next write. An exclusive ``flock`` on ``.lock`` serialises
+writers, and every writer first catches up with what the others committed.
 
 The journal is folded into the table files (``compact``) when it grows past a
-limit. Journal lines hold whole documents, so replaying one twice is harmless: a
-crash halfway through a compaction (some table files replaced, some not) leaves the
-journal that rebuilds the rest. An exclusive ``flock`` on ``.lock`` serialises
-writers across processes, and every writer first catches up with what other
-processes committed, so no write is lost.
-
-Each compaction starts a new **generation**: the folded journal is kept as
-``journal.prev.jsonl`` and the new journal opens with a header line naming the
-generation. Another process that was reading the old journal replays the rest
-of it and then the new one, instead of re-reading every table file (1.3 s at
-50k leads, measured).
+limit; replaying a line twice is harmless, so a crash halfway through a fold leaves
+the journal that rebuilds the rest. Each fold starts a new **generation**: the
+folded journal is kept as ``journal.prev.jsonl``, and another process that was
+reading it replays its rest and then the new journal instead of re-reading every
+table file (1.3 s at 50k leads). A one-shot command passes ``lean=False`` and gets
+plain documents, faster to load.
 """
 
 from __future__ import annotations
@@ -44,16 +33,17 @@ import gc
 import os
 import shutil
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import orjson
 from tinydb.storages import Storage
 
+from store.backups import BACKUPS_KEPT, Backups
 from store.errors import CorruptFileError, StoreError
+from store.files import fsync_folder, private_folder, remove_stale_temp_files, write_all, write_atomic
 from store.journal import JournalDamaged, committed_transactions, journal_header, journal_lines
 from store.tablefile import (
     FILE_FORMAT,
@@ -70,9 +60,6 @@ from store.tablefile import (
 JOURNAL_NAME = "journal.jsonl"
 PREVIOUS_JOURNAL_NAME = "journal.prev.jsonl"
 LOCK_NAME = ".lock"
-TEMP_SUFFIX = ".tmp"
-BACKUP_DIR = "backups"
-BACKUPS_KEPT = 10
 JOURNAL_LIMIT_BYTES = 4 * 1024 * 1024
 LOCK_TIMEOUT_S = 30.0
 
@@ -105,70 +92,6 @@ def collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def private_folder(path: Path) -> Path:
-    """Create ``path`` (and parents) readable by the user only."""
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
-    path.chmod(0o700)
-    return path
-
-
-def fsync_folder(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def write_atomic(path: Path, data: bytes | Iterable[bytes]) -> None:
-    """Replace ``path`` with ``data`` (bytes, or pieces written one after the other)
-    so that a crash leaves the old or the new file."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}{TEMP_SUFFIX}")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        try:
-            os.fchmod(fd, 0o600)  # a temp file left by a killed process may be older and wider
-            for piece in [data] if isinstance(data, bytes) else data:
-                write_all(fd, piece)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
-        raise
-    fsync_folder(path.parent)
-
-
-def write_all(fd: int, data: bytes) -> None:
-    """``os.write`` until all of ``data`` is written (a write may take only part)."""
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view):]
-
-
-def remove_stale_temp_files(folder: Path) -> list[Path]:
-    """Remove the temp files (``.NAME.PID.tmp``) of processes that are gone: a kill
-    between the write and the rename of ``write_atomic`` leaves one."""
-    removed = []
-    for path in folder.glob(f".*{TEMP_SUFFIX}"):
-        pid = path.name.removesuffix(TEMP_SUFFIX).rpartition(".")[2]
-        if pid.isdigit() and not _process_alive(int(pid)):
-            with contextlib.suppress(FileNotFoundError):
-                path.unlink()
-                removed.append(path)
-    return removed
-
-
-def _process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return pid != 0
 
 
 
@@ -183,13 +106,16 @@ def _process_alive(pid: int) -> bool:
 
 
 
-@dataclass
-class FileProblem:
-    path: Path
-    problem: str
 
-    def __str__(self) -> str:
-        return f"{self.path}: {self.problem}"
+
+
+
+
+
+
+
+
+
 
 
 
@@ -263,7 +189,7 @@ class DurableStorage(Storage):
         self.folder = private_folder(Path(folder))
         self.migrations = MIGRATIONS if migrations is None else migrations
         self.journal_limit = journal_limit
-        self.backups_kept = backups_kept
+        self._backups = Backups(self.folder, backups_kept)
         #: newest change stamp committed by any process on this folder (or the one a
         #: clock repair set it back to: ``Transaction.set_clock``)
         self.clock = ""
@@ -277,8 +203,6 @@ class DurableStorage(Storage):
         self._schemas = {g: SCHEMA_VERSION for g in TABLE_GROUPS}
         self._lock_fd: int | None = None
         self._lock_depth = 0
-        #: the day (UTC) of the last daily backup this process made or found
-        self._backed_up_on = ""
         with self.locked():
             remove_stale_temp_files(self.folder)
             self._load_all()
@@ -337,10 +261,6 @@ class DurableStorage(Storage):
     @property
     def previous_journal_path(self) -> Path:
         return self.folder / PREVIOUS_JOURNAL_NAME
-
-    @property
-    def backup_folder(self) -> Path:
-        return self.folder / BACKUP_DIR
 
     # -- locking ------------------------------------------------------------------
     @contextlib.contextmanager
@@ -405,7 +325,7 @@ class DurableStorage(Storage):
         """Append the transaction to the journal and fsync it: committed (see the module
         docstring). A big one is then folded into the table files like any journal
         that grew past its limit."""
-        self._backup_first_write_of_the_day()
+        self._backups.daily(TABLE_GROUPS)
         for table, _ in txn.puts:
             self._dirty_groups.add(self.table_group[table])
         if txn.clock_reset is not None:
@@ -466,7 +386,7 @@ class DurableStorage(Storage):
                 path = self.group_path(group)
                 if group not in dirty and path.exists():
                     continue
-                self._keep_backup(group)
+                self._backups.keep(group)
                 write_atomic(path, table_file_pieces(self.tables, TABLE_GROUPS[group], self.clock, generation))
             if self.journal_path.exists():
                 os.replace(self.journal_path, self.previous_journal_path)
@@ -476,48 +396,9 @@ class DurableStorage(Storage):
             self._view.generation = generation
             self._remember_disk()
 
-    def _keep_backup(self, group: str) -> None:
-        """Keep the file about to be replaced: a hard link costs no copy."""
-        current = self.group_path(group)
-        if not current.exists():
-            return
-        folder = private_folder(self.backup_folder)
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
-        target = folder / f"{group}.{stamp}.json"
-        try:
-            os.link(current, target)
-        except OSError:
-            shutil.copy2(current, target)
-        for old in self.backups(group)[self.backups_kept:]:
-            old.unlink(missing_ok=True)
-        fsync_folder(folder)
-
-    def _backup_first_write_of_the_day(self) -> None:
-        """Keep at least one backup a day even when compactions are rare: at the first
-        write of the day, so that opening a folder (or a refused merge) writes nothing."""
-        today = datetime.now(UTC).strftime("%Y%m%d")
-        if self._backed_up_on == today:
-            return
-        for group in TABLE_GROUPS:
-            newest = self.backups(group)[:1]
-            if not newest or not newest[0].name.startswith(f"{group}.{today}"):
-                self._keep_backup(group)
-        self._backed_up_on = today
-
     def backups(self, group: str) -> list[Path]:
         """Rolling backups of one table file, newest first."""
-        if not self.backup_folder.is_dir():
-            return []
-        return sorted((p for p in self.backup_folder.glob(f"{group}.2*.json")), reverse=True)
-
-    def newest_good_backup(self, group: str) -> Path | None:
-        for candidate in self.backups(group):
-            try:
-                read_table_file(candidate)
-            except (OSError, ValueError):
-                continue
-            return candidate
-        return None
+        return self._backups.of(group)
 
     # -- loading ---------------------------------------------------------------------------
     def _signature(self, path: Path) -> tuple[int, int, int] | None:
@@ -650,7 +531,7 @@ class DurableStorage(Storage):
         except OSError as exc:
             raise StoreError(f"cannot read {path}: {exc.strerror}") from None
         except ValueError as exc:
-            backup = self.newest_good_backup(group)
+            backup = self._backups.newest_good(group)
             hint = f"newest good backup: {backup}" if backup else "no good backup was found"
             raise CorruptFileError(f"{path} {exc}; it was left untouched; {hint}") from None
 
@@ -718,7 +599,7 @@ class DurableStorage(Storage):
             if version >= SCHEMA_VERSION:
                 continue
             path = self.group_path(group)
-            folder = private_folder(self.backup_folder)
+            folder = private_folder(self._backups.folder)
             shutil.copy2(path, folder / f"{group}.pre-schema-{SCHEMA_VERSION}.json")
             # A migration gets plain documents (no encoded lists or packed tables).
             plain = orjson.loads(orjson.dumps({n: self.tables[n] for n in TABLE_GROUPS[group]},
@@ -735,51 +616,3 @@ class DurableStorage(Storage):
             self._dirty_groups.add(group)
         self._schemas = {g: SCHEMA_VERSION for g in TABLE_GROUPS}
         self.compact()
-
-
-def committed_clock(folder: Path) -> str:
-    """The folder's committed clock, read as a Store would (table file headers, then the
-    journal's committed transactions, a clock reset setting it), changing nothing."""
-    clock = ""
-    for group in TABLE_GROUPS:
-        with contextlib.suppress(OSError, ValueError, AttributeError), (folder / f"{group}.json").open("rb") as lines:
-            clock = max(clock, str(orjson.loads(lines.readline()).get("clock") or ""))
-    with contextlib.suppress(OSError, JournalDamaged), (folder / JOURNAL_NAME).open("rb") as journal:
-        for entries, _ in committed_transactions(journal):
-            last = entries[-1]
-            if isinstance(last.get("clock"), str):
-                clock = last["clock"] if last.get("clock_reset") is True else max(clock, last["clock"])
-    return clock
-
-
-def check_folder(folder: Path) -> list[FileProblem]:
-    """Verify every table file and the journal without changing anything."""
-    return inspect_folder(folder)[1]
-
-
-def inspect_folder(folder: Path) -> tuple[Tables, list[FileProblem]]:
-    """Read a data folder strictly read-only: its tables with the journal applied,
-    and the problems found. Takes no lock and writes nothing."""
-    tables: Tables = {t: {} for names in TABLE_GROUPS.values() for t in names}
-    problems: list[FileProblem] = []
-    for group, names in TABLE_GROUPS.items():
-        path = folder / f"{group}.json"
-        if not path.exists():
-            continue
-        try:
-            parsed = read_table_file(path)
-        except (OSError, ValueError) as exc:
-            problems.append(FileProblem(path, str(exc)))
-            continue
-        for name in names:
-            tables[name] = parsed["tables"].get(name, {})
-    journal = folder / JOURNAL_NAME
-    with contextlib.suppress(FileNotFoundError), journal.open("rb") as lines:
-        try:
-            for entries, _ in committed_transactions(lines):
-                for entry in entries:
-                    for table, doc in entry["puts"]:
-                        tables.setdefault(table, {})[doc["id"]] = doc
-        except JournalDamaged as exc:
-            problems.append(FileProblem(journal, str(exc)))
-    return tables, problems

@@ -25,11 +25,11 @@ from typing import Any
 import orjson
 
 from store.database import Store
+from store.files import fsync_folder, private_folder, write_atomic
 from store.hlc import is_stamp
 from store.leads import customer_match_keys, match_keys
 from store.models import BY_TABLE
 from store.records import is_live
-from store.storage import fsync_folder, private_folder, write_atomic
 from store.tablefile import json_default
 from sync.errors import SyncError
 from sync.format import FORMAT, SUFFIX, TABLES, VERSION, RecordSet, checksum, export_name, seen_vector

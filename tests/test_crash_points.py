@@ -20,10 +20,10 @@ import pytest
 
 from store.database import Store
 from store.demo import generate_demo
+from store.folder_check import check_folder, inspect_folder
 from store.models import Lead
 from store.records import check_documents
 from store.replica import renew_replica
-from store.storage import check_folder, inspect_folder
 from sync.exchange import export_to, merge_files
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -289,8 +289,8 @@ def _run_new_replica(args: argparse.Namespace) -> int:
 
 
 def _run_check(args: argparse.Namespace) -> int:
+    from store.folder_check import inspect_folder
     from store.records import check_documents
-    from store.storage import inspect_folder
 
     folder = _folder(args)
     if not folder.is_dir():
@@ -360,8 +360,8 @@ def _future_stamps(folder: Path, tables: Any) -> list[str]:
 def _clock_ahead(folder: Path, now: int, drift: int) -> list[str]:
     """The folder's committed clock beyond the drift, when no stored stamp is: the next
     process would start from it, and refuse to save."""
+    from store.folder_check import committed_clock
     from store.hlc import REPAIR_COMMAND, Stamp, describe_ahead
-    from store.storage import committed_clock
 
     clock = committed_clock(folder)
     ahead = Stamp.parse(clock).wall_ms - now if clock else 0

@@ -16,8 +16,8 @@ import pytest
 
 from store.database import Store
 from store.demo import generate_demo
+from store.folder_check import check_folder, inspect_folder
 from store.models import Lead
-from store.storage import check_folder, inspect_folder
 from sync.exchange import export_to, merge_files
 
 ROOT = Path(__file__).resolve().parents[2]

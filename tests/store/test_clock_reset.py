@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 
 from store.database import Store
+from store.folder_check import check_folder
 from store.hlc import Stamp
 from store.models import Lead
-from store.storage import check_folder
 
 NOW = int(datetime(2025, 6, 2, 9, 0, tzinfo=UTC).timestamp() * 1000)
 IN_2030 = int(datetime(2030, 1, 1, tzinfo=UTC).timestamp() * 1000)

@@ -17,8 +17,9 @@ from store import journal, tablefile
 from store import storage as storage_module
 from store.database import Store
 from store.errors import CorruptFileError, StoreError
+from store.folder_check import check_folder
 from store.models import Customer, Lead, Opportunity
-from store.storage import JOURNAL_NAME, DurableStorage, check_folder
+from store.storage import JOURNAL_NAME, DurableStorage
 from store.tablefile import SCHEMA_VERSION, EncodedList, PackedTable, json_default, read_table_file
 
 ROOT = Path(__file__).resolve().parents[2]
