@@ -31,7 +31,6 @@ from __future__ import annotations
 import errno
 import gc
 import hashlib
-import json
 import os
 import re
 import stat
@@ -50,6 +49,7 @@ from store.hlc import DEFAULT_DRIFT_MS, REPAIR_COMMAND, REPLICA_PATTERN, describ
 from store.models import BY_TABLE, ID_PATTERN, Record, clean_text
 from store.records import BASE, DELETED, STAMPS, missing_field
 from store.storage import collector_paused
+from sync.duplicate_keys import first_duplicate, same_bytes
 from sync.errors import SyncError
 from sync.format import FORMAT, SUFFIX, TABLES, VERSION, RecordSet, checksum
 from sync.wire import body_validator
@@ -334,11 +334,11 @@ def _refuse_duplicate_keys(where: str, data: memoryview, parsed: Any, start: int
     Only a file that does not (hand-edited, or tampered) is parsed again, slowly, to find
     the key and the record that holds it."""
     try:
-        if _same_bytes(orjson.dumps(parsed), data, start):
+        if same_bytes(orjson.dumps(parsed), data, start):
             return
     except orjson.JSONEncodeError:  # nested too deep to write back: look closer
         pass
-    found = _first_duplicate(data)
+    found = first_duplicate(data)
     if found is None:  # the same content, written another way
         return
     path, key = found
@@ -350,49 +350,6 @@ def _refuse_duplicate_keys(where: str, data: memoryview, parsed: Any, start: int
     inside = ".".join(_show_key(part) for part in path)
     raise _Refused(where, f"{inside + ': ' if inside else ''}the key {_show(key)} appears twice in one object "
                           "(another JSON reader may keep the other value; Dealdeck never writes that)")
-
-
-def _same_bytes(written: bytes, data: memoryview, start: int) -> bool:
-    """``written == data``, where ``data`` is a view of the bytes read from ``start`` on,
-    compared without a copy (comparing a memoryview itself is slow)."""
-    full = data.obj
-    if not isinstance(full, bytes):
-        return written == data.tobytes()
-    return len(written) == len(data) and full.startswith(written, start)
-
-
-class _Twice(dict):  # type: ignore[type-arg]
-    """An object of the slow parse that had a key twice (``twice``)."""
-
-    twice: str
-
-
-def _pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
-    obj = dict(items)
-    if len(obj) == len(items):
-        return obj
-    seen: set[str] = set()
-    twice = _Twice(obj)
-    twice.twice = next(key for key, _ in items if key in seen or seen.add(key))  # type: ignore[func-returns-value]
-    return twice
-
-
-def _first_duplicate(data: memoryview) -> tuple[list[str], str] | None:
-    """The path to the first object with a key twice, and the key; None if there is none."""
-    try:
-        parsed = json.loads(bytes(data), object_pairs_hook=_pairs)
-    except (ValueError, RecursionError):
-        return None
-    stack: list[tuple[list[str], Any]] = [([], parsed)]
-    while stack:
-        path, value = stack.pop()
-        if isinstance(value, _Twice):
-            return path, value.twice
-        if isinstance(value, dict):
-            stack.extend(([*path, key], item) for key, item in reversed(value.items()))
-        elif isinstance(value, list):
-            stack.extend(([*path, str(index)], item) for index, item in reversed(list(enumerate(value))))
-    return None
 
 
 def _record_set(body: Any, header: Header, limits: Limits) -> RecordSet:
