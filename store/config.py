@@ -32,6 +32,8 @@ class Rep(Strict):
     name: str = Field(min_length=1, max_length=80)
     region: str = ""
     monthly_target: Decimal = Field(default=Decimal(0), ge=0)
+    #: the rep's work address: an import's owner column may name them by it
+    email: str = Field(default="", max_length=254)
 
 
 class Stage(Strict):
@@ -139,6 +141,28 @@ class Sync(Strict):
         return self.max_clock_drift_minutes * 60_000
 
 
+class ImportMapping(Strict):
+    """A saved CSV mapping (``import csv --save-mapping NAME``): the weekly export
+    from the old system imports with ``--mapping NAME``."""
+
+    table: Literal["leads", "customers", "contacts"] | None = None
+    #: file column (header or number) -> field, or ``ignore``
+    columns: dict[str, str] = {}
+    #: column or field -> {the file's value: ours}
+    values: dict[str, dict[str, str]] = {}
+    #: the column holding the other system's record id
+    key: str = ""
+    owner: str = ""
+    #: columns with no field go to the notes (false: dropped, ``--drop-unmapped``)
+    keep_unmapped: bool = True
+
+
+class Imports(Strict):
+    #: a larger file is refused before anything is read
+    max_file_mb: int = Field(default=1024, ge=1)
+    mappings: dict[str, ImportMapping] = {}
+
+
 DEFAULT_STAGES = (
     Stage(key="initial", label="Initial contact", probability=10, stale_days=14, stuck_days=21),
     Stage(key="needs", label="Needs confirmed", probability=25, stale_days=14, stuck_days=30),
@@ -173,6 +197,7 @@ class Config(Strict):
     customers: CustomerRules = CustomerRules()
     segments: list[SavedSegment] = []
     sync: Sync = Sync()
+    imports: Imports = Imports()
     keys: dict[str, str] = {}
     theme: str = "dealdeck-dark"
 

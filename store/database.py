@@ -128,12 +128,22 @@ class _Writer:
             raise StoreError(f"no {cls.noun} with id {record_id}")
         return self.store.model_of(cls, doc), doc
 
-    def insert(self, record: R) -> R:
+    def insert(self, record: R, *, checked: bool = False) -> R:
+        """``checked``: ``record`` comes from ``Store.validate`` (bulk imports), so it is
+        not validated a second time."""
         if self.txn.get(record.table, record.id) is not None:
             raise StoreError(f"a {record.noun} with id {record.id} already exists")
-        record = self.store.validate(type(record), record.model_dump())
+        if not checked:
+            record = self.store.validate(type(record), record.model_dump())
         self.txn.put(record.table, records.stamp_record(record, None, self.stamp))
         return record
+
+    def insert_document(self, cls: type[Record], doc: records.Doc) -> None:
+        """A new record's document as ``records.document_fields`` made it from a model that
+        was validated elsewhere (a bulk import's worker process)."""
+        if self.txn.get(cls.table, doc["id"]) is not None:
+            raise StoreError(f"a {cls.noun} with id {doc['id']} already exists")
+        self.txn.put(cls.table, records.stamp_new(doc, self.stamp))
 
     def update(self, cls: type[R], record_id: str, changes: Mapping[str, Any]) -> R:
         current, doc = self.current(cls, record_id)

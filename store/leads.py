@@ -6,6 +6,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 from datetime import date, timedelta
+from functools import lru_cache
 from typing import Any
 
 from store.config import Config
@@ -17,7 +18,9 @@ _COMPANY_SUFFIXES = re.compile(
 _NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
 
 
+@lru_cache(maxsize=1 << 16)
 def normalise_company(company: str) -> str:
+    """Cached: an import or a duplicate check meets the same companies again and again."""
     text = unicodedata.normalize("NFKC", company).casefold()
     text = _COMPANY_SUFFIXES.sub(" ", text)
     return _NON_WORD.sub("", text)

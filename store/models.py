@@ -1,6 +1,6 @@
 """Domain records (pydantic v2).
 
-Every record has a uuid4-hex ``id``, an ``owner`` rep, ``created_at`` and
+Every record has a random 32-hex-digit ``id``, an ``owner`` rep, ``created_at`` and
 ``updated_at``. Values are validated here, once, for every path that writes:
 forms, CSV import, the command line and sync. Stage names are checked against
 the config passed as validation context: ``model_validate(data, context={"config": cfg})``.
@@ -8,8 +8,8 @@ the config passed as validation context: ``model_validate(data, context={"config
 
 from __future__ import annotations
 
+import os
 import re
-import uuid
 from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -41,7 +41,8 @@ _PHONE = re.compile(PHONE_PATTERN, re.IGNORECASE)
 
 
 def new_id() -> str:
-    return uuid.uuid4().hex
+    """32 random hex digits (a version-4 UUID's worth of randomness, at a tenth of its cost)."""
+    return os.urandom(16).hex()
 
 
 def utc_now() -> datetime:
@@ -105,6 +106,9 @@ Text = Annotated[str, Field(max_length=20_000), BeforeValidator(clean_text)]
 Email = Annotated[str | None, BeforeValidator(clean_line), AfterValidator(check_email)]
 Phone = Annotated[str | None, BeforeValidator(clean_line), AfterValidator(check_phone)]
 RecordId = Annotated[str, Field(pattern=ID_PATTERN)]
+#: the record's id in the system it came from (a CRM export's id column, a vCard's UID,
+#: a message's Message-ID): a second import of the same record updates it instead of copying it
+ExternalId = Annotated[str, Field(max_length=400), BeforeValidator(clean_line)]
 RepId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.-]{0,31}$"), BeforeValidator(clean_line)]
 Timestamp = Annotated[datetime, AfterValidator(to_utc)]
 Money = Annotated[Decimal, Field(ge=0, max_digits=18, decimal_places=2)]
@@ -227,6 +231,7 @@ class Lead(Record):
     tags: Tags = []
     notes: Text = ""
     disqualified_reason: Line = ""
+    external_id: ExternalId = ""
     customer_id: RecordId | None = None
     contact_id: RecordId | None = None
     opportunity_id: RecordId | None = None
@@ -352,6 +357,7 @@ class Customer(Record):
     tags: Tags = []
     lifecycle: Lifecycle = "prospect"
     notes: Text = ""
+    external_id: ExternalId = ""
     lead_id: RecordId | None = None
     #: maintenance plan: revisit every N days (None: no plan)
     revisit_days: int | None = Field(default=None, ge=1, le=3650)
@@ -373,6 +379,7 @@ class Contact(Record):
     birthday: date | None = None
     primary: bool = False
     notes: Text = ""
+    external_id: ExternalId = ""
 
 
 # --- activities, tasks, service --------------------------------------------------------
@@ -400,6 +407,7 @@ class Activity(Record):
     at: Timestamp = Field(default_factory=utc_now)
     subject: Line = ""
     body: Text = ""
+    external_id: ExternalId = ""
 
 
 class Task(Record):

@@ -62,10 +62,13 @@ def document_fields(record: Record) -> Doc:
     and the in-memory tables a good deal smaller (measured in bench/).
     """
     data = record.model_dump(mode="json", exclude_defaults=True)
-    truthy = _truthy_defaults(type(record))
-    if truthy:
-        full = record.model_dump(mode="json", include=set(truthy))
-        data.update(full)
+    missing = [name for name in _truthy_defaults(type(record)) if name not in data]
+    if missing:
+        simple = {name: getattr(record, name) for name in missing}
+        if all(type(value) in (str, int, bool) for value in simple.values()):
+            data.update(simple)  # already JSON: a second dump costs as much as the first
+        else:
+            data.update(record.model_dump(mode="json", include=set(missing)))
     return data
 
 
@@ -143,11 +146,16 @@ def with_defaults(cls: type[Record], doc: Doc) -> Doc:
     return {**falsy_defaults(cls), **doc}
 
 
+def stamp_new(data: Doc, stamp: str) -> Doc:
+    """A new record's document (``document_fields``): every field stamped ``stamp``."""
+    return {**data, STAMPS: {BASE: stamp}}
+
+
 def stamp_record(record: Record, previous: Doc | None, stamp: str) -> Doc:
     """The document for ``record``: fields that differ from ``previous`` get ``stamp``."""
     data = document_fields(record)
     if previous is None:
-        return {**data, STAMPS: {BASE: stamp}}
+        return stamp_new(data, stamp)
     stamps: dict[str, str] = dict(previous[STAMPS])
     for key in data.keys() | previous.keys():
         if key in ("id", STAMPS, DELETED) or key in record.grow_only:

@@ -38,7 +38,7 @@ def test_lower_layers_do_not_import_upper_ones(package: str, forbidden: set[str]
 
 
 def test_importing_the_store_loads_no_ui_code() -> None:
-    code = ("import sys, store, store.database, store.csvfiles, store.demo; "
+    code = ("import sys, store, store.database, store.imports, store.demo; "
             "bad = sorted(m for m in sys.modules if m.split('.')[0] in {'textual', 'tui', 'sync', 'rich'}); "
             "print(bad); sys.exit(1 if bad else 0)")
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)

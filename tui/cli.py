@@ -16,6 +16,7 @@ from typing import Any
 
 from store.errors import StoreError
 from store.locations import data_folder
+from tui import cli_csv, cli_eml, cli_ics, cli_vcf
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
 #: the reader of stdout went away (``| head``): the status of a Unix tool killed by SIGPIPE
@@ -62,26 +63,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     imp = commands.add_parser("import", help="import records from a file")
     imp_kinds = imp.add_subparsers(dest="format", required=True, parser_class=_Parser)
-    imp_csv = imp_kinds.add_parser("csv", help="import a CSV file")
-    _common(imp_csv, rep=False)
-    imp_csv.add_argument("file", type=Path)
-    imp_csv.add_argument("--as", dest="table", required=True, choices=["leads", "customers", "contacts"],
-                         help="what the rows are")
-    imp_csv.add_argument("--owner", metavar="REP",
-                         help="owner of rows without one (default: me; 'auto' assigns by the config's rule)")
-    imp_csv.add_argument("--map", action="append", default=[], metavar="COLUMN=field",
-                         help="read COLUMN into field (repeatable)")
-    imp_csv.add_argument("--dry-run", action="store_true", help="check every row, write nothing")
-    imp_csv.add_argument("--skip-bad", action="store_true", help="import the good rows, report the bad")
-    imp_csv.set_defaults(run=_run_import_csv)
 
     exp = commands.add_parser("export", help="export records to a file")
     exp_kinds = exp.add_subparsers(dest="format", required=True, parser_class=_Parser)
     exp_csv = exp_kinds.add_parser("csv", help="export a table as CSV")
     _common(exp_csv)
-    exp_csv.add_argument("table", choices=["leads", "opportunities", "customers", "contacts", "activities"])
+    exp_csv.add_argument("table", choices=["leads", "opportunities", "customers", "contacts", "activities",
+                                           "tasks", "tickets", "surveys"])
     exp_csv.add_argument("-o", "--output", type=Path, metavar="FILE", help="write here (default: stdout)")
+    exp_csv.add_argument("--excel", action="store_true",
+                         help="for Excel: a UTF-8 byte order mark and CRLF line ends (default: plain UTF-8, LF)")
     exp_csv.set_defaults(run=_run_export_csv)
+    for formats in (cli_csv, cli_vcf, cli_ics, cli_eml):
+        formats.add_parsers(imp_kinds, exp_kinds, _common)
 
     sync = commands.add_parser("sync", help="share work with the team through a folder or git")
     sync_commands = sync.add_subparsers(dest="sync_command", required=True, parser_class=_Parser)
@@ -174,44 +168,20 @@ def _run_demo(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _parse_map(pairs: Sequence[str]) -> dict[str, str]:
-    mapping: dict[str, str] = {}
-    for pair in pairs:
-        column, sep, field = pair.partition("=")
-        if not sep or not column or not field:
-            raise UsageError(f"dealdeck import csv: --map wants COLUMN=field, got {pair!r}")
-        mapping[column] = field
-    return mapping
-
-
-def _run_import_csv(args: argparse.Namespace) -> int:
-    mapping = _parse_map(args.map)
-    from store.csvfiles import import_csv
-
-    with _open_store(args) as store:
-        report = import_csv(store, args.file, args.table, mapping=mapping, owner=args.owner,
-                            dry_run=args.dry_run, skip_bad=args.skip_bad)
-    for line in (*report.problems, *report.warnings):
-        print(line, file=sys.stderr)
-    print(report.summary())
-    return EXIT_REFUSED if report.refused else EXIT_OK
-
-
 def _run_export_csv(args: argparse.Namespace) -> int:
-    from store.csvfiles import export_csv
+    from store.csv_export import export_csv
     from store.files import private_text
 
     with _open_store(args) as store:
         if args.output:
             try:
                 with private_text(args.output, newline="") as out:
-                    # A BOM so that Excel shows non-Latin names correctly.
-                    count = export_csv(store, args.table, out, bom=True)
+                    count = export_csv(store, args.table, out, excel=args.excel)
             except OSError as exc:
                 raise StoreError(f"cannot write {args.output}: {exc.strerror}") from None
             print(f"wrote {count} {args.table} to {args.output}", file=sys.stderr)
         else:
-            export_csv(store, args.table, sys.stdout)
+            export_csv(store, args.table, sys.stdout, excel=args.excel)
     return EXIT_OK
 
 

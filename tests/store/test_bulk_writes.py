@@ -125,7 +125,7 @@ def test_processes_doing_bulk_and_small_writes_at_once_lose_nothing(tmp_path: Pa
             app.new(Lead, name=f"app {i}")
             app.refresh()
         outs = finish(procs)
-        assert all(f"imported {rows} leads" in out for out in outs[:importers])
+        assert all(f"imported leads: {rows} added" in out for out in outs[:importers])
         app.refresh()
         expected = 400 + importers * rows + counts["leads"] + 60 + 60
         assert app.count(Lead) == expected
@@ -271,7 +271,7 @@ def test_a_fold_that_fails_after_the_commit_keeps_the_commit(tmp_path: Path) -> 
     rows = lead_csv(tmp_path / "a.csv", "a", 7000)  # past the journal's limit: a fold follows
     result = subprocess.run([sys.executable, "-c", FULL_DISK, "replace", "import", "csv", str(rows), "--as", "leads",
                              "--data", str(folder)], env=ENV, capture_output=True, text=True, timeout=120)
-    assert result.returncode == 0 and "imported 7000 leads" in result.stdout, result.stderr
+    assert result.returncode == 0 and "imported leads: 7000 added" in result.stdout, result.stderr
     assert len(lead_names(folder)) == 7010
     assert check_folder(folder) == []
 

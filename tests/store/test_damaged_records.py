@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from store.csvfiles import EXPORT_TABLES, export_csv
+from store.csv_export import EXPORT_TABLES, export_csv
 from store.customers import customer_rows
 from store.database import Store
 from store.models import Activity, Contact, Customer, Lead, LeadEvent, Opportunity, StageChange, Survey, Task, Ticket

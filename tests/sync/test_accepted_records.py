@@ -20,7 +20,7 @@ import orjson
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from store.csvfiles import EXPORT_TABLES, export_csv
+from store.csv_export import EXPORT_TABLES, export_csv
 from store.customers import customer_rows
 from store.database import Store
 from store.models import (

@@ -399,7 +399,7 @@ class CustomersTab(Vertical):
                                        parse=_segment_name), chosen)
 
     def action_export_segment(self) -> None:
-        from store.csvfiles import export_customers
+        from store.csv_export import export_customers
         from store.files import private_text
 
         rows = self.table.rows

@@ -1,0 +1,407 @@
+"""CSV import: another CRM's export or a spreadsheet into leads, customers or contacts.
+
+The file is streamed (``reading``), its columns planned (``columns``) and each
+row read (``rows``) and validated through the pydantic models. A row whose key
+(the other system's id, else its e-mail) matches a stored record updates it;
+the others are added. Everything is written in one transaction, or nothing
+when any row is bad (unless ``skip_bad``). Problems name the file's line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import ValidationError
+
+from store.config import Config
+from store.database import Store
+from store.errors import StoreError, ValidationFailed
+from store.imports.cells import friendly
+from store.imports.columns import (
+    IMPORT_TABLES,
+    Layout,
+    is_field_key_row,
+    listing,
+    normalise_header,
+    plan_columns,
+)
+from store.imports.lookups import Customers, Duplicates, Existing, RepNames, Reps
+from store.imports.parallel import prepare_in_parallel, worker_count
+from store.imports.reading import CsvFile, Refused, open_csv
+from store.imports.report import ImportReport
+from store.imports.rows import CHOICES, Row, RowReader, make_consistent
+from store.imports.vocab import normalise_value, translate
+from store.leads import score_lead
+from store.records import document_fields, field_errors
+
+ImportTable = Literal["leads", "customers", "contacts"]
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class ImportOptions:
+    """How to read a file; the command line's flags, or a saved mapping's contents."""
+
+    #: column (a header or a number) -> field, ``key``, ``notes-line`` or ``ignore``
+    columns: dict[str, str] = field(default_factory=dict)
+    #: column or field -> {the file's value: ours}
+    values: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: the column that holds the other system's record id
+    key: str | None = None
+    #: rep for rows without an owner, or whose owner is not a rep ("auto": the assignment rule)
+    owner: str | None = None
+    keep_unmapped: bool = True
+    #: a saved mapping's columns and values: used where the file has them, under ``columns``
+    saved_columns: dict[str, str] = field(default_factory=dict)
+    saved_values: dict[str, dict[str, str]] = field(default_factory=dict)
+
+
+class _Rollback(Exception):
+    """The import is refused after some rows were put: take them back."""
+
+
+def import_csv(store: Store, path: str | Path, table: ImportTable, options: ImportOptions | None = None, *,
+               dry_run: bool = False, skip_bad: bool = False, progress: Progress | None = None) -> ImportReport:
+    """Import a CSV file's rows as ``table`` records; see the module docstring.
+
+    A file that does not exist raises ``StoreError``; every other problem is
+    in the report (``refused`` when nothing was written). ``progress`` is
+    called with (bytes read, file size) every thousand rows.
+    """
+    if table not in IMPORT_TABLES:
+        raise StoreError(f"cannot import {table}; choose one of {', '.join(IMPORT_TABLES)}")
+    report = ImportReport(table=table, dry_run=dry_run)
+    try:
+        run = _Run.start(store, Path(path), table, options or ImportOptions(), report)
+        if dry_run:
+            run.read_all(None, skip_bad, progress)
+        else:
+            with store.writing() as writer:
+                run.read_all(writer, skip_bad, progress)
+                if run.refused(skip_bad):
+                    raise _Rollback
+    except Refused as exc:
+        report.refused, report.problems = True, [str(exc)]
+        report.added = report.updated = report.unchanged = 0
+        return report
+    except _Rollback:
+        pass
+    report.refused = run.refused(skip_bad)
+    if report.refused:
+        report.added = report.updated = report.unchanged = 0
+    return report
+
+
+@dataclass
+class Prepared:
+    """A row read and validated, ready to be written (or why it cannot be)."""
+
+    line: int
+    row: Row
+    key: str
+    #: the row's fields before an owner, score and grade were added (an update writes only these)
+    given: dict[str, Any]
+    #: the record as stored, without stamps; None when the row is bad
+    doc: dict[str, Any] | None = None
+    errors: dict[str, str] = field(default_factory=dict)
+    #: the owner is for the assignment rule to choose (``--owner auto``)
+    auto_owner: bool = False
+
+
+@dataclass
+class Preparer:
+    """Reads and validates rows on their own: what a row becomes depends only on the file,
+    the mapping and the config, so import workers in other processes can do it (picklable)."""
+
+    table: str
+    layout: Layout
+    reader: RowReader
+    config: Config
+    default_owner: str
+    me: str
+    note: str
+
+    def prepare(self, line: int, cells: list[str]) -> Prepared:
+        row = self.reader.read(cells)
+        extra = self.layout.extra_cells(cells)
+        if extra:
+            row.errors[""] = extra
+        if self.table == "leads":
+            make_consistent(row, self.reader.headers.get("status", "status"))
+        key = self.layout.key(cells)
+        if key:
+            row.data["external_id"] = key
+        prepared = Prepared(line, row, key, dict(row.data), errors=dict(row.errors))
+        if not row.errors:
+            self._complete(prepared)
+            self._validate(prepared)
+        return prepared
+
+    def prepare_batch(self, batch: list[tuple[int, list[str]]]) -> list[Prepared]:
+        return [self.prepare(line, cells) for line, cells in batch]
+
+    def _complete(self, prepared: Prepared) -> None:
+        """Owner, and for a lead its score, grade and first history event."""
+        data, row = prepared.row.data, prepared.row
+        owner = data.get("owner") or self.default_owner
+        prepared.auto_owner = owner == "auto"
+        data["owner"] = self.me if prepared.auto_owner else owner
+        cls = IMPORT_TABLES[self.table]
+        if "tags" in cls.model_fields:
+            data.setdefault("tags", [])  # given, a list's default is not deep-copied: 10% of a row's cost
+        if self.table != "leads":
+            return
+        data["score"] = score_lead(data)
+        if "grade" not in data or "grade" in row.guessed:
+            data["grade"] = self.config.grade_for(data["score"])
+        kind = "created" if data["owner"] == self.me else "assigned"
+        data["history"] = [{"kind": kind, "by": self.me, "to": data["owner"], "note": self.note}]
+
+    def _validate(self, prepared: Prepared) -> None:
+        try:
+            record = IMPORT_TABLES[self.table].model_validate(prepared.row.data, context={"config": self.config})
+        except ValidationError as exc:
+            for name, message in field_errors(exc).items():
+                column = "customer" if name == "customer_id" and self.table == "contacts" else name
+                prepared.errors.setdefault(column, friendly(message))
+            return
+        prepared.doc = document_fields(record)
+
+
+#: the preparer of this import worker process (set once, when the pool starts it)
+_WORKER: Preparer | None = None
+
+
+def _start_worker(preparer: Preparer) -> None:
+    global _WORKER
+    _WORKER = preparer
+
+
+def _prepare_in_worker(batch: list[tuple[int, list[str]]]) -> list[Prepared]:
+    assert _WORKER is not None
+    return _WORKER.prepare_batch(batch)
+
+
+@dataclass
+class _Run:
+    """One import's state: the file, the lookups, and what it has done so far."""
+
+    store: Store
+    csv: CsvFile
+    layout: Layout
+    preparer: Preparer
+    report: ImportReport
+    existing: Existing
+    duplicates: Duplicates | None
+    reps: Reps
+    #: the file's first row (a data row when the file has no header)
+    first: tuple[int, list[str]] = (0, [])
+
+    @property
+    def table(self) -> str:
+        return self.preparer.table
+
+    @classmethod
+    def start(cls, store: Store, path: Path, table: str, options: ImportOptions, report: ImportReport) -> _Run:
+        store.refresh()
+        csv = open_csv(path, store.config.imports.max_file_mb * 2**20)
+        first = next(csv.rows(), None)
+        if first is None:
+            raise Refused(f"{path} is empty: no header and no rows")
+        layout = plan_columns(table, first[1], options.columns, path, key=options.key,
+                              keep_unmapped=options.keep_unmapped, saved=options.saved_columns)
+        layout.delimiter = csv.delimiter
+        model = IMPORT_TABLES[table]
+        reps = Reps(store, model)
+        owner = _default_owner(reps, options.owner, store.me)
+        reader = RowReader(layout, RepNames(store.config), sources=list(store.config.lead_sources),
+                           value_maps=_value_maps(options, layout, store),
+                           customers=Customers(store) if table == "contacts" else None)
+        if csv.encoding in ("gbk", "cp1252"):
+            report.warnings.append(f"note: {path} is not UTF-8; it was read as {csv.encoding_name}; "
+                                   "check the names, or save it as CSV UTF-8")
+        report.warnings += layout.notes
+        report.fallback_owner = owner
+        preparer = Preparer(table, layout, reader, store.config, owner, store.me,
+                            f"imported from {path.name}"[:200])
+        return cls(store, csv, layout, preparer, report, Existing(store, model),
+                   Duplicates(store, table) if table in ("leads", "customers") else None, reps, first)
+
+    def read_all(self, writer: Any, skip_bad: bool, progress: Progress | None) -> None:
+        for count, prepared in enumerate(self._prepared(), 1):
+            self._apply(prepared, writer if not (self.report.bad and not skip_bad) else None)
+            if progress is not None and count % 1000 == 0:
+                progress(count, self.csv.size)
+        if self.report.rows == 0:
+            raise Refused(f"{self.csv.path} has a header row but no rows to import")
+
+    def _data_rows(self) -> Iterator[tuple[int, list[str]]]:
+        rows = self.csv.rows()
+        if self.layout.has_header:
+            next(rows, None)
+        else:
+            rows = _chain(self.first, rows)
+        for count, (line, cells) in enumerate(rows, 1):
+            if count == 1 and self.layout.has_header and is_field_key_row(self.first[1], cells):
+                self.report.warnings.append(f"note: line {line} holds the template's field names "
+                                            f"({listing(cells, limit=4)}), not a record; it was skipped")
+                continue
+            yield line, cells
+
+    def _prepared(self) -> Iterator[Prepared]:
+        """Rows prepared here, or by worker processes for a big file (in the file's order)."""
+        workers = worker_count(self.csv.size)
+        if workers < 2:
+            for line, cells in self._data_rows():
+                yield self.preparer.prepare(line, cells)
+            return
+        yield from prepare_in_parallel(self.preparer, self._data_rows(), workers, _prepare_in_worker,
+                                       _start_worker)
+
+    def refused(self, skip_bad: bool) -> bool:
+        return (self.report.bad > 0 and not skip_bad) or self.report.good == 0
+
+    def _apply(self, prepared: Prepared, writer: Any) -> None:
+        self.report.rows += 1
+        row = prepared.row
+        if not row.errors:  # a row that updates a record need not make a whole new one
+            target = self.existing.find(prepared.key, row.data.get("email"))
+            if target is not None:
+                self._update(prepared, target, writer)
+                return
+        if prepared.doc is None:
+            self._bad(prepared.line, prepared.errors)
+            return
+        self._add(prepared, writer)
+
+    def _bad(self, line: int, errors: Mapping[str, str]) -> None:
+        self.report.bad += 1
+        for name, message in errors.items():
+            self.report.problem(f"line {line}: {name}: {message}" if name else f"line {line}: {message}")
+
+    def _add(self, prepared: Prepared, writer: Any) -> None:
+        doc = prepared.doc
+        assert doc is not None
+        if prepared.auto_owner:
+            self._assign(doc)
+        if writer is not None:
+            writer.insert_document(IMPORT_TABLES[self.table], doc)
+        self.report.added += 1
+        prepared.row.count_in(self.report)
+        self.reps.got(doc["owner"])
+        self.existing.add(doc["id"], prepared.key, doc.get("email"))
+        if self.duplicates is not None:
+            label = str(doc.get("name") or doc["id"])
+            warning = self.duplicates.check(prepared.line, doc, label)
+            if warning:
+                self.report.warnings.append(warning)
+                self.report.duplicates += 1
+
+    def _assign(self, doc: dict[str, Any]) -> None:
+        """The assignment rule's choice, in the file's order (a round robin is sequential)."""
+        owner = self.reps.auto(doc)
+        doc["owner"] = owner
+        for event in doc.get("history", ()):
+            event["to"] = owner
+            if owner != self.store.me:
+                event["kind"] = "assigned"
+
+    def _update(self, prepared: Prepared, record_id: str, writer: Any) -> None:
+        """Fields the file gives, over the stored ones; values the import had to guess,
+        and notes lines the record already holds, leave the stored ones alone."""
+        cls = IMPORT_TABLES[self.table]
+        row = prepared.row
+        doc = self.store.storage.tables[cls.table].get(record_id)
+        if doc is None:  # a dry run: an earlier row of this file would have added it
+            self.report.updated += 1
+            row.count_in(self.report)
+            return
+        current = self.store.model_of(cls, doc)
+        stored = current.model_dump()
+        changes = {name: value for name, value in prepared.given.items()
+                   if name in cls.model_fields and name not in row.guessed and name not in ("notes", "history")}
+        notes = merged_notes(stored.get("notes", ""), row.own_notes, row.lines)
+        if notes is not None:
+            changes["notes"] = notes
+        if "tags" in changes:
+            changes["tags"] = list(dict.fromkeys([*stored.get("tags", []), *changes["tags"]]))
+        try:
+            candidate = self.store.validate(cls, {**stored, **changes})
+        except ValidationFailed as exc:
+            self._bad(prepared.line, {name: friendly(message) for name, message in exc.errors.items()})
+            return
+        row.count_in(self.report)
+        differing = {name: getattr(candidate, name) for name in changes
+                     if getattr(candidate, name) != getattr(current, name)}
+        if not differing:
+            self.report.unchanged += 1
+            return
+        if writer is not None:
+            writer.update(cls, record_id, differing)
+        self.report.updated += 1
+
+
+def merged_notes(stored: str, own: str, lines: list[str]) -> str | None:
+    """The stored notes with the file's: its notes cell added unless the notes hold it
+    already, and each ``Column: value`` line replacing the stored line of that column
+    (a newer export's value), or added. None when nothing changes."""
+    kept = stored.strip().split("\n") if stored.strip() else []
+    for line in lines:
+        column = line.split(": ", 1)[0] + ": "
+        at = next((i for i, old in enumerate(kept) if old.startswith(column)), None)
+        if at is None:
+            kept.append(line)
+        else:
+            kept[at] = line
+    text = "\n".join(kept)
+    if own and own not in text:
+        text = f"{own}\n{text}" if text else own
+    return None if text == stored.strip() else text
+
+
+def _chain(first: tuple[int, list[str]], rest: Any) -> Any:
+    yield first
+    yield from rest
+
+
+def _default_owner(reps: Reps, owner: str | None, me: str) -> str:
+    if owner is None:
+        return me
+    try:
+        return reps.resolve(owner)
+    except ValueError as exc:
+        raise Refused(f"--owner {owner}: {exc}") from None
+
+
+def _value_maps(options: ImportOptions, layout: Layout, store: Store) -> dict[str, dict[str, str]]:
+    """``--map-value`` by field: a column's header (or number) or a field names where it
+    applies. A saved mapping's values for a column this file lacks are left out."""
+    by_header = {normalise_header(c.header): c.target for c in layout.columns}
+    by_header.update({str(c.index + 1): c.target for c in layout.columns})
+    maps: dict[str, dict[str, str]] = {}
+    given = [(column, values, False) for column, values in options.saved_values.items()]
+    given += [(column, values, True) for column, values in options.values.items()]
+    for column, values, required in given:
+        name = column.strip().lower() if column.strip().lower() in layout.fields else \
+            by_header.get(normalise_header(column)) or by_header.get(column.strip())
+        if name is None or name not in layout.fields:
+            if not required:
+                continue
+            raise Refused(f"--map-value {column}:…: the file has no column {column!r} read into a field")
+        for value, ours in values.items():
+            maps.setdefault(name, {})[normalise_value(value)] = _checked_value(name, value, ours, store, column)
+    return maps
+
+
+def _checked_value(name: str, value: str, ours: str, store: Store, column: str) -> str:
+    allowed = list(store.config.lead_sources) if name == "source" else CHOICES.get(name)
+    if allowed is None:
+        return ours
+    found = translate(name, ours, allowed)
+    if found is None:
+        raise Refused(f"--map-value {column}:{value}={ours}: {ours!r} is not a {name} here "
+                      f"(one of: {', '.join(allowed)})")
+    return found

@@ -1,0 +1,154 @@
+"""What an import looks up in the database: reps, customers, records it may update,
+and records a new row may duplicate. Each is indexed once per import."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from store.config import Config
+from store.database import Store
+from store.imports.columns import listing
+from store.leads import customer_match_keys, match_keys, normalise_company, pick_owner
+from store.models import Customer, Lead, Record
+
+_DEALDECK_ID = re.compile(r"^[0-9a-f]{32}$")
+
+
+class RepNames:
+    """The team's reps by id, name or e-mail, without case (picklable: import workers use it)."""
+
+    def __init__(self, config: Config) -> None:
+        self.known: dict[str, str] = {}
+        for rep in config.reps:
+            for word in (rep.email, rep.name, rep.id):
+                if word.strip():
+                    self.known[word.strip().casefold()] = rep.id
+
+    def find(self, value: str) -> str | None:
+        key = value.strip().casefold()
+        return "auto" if key == "auto" else self.known.get(key)
+
+
+class Reps(RepNames):
+    """``RepNames``, and ``auto``: the config's assignment rule, round robin after the newest record."""
+
+    def __init__(self, store: Store, cls: type[Record]) -> None:
+        super().__init__(store.config)
+        self.config: Config = store.config
+        self.store, self.cls = store, cls
+        self._last: str | None = None
+        self._last_known = False
+
+    def resolve(self, value: str) -> str:
+        rep = self.find(value)
+        if rep is None:
+            raise ValueError(f"{value.strip()!r} is not one of the team's reps "
+                             f"({listing(r.id for r in self.config.reps)})")
+        return rep
+
+    def auto(self, data: Mapping[str, Any]) -> str:
+        if not self._last_known:
+            newest = max(self.store.rows(self.cls), key=lambda d: str(d.get("created_at")), default=None)
+            self._last, self._last_known = (newest or {}).get("owner"), True
+        return pick_owner(self.config, data, [self._last] if self._last else [])
+
+    def got(self, owner: str) -> None:
+        """``owner`` got the latest record: round robin continues after them."""
+        self._last, self._last_known = owner, True
+
+
+class Customers:
+    """Find a contact's customer by id, exact name, or name without Ltd/Inc."""
+
+    def __init__(self, store: Store) -> None:
+        self.ids: set[str] = set()
+        self.exact: dict[str, list[str]] = defaultdict(list)
+        self.loose: dict[str, list[str]] = defaultdict(list)
+        self.names: dict[str, str] = {}
+        for doc in store.rows(Customer):
+            self.ids.add(doc["id"])
+            self.names[doc["id"]] = doc["name"]
+            self.exact[doc["name"].strip().casefold()].append(doc["id"])
+            self.loose[normalise_company(doc["name"])].append(doc["id"])
+
+    def find(self, value: str) -> str:
+        if value in self.ids:
+            return value
+        for found in (self.exact.get(value.casefold(), []), self.loose.get(normalise_company(value), [])):
+            if len(found) == 1:
+                return found[0]
+            if len(found) > 1:
+                names = listing((self.names[i] for i in found), limit=3)
+                raise ValueError(f"{len(found)} customers match {value!r} ({names}); "
+                                 "use the exact name or the customer's id")
+        raise ValueError(f"no customer named {value!r} (import the customers first)")
+
+
+class Existing:
+    """Records of the table a row may update: by Dealdeck id or the other system's id
+    (its key column), else, for a file without one, by e-mail."""
+
+    def __init__(self, store: Store, cls: type[Record]) -> None:
+        self.by_key: dict[str, str] = {}
+        self.by_email: dict[str, str] = {}
+        self.ids: set[str] = set()
+        for doc in store.rows(cls):
+            self.ids.add(doc["id"])
+            if doc.get("external_id"):
+                self.by_key.setdefault(doc["external_id"], doc["id"])
+            if doc.get("email"):
+                self.by_email.setdefault(doc["email"].casefold(), doc["id"])
+
+    def find(self, key: str, email: str | None) -> str | None:
+        if key:
+            if _DEALDECK_ID.match(key) and key in self.ids:
+                return key
+            return self.by_key.get(key)
+        return self.by_email.get(email.casefold()) if email else None
+
+    def add(self, record_id: str, key: str, email: str | None) -> None:
+        """A row of this file added ``record_id``: a later row with its key updates it."""
+        self.ids.add(record_id)
+        if key:
+            self.by_key.setdefault(key, record_id)
+        if email:
+            self.by_email.setdefault(email.casefold(), record_id)
+
+
+class Duplicates:
+    """Existing records and earlier rows that look like the same person or company
+    (the keys of ``store.leads``, as ``Store.duplicates_of`` uses them, indexed once)."""
+
+    def __init__(self, store: Store, table: str) -> None:
+        self.table = table
+        self.existing: dict[str, list[str]] = defaultdict(list)
+        self.in_file: dict[str, str] = {}
+        if table == "leads":
+            self._index(store.rows(Lead), match_keys, "lead")
+        self._index(store.rows(Customer), customer_match_keys, "customer")
+
+    def _index(self, docs: Iterable[Mapping[str, Any]], keys: Callable[[Mapping[str, Any]], set[str]],
+               noun: str) -> None:
+        for doc in docs:
+            label = f"existing {noun} {doc['name']} (owner {doc['owner']})"
+            for key in keys(doc):
+                self.existing[key].append(label)
+
+    def check(self, line: int, doc: Mapping[str, Any], label: str) -> str | None:
+        if self.table == "leads":
+            own = match_keys(doc)
+            company = normalise_company(str(doc.get("company") or ""))
+            lookup = own | {"company:" + company} if company else own
+        else:
+            own = lookup = customer_match_keys(doc)
+        found = list(dict.fromkeys(found for key in lookup for found in self.existing.get(key, [])))
+        found += list(dict.fromkeys(self.in_file[key] for key in own if key in self.in_file))
+        for key in own:
+            self.in_file.setdefault(key, f"line {line} ({label})")
+        if not found:
+            return None
+        more = f" and {len(found) - 1} more" if len(found) > 1 else ""
+        return f"line {line}: looks like {found[0]}{more}"
