@@ -267,12 +267,14 @@ DEFAULT_CONFIG_YAML = """\
 # Your rep id (one of the reps below). `dealdeck --as REP` overrides it.
 me: me
 
-# The team. id: short lowercase name used in files; monthly_target feeds the forecast.
+# The team. id: short lowercase name used in files; monthly_target feeds the forecast;
+# email: an imported file's owner column may name the rep by it.
 reps:
   - id: me
     name: Me
     region: ""
     monthly_target: 0
+    email: ""
 
 currency: USD
 # Deals in other currencies count in pipeline totals at these rates (one unit in
@@ -347,6 +349,12 @@ sync:
   transport: folder     # folder | git
   max_file_mb: 200
   max_clock_drift_minutes: 5   # refuse change stamps further ahead of this computer's clock
+
+# Importing files: a CSV larger than max_file_mb is refused before it is read.
+# mappings: saved with `dealdeck import csv ... --save-mapping NAME`, used with --mapping NAME.
+imports:
+  max_file_mb: 1024
+  mappings: {}
 
 # Key bindings by action id, e.g. {quit: ctrl+q, today: T}. See `?` in the app.
 keys: {}

@@ -44,9 +44,12 @@ class Row:
     own_notes: str = ""
 
     def count_in(self, report: ImportReport) -> None:
-        report.defaulted.update(self.defaulted)
-        report.strangers.update(self.strangers)
-        report.adjusted.update(self.adjusted)
+        if self.defaulted:
+            report.defaulted.update(self.defaulted)
+        if self.strangers:
+            report.strangers.update(self.strangers)
+        if self.adjusted:
+            report.adjusted.update(self.adjusted)
         report.notes_cut += self.notes_cut
 
 
