@@ -28,7 +28,7 @@ from store.imports.columns import (
     normalise_header,
     plan_columns,
 )
-from store.imports.lookups import Customers, Duplicates, Existing, RepNames, Reps
+from store.imports.lookups import Customers, Duplicates, Existing, RepNames, Reps, duplicate_keys
 from store.imports.parallel import prepare_in_parallel, worker_count
 from store.imports.reading import CsvFile, Refused, open_csv
 from store.imports.report import ImportReport
@@ -109,6 +109,8 @@ class Prepared:
     errors: dict[str, str] = field(default_factory=dict)
     #: the owner is for the assignment rule to choose (``--owner auto``)
     auto_owner: bool = False
+    #: ``lookups.duplicate_keys`` of the new record (leads and customers)
+    match_keys: tuple[set[str], set[str]] = (set(), set())
 
 
 @dataclass
@@ -169,6 +171,8 @@ class Preparer:
                 prepared.errors.setdefault(column, friendly(message))
             return
         prepared.doc = document_fields(record)
+        if self.table in ("leads", "customers"):
+            prepared.match_keys = duplicate_keys(self.table, prepared.doc)
 
 
 #: the preparer of this import worker process (set once, when the pool starts it)
@@ -295,7 +299,7 @@ class _Run:
         self.existing.add(doc["id"], prepared.key, doc.get("email"))
         if self.duplicates is not None:
             label = str(doc.get("name") or doc["id"])
-            warning = self.duplicates.check(prepared.line, doc, label)
+            warning = self.duplicates.check(prepared.line, prepared.match_keys, label)
             if warning:
                 self.report.warnings.append(warning)
                 self.report.duplicates += 1

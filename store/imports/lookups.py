@@ -118,6 +118,17 @@ class Existing:
             self.by_email.setdefault(email.casefold(), record_id)
 
 
+def duplicate_keys(table: str, doc: Mapping[str, Any]) -> tuple[set[str], set[str]]:
+    """A new record's own match keys, and the keys to look up (a lead's company also
+    finds existing customers). Pure: import workers compute it."""
+    if table == "leads":
+        own = match_keys(doc)
+        company = normalise_company(str(doc.get("company") or ""))
+        return own, own | {"company:" + company} if company else own
+    keys = customer_match_keys(doc)
+    return keys, keys
+
+
 class Duplicates:
     """Existing records and earlier rows that look like the same person or company
     (the keys of ``store.leads``, as ``Store.duplicates_of`` uses them, indexed once)."""
@@ -137,13 +148,9 @@ class Duplicates:
             for key in keys(doc):
                 self.existing[key].append(label)
 
-    def check(self, line: int, doc: Mapping[str, Any], label: str) -> str | None:
-        if self.table == "leads":
-            own = match_keys(doc)
-            company = normalise_company(str(doc.get("company") or ""))
-            lookup = own | {"company:" + company} if company else own
-        else:
-            own = lookup = customer_match_keys(doc)
+    def check(self, line: int, keys: tuple[set[str], set[str]], label: str) -> str | None:
+        """``keys``: ``duplicate_keys`` of the row's record."""
+        own, lookup = keys
         found = list(dict.fromkeys(found for key in lookup for found in self.existing.get(key, [])))
         found += list(dict.fromkeys(self.in_file[key] for key in own if key in self.in_file))
         for key in own:
