@@ -24,15 +24,17 @@ from tui.clock import today
 from tui.commands import ActionsProvider, RecordsProvider, SearchIndex
 from tui.forms import FORMS, new_values, without_blanks
 from tui.screens.customer import CustomerScreen
-from tui.screens.dialogs import ConfirmScreen
 from tui.screens.form import Field, FormScreen
 from tui.screens.help import HelpScreen
+from tui.screens.import_plan import ChoiceTable, ColumnsTable, PlanStep
+from tui.screens.importer import IMPORT_WORKERS, ImportScreen
 from tui.screens.opportunity import OpportunityScreen
 from tui.screens.present import PresentScreen
 from tui.screens.records import RecordScreen
 from tui.screens.service import ServiceScreen
 from tui.screens.sync_report import SyncReportScreen
 from tui.screens.today import TodayScreen, load_agenda
+from tui.screens.welcome import EmptyDatabaseScreen
 from tui.tabs.board import BoardTab
 from tui.tabs.customers import CustomersTab
 from tui.tabs.leads import LeadsTab
@@ -116,10 +118,7 @@ class DealdeckApp(App[None]):
         self.query_one(LeadsTab).table.focus()
         self.set_interval(REFRESH_SECONDS, self.check_other_processes)
         if self.store.count(Lead) == 0 and self.store.count(Customer) == 0:
-            self.push_screen(ConfirmScreen("This database is empty.",
-                                           "Fill it with demo data to look around? (a team, leads, deals, "
-                                           "customers; your own data can go in a fresh folder later)"),
-                             self._demo_answer)
+            self.push_screen(EmptyDatabaseScreen(), self._demo_answer)
         else:
             self.start_of_day()
         self.call_after_refresh(self._warn_damaged)
@@ -169,8 +168,14 @@ class DealdeckApp(App[None]):
     def _demo_answer(self, yes: bool | None) -> None:
         if yes:
             self.fill_demo()
+        elif yes is None:  # import a CSV file
+            self.push_screen(ImportScreen(self.store), self._first_import)
         else:
             self.notify("Press n on the lead tab to add your first lead.")
+
+    def _first_import(self, report: object) -> None:
+        if report is None:
+            self.notify("Press n on the lead tab to add your first lead, or ctrl+p: Import CSV… later.")
 
     @work(thread=True, exclusive=True)
     def fill_demo(self) -> None:
@@ -210,6 +215,8 @@ class DealdeckApp(App[None]):
 
     def check_other_processes(self) -> bool:
         """Pick up what another process (or the sync worker) wrote; True if anything had."""
+        if any(worker.group == IMPORT_WORKERS and not worker.is_finished for worker in self.workers):
+            return False  # it holds the folder's lock until it commits: the screen must not wait for it
         try:
             changed = self.store.refresh()
         except StoreError as exc:
@@ -258,6 +265,10 @@ class DealdeckApp(App[None]):
             review.refresh_review()
             review.query_one("#review-body").focus()
 
+    def action_import_csv(self) -> None:
+        """The import screen; it refreshes every tab itself when it has written."""
+        self.push_screen(ImportScreen(self.store))
+
     def action_today(self) -> None:
         self.push_screen(TodayScreen(self.store))
 
@@ -270,6 +281,8 @@ class DealdeckApp(App[None]):
                     ("Weekly review", ReviewTab.BINDINGS), ("Presentation", PresentScreen.BINDINGS),
                     ("Lists", VirtualTable.BINDINGS), ("Record details", RecordScreen.BINDINGS),
                     ("Today", TodayScreen.BINDINGS),
+                    ("Import CSV", [*ImportScreen.BINDINGS, *PlanStep.BINDINGS, *ColumnsTable.BINDINGS,
+                                    *ChoiceTable.BINDINGS[1:]]),
                     ("Forms", FormScreen.BINDINGS)]
         sections.insert(1, ("Command palette", [Binding("ctrl+p", "command_palette",
                                                         "find any record, run any action")]))

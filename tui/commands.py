@@ -115,6 +115,8 @@ def actions(app: DealdeckApp) -> list[tuple[str, str, Callable[[], Any]]]:
     items: list[tuple[str, str, Callable[[], Any]]] = [
         ("New lead", "add a lead (n on the lead tab)", app.new_lead),
         *[(f"New {cls.noun}", f"add a {cls.noun}", partial(app.new_record, cls)) for cls in FORMS],
+        ("Import CSV…", "leads, customers or contacts from another CRM's export or a spreadsheet",
+         app.action_import_csv),
         ("Today", "due follow-ups, revisits, birthdays, tasks (t)", app.action_today),
         ("Sync with the team", "merge teammates' files (s)", app.action_sync),
         ("Present the weekly review", "presentation mode (p)", app.action_present),

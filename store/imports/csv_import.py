@@ -69,7 +69,8 @@ def import_csv(store: Store, path: str | Path, table: ImportTable, options: Impo
 
     A file that does not exist raises ``StoreError``; every other problem is
     in the report (``refused`` when nothing was written). ``progress`` is
-    called with (bytes read, file size) every thousand rows.
+    called with (rows done, the file's size in bytes) every thousand rows; an
+    exception it raises stops the import and writes nothing (the screen's Escape).
     """
     if table not in IMPORT_TABLES:
         raise StoreError(f"cannot import {table}; choose one of {', '.join(IMPORT_TABLES)}")
