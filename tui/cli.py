@@ -357,6 +357,9 @@ def _reader_went_away() -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from store.imports.parallel import allow_workers
+
+    allow_workers()  # this entry point's callers guard their main module (console script, -m)
     parser = build_parser()
     try:
         args = parser.parse_args(argv)

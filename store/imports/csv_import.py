@@ -9,7 +9,7 @@ when any row is bad (unless ``skip_bad``). Problems name the file's line.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -111,7 +111,32 @@ class Prepared:
     #: the owner is for the assignment rule to choose (``--owner auto``)
     auto_owner: bool = False
     #: ``lookups.duplicate_keys`` of the new record (leads and customers)
-    match_keys: tuple[set[str], set[str]] = (set(), set())
+    match_keys: tuple[Collection[str], Collection[str]] = ((), ())
+    #: the row read without errors (it may update a record even if it cannot make a new one)
+    readable: bool = True
+    #: its e-mail, to find the record it updates when the file has no key
+    email: str | None = None
+
+    def wire(self) -> tuple[Any, ...]:
+        """What a worker sends back: plain values, cheap to pickle (a dataclass with dates and
+        sets costs more to unpickle than the row did to prepare). The fields an update needs
+        are not sent: the rare row that matches a stored record is prepared again."""
+        row = self.row
+        return (self.line, self.key, self.readable, self.email, self.doc, self.errors or None, self.auto_owner,
+                tuple(self.match_keys[0]), tuple(self.match_keys[1]), row.defaulted or None,
+                row.strangers or None, row.adjusted or None, row.notes_cut)
+
+    @classmethod
+    def from_wire(cls, wire: tuple[Any, ...]) -> Prepared:
+        (line, key, readable, email, doc, errors, auto_owner, own, lookup, defaulted, strangers, adjusted,
+         notes_cut) = wire
+        row = Row({}, defaulted=defaulted or [], strangers=strangers or [], adjusted=adjusted or [],
+                  notes_cut=notes_cut)
+        return cls(line, row, key, {}, doc, errors or {}, auto_owner, (own, lookup), readable, email,
+                   complete=False)
+
+    #: False for one rebuilt from ``wire``: it lacks what an update needs
+    complete: bool = True
 
 
 @dataclass
@@ -137,7 +162,8 @@ class Preparer:
         key = self.layout.key(cells)
         if key:
             row.data["external_id"] = key
-        prepared = Prepared(line, row, key, dict(row.data), errors=dict(row.errors))
+        prepared = Prepared(line, row, key, dict(row.data), errors=dict(row.errors), readable=not row.errors,
+                            email=row.data.get("email"))
         if not row.errors:
             self._complete(prepared)
             self._validate(prepared)
@@ -185,9 +211,9 @@ def _start_worker(preparer: Preparer) -> None:
     _WORKER = preparer
 
 
-def _prepare_in_worker(batch: list[tuple[int, list[str]]]) -> list[Prepared]:
+def _prepare_in_worker(batch: list[tuple[int, list[str]]]) -> list[tuple[Any, ...]]:
     assert _WORKER is not None
-    return _WORKER.prepare_batch(batch)
+    return [prepared.wire() for prepared in _WORKER.prepare_batch(batch)]
 
 
 @dataclass
@@ -236,8 +262,8 @@ class _Run:
                    Duplicates(store, table) if table in ("leads", "customers") else None, reps, first)
 
     def read_all(self, writer: Any, skip_bad: bool, progress: Progress | None) -> None:
-        for count, prepared in enumerate(self._prepared(), 1):
-            self._apply(prepared, writer if not (self.report.bad and not skip_bad) else None)
+        for count, (prepared, cells) in enumerate(self._prepared(), 1):
+            self._apply(prepared, cells, writer if not (self.report.bad and not skip_bad) else None)
             if progress is not None and count % 1000 == 0:
                 progress(count, self.csv.size)
         if self.report.rows == 0:
@@ -256,25 +282,27 @@ class _Run:
                 continue
             yield line, cells
 
-    def _prepared(self) -> Iterator[Prepared]:
+    def _prepared(self) -> Iterator[tuple[Prepared, list[str]]]:
         """Rows prepared here, or by worker processes for a big file (in the file's order)."""
         workers = worker_count(self.csv.size)
         if workers < 2:
             for line, cells in self._data_rows():
-                yield self.preparer.prepare(line, cells)
+                yield self.preparer.prepare(line, cells), cells
             return
-        yield from prepare_in_parallel(self.preparer, self._data_rows(), workers, _prepare_in_worker,
-                                       _start_worker)
+        for wire, (_, cells) in prepare_in_parallel(self.preparer, self._data_rows(), workers,
+                                                    _prepare_in_worker, _start_worker):
+            yield Prepared.from_wire(wire), cells
 
     def refused(self, skip_bad: bool) -> bool:
         return (self.report.bad > 0 and not skip_bad) or self.report.good == 0
 
-    def _apply(self, prepared: Prepared, writer: Any) -> None:
+    def _apply(self, prepared: Prepared, cells: list[str], writer: Any) -> None:
         self.report.rows += 1
-        row = prepared.row
-        if not row.errors:  # a row that updates a record need not make a whole new one
-            target = self.existing.find(prepared.key, row.data.get("email"))
+        if prepared.readable:  # a row that updates a record need not make a whole new one
+            target = self.existing.find(prepared.key, prepared.email)
             if target is not None:
+                if not prepared.complete:
+                    prepared = self.preparer.prepare(prepared.line, cells)
                 self._update(prepared, target, writer)
                 return
         if prepared.doc is None:

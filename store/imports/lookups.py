@@ -136,7 +136,8 @@ class Duplicates:
     def __init__(self, store: Store, table: str) -> None:
         self.table = table
         self.existing: dict[str, list[str]] = defaultdict(list)
-        self.in_file: dict[str, str] = {}
+        #: key -> (line, label) of the first row of this file that had it
+        self.in_file: dict[str, tuple[int, str]] = {}
         if table == "leads":
             self._index(store.rows(Lead), match_keys, "lead")
         self._index(store.rows(Customer), customer_match_keys, "customer")
@@ -148,14 +149,17 @@ class Duplicates:
             for key in keys(doc):
                 self.existing[key].append(label)
 
-    def check(self, line: int, keys: tuple[set[str], set[str]], label: str) -> str | None:
+    def check(self, line: int, keys: tuple[Iterable[str], Iterable[str]], label: str) -> str | None:
         """``keys``: ``duplicate_keys`` of the row's record."""
         own, lookup = keys
-        found = list(dict.fromkeys(found for key in lookup for found in self.existing.get(key, [])))
-        found += list(dict.fromkeys(self.in_file[key] for key in own if key in self.in_file))
+        existing, in_file = self.existing, self.in_file
+        earlier = [key for key in lookup if key in existing]
+        same = [key for key in own if key in in_file]
         for key in own:
-            self.in_file.setdefault(key, f"line {line} ({label})")
-        if not found:
+            in_file.setdefault(key, (line, label))
+        if not earlier and not same:  # the usual case: nothing to build
             return None
+        found = list(dict.fromkeys(hit for key in earlier for hit in existing[key]))
+        found += list(dict.fromkeys("line {} ({})".format(*in_file[key]) for key in same))
         more = f" and {len(found) - 1} more" if len(found) > 1 else ""
         return f"line {line}: looks like {found[0]}{more}"

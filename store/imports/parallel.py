@@ -15,6 +15,8 @@ import multiprocessing
 import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
 #: below this a file is read here: starting workers costs more than it saves
@@ -26,32 +28,67 @@ WORKERS_VARIABLE = "DEALDECK_IMPORT_WORKERS"
 T = TypeVar("T")
 
 
+#: set by the program's entry point (``tui.cli.main``): a spawned worker imports the main
+#: module again, which runs a script that has no ``if __name__ == "__main__"`` guard
+_main_is_guarded = False
+
+
+def allow_workers() -> None:
+    """The running program's main module is safe to import again in a worker process."""
+    global _main_is_guarded
+    _main_is_guarded = True
+
+
 def worker_count(size: int) -> int:
-    """Worker processes for a file of ``size`` bytes: one per core for a big file
-    (``$DEALDECK_IMPORT_WORKERS`` overrides; 0 or 1 reads it here)."""
+    """Worker processes for a file of ``size`` bytes: one per core for a big file, when the
+    program allows them (``$DEALDECK_IMPORT_WORKERS`` overrides; 0 or 1 reads it here)."""
     wanted = os.environ.get(WORKERS_VARIABLE, "")
     if wanted.isdigit():
         return int(wanted)
-    if size < PARALLEL_FROM_BYTES:
+    if size < PARALLEL_FROM_BYTES or not _main_is_guarded:
         return 0
     return min(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1, 4)
 
 
 def prepare_in_parallel(preparer: Any, rows: Iterable[tuple[int, list[str]]], workers: int,
                         work: Callable[[list[tuple[int, list[str]]]], list[T]],
-                        start: Callable[[Any], None]) -> Iterator[T]:
+                        start: Callable[[Any], None]) -> Iterator[tuple[T, tuple[int, list[str]]]]:
     """``work(batch)`` for every batch of ``rows``, in ``workers`` processes that
-    ``start(preparer)`` set up; results in the order of ``rows``."""
+    ``start(preparer)`` set up: each result with its row, in the order of ``rows``.
+    Workers that cannot start (a script run without a ``__main__`` guard) are not
+    retried: the rows are prepared here instead."""
     # spawn: the app calls this from a thread, and forking a threaded process is unsafe
     context = multiprocessing.get_context("spawn")
-    with context.Pool(workers, initializer=start, initargs=(preparer,)) as pool:
-        pending: deque[Any] = deque()
-        for batch in _batches(rows):
-            pending.append(pool.apply_async(work, (batch,)))
-            if len(pending) >= workers * IN_FLIGHT:
-                yield from pending.popleft().get()
-        while pending:
-            yield from pending.popleft().get()
+    pending: deque[tuple[Future[list[T]], list[tuple[int, list[str]]]]] = deque()
+    batches = _batches(rows)
+    try:
+        with ProcessPoolExecutor(workers, mp_context=context, initializer=start, initargs=(preparer,)) as pool:
+            for batch in batches:
+                pending.append((pool.submit(work, batch), batch))
+                if len(pending) >= workers * IN_FLIGHT:
+                    yield from _oldest(pending)
+            while pending:
+                yield from _oldest(pending)
+    except (BrokenProcessPool, RuntimeError):
+        for _, batch in pending:  # taken back from the workers in order, then the rest
+            yield from _here(preparer, batch, start, work)
+        for batch in batches:
+            yield from _here(preparer, batch, start, work)
+
+
+def _oldest(pending: deque[tuple[Future[list[T]], list[tuple[int, list[str]]]]],
+            ) -> Iterator[tuple[T, tuple[int, list[str]]]]:
+    """The oldest batch's results; it leaves ``pending`` only once they are in hand."""
+    future, batch = pending[0]
+    results = future.result()
+    pending.popleft()
+    yield from zip(results, batch, strict=True)
+
+
+def _here(preparer: Any, batch: list[tuple[int, list[str]]], start: Callable[[Any], None],
+          work: Callable[[list[tuple[int, list[str]]]], list[T]]) -> Iterator[tuple[T, tuple[int, list[str]]]]:
+    start(preparer)
+    yield from zip(work(batch), batch, strict=True)
 
 
 def _batches(rows: Iterable[tuple[int, list[str]]]) -> Iterator[list[tuple[int, list[str]]]]:
