@@ -6,8 +6,13 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from store.errors import StoreError
+
+if TYPE_CHECKING:
+    from store.database import Store
+    from store.imports import ImportOptions
 
 Common = Callable[..., None]
 TABLES = ("leads", "customers", "contacts")
@@ -97,13 +102,13 @@ def run_import_csv(args: argparse.Namespace) -> int:
     return EXIT_REFUSED if report.refused else EXIT_OK
 
 
-def _print_plan(store: object, path: Path, table: str, options: object) -> None:
+def _print_plan(store: Store, path: Path, table: str, options: ImportOptions) -> None:
     """Per column: where it goes and a sample value (the dry run's first part)."""
     from store.imports.preview import describe_target, preview_csv
     from store.imports.reading import Refused
 
     try:
-        preview = preview_csv(store, path, table, options)  # type: ignore[arg-type]
+        preview = preview_csv(store, path, table, options)
     except (Refused, StoreError):
         return  # import_csv reports the same refusal in its one line
     print(f"{path}: {preview.file.encoding_name}, delimiter {_shown(preview.file.delimiter)}, "

@@ -30,7 +30,7 @@ from store.imports.columns import (
 )
 from store.imports.lookups import Customers, Duplicates, Existing, RepNames, Reps, duplicate_keys
 from store.imports.parallel import prepare_in_parallel, worker_count
-from store.imports.reading import CsvFile, Refused, open_csv
+from store.imports.reading import CsvFile, Refused, open_csv, with_first
 from store.imports.report import ImportReport
 from store.imports.rows import CHOICES, Row, RowReader, make_consistent
 from store.imports.vocab import normalise_value, translate
@@ -274,7 +274,7 @@ class _Run:
         if self.layout.has_header:
             next(rows, None)
         else:
-            rows = _chain(self.first, rows)
+            rows = with_first(self.first, rows)
         for count, (line, cells) in enumerate(rows, 1):
             if count == 1 and self.layout.has_header and is_field_key_row(self.first[1], cells):
                 self.report.warnings.append(f"note: line {line} holds the template's field names "
@@ -393,11 +393,6 @@ def merged_notes(stored: str, own: str, lines: list[str]) -> str | None:
     if own and own not in text:
         text = f"{own}\n{text}" if text else own
     return None if text == stored.strip() else text
-
-
-def _chain(first: tuple[int, list[str]], rest: Any) -> Any:
-    yield first
-    yield from rest
 
 
 def _default_owner(reps: Reps, owner: str | None, me: str) -> str:

@@ -11,9 +11,9 @@ from pathlib import Path
 from store.database import Store
 from store.imports.columns import IMPORT_TABLES, Column, Layout, is_field_key_row, plan_columns
 from store.imports.csv_import import ImportOptions
-from store.imports.reading import CsvFile, open_csv
-from store.imports.rows import CHOICE_DEFAULTS, CHOICES
-from store.imports.vocab import normalise_value, translate
+from store.imports.reading import CsvFile, Refused, open_csv, with_first
+from store.imports.rows import CHOICE_DEFAULTS, translated
+from store.imports.vocab import normalise_value
 
 FIRST_ROWS = 5
 #: distinct values listed per choice column; the rest are counted together
@@ -56,12 +56,10 @@ def preview_csv(store: Store, path: Path, table: str, options: ImportOptions | N
     rows = csv.rows()
     first = next(rows, None)
     if first is None:
-        from store.imports.reading import Refused
-
         raise Refused(f"{path} is empty: no header and no rows")
     layout = plan_columns(table, first[1], options.columns, path, key=options.key,
                           keep_unmapped=options.keep_unmapped, saved=options.saved_columns)
-    data_rows = rows if layout.has_header else _with(first, rows)
+    data_rows = rows if layout.has_header else with_first(first, rows)
     choice_columns = [c for c in layout.columns if c.target in CHOICE_DEFAULTS]
     counts: dict[int, Counter[str]] = {c.index: Counter() for c in choice_columns}
     samples: dict[int, str] = {}
@@ -87,21 +85,15 @@ def preview_csv(store: Store, path: Path, table: str, options: ImportOptions | N
 
 
 def _value_counts(store: Store, column: Column, counts: Counter[str], options: ImportOptions) -> list[ValueCount]:
-    allowed = list(store.config.lead_sources) if column.target == "source" else CHOICES[column.target]
-    mapped = {normalise_value(k): v for values in (options.saved_values, options.values)
-              for key in (column.header, column.target) for k, v in values.get(key, {}).items()}
+    value_map = {normalise_value(k): v for values in (options.saved_values, options.values)
+                 for key in (column.header, column.target) for k, v in values.get(key, {}).items()}
     listed = []
     for value, count in counts.most_common(MAX_VALUES):
-        ours = translate(column.target, mapped.get(normalise_value(value), value), allowed)
+        ours = translated(column.target, value, value_map, list(store.config.lead_sources))
         if column.target == "status" and ours == "converted":
             ours = "qualified"  # a converted lead links its customer here (see rows.make_consistent)
         listed.append(ValueCount(value, count, ours))
     return listed
-
-
-def _with(first: tuple[int, list[str]], rest):  # type: ignore[no-untyped-def]
-    yield first
-    yield from rest
 
 
 def describe_target(column: Column) -> str:

@@ -71,6 +71,12 @@ class CsvFile:
             raise Refused(f"{self.path} line {start}: {problem}") from None
 
 
+def with_first(first: Row, rest: Iterator[Row]) -> Iterator[Row]:
+    """``first`` (a row already read, e.g. to find the header) and then the others."""
+    yield first
+    yield from rest
+
+
 def open_csv(path: Path, max_bytes: int) -> CsvFile:
     """The file's encoding and delimiter; a folder, a missing file or one larger than
     ``max_bytes`` is refused before its rows are read."""

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from store.imports.cells import DATE_FIELDS, join_name, parse_date, split_tags
-from store.imports.columns import Layout
+from store.imports.columns import TARGETS, Layout
 from store.imports.lookups import Customers, RepNames
 from store.imports.report import ImportReport
 from store.imports.vocab import normalise_value, translate
@@ -62,7 +62,7 @@ class RowReader:
         self.sources = sources
         self.value_maps = value_maps
         self.headers = {c.target: c.header for c in sorted(layout.columns, key=lambda c: (c.rank, c.index))
-                        if c.target not in self.layout_targets()}
+                        if c.target not in TARGETS}
         self.converters: dict[str, Callable[[str], Any]] = {
             **dict.fromkeys(DATE_FIELDS, parse_date), "tags": split_tags,
         }
@@ -71,10 +71,6 @@ class RowReader:
         #: (field, the file's value) -> ours, or None: values repeat down a column
         self._choices: dict[tuple[str, str], str | None] = {}
         self._owners: dict[str, str | None] = {}
-
-    @staticmethod
-    def layout_targets() -> tuple[str, ...]:
-        return ("key", "notes-line", "ignore")
 
     def read(self, cells: list[str]) -> Row:
         row = Row({}, lines=self.layout.note_lines(cells))
@@ -113,9 +109,7 @@ class RowReader:
         try:
             ours = self._choices[(name, value)]
         except KeyError:
-            mapped = self._mapped(name, value)
-            ours = self._choices[(name, value)] = translate(
-                name, mapped, self.sources if name == "source" else CHOICES[name])
+            ours = self._choices[(name, value)] = translated(name, value, self.value_maps.get(name), self.sources)
         if ours is None:
             ours = CHOICE_DEFAULTS[name]
             header = self.headers.get(name, name)
@@ -155,6 +149,14 @@ class RowReader:
             text = text[:NOTES_MAX - 1] + "…"
             row.notes_cut = True
         row.data["notes"] = text
+
+
+def translated(name: str, value: str, value_map: Mapping[str, str] | None, sources: list[str]) -> str | None:
+    """Dealdeck's value of choice field ``name`` for the file's ``value``: through the
+    import's value map (normalised keys), then the other systems' vocabularies; None
+    when it means nothing here."""
+    mapped = value_map.get(normalise_value(value), value) if value_map else value
+    return translate(name, mapped, sources if name == "source" else CHOICES[name])
 
 
 def make_consistent(row: Row, header: str) -> None:
