@@ -13,38 +13,32 @@ import shlex
 from collections.abc import Callable, Hashable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
 
-import orjson
 from pydantic import ValidationError
 from tinydb import Query, TinyDB
 from tinydb.table import Table
 
 from store import clockfix, records
 from store.activity_log import ActivityDigest
+from store.after_sales import AfterSales
 from store.config import Config, load_config
 from store.errors import StoreError
 from store.files import private_folder
 from store.hlc import Clock, describe_ahead, wall_clock_ms
-from store.leads import customer_match_keys, due_for_pool, lead_lookup_keys, match_keys, pick_owner
+from store.lead_ops import Conversion, LeadOps
 from store.models import (
     BY_TABLE,
     Activity,
-    Contact,
     Customer,
     FieldChange,
-    Lead,
-    LeadEvent,
     Opportunity,
     Quote,
     QuoteLine,
     Record,
     StageChange,
-    Survey,
     Task,
-    Ticket,
     utc_now,
 )
 from store.queries import (
@@ -58,14 +52,12 @@ from store.queries import (
 )
 from store.replica import load_replica
 from store.storage import DurableStorage, Transaction
-from store.tablefile import EncodedList, PackedTable
+from store.tablefile import PackedTable
 
 R = TypeVar("R", bound=Record)
 F = TypeVar("F")
 #: the note on a lead's history entry of an automatic assignment
-AUTO_ASSIGNED = "auto-assigned"
 #: activities that count as the revisit a maintenance plan asks for
-REVISIT_KINDS = frozenset({"visit", "call", "meeting"})
 
 
 class RecordTable(Table):
@@ -98,14 +90,6 @@ class StageMove:
     #: the customer fields a win changed: as they were, and as the win set them
     customer_before: dict[str, Any] | None = None
     customer_after: dict[str, Any] | None = None
-
-
-@dataclass(frozen=True)
-class Conversion:
-    lead: Lead
-    customer: Customer
-    contact: Contact
-    opportunity: Opportunity
 
 
 class _Writer:
@@ -188,7 +172,7 @@ def _text(value: object) -> str | None:
     return None if value is None else str(value)
 
 
-class Store:
+class Store(LeadOps, AfterSales):
     """Records of one data folder, as seen by one rep."""
 
     def __init__(self, folder: Path | str, config: Config | None = None, me: str | None = None,
@@ -473,117 +457,6 @@ class Store:
             record = record.model_copy(update={"stage_history": [first]})
         return self.add(record)
 
-    # -- leads -----------------------------------------------------------------------------
-    def duplicates_of(self, lead: Mapping[str, Any], exclude_id: str | None = None) -> list[Record]:
-        """Existing leads and customers that look like the same person or company."""
-        keys = lead_lookup_keys(lead)
-        found: list[Record] = []
-        if not keys:
-            return found
-        for doc in self.rows(Lead):
-            if doc["id"] != exclude_id and match_keys(doc) & keys:
-                found.append(self.model_of(Lead, doc))
-        for doc in self.rows(Customer):
-            if customer_match_keys(doc) & keys:
-                found.append(self.model_of(Customer, doc))
-        return found
-
-    def add_lead(self, **fields: Any) -> Lead:
-        """Add a lead; owner "auto" (or none given when I am not a rep) assigns it by
-        the config's rule, recorded on the lead's history."""
-        owner = fields.get("owner") or self.me
-        when = fields.get("created_at") or utc_now()
-        if owner == "auto":
-            owner = pick_owner(self.config, fields, self._recent_lead_owners())
-            event = LeadEvent(kind="assigned", at=when, by=self.me, to=owner, note=AUTO_ASSIGNED)
-        else:
-            event = LeadEvent(kind="created", at=when, by=self.me, to=owner)
-        fields = {**fields, "owner": owner, "history": [*fields.get("history", ()), event]}
-        return self.add(self.validate(Lead, fields))
-
-    def _recent_lead_owners(self) -> list[str]:
-        """The owner of the newest auto-assigned lead (round robin continues from them)."""
-        marker = orjson.dumps(AUTO_ASSIGNED)
-        newest: tuple[str, str] | None = None
-        for doc in self.rows(Lead):
-            history = doc.get("history")
-            if not history or (isinstance(history, EncodedList) and marker not in history.raw):
-                continue  # an encoded history is decoded only if it may hold an automatic assignment
-            for event in history:
-                if event.get("kind") == "assigned" and event.get("note") == AUTO_ASSIGNED:
-                    newest = max(newest or ("", ""), (str(event.get("at") or ""), str(event.get("to") or "")))
-        return [newest[1]] if newest else []
-
-    def sweep_pool(self, today: date | None = None) -> list[Lead]:
-        """Return leads not followed up within the configured days to the shared pool."""
-        today = today or datetime.now(UTC).date()
-        due = due_for_pool(self.rows(Lead), today, self.config.lead_pool.return_after_days)
-        if not due:
-            return []
-        days = self.config.lead_pool.return_after_days
-        returned = []
-        with self.writing() as w:
-            for lead_id in due:
-                event = LeadEvent(kind="returned_to_pool", by=self.me,
-                                  note=f"not followed up for {days} days")
-                returned.append(w.update(Lead, lead_id, {"in_pool": True, "history": [event]}))
-        return returned
-
-    def assign_lead(self, lead_id: str, rep: str, kind: str = "assigned") -> Lead:
-        if rep not in self.config.rep_ids():
-            raise StoreError(f"{rep!r} is not one of the team's reps")
-        event = LeadEvent(kind=kind, by=self.me, to=rep)  # type: ignore[arg-type]
-        return self.update(Lead, lead_id, owner=rep, in_pool=False, history=[event])
-
-    def claim_lead(self, lead_id: str) -> Lead:
-        lead = self.require(Lead, lead_id)
-        if not lead.in_pool:
-            raise StoreError(f"{lead.name} is not in the lead pool")
-        return self.assign_lead(lead_id, self.me, kind="claimed")
-
-    def disqualify_lead(self, lead_id: str, reason: str) -> Lead:
-        if not reason.strip():
-            raise StoreError("disqualifying a lead needs a reason")
-        event = LeadEvent(kind="disqualified", by=self.me, note=reason)
-        return self.update(Lead, lead_id, status="disqualified", disqualified_reason=reason,
-                           next_follow_up=None, history=[event])
-
-    def convert_lead(self, lead_id: str, *, customer_id: str | None = None,
-                     customer_name: str | None = None, contact_name: str | None = None,
-                     title: str | None = None, amount: Decimal | str | int = 0,
-                     currency: str | None = None, expected_close: date | None = None) -> Conversion:
-        """Qualified lead -> customer (new or existing) + contact + opportunity, in one commit.
-
-        The lead's activities are append-only and stay linked to the lead; the
-        customer keeps ``lead_id`` so its timeline includes them.
-        """
-        with self.writing() as w:
-            lead, _ = w.current(Lead, lead_id)
-            if lead.status != "qualified":
-                raise StoreError(f"only a qualified lead can be converted ({lead.name} is {lead.status})")
-            if customer_id:
-                customer, _ = w.current(Customer, customer_id)
-            else:
-                customer = w.insert(self.validate(Customer, {
-                    "owner": lead.owner, "name": customer_name or lead.company or lead.name,
-                    "phone": lead.phone, "email": lead.email, "region": lead.region,
-                    "tags": lead.tags, "lead_id": lead.id}))
-            contact = w.insert(self.validate(Contact, {
-                "owner": lead.owner, "customer_id": customer.id, "name": contact_name or lead.name,
-                "role": lead.title, "phone": lead.phone, "email": lead.email, "primary": True}))
-            first = self.config.first_stage.key
-            opportunity = w.insert(self.validate(Opportunity, {
-                "owner": lead.owner, "title": title or f"{customer.name}: first deal",
-                "customer_id": customer.id, "contact_id": contact.id, "lead_id": lead.id,
-                "amount": amount, "currency": currency or self.config.currency,
-                "stage": first, "expected_close": expected_close,
-                "stage_history": [StageChange(stage=first, by=self.me)]}))
-            lead = w.update(Lead, lead.id, {
-                "status": "converted", "customer_id": customer.id, "contact_id": contact.id,
-                "opportunity_id": opportunity.id, "next_follow_up": None,
-                "history": [LeadEvent(kind="converted", by=self.me, to=opportunity.id)]})
-        return Conversion(lead, customer, contact, opportunity)
-
     # -- opportunities ---------------------------------------------------------------------
     def move_stage(self, opportunity_id: str, stage: str, *, lost_reason: str = "") -> Opportunity:
         """Put an opportunity in ``stage`` (any stage: skipping is allowed and recorded)."""
@@ -710,108 +583,6 @@ class Store:
         before = {name: getattr(customer, name) for name in changes}
         w.update(Customer, customer_id, changes)
         return before, changes
-
-    # -- after-sales -------------------------------------------------------------------------
-    def set_ticket_status(self, ticket_id: str, status: str, *, today: date | None = None) -> Ticket:
-        """Move a ticket on (open -> in progress -> resolved -> closed, or back).
-
-        Resolving it schedules the after-sales call, and a survey request unless the
-        customer has answered one since the ticket was opened."""
-        rules = self.config.customers
-        day = today or datetime.now(UTC).date()
-        with self.writing() as w:
-            ticket, _ = w.current(Ticket, ticket_id)
-            if ticket.status == status:
-                return ticket
-            changes: dict[str, Any] = {"status": status}
-            if status == "resolved":
-                changes["resolved_at"] = utc_now()
-            elif status == "closed":
-                changes["closed_at"] = utc_now()
-                changes["resolved_at"] = ticket.resolved_at or utc_now()
-            else:
-                changes.update(resolved_at=None, closed_at=None)
-            updated = w.update(Ticket, ticket_id, changes)
-            if status == "resolved":
-                self._after_sales_tasks(w, updated, day, rules.follow_up_after_days, rules.survey_after_days)
-            return updated
-
-    def _after_sales_tasks(self, w: _Writer, ticket: Ticket, day: date, call_after: int, survey_after: int) -> None:
-        customer, _ = w.current(Customer, ticket.customer_id)
-        owner = ticket.assignee or self.me
-        w.insert(self.validate(Task, {
-            "owner": owner, "title": f"After-sales call: {ticket.title}", "kind": "after_sales",
-            "due": day + timedelta(days=call_after), "customer_id": customer.id, "ticket_id": ticket.id,
-            "contact_id": ticket.contact_id, "notes": f"Check that “{ticket.title}” stays fixed."}))
-        answered = any(doc["customer_id"] == customer.id and str(doc["at"]) >= str(ticket.created_at.isoformat())
-                       for doc in self.rows(Survey))
-        pending = any(doc.get("customer_id") == customer.id and doc.get("kind") == "survey" and not doc.get("done")
-                      for doc in self.rows(Task))
-        if not answered and not pending:
-            w.insert(self.validate(Task, {
-                "owner": owner, "title": f"Satisfaction survey: {customer.name}", "kind": "survey",
-                "due": day + timedelta(days=survey_after), "customer_id": customer.id, "ticket_id": ticket.id,
-                "contact_id": ticket.contact_id}))
-
-    def record_survey(self, customer_id: str, kind: str, score: int, comment: str = "", *,
-                      ticket_id: str | None = None, contact_id: str | None = None) -> Survey:
-        """A satisfaction answer; the customer's open survey requests are done with it."""
-        with self.writing() as w:
-            survey = w.insert(self.validate(Survey, {
-                "owner": self.me, "customer_id": customer_id, "kind": kind, "score": score, "comment": comment,
-                "ticket_id": ticket_id, "contact_id": contact_id}))
-            for doc in list(self.rows(Task)):
-                if doc.get("customer_id") == customer_id and doc.get("kind") == "survey" and not doc.get("done"):
-                    w.update(Task, doc["id"], {"done": True, "done_at": utc_now()})
-            return survey
-
-    def open_repeat_deal(self, customer_id: str, amount: Decimal, *, today: date | None = None) -> Opportunity:
-        """The repeat order a reorder prompt suggests, in the first stage."""
-        day = today or datetime.now(UTC).date()
-        with self.writing() as w:
-            customer, _ = w.current(Customer, customer_id)
-            first = self.config.first_stage.key
-            return w.insert(self.validate(Opportunity, {
-                "owner": self.me, "title": f"{customer.name}: repeat order", "customer_id": customer_id,
-                "amount": amount, "currency": self.config.currency, "stage": first,
-                "expected_close": day + timedelta(days=30), "next_step": "Call about the next order",
-                "stage_history": [StageChange(stage=first, by=self.me)]}))
-
-    # -- activities ------------------------------------------------------------------------
-    def log_activity(self, kind: str, *, lead_id: str | None = None,
-                     opportunity_id: str | None = None, customer_id: str | None = None,
-                     contact_id: str | None = None, subject: str = "", body: str = "",
-                     at: datetime | None = None) -> Activity:
-        """Log an activity and bring the linked records' contact dates up to date."""
-        with self.writing() as w:
-            if opportunity_id and not customer_id:
-                opportunity, _ = w.current(Opportunity, opportunity_id)
-                customer_id = opportunity.customer_id
-            activity = w.insert(self.validate(Activity, {
-                "owner": self.me, "kind": kind, "lead_id": lead_id,
-                "opportunity_id": opportunity_id, "customer_id": customer_id,
-                "contact_id": contact_id, "subject": subject, "body": body,
-                "at": at or utc_now()}))
-            if lead_id:
-                lead, _ = w.current(Lead, lead_id)
-                changes: dict[str, Any] = {"last_contacted_at": max_time(lead.last_contacted_at, activity.at)}
-                if lead.status == "new":
-                    changes["status"] = "contacted"
-                w.update(Lead, lead_id, changes)
-            if customer_id:
-                customer, _ = w.current(Customer, customer_id)
-                changes = {"last_contact_at": max_time(customer.last_contact_at, activity.at)}
-                if customer.revisit_days and kind in REVISIT_KINDS:
-                    # The plan counts from this visit; a backdated one never pulls it earlier.
-                    due = activity.at.date() + timedelta(days=customer.revisit_days)
-                    if customer.next_revisit is None or due > customer.next_revisit:
-                        changes["next_revisit"] = due
-                w.update(Customer, customer_id, changes)
-            return activity
-
-
-def max_time(a: datetime | None, b: datetime) -> datetime:
-    return b if a is None or b > a else a
 
 
 __all__ = ["ACTIVITY_LINKS", "BY_TABLE", "Conversion", "Store"]
