@@ -12,7 +12,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from store.errors import StoreError
 from store.locations import data_folder
@@ -383,5 +383,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
+def entry() -> NoReturn:
+    """The ``dealdeck`` program: ``main``, then out without taking the heap apart object by
+    object (a 100k-row import leaves a few million; freeing them took 0.3 s). Everything
+    is on disk by now: every commit is fsynced and the store closed."""
+    status = main()
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except BrokenPipeError:
+        status = _reader_went_away()
+    os._exit(status)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()
