@@ -96,50 +96,6 @@ def collector_paused(*, keep: bool = False) -> Iterator[None]:
             gc.enable()
 
 
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
 class Transaction:
     """Changes made under the lock; committed as one journal line."""
 

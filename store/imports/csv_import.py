@@ -160,7 +160,8 @@ class Preparer:
     #: the import's time: every record it adds was created then (one clock reading, not
     #: one per field; the models' default factories cost a fifth of a row)
     now: datetime
-    _events: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: owner -> their new leads' first event, validated and dumped (``_first_event``)
+    _events: dict[str, dict[str, Any]] = field(default_factory=dict, init=False, repr=False)
 
     def prepare(self, line: int, cells: list[str]) -> Prepared:
         row = self.reader.read(cells)
@@ -201,8 +202,8 @@ class Preparer:
             data["grade"] = self.config.grade_for(data["score"])
 
     def _first_event(self, owner: str) -> dict[str, Any]:
-        """A new lead's "created" (or "assigned") event, without its id: validated once per
-        owner, not once per row (a nested model is half the cost of a lead's validation)."""
+        """A new lead's "created" (or "assigned") event with an id of its own: validated once
+        per owner, not once per row (a nested model is half the cost of a lead's validation)."""
         event = self._events.get(owner)
         if event is None:
             kind = "created" if owner == self.me else "assigned"
