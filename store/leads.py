@@ -72,16 +72,18 @@ def lead_lookup_keys(doc: Mapping[str, Any]) -> set[str]:
     return keys
 
 
+_SOURCE_POINTS = {"referral": 30, "trade show": 25, "partner": 25, "website": 20, "social media": 10, "cold call": 5}
+_STATUS_POINTS = {"new": 0, "contacted": 10, "qualified": 20}
+
+
 def score_lead(doc: Mapping[str, Any]) -> int:
     """A simple, explainable 0-100 score from what is known about a lead."""
-    source_points = {"referral": 30, "trade show": 25, "partner": 25, "website": 20,
-                     "social media": 10, "cold call": 5}
-    score = source_points.get(str(doc.get("source") or ""), 5)
+    score = _SOURCE_POINTS.get(str(doc.get("source") or ""), 5)
     score += 15 if doc.get("email") else 0
     score += 15 if doc.get("phone") else 0
     score += 10 if doc.get("company") else 0
     score += 10 if doc.get("title") else 0
-    score += {"new": 0, "contacted": 10, "qualified": 20}.get(str(doc.get("status")), 0)
+    score += _STATUS_POINTS.get(str(doc.get("status")), 0)
     return min(score, 100)
 
 

@@ -9,7 +9,9 @@ when any row is bad (unless ``skip_bad``). Problems name the file's line.
 
 from __future__ import annotations
 
+import contextlib
 import gc
+import marshal
 import multiprocessing
 from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -32,8 +34,8 @@ from store.imports.columns import (
     plan_columns,
 )
 from store.imports.lookups import Customers, Duplicates, Existing, RepNames, Reps, duplicate_keys
-from store.imports.parallel import prepare_in_parallel, worker_count
-from store.imports.reading import CsvFile, Refused, open_csv, with_first
+from store.imports.parallel import BATCH_ROWS, prepare_in_parallel, worker_count
+from store.imports.reading import BlockUnreadable, CsvFile, CsvRow, Refused, TextBlock, chunked, open_csv
 from store.imports.report import ImportReport
 from store.imports.rows import CHOICES, Row, RowReader, make_consistent
 from store.imports.vocab import normalise_value, translate
@@ -157,11 +159,19 @@ class Preparer:
     default_owner: str
     me: str
     note: str
+    #: the file: a worker reads the blocks of it that it is given
+    csv: CsvFile
     #: the import's time: every record it adds was created then (one clock reading, not
     #: one per field; the models' default factories cost a fifth of a row)
     now: datetime
     #: owner -> their new leads' first event, validated and dumped (``_first_event``)
     _events: dict[str, dict[str, Any]] = field(default_factory=dict, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        # looked up once: a model's ``model_fields`` is built afresh at each reading
+        self._model = IMPORT_TABLES[self.table]
+        self._has_tags = "tags" in self._model.model_fields
+        self._context = {"config": self.config}
 
     def prepare(self, line: int, cells: list[str]) -> Prepared:
         row = self.reader.read(cells)
@@ -180,7 +190,7 @@ class Preparer:
             self._validate(prepared)
         return prepared
 
-    def prepare_batch(self, batch: list[tuple[int, list[str]]]) -> list[Prepared]:
+    def prepare_batch(self, batch: list[CsvRow]) -> list[Prepared]:
         return [self.prepare(line, cells) for line, cells in batch]
 
     def _complete(self, prepared: Prepared) -> None:
@@ -191,8 +201,7 @@ class Preparer:
         data["owner"] = self.me if prepared.auto_owner else owner
         data["id"] = new_id()
         data["created_at"] = data["updated_at"] = self.now
-        cls = IMPORT_TABLES[self.table]
-        if "tags" in cls.model_fields:
+        if self._has_tags:
             data.setdefault("tags", [])  # given, a list's default is not deep-copied: 10% of a row's cost
         if self.table != "leads":
             return
@@ -213,7 +222,7 @@ class Preparer:
 
     def _validate(self, prepared: Prepared) -> None:
         try:
-            record = IMPORT_TABLES[self.table].model_validate(prepared.row.data, context={"config": self.config})
+            record = self._model.model_validate(prepared.row.data, context=self._context)
         except ValidationError as exc:
             for name, message in field_errors(exc).items():
                 column = "customer" if name == "customer_id" and self.table == "contacts" else name
@@ -237,9 +246,32 @@ def _start_worker(preparer: Preparer) -> None:
         gc.disable()  # it makes only acyclic rows, freed as it goes (see collector_paused)
 
 
-def _prepare_in_worker(batch: list[tuple[int, list[str]]]) -> list[tuple[Any, ...]]:
+def _prepare_in_worker(batch: list[CsvRow] | TextBlock) -> bytes | None:
+    """The batch's rows prepared, marshalled (plain values: a fifth of pickle's cost to
+    make, and the main process reads them at a quarter of its cost per row); None for a
+    block that does not read as whole records (``CsvFile.block_rows``)."""
     assert _WORKER is not None
-    return [prepared.wire() for prepared in _WORKER.prepare_batch(batch)]
+    try:
+        rows = batch if isinstance(batch, list) else _WORKER.csv.block_rows(batch)
+    except BlockUnreadable:
+        return None
+    return marshal.dumps([prepared.wire() for prepared in _WORKER.prepare_batch(rows)])
+
+
+class _Source:
+    """The records of a batch a worker prepared, read again here the first time one is
+    needed: a row that updates a stored record is prepared again in full (the worker
+    sent only what a new record needs)."""
+
+    def __init__(self, csv: CsvFile, batch: list[CsvRow] | TextBlock) -> None:
+        self._csv, self._batch = csv, batch
+        self._by_line: dict[int, list[str]] | None = None
+
+    def cells(self, line: int) -> list[str]:
+        if self._by_line is None:
+            batch = self._batch
+            self._by_line = dict(batch if isinstance(batch, list) else self._csv.block_rows(batch))
+        return self._by_line[line]
 
 
 @dataclass
@@ -283,24 +315,23 @@ class _Run:
         report.warnings += layout.notes
         report.fallback_owner = owner
         preparer = Preparer(table, layout, reader, store.config, owner, store.me,
-                            f"imported from {path.name}"[:200], utc_now())
+                            f"imported from {path.name}"[:200], csv, utc_now())
         return cls(store, csv, layout, preparer, report, Existing(store, model),
                    Duplicates(store, table) if table in ("leads", "customers") else None, reps, first)
 
     def read_all(self, writer: Any, skip_bad: bool, progress: Progress | None) -> None:
-        for count, (prepared, cells) in enumerate(self._prepared(), 1):
-            self._apply(prepared, cells, writer if not (self.report.bad and not skip_bad) else None)
+        for count, (prepared, source) in enumerate(self._prepared(), 1):
+            self._apply(prepared, source, writer if not (self.report.bad and not skip_bad) else None)
             if progress is not None and count % 1000 == 0:
                 progress(count, self.csv.size)
         if self.report.rows == 0:
             raise Refused(f"{self.csv.path} has a header row but no rows to import")
 
-    def _data_rows(self) -> Iterator[tuple[int, list[str]]]:
-        rows = self.csv.rows()
+    def _data_rows(self, rows: Iterator[CsvRow]) -> Iterator[CsvRow]:
+        """The file's records from its first, without the header (and the template's
+        row of field names under it)."""
         if self.layout.has_header:
             next(rows, None)
-        else:
-            rows = with_first(self.first, rows)
         for count, (line, cells) in enumerate(rows, 1):
             if count == 1 and self.layout.has_header and is_field_key_row(self.first[1], cells):
                 self.report.warnings.append(f"note: line {line} holds the template's field names "
@@ -308,27 +339,55 @@ class _Run:
                 continue
             yield line, cells
 
-    def _prepared(self) -> Iterator[tuple[Prepared, list[str]]]:
-        """Rows prepared here, or by worker processes for a big file (in the file's order)."""
+    def _prepared(self) -> Iterator[tuple[Prepared, _Source | None]]:
+        """Rows prepared here, or by worker processes for a big file (in the file's order);
+        a row a worker prepared comes with where to read it again (``_apply``)."""
         workers = worker_count(self.csv.size)
         if workers < 2:
-            for line, cells in self._data_rows():
-                yield self.preparer.prepare(line, cells), cells
+            for line, cells in self._data_rows(self.csv.rows()):
+                yield self.preparer.prepare(line, cells), None
             return
-        for wire, (_, cells) in prepare_in_parallel(self.preparer, self._data_rows(), workers,
-                                                    _prepare_in_worker, _start_worker):
-            yield Prepared.from_wire(wire), cells
+        results = prepare_in_parallel(self.preparer, self._work(), workers, _prepare_in_worker, _start_worker)
+        with contextlib.closing(results):
+            for batch, result in results:
+                if result is None:  # a block that is not whole records after all: read on in order
+                    assert isinstance(batch, TextBlock)
+                    results.close()
+                    for line, cells in self.csv.rows(batch.offset, batch.line):
+                        yield self.preparer.prepare(line, cells), None
+                    return
+                source = _Source(self.csv, batch)
+                for wire in marshal.loads(result):
+                    yield Prepared.from_wire(wire), source
+
+    def _work(self) -> Iterator[list[CsvRow] | TextBlock]:
+        """The workers' batches: the first records read here as ``_data_rows`` leaves them,
+        then the blocks (and rows) of the rest of the file as ``CsvFile.batches`` cuts it."""
+        pieces = self.csv.batches(BATCH_ROWS)
+        first_block: list[TextBlock] = []
+
+        def leading_rows() -> Iterator[CsvRow]:
+            for piece in pieces:
+                if isinstance(piece, TextBlock):
+                    first_block.append(piece)
+                    return
+                yield from piece
+
+        yield from chunked(self._data_rows(leading_rows()), BATCH_ROWS)
+        yield from first_block
+        yield from pieces
 
     def refused(self, skip_bad: bool) -> bool:
         return (self.report.bad > 0 and not skip_bad) or self.report.good == 0
 
-    def _apply(self, prepared: Prepared, cells: list[str], writer: Any) -> None:
+    def _apply(self, prepared: Prepared, source: _Source | None, writer: Any) -> None:
         self.report.rows += 1
         if prepared.readable:  # a row that updates a record need not make a whole new one
             target = self.existing.find(prepared.key, prepared.email)
             if target is not None:
                 if not prepared.complete:
-                    prepared = self.preparer.prepare(prepared.line, cells)
+                    assert source is not None
+                    prepared = self.preparer.prepare(prepared.line, source.cells(prepared.line))
                 self._update(prepared, target, writer)
                 return
         if prepared.doc is None:

@@ -3,7 +3,6 @@ and records a new row may duplicate. Each is indexed once per import."""
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
@@ -13,8 +12,6 @@ from store.database import Store
 from store.imports.columns import listing
 from store.leads import customer_match_keys, match_keys, normalise_company, pick_owner
 from store.models import Customer, Lead, Record
-
-_DEALDECK_ID = re.compile(r"^[0-9a-f]{32}$")
 
 
 class RepNames:
@@ -104,7 +101,7 @@ class Existing:
 
     def find(self, key: str, email: str | None) -> str | None:
         if key:
-            if _DEALDECK_ID.match(key) and key in self.ids:
+            if key in self.ids:  # the file holds Dealdeck's own ids (an export of ours)
                 return key
             return self.by_key.get(key)
         return self.by_email.get(email.casefold()) if email else None
@@ -154,9 +151,12 @@ class Duplicates:
         own, lookup = keys
         existing, in_file = self.existing, self.in_file
         earlier = [key for key in lookup if key in existing]
-        same = [key for key in own if key in in_file]
+        same = []
         for key in own:
-            in_file.setdefault(key, (line, label))
+            if key in in_file:
+                same.append(key)
+            else:
+                in_file[key] = (line, label)
         if not earlier and not same:  # the usual case: nothing to build
             return None
         found = list(dict.fromkeys(hit for key in earlier for hit in existing[key]))

@@ -1,12 +1,13 @@
 """Reading and validating a big file's rows in worker processes.
 
 Most of an import's time goes into reading each row and validating it through
-the models, which depends on the row alone, so other processes can do it: the
-main process parses the CSV (quoted cells may span lines, so it alone knows where
-a row ends), hands batches of rows to the workers, and takes their results back
-in the file's order to write them (matching records, assignment and duplicate
-checks stay in one place, in order, so the result is the same as without workers).
-At most a few batches are out at once: memory stays that of a few batches.
+the models, which depends on the row alone, so other processes can do it. The
+main process cuts the file into blocks of whole records (``CsvFile.batches``) and
+hands them to the workers undecoded; they read, validate and send back each row
+ready to store, and the main process takes the results in the file's order to write
+them (matching records, assignment and duplicate checks stay in one place, in order,
+so the result is the same as without workers). At most a few batches are out at
+once: memory stays that of a few batches.
 """
 
 from __future__ import annotations
@@ -22,11 +23,13 @@ from typing import Any, TypeVar
 
 #: below this a file is read here: starting workers costs more than it saves
 PARALLEL_FROM_BYTES = 4 << 20
+#: rows a batch holds when this process reads them (a worker reads a block of bytes)
 BATCH_ROWS = 1000
 #: batches handed out and not yet taken back, per worker
 IN_FLIGHT = 3
 WORKERS_VARIABLE = "DEALDECK_IMPORT_WORKERS"
-T = TypeVar("T")
+B = TypeVar("B")
+R = TypeVar("R")
 
 
 #: set by the program's entry point (``tui.cli.main``): a spawned worker imports the main
@@ -51,29 +54,34 @@ def worker_count(size: int) -> int:
     return min(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1, 4)
 
 
-def prepare_in_parallel(preparer: Any, rows: Iterable[tuple[int, list[str]]], workers: int,
-                        work: Callable[[list[tuple[int, list[str]]]], list[T]],
-                        start: Callable[[Any], None]) -> Iterator[tuple[T, tuple[int, list[str]]]]:
-    """``work(batch)`` for every batch of ``rows``, in ``workers`` processes that
-    ``start(preparer)`` set up: each result with its row, in the order of ``rows``.
-    Workers that cannot start (a script run without a ``__main__`` guard) are not
-    retried: the rows are prepared here instead."""
+def prepare_in_parallel(preparer: Any, batches: Iterable[B], workers: int, work: Callable[[B], R],
+                        start: Callable[[Any], None]) -> Iterator[tuple[B, R]]:
+    """``work(batch)`` for every batch, in ``workers`` processes that ``start(preparer)``
+    set up: each batch with its result, in the order of ``batches``. Workers that cannot
+    start (a script run without a ``__main__`` guard) are not retried: the batches are
+    prepared here instead. Closing the iterator early stops the workers."""
     context = multiprocessing.get_context(_start_method())
-    pending: deque[tuple[Future[list[T]], list[tuple[int, list[str]]]]] = deque()
-    batches = _batches(rows)
+    pending: deque[tuple[Future[R], B]] = deque()
+    batches = iter(batches)
     try:
         with ProcessPoolExecutor(workers, mp_context=context, initializer=start, initargs=(preparer,)) as pool:
-            for batch in batches:
-                pending.append((pool.submit(work, batch), batch))
-                if len(pending) >= workers * IN_FLIGHT:
-                    yield from _oldest(pending)
-            while pending:
-                yield from _oldest(pending)
+            try:
+                for batch in batches:
+                    pending.append((pool.submit(work, batch), batch))
+                    if len(pending) >= workers * IN_FLIGHT:
+                        yield _oldest(pending)
+                while pending:
+                    yield _oldest(pending)
+            except GeneratorExit:
+                for future, _ in pending:
+                    future.cancel()
+                raise
     except (BrokenProcessPool, RuntimeError):
+        start(preparer)
         for _, batch in pending:  # taken back from the workers in order, then the rest
-            yield from _here(preparer, batch, start, work)
+            yield batch, work(batch)
         for batch in batches:
-            yield from _here(preparer, batch, start, work)
+            yield batch, work(batch)
 
 
 def _start_method() -> str:
@@ -85,27 +93,9 @@ def _start_method() -> str:
     return "spawn"
 
 
-def _oldest(pending: deque[tuple[Future[list[T]], list[tuple[int, list[str]]]]],
-            ) -> Iterator[tuple[T, tuple[int, list[str]]]]:
-    """The oldest batch's results; it leaves ``pending`` only once they are in hand."""
+def _oldest(pending: deque[tuple[Future[R], B]]) -> tuple[B, R]:
+    """The oldest batch and its result; it leaves ``pending`` only once that is in hand."""
     future, batch = pending[0]
-    results = future.result()
+    result = future.result()
     pending.popleft()
-    yield from zip(results, batch, strict=True)
-
-
-def _here(preparer: Any, batch: list[tuple[int, list[str]]], start: Callable[[Any], None],
-          work: Callable[[list[tuple[int, list[str]]]], list[T]]) -> Iterator[tuple[T, tuple[int, list[str]]]]:
-    start(preparer)
-    yield from zip(work(batch), batch, strict=True)
-
-
-def _batches(rows: Iterable[tuple[int, list[str]]]) -> Iterator[list[tuple[int, list[str]]]]:
-    batch: list[tuple[int, list[str]]] = []
-    for row in rows:
-        batch.append(row)
-        if len(batch) == BATCH_ROWS:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
+    return batch, result

@@ -12,22 +12,42 @@ import codecs
 import csv
 import io
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from store.errors import StoreError
 
 SAMPLE_BYTES = 1 << 20
+#: a block of whole records handed to an import worker (``CsvFile.batches``)
+BLOCK_BYTES = 256 << 10
+#: a record longer than this (with its block) is no reason to hold the file in memory
+MAX_BLOCK_BYTES = 16 << 20
+#: encodings in which a newline or a quote byte is always that character (never part of
+#: another one), so that the bytes can be cut into blocks of records before decoding
+SPLITTABLE = frozenset({"utf-8", "utf-8-sig", "gbk", "cp1252"})
 #: csv's own limit is 128 KB; a notes cell of a real export can be longer
 csv.field_size_limit(8 << 20)
-Row = tuple[int, list[str]]
+CsvRow = tuple[int, list[str]]
 ENCODING_NAMES = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8 with BOM", "utf-16": "UTF-16", "utf-16-le": "UTF-16",
                   "utf-16-be": "UTF-16", "gbk": "GBK (Chinese)", "cp1252": "Windows-1252 (Western)"}
 
 
 class Refused(Exception):
     """The whole file is refused; ``str(error)`` is the one line to show."""
+
+
+class BlockUnreadable(Exception):
+    """A block did not read as whole records (``CsvFile.block_rows``): read it in order."""
+
+
+@dataclass(frozen=True)
+class TextBlock:
+    """Whole records of a file, not yet decoded: they begin at byte ``offset``, on ``line``."""
+
+    offset: int
+    line: int
+    data: bytes
 
 
 @dataclass(frozen=True)
@@ -45,33 +65,126 @@ class CsvFile:
     def encoding_name(self) -> str:
         return ENCODING_NAMES.get(self.encoding, self.encoding)
 
-    def rows(self) -> Iterator[Row]:
-        """Non-blank records with the line each starts on (quoted cells may span lines)."""
+    def rows(self, offset: int = 0, line: int = 1) -> Iterator[CsvRow]:
+        """Non-blank records with the line each starts on (quoted cells may span lines),
+        from the start or from a record that begins at byte ``offset``, on ``line``."""
         try:
-            with self.path.open(encoding=self.encoding, newline="") as text:
-                yield from self._records(text)
+            with self.path.open("rb") as raw:
+                raw.seek(offset)
+                encoding = "utf-8" if offset and self.encoding == "utf-8-sig" else self.encoding
+                with io.TextIOWrapper(raw, encoding=encoding, newline="") as text:
+                    yield from self._records(text, line, skip_hint=self.sep_hint and not offset)
         except UnicodeDecodeError:
             raise Refused(f"{self.path} is not {self.encoding_name} text throughout "
                           "(save it as CSV UTF-8)") from None
         except OSError as exc:
             raise StoreError(f"cannot read {self.path}: {exc.strerror}") from None
 
-    def _records(self, text: io.TextIOBase) -> Iterator[Row]:
+    def _records(self, text: Iterable[str], start: int, *, skip_hint: bool) -> Iterator[CsvRow]:
         reader = csv.reader(text, delimiter=self.delimiter, strict=True)
-        start, skip_hint = 1, self.sep_hint
+        first = start - 1
         try:
             for cells in reader:
                 if skip_hint:
                     skip_hint = False
                 elif "".join(cells).strip():  # one C call, not a generator per cell
                     yield start, cells
-                start = reader.line_num + 1
+                start = first + reader.line_num + 1
         except csv.Error as exc:
             problem = "a quoted cell is never closed" if "end of data" in str(exc) else str(exc)
             raise Refused(f"{self.path} line {start}: {problem}") from None
 
+    def batches(self, rows: int) -> Iterator[list[CsvRow] | TextBlock]:
+        """The file for import workers: its first block read here, as lists of at most
+        ``rows`` records (the header and what the first rows decide about the file stay
+        in order), then blocks of whole records for the workers to read (``block_rows``).
+        A file whose bytes cannot be cut before decoding is read here throughout, and so
+        is the rest of one where no cut is found within ``MAX_BLOCKS_BYTES``."""
+        if self.encoding not in SPLITTABLE:
+            yield from chunked(self.rows(), rows)
+            return
+        for index, piece in enumerate(self._blocks()):
+            if isinstance(piece, TextBlock) and index == 0:
+                try:
+                    piece = self.block_rows(piece, skip_hint=self.sep_hint)
+                except BlockUnreadable:
+                    yield from chunked(self.rows(), rows)
+                    return
+            if isinstance(piece, TextBlock):
+                yield piece
+            else:
+                yield from chunked(iter(piece), rows)
 
-def with_first(first: Row, rest: Iterator[Row]) -> Iterator[Row]:
+    def block_rows(self, block: TextBlock, *, skip_hint: bool = False) -> list[CsvRow]:
+        """A block's records, as ``rows`` reads them. ``BlockUnreadable`` when it does not
+        decode or does not end on a record's end: a quote inside an unquoted cell
+        (``5" screen``) misled the cut, or the file is damaged there; either way the caller
+        reads on in order from the block's start (``rows``), which says which."""
+        encoding = "utf-8" if block.offset and self.encoding == "utf-8-sig" else self.encoding
+        try:
+            text = block.data.decode(encoding)
+            return list(self._records(io.StringIO(text, newline=""), block.line, skip_hint=skip_hint))
+        except (UnicodeDecodeError, Refused):
+            raise BlockUnreadable from None
+
+    def _blocks(self) -> Iterator[TextBlock | Iterator[CsvRow]]:
+        """The file in blocks of about ``BLOCK_BYTES``, each cut after a newline with an even
+        number of quotes before it: outside any quoted cell, if every quote opens, closes
+        or doubles one (``block_rows`` finds out when one did not). Past ``MAX_BLOCK_BYTES``
+        without such a newline, the rest is read in order."""
+        try:
+            with self.path.open("rb") as raw:
+                offset, line, data = 0, 1, b""
+                while True:
+                    chunk = raw.read(BLOCK_BYTES)
+                    data += chunk
+                    cut = _record_end(data) if chunk else len(data)
+                    if cut is None and len(data) > MAX_BLOCK_BYTES:
+                        yield self.rows(offset, line)
+                        return
+                    if cut:
+                        yield TextBlock(offset, line, data[:cut])
+                        offset, line, data = offset + cut, line + _line_count(data[:cut]), data[cut:]
+                    if not chunk:
+                        return
+        except OSError as exc:
+            raise StoreError(f"cannot read {self.path}: {exc.strerror}") from None
+
+
+def _record_end(data: bytes) -> int | None:
+    """Where the last whole record of ``data`` ends (just after a newline that an even
+    number of quotes comes before), or None when there is no such newline."""
+    end = data.rfind(b"\n")
+    if end < 0:
+        return None
+    quotes = data.count(b'"', 0, end)
+    while quotes % 2:
+        previous = data.rfind(b"\n", 0, end)
+        if previous < 0:
+            return None
+        quotes -= data.count(b'"', previous, end)
+        end = previous
+    return end + 1
+
+
+def _line_count(data: bytes) -> int:
+    """Lines as ``newline=""`` text counts them: after each \\n, \\r\\n or lone \\r."""
+    return data.count(b"\n") + data.count(b"\r") - data.count(b"\r\n")
+
+
+def chunked(rows: Iterator[CsvRow], size: int) -> Iterator[list[CsvRow]]:
+    """``rows`` in lists of ``size``."""
+    batch: list[CsvRow] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def with_first(first: CsvRow, rest: Iterator[CsvRow]) -> Iterator[CsvRow]:
     """``first`` (a row already read, e.g. to find the header) and then the others."""
     yield first
     yield from rest

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from store.database import Store
-from store.imports import ImportOptions, ImportReport, import_csv
+from store.imports import ImportOptions, ImportReport, import_csv, reading
 from store.imports.parallel import WORKERS_VARIABLE
 from store.models import Lead
 
@@ -68,3 +68,48 @@ def test_workers_give_the_result_of_one_process(tmp_path: Path, monkeypatch: pyt
     assert shared_leads == alone_leads
     if owner == "auto":  # the round robin went on in the file's order, across batches
         assert {lead["owner"] for lead in shared_leads.values()} == {"alice", "david", "bob"}
+
+
+def awkward_file(path: Path, *, broken: bool = False) -> Path:
+    """Rows that mislead a cut by counting quotes: a quote inside an unquoted cell
+    (``27" screen``) and quoted notes over several lines; ``broken``: a row late in the
+    file whose quoted cell is never closed."""
+    lines = ["Record Id,Last Name,Company,Email,Description\n"]
+    for i in range(600):
+        if i % 7 == 3:
+            lines.append(f'r{i},Lee{i},Acme,p{i}@example.com,wants a 27" screen\n')
+        elif i % 5 == 1:
+            lines.append(f'r{i},Ray{i},"Beta, Inc",q{i}@example.com,"first line\nsecond ""quoted"" line\n"\n')
+        else:
+            lines.append(f"r{i},Ng{i},Gamma,s{i}@example.com,plain\n")
+    if broken:
+        lines.insert(500, 'r-bad,Oops,Delta,bad@example.com,"never closed\n')
+    path.write_text("".join(lines), encoding="utf-8")
+    return path
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("broken", [False, True])
+def test_blocks_cut_where_quotes_mislead_give_the_result_of_one_process(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, broken: bool) -> None:
+    monkeypatch.setattr(reading, "BLOCK_BYTES", 2048)  # dozens of blocks, many cut near a stray quote
+    source = awkward_file(tmp_path / "awkward.csv", broken=broken)
+    alone, alone_leads = imported(tmp_path / "alone", source, "0", monkeypatch)
+    shared, shared_leads = imported(tmp_path / "shared", source, "2", monkeypatch)
+    assert (shared.refused, shared.added, shared.problems) == (alone.refused, alone.added, alone.problems)
+    assert shared_leads == alone_leads
+    if broken:
+        assert shared.refused and "awkward.csv line " in shared.problems[0]
+    else:
+        assert shared.added == 600 and "second \"quoted\" line" in shared_leads["r1"]["notes"]
+
+
+def test_a_file_without_a_header_imports_each_row_once(tmp_path: Path) -> None:
+    (tmp_path / "config.yaml").write_text(TEAM, encoding="utf-8")
+    source = tmp_path / "plain.csv"
+    source.write_text("Ann Lee,ann@example.com,Acme\nBob Ray,bob@example.com,Beta\n", encoding="utf-8")
+    options = ImportOptions(columns={"1": "name", "2": "email", "3": "company"})
+    with Store(tmp_path) as store:
+        report = import_csv(store, source, "leads", options)
+        assert (report.rows, report.added, report.unchanged) == (2, 2, 0)
+        assert sorted(lead.name for lead in store.all(Lead)) == ["Ann Lee", "Bob Ray"]
