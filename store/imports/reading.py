@@ -71,8 +71,7 @@ class CsvFile:
         try:
             with self.path.open("rb") as raw:
                 raw.seek(offset)
-                encoding = "utf-8" if offset and self.encoding == "utf-8-sig" else self.encoding
-                with io.TextIOWrapper(raw, encoding=encoding, newline="") as text:
+                with io.TextIOWrapper(raw, encoding=self._encoding_at(offset), newline="") as text:
                     yield from self._records(text, line, skip_hint=self.sep_hint and not offset)
         except UnicodeDecodeError:
             raise Refused(f"{self.path} is not {self.encoding_name} text throughout "
@@ -93,6 +92,10 @@ class CsvFile:
         except csv.Error as exc:
             problem = "a quoted cell is never closed" if "end of data" in str(exc) else str(exc)
             raise Refused(f"{self.path} line {start}: {problem}") from None
+
+    def _encoding_at(self, offset: int) -> str:
+        """The codec for text from byte ``offset``: a byte order mark is only at the start."""
+        return "utf-8" if offset and self.encoding == "utf-8-sig" else self.encoding
 
     def batches(self, rows: int) -> Iterator[list[CsvRow] | TextBlock]:
         """The file for import workers: its first block read here, as lists of at most
@@ -120,9 +123,8 @@ class CsvFile:
         decode or does not end on a record's end: a quote inside an unquoted cell
         (``5" screen``) misled the cut, or the file is damaged there; either way the caller
         reads on in order from the block's start (``rows``), which says which."""
-        encoding = "utf-8" if block.offset and self.encoding == "utf-8-sig" else self.encoding
         try:
-            text = block.data.decode(encoding)
+            text = block.data.decode(self._encoding_at(block.offset))
             return list(self._records(io.StringIO(text, newline=""), block.line, skip_hint=skip_hint))
         except (UnicodeDecodeError, Refused):
             raise BlockUnreadable from None
@@ -143,8 +145,9 @@ class CsvFile:
                         yield self.rows(offset, line)
                         return
                     if cut:
-                        yield TextBlock(offset, line, data[:cut])
-                        offset, line, data = offset + cut, line + _line_count(data[:cut]), data[cut:]
+                        block, data = data[:cut], data[cut:]
+                        yield TextBlock(offset, line, block)
+                        offset, line = offset + cut, line + _line_count(block)
                     if not chunk:
                         return
         except OSError as exc:
