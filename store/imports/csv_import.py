@@ -37,7 +37,7 @@ from store.imports.lookups import Customers, Duplicates, Existing, RepNames, Rep
 from store.imports.parallel import BATCH_ROWS, prepare_in_parallel, worker_count
 from store.imports.reading import BlockUnreadable, CsvFile, CsvRow, Refused, TextBlock, chunked, open_csv
 from store.imports.report import ImportReport
-from store.imports.rows import CHOICES, Row, RowReader, make_consistent
+from store.imports.rows import CHOICES, Row, RowReader, count_row, make_consistent
 from store.imports.vocab import normalise_value, translate
 from store.leads import score_lead
 from store.models import LeadEvent, new_id, utc_now
@@ -104,6 +104,10 @@ def import_csv(store: Store, path: str | Path, table: ImportTable, options: Impo
     return report
 
 
+#: a ``Prepared`` as a worker sends it (``Prepared.wire``)
+Wire = tuple[Any, ...]
+
+
 @dataclass
 class Prepared:
     """A row read and validated, ready to be written (or why it cannot be)."""
@@ -125,7 +129,7 @@ class Prepared:
     #: its e-mail, to find the record it updates when the file has no key
     email: str | None = None
 
-    def wire(self) -> tuple[Any, ...]:
+    def wire(self) -> Wire:
         """What a worker sends back: plain values, cheap to pickle (a dataclass with dates and
         sets costs more to unpickle than the row did to prepare). The fields an update needs
         are not sent: the rare row that matches a stored record is prepared again."""
@@ -135,7 +139,7 @@ class Prepared:
                 row.strangers or None, row.adjusted or None, row.notes_cut)
 
     @classmethod
-    def from_wire(cls, wire: tuple[Any, ...]) -> Prepared:
+    def from_wire(cls, wire: Wire) -> Prepared:
         (line, key, readable, email, doc, errors, auto_owner, own, lookup, defaulted, strangers, adjusted,
          notes_cut) = wire
         row = Row({}, defaulted=defaulted or [], strangers=strangers or [], adjusted=adjusted or [],
@@ -321,7 +325,11 @@ class _Run:
 
     def read_all(self, writer: Any, skip_bad: bool, progress: Progress | None) -> None:
         for count, (prepared, source) in enumerate(self._prepared(), 1):
-            self._apply(prepared, source, writer if not (self.report.bad and not skip_bad) else None)
+            target = writer if not (self.report.bad and not skip_bad) else None
+            if isinstance(prepared, tuple):
+                self._apply_wire(prepared, source, target)
+            else:
+                self._apply(prepared, source, target)
             if progress is not None and count % 1000 == 0:
                 progress(count, self.csv.size)
         if self.report.rows == 0:
@@ -339,9 +347,10 @@ class _Run:
                 continue
             yield line, cells
 
-    def _prepared(self) -> Iterator[tuple[Prepared, _Source | None]]:
+    def _prepared(self) -> Iterator[tuple[Prepared, None] | tuple[Wire, _Source]]:
         """Rows prepared here, or by worker processes for a big file (in the file's order);
-        a row a worker prepared comes with where to read it again (``_apply``)."""
+        a row a worker prepared comes as it was sent (``Prepared.wire``), with where to
+        read it again (``_apply_wire``)."""
         workers = worker_count(self.csv.size)
         if workers < 2:
             for line, cells in self._data_rows(self.csv.rows()):
@@ -358,7 +367,7 @@ class _Run:
                     return
                 source = _Source(self.csv, batch)
                 for wire in marshal.loads(result):
-                    yield Prepared.from_wire(wire), source
+                    yield wire, source
 
     def _work(self) -> Iterator[list[CsvRow] | TextBlock]:
         """The workers' batches: the first records read here as ``_data_rows`` leaves them,
@@ -380,6 +389,17 @@ class _Run:
     def refused(self, skip_bad: bool) -> bool:
         return (self.report.bad > 0 and not skip_bad) or self.report.good == 0
 
+    def _apply_wire(self, wire: Wire, source: _Source, writer: Any) -> None:
+        """A row a worker prepared. The usual one, a new record, is added from the values
+        sent, without rebuilding the row (a tenth of this process's time per row)."""
+        (line, key, readable, email, doc, _, auto_owner, own, lookup, *counts) = wire
+        if doc is None or (readable and self.existing.find(key, email) is not None):
+            self._apply(Prepared.from_wire(wire), source, writer)
+            return
+        self.report.rows += 1
+        self._add(line, key, doc, auto_owner, (own, lookup), writer)
+        count_row(self.report, *counts)
+
     def _apply(self, prepared: Prepared, source: _Source | None, writer: Any) -> None:
         self.report.rows += 1
         if prepared.readable:  # a row that updates a record need not make a whole new one
@@ -393,27 +413,26 @@ class _Run:
         if prepared.doc is None:
             self._bad(prepared.line, prepared.errors)
             return
-        self._add(prepared, writer)
+        self._add(prepared.line, prepared.key, prepared.doc, prepared.auto_owner, prepared.match_keys, writer)
+        prepared.row.count_in(self.report)
 
     def _bad(self, line: int, errors: Mapping[str, str]) -> None:
         self.report.bad += 1
         for name, message in errors.items():
             self.report.problem(f"line {line}: {name}: {message}" if name else f"line {line}: {message}")
 
-    def _add(self, prepared: Prepared, writer: Any) -> None:
-        doc = prepared.doc
-        assert doc is not None
-        if prepared.auto_owner:
+    def _add(self, line: int, key: str, doc: dict[str, Any], auto_owner: bool,
+             match_keys: tuple[Collection[str], Collection[str]], writer: Any) -> None:
+        if auto_owner:
             self._assign(doc)
         if writer is not None:
             writer.insert_document(IMPORT_TABLES[self.table], doc)
         self.report.added += 1
-        prepared.row.count_in(self.report)
         self.reps.got(doc["owner"])
-        self.existing.add(doc["id"], prepared.key, doc.get("email"))
+        self.existing.add(doc["id"], key, doc.get("email"))
         if self.duplicates is not None:
             label = str(doc.get("name") or doc["id"])
-            warning = self.duplicates.check(prepared.line, prepared.match_keys, label)
+            warning = self.duplicates.check(line, match_keys, label)
             if warning:
                 self.report.warnings.append(warning)
                 self.report.duplicates += 1

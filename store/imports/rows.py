@@ -4,7 +4,7 @@ no field for kept as notes lines. Nothing here writes; problems are returned."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -44,13 +44,20 @@ class Row:
     own_notes: str = ""
 
     def count_in(self, report: ImportReport) -> None:
-        if self.defaulted:
-            report.defaulted.update(self.defaulted)
-        if self.strangers:
-            report.strangers.update(self.strangers)
-        if self.adjusted:
-            report.adjusted.update(self.adjusted)
-        report.notes_cut += self.notes_cut
+        count_row(report, self.defaulted, self.strangers, self.adjusted, self.notes_cut)
+
+
+def count_row(report: ImportReport, defaulted: Iterable[tuple[str, str, str]] | None,
+              strangers: Iterable[tuple[str, str]] | None, adjusted: Iterable[tuple[str, str, str, str]] | None,
+              notes_cut: bool) -> None:
+    """A stored row's guesses in the report (``Row``'s lists, or as a worker sent them)."""
+    if defaulted:
+        report.defaulted.update(defaulted)
+    if strangers:
+        report.strangers.update(strangers)
+    if adjusted:
+        report.adjusted.update(adjusted)
+    report.notes_cut += notes_cut
 
 
 class RowReader:
