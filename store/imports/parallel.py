@@ -12,8 +12,10 @@ once: memory stays that of a few batches.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
+import sys
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -60,7 +62,10 @@ def prepare_in_parallel(preparer: Any, batches: Iterable[B], workers: int, work:
     set up: each batch with its result, in the order of ``batches``. Workers that cannot
     start (a script run without a ``__main__`` guard) are not retried: the batches are
     prepared here instead. Closing the iterator early stops the workers."""
-    context = multiprocessing.get_context(_start_method())
+    method = _start_method()
+    context = multiprocessing.get_context(method)
+    if method != "fork":
+        _start_resource_tracker()
     pending: deque[tuple[Future[R], B]] = deque()
     batches = iter(batches)
     try:
@@ -76,7 +81,7 @@ def prepare_in_parallel(preparer: Any, batches: Iterable[B], workers: int, work:
                 for future, _ in pending:
                     future.cancel()
                 raise
-    except (BrokenProcessPool, RuntimeError):
+    except (BrokenProcessPool, RuntimeError, OSError, ValueError):
         start(preparer)
         for _, batch in pending:  # taken back from the workers in order, then the rest
             yield batch, work(batch)
@@ -91,6 +96,24 @@ def _start_method() -> str:
     if threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods():
         return "fork"
     return "spawn"
+
+
+def _start_resource_tracker() -> None:
+    """Spawned workers need multiprocessing's resource tracker, whose start hands its
+    process this one's ``sys.stderr`` descriptor. In the app, ``sys.stderr`` is Textual's
+    capture, which has none (-1), and the start fails: start it on the null device."""
+    from multiprocessing import resource_tracker
+
+    with contextlib.suppress(AttributeError, OSError, ValueError):
+        if sys.stderr.fileno() >= 0:
+            return
+    captured = sys.stderr
+    with open(os.devnull, "w") as null:
+        sys.stderr = null
+        try:
+            resource_tracker.ensure_running()
+        finally:
+            sys.stderr = captured
 
 
 def _oldest(pending: deque[tuple[Future[R], B]]) -> tuple[B, R]:
