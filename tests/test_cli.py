@@ -95,6 +95,7 @@ def test_check_finds_a_record_its_model_refuses(folder: Path, capsys: pytest.Cap
 
 
 def test_an_unwritable_output_is_one_line(folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    Store(folder).close()
     assert main(["export", "csv", "leads", "--data", str(folder), "-o", "/nonexistent/x.csv"]) == 1
     err = capsys.readouterr().err
     assert err.startswith("dealdeck: cannot write /nonexistent/x.csv") and "Traceback" not in err

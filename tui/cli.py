@@ -130,9 +130,7 @@ def _run_review(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise StoreError(str(exc)) from None
     with _open_store(args) as store:
-        if args.rep and args.rep not in store.config.rep_ids():
-            raise StoreError(f"no rep {args.rep!r} (reps: {', '.join(store.config.rep_ids())})")
-        text = RENDERERS[args.format](collect_review(store, week, args.rep, today()))
+        text = RENDERERS[args.format](collect_review(store, week, store.me if args.rep else None, today()))
     if args.output:
         try:
             write_private_text(args.output, text)
@@ -149,10 +147,30 @@ def _folder(args: argparse.Namespace) -> Path:
 
 
 def _open_store(args: argparse.Namespace):
+    """The data folder's store, as the rep ``--as`` names (by id, name or e-mail). A
+    command that only reads does not make a data folder where there is none."""
     from store.database import Store
+    from store.imports.lookups import RepNames
 
+    folder = _folder(args)
+    if _reads_only(args) and not folder.is_dir():
+        raise StoreError(f"no data folder at {folder}: start `dealdeck` to make one, or give --data")
     # One read, then exit: the plain load is faster than the lean one the app keeps.
-    return Store(_folder(args), me=args.rep, lean=False)
+    store = Store(folder, lean=False)
+    if args.rep:
+        rep = RepNames(store.config).find(args.rep)
+        if rep is None or rep == "auto":
+            store.close()
+            raise StoreError(f"{args.rep!r} is not one of the reps in {folder / 'config.yaml'} "
+                             f"({', '.join(store.config.rep_ids())})")
+        store.me = rep
+    return store
+
+
+def _reads_only(args: argparse.Namespace) -> bool:
+    if args.command == "import":
+        return bool(getattr(args, "dry_run", False))
+    return args.command in ("export", "review") or (args.command == "sync" and args.sync_command == "export")
 
 
 def _run_demo(args: argparse.Namespace) -> int:

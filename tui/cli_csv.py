@@ -91,7 +91,10 @@ def run_import_csv(args: argparse.Namespace) -> int:
         saving = args.save_mapping and not report.refused and not args.dry_run
         if saving:
             save_mapping(_folder(args), store.config, args.save_mapping, table, options)
-    for line in (*report.problems, *report.warnings, *report.value_notes()):
+    if report.refused and not report.rows and report.problems:  # the file itself: one line
+        print(f"dealdeck: {report.problems[0]}", file=sys.stderr)
+        return EXIT_REFUSED
+    for line in report.condensed():
         print(line, file=sys.stderr)
     print(report.summary())
     if args.save_mapping and args.dry_run:
@@ -104,8 +107,11 @@ def run_import_csv(args: argparse.Namespace) -> int:
 
 def _print_plan(store: Store, path: Path, table: str, options: ImportOptions) -> None:
     """Per column: where it goes and a sample value (the dry run's first part)."""
+    from rich.cells import cell_len, set_cell_size
+
     from store.imports.preview import describe_target, preview_csv
     from store.imports.reading import Refused
+    from store.imports.rows import CHOICE_DEFAULTS
 
     try:
         preview = preview_csv(store, path, table, options)
@@ -113,12 +119,13 @@ def _print_plan(store: Store, path: Path, table: str, options: ImportOptions) ->
         return  # import_csv reports the same refusal in its one line
     print(f"{path}: {preview.file.encoding_name}, delimiter {_shown(preview.file.delimiter)}, "
           f"{preview.rows} rows; columns:")
-    width = min(30, max((len(plan.column.header) for plan in preview.columns), default=0))
+    width = min(30, max((cell_len(plan.column.header) for plan in preview.columns), default=0))
     for plan in preview.columns:
         sample = f"  e.g. {plan.sample[:40]!r}" if plan.sample else ""
-        print(f"  {plan.column.header[:30]:<{width}}  → {describe_target(plan.column)}{sample}")
+        print(f"  {set_cell_size(plan.column.header, width)}  → {describe_target(plan.column)}{sample}")
     for name, counts in preview.values.items():
-        listed = ", ".join(f"{c.value!r}×{c.count} → {c.ours or '(default, kept in notes)'}" for c in counts[:8])
+        guess = f"{CHOICE_DEFAULTS.get(name) or 'ungraded'} (the value kept in the notes)"
+        listed = ", ".join(f"{c.value!r}×{c.count} → {c.ours or guess}" for c in counts[:8])
         more = f", ... ({len(counts)} values)" if len(counts) > 8 else ""
         print(f"  values of {name}: {listed}{more}")
 

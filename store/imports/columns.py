@@ -9,6 +9,7 @@ field takes are notes lines too, unless the import drops them.
 
 from __future__ import annotations
 
+import difflib
 import re
 import unicodedata
 from collections import defaultdict
@@ -156,22 +157,25 @@ class Layout:
 
     def __post_init__(self) -> None:
         reads = [c for c in self.columns if c.target not in TARGETS]
-        self._fields = [(c.index, c.target) for c in sorted(reads, key=lambda c: (c.rank, c.index))]
+        self._fields = [(c.index, c.target, c.header) for c in sorted(reads, key=lambda c: (c.rank, c.index))]
         self._key = next((c.index for c in self.columns if c.target == KEY), None)
         self._lines = [(c.index, c.header) for c in self.columns if c.target == NOTES_LINE]
 
     @property
     def fields(self) -> set[str]:
-        return {name for _, name in self._fields}
+        return {name for _, name, _ in self._fields}
 
     @property
     def key_column(self) -> Column | None:
         return next((c for c in self.columns if c.target == KEY), None)
 
-    def values(self, cells: list[str]) -> dict[str, str]:
+    def values(self, cells: list[str], lines: list[str] | None = None) -> dict[str, str]:
+        """Each field's value: the first non-empty cell of the columns that read it (tags
+        from all of them). Another column's different value for a field already read (a
+        second phone, a home e-mail) is not lost: it goes to ``lines`` as ``Column: value``."""
         values: dict[str, str] = {}
         width = len(cells)
-        for index, name in self._fields:
+        for index, name, header in self._fields:
             cell = unescape(cells[index]).strip() if index < width else ""
             if not cell:
                 continue
@@ -179,6 +183,8 @@ class Layout:
                 values["tags"] += ";" + cell
             elif name not in values:
                 values[name] = cell
+            elif lines is not None and cell != values[name]:
+                lines.append(f"{header}: {' '.join(cell.split())}")
         return values
 
     def key(self, cells: list[str]) -> str:
@@ -276,12 +282,19 @@ def _explicit_columns(targets: Mapping[str, tuple[str, str]], positions: Mapping
             if how == "mapping":
                 continue  # a saved mapping may name columns this week's file lacks
             flag = "--key" if target == KEY and how == "--key" else f"--map {column}={target}"
-            raise Refused(f"{flag}: {path} has no column {column!r} "
-                          f"(columns: {listing(first) if has_header else 'no header row'})")
+            raise Refused(f"{flag}: {path} has no column {column!r}{_did_you_mean(column, first)} "
+                          f"(columns: {listing(first, limit=80) if has_header else 'no header row'})")
         header = first[index].strip() if has_header and index < len(first) else f"column {index + 1}"
         columns = [c for c in columns if c.index != index]
         columns.append(Column(index, header, target, how=how))
     return columns
+
+
+def _did_you_mean(column: str, first: list[str]) -> str:
+    close = difflib.get_close_matches(column.strip().casefold(), [c.strip().casefold() for c in first], n=1)
+    if not close:
+        return ""
+    return f"; did you mean {next(c.strip() for c in first if c.strip().casefold() == close[0])!r}?"
 
 
 def _header_columns(table: str, first: list[str], explicit: list[Column], notes: list[str],
@@ -365,11 +378,11 @@ def _check_required(table: str, columns: list[Column], first: list[str], path: P
 
 def _shared_fields(columns: list[Column]) -> list[str]:
     by_field: dict[str, list[str]] = defaultdict(list)
-    for column in columns:
-        if column.target not in (IGNORE, NOTES_LINE) and column.rank == 0:
+    for column in sorted(columns, key=lambda c: (c.rank, c.index)):
+        if column.target not in TARGETS:
             by_field[column.target].append(column.header)
     return [f"note: columns {listing(labels)} all read {name}; "
-            f"{'they are merged' if name == 'tags' else 'the first non-empty one is used'}"
+            f"{'they are merged' if name == 'tags' else 'the first non-empty one is used, the others go to the notes'}"
             for name, labels in by_field.items() if len(labels) > 1]
 
 

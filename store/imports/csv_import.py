@@ -33,7 +33,7 @@ from store.imports.columns import (
     normalise_header,
     plan_columns,
 )
-from store.imports.lookups import Customers, Duplicates, Existing, RepNames, Reps, duplicate_keys
+from store.imports.lookups import Customers, Duplicates, Existing, RepNames, Reps, duplicate_keys, identity_keys
 from store.imports.parallel import BATCH_ROWS, prepare_in_parallel, worker_count
 from store.imports.reading import BlockUnreadable, CsvFile, CsvRow, Refused, TextBlock, chunked, open_csv
 from store.imports.report import ImportReport
@@ -126,25 +126,25 @@ class Prepared:
     match_keys: tuple[Collection[str], Collection[str]] = ((), ())
     #: the row read without errors (it may update a record even if it cannot make a new one)
     readable: bool = True
-    #: its e-mail, to find the record it updates when the file has no key
-    email: str | None = None
+    #: ``lookups.identity_keys`` of a row without a key, to find the record it updates
+    identity: tuple[str, ...] = ()
 
     def wire(self) -> Wire:
         """What a worker sends back: plain values, cheap to pickle (a dataclass with dates and
         sets costs more to unpickle than the row did to prepare). The fields an update needs
         are not sent: the rare row that matches a stored record is prepared again."""
         row = self.row
-        return (self.line, self.key, self.readable, self.email, self.doc, self.errors or None, self.auto_owner,
+        return (self.line, self.key, self.readable, self.identity, self.doc, self.errors or None, self.auto_owner,
                 tuple(self.match_keys[0]), tuple(self.match_keys[1]), row.defaulted or None,
                 row.strangers or None, row.adjusted or None, row.notes_cut)
 
     @classmethod
     def from_wire(cls, wire: Wire) -> Prepared:
-        (line, key, readable, email, doc, errors, auto_owner, own, lookup, defaulted, strangers, adjusted,
+        (line, key, readable, identity, doc, errors, auto_owner, own, lookup, defaulted, strangers, adjusted,
          notes_cut) = wire
         row = Row({}, defaulted=defaulted or [], strangers=strangers or [], adjusted=adjusted or [],
                   notes_cut=notes_cut)
-        return cls(line, row, key, {}, doc, errors or {}, auto_owner, (own, lookup), readable, email,
+        return cls(line, row, key, {}, doc, errors or {}, auto_owner, (own, lookup), readable, tuple(identity),
                    complete=False)
 
     #: False for one rebuilt from ``wire``: it lacks what an update needs
@@ -188,7 +188,7 @@ class Preparer:
         if key:
             row.data["external_id"] = key
         prepared = Prepared(line, row, key, dict(row.data), errors=dict(row.errors), readable=not row.errors,
-                            email=row.data.get("email"))
+                            identity=() if key else identity_keys(self.table, row.data))
         if not row.errors:
             self._complete(prepared)
             self._validate(prepared)
@@ -392,8 +392,8 @@ class _Run:
     def _apply_wire(self, wire: Wire, source: _Source, writer: Any) -> None:
         """A row a worker prepared. The usual one, a new record, is added from the values
         sent, without rebuilding the row (a tenth of this process's time per row)."""
-        (line, key, readable, email, doc, _, auto_owner, own, lookup, *counts) = wire
-        if doc is None or (readable and self.existing.find(key, email) is not None):
+        (line, key, readable, identity, doc, _, auto_owner, own, lookup, *counts) = wire
+        if doc is None or (readable and self.existing.find(key, identity) is not None):
             self._apply(Prepared.from_wire(wire), source, writer)
             return
         self.report.rows += 1
@@ -403,7 +403,7 @@ class _Run:
     def _apply(self, prepared: Prepared, source: _Source | None, writer: Any) -> None:
         self.report.rows += 1
         if prepared.readable:  # a row that updates a record need not make a whole new one
-            target = self.existing.find(prepared.key, prepared.email)
+            target = self.existing.find(prepared.key, prepared.identity)
             if target is not None:
                 if not prepared.complete:
                     assert source is not None
@@ -429,7 +429,7 @@ class _Run:
             writer.insert_document(IMPORT_TABLES[self.table], doc)
         self.report.added += 1
         self.reps.got(doc["owner"])
-        self.existing.add(doc["id"], key, doc.get("email"))
+        self.existing.add(doc["id"], key, () if key else identity_keys(self.table, doc))
         if self.duplicates is not None:
             label = str(doc.get("name") or doc["id"])
             warning = self.duplicates.check(line, match_keys, label)
@@ -460,6 +460,13 @@ class _Run:
         stored = current.model_dump()
         changes = {name: value for name, value in prepared.given.items()
                    if name in cls.model_fields and name not in row.guessed and name not in ("notes", "history")}
+        if prepared.key == record_id:  # Dealdeck's own export: its id is no other system's
+            changes.pop("external_id", None)
+        if row.converted and (stored.get("customer_id") or stored.get("opportunity_id")):
+            changes["status"] = "converted"  # the stored lead links what it was converted to
+            row.adjusted.clear()
+        if stored.get("status") == "disqualified" and changes.get("status") not in (None, "disqualified"):
+            changes.setdefault("disqualified_reason", "")  # the reason went with the status
         notes = merged_notes(stored.get("notes", ""), row.own_notes, row.lines)
         if notes is not None:
             changes["notes"] = notes

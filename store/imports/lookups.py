@@ -10,7 +10,14 @@ from typing import Any
 from store.config import Config
 from store.database import Store
 from store.imports.columns import listing
-from store.leads import customer_match_keys, match_keys, normalise_company, pick_owner
+from store.leads import (
+    customer_match_keys,
+    match_keys,
+    normalise_company,
+    normalise_name,
+    normalise_phone,
+    pick_owner,
+)
 from store.models import Customer, Lead, Record
 
 
@@ -86,33 +93,76 @@ class Customers:
 
 class Existing:
     """Records of the table a row may update: by Dealdeck id or the other system's id
-    (its key column), else, for a file without one, by e-mail."""
+    (its key column); a row without a key by what identifies a person or company
+    (``identity_keys``: its e-mail, else its phone, else its name with its company),
+    when exactly one record has it, so that a file with no id column imported again
+    adds nothing."""
 
     def __init__(self, store: Store, cls: type[Record]) -> None:
+        self.store, self.cls = store, cls
         self.by_key: dict[str, str] = {}
-        self.by_email: dict[str, str] = {}
         self.ids: set[str] = set()
         for doc in store.rows(cls):
             self.ids.add(doc["id"])
             if doc.get("external_id"):
                 self.by_key.setdefault(doc["external_id"], doc["id"])
-            if doc.get("email"):
-                self.by_email.setdefault(doc["email"].casefold(), doc["id"])
+        #: identity key -> the one record that has it ("" when several do); built on first use
+        self._by_identity: dict[str, str] | None = None
 
-    def find(self, key: str, email: str | None) -> str | None:
+    def find(self, key: str, identity: Iterable[str]) -> str | None:
         if key:
             if key in self.ids:  # the file holds Dealdeck's own ids (an export of ours)
                 return key
             return self.by_key.get(key)
-        return self.by_email.get(email.casefold()) if email else None
+        if not identity:
+            return None
+        by_identity = self._identities()
+        for name in identity:
+            found = by_identity.get(name)
+            if found is not None:
+                return found or None  # several records have it: none is updated
+        return None
 
-    def add(self, record_id: str, key: str, email: str | None) -> None:
+    def add(self, record_id: str, key: str, identity: Iterable[str]) -> None:
         """A row of this file added ``record_id``: a later row with its key updates it."""
         self.ids.add(record_id)
         if key:
             self.by_key.setdefault(key, record_id)
-        if email:
-            self.by_email.setdefault(email.casefold(), record_id)
+        if identity:
+            by_identity = self._identities()
+            for name in identity:
+                by_identity.setdefault(name, record_id)
+
+    def _identities(self) -> dict[str, str]:
+        if self._by_identity is None:
+            found: dict[str, str] = {}
+            for doc in self.store.rows(self.cls):
+                for name in identity_keys(self.cls.table, doc):
+                    found[name] = "" if found.get(name, doc["id"]) != doc["id"] else doc["id"]
+            self._by_identity = found
+        return self._by_identity
+
+
+def identity_keys(table: str, data: Mapping[str, Any]) -> tuple[str, ...]:
+    """What tells that a row without a key is a record already here: its e-mail; without
+    one, its phone with its name; without a phone, its name with its company (a lead), the
+    company's name (a customer), or its name at its customer (a contact). One key, the
+    surest the row has: a shared switchboard number is not one person. Pure: import
+    workers compute it from a row's fields."""
+    email = str(data.get("email") or "").strip().casefold()
+    if email:
+        return (f"email:{email}",)
+    name = normalise_name(str(data.get("name") or ""))
+    phone = normalise_phone(str(data.get("phone") or "")) if data.get("phone") else ""
+    if phone and name:
+        return (f"phone:{phone}|{name}",)
+    if table == "customers":
+        company = normalise_company(str(data.get("name") or ""))
+        return (f"company:{company}",) if company else ()
+    if table == "contacts":
+        return (f"contact:{data['customer_id']}|{name}",) if name and data.get("customer_id") else ()
+    company = normalise_company(str(data.get("company") or ""))
+    return (f"person:{company}|{name}",) if name and company else ()
 
 
 def duplicate_keys(table: str, doc: Mapping[str, Any]) -> tuple[set[str], set[str]]:

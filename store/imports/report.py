@@ -3,11 +3,14 @@ the values it had to guess, each said once with how to fix it."""
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 
 #: bad rows listed one by one; beyond this only counted
 MAX_PROBLEMS = 1000
+#: a value quoted in a problem (``no customer named 'acme.com'``)
+_QUOTED = re.compile(r"'[^']*'")
 
 
 @dataclass
@@ -62,6 +65,29 @@ class ImportReport:
             lines.append(f"notes cut to 20,000 characters on {_rows(self.notes_cut)}")
         return lines
 
+    def condensed(self, limit: int = 10) -> list[str]:
+        """The report for a terminal: bad rows grouped by problem (with their first line
+        numbers), notes about the file, at most ``limit`` possible duplicates, and the
+        guessed values. The app lists everything; a terminal would scroll it away."""
+        groups: dict[str, tuple[list[str], dict[str, None]]] = {}
+        for problem in self.problems:
+            line, _, what = problem.partition(": ") if problem.startswith("line ") else ("", "", problem)
+            values = _QUOTED.findall(what)  # the same problem with another value is one group
+            numbers, examples = groups.setdefault(_QUOTED.sub("…", what), ([], {}))
+            numbers.append(line.removeprefix("line "))
+            examples.update(dict.fromkeys(values))
+        lines = [_group_line(what, numbers, examples, limit)
+                 for what, (numbers, examples) in list(groups.items())[:limit]]
+        if len(groups) > limit:
+            lines.append(f"... and {len(groups) - limit} other problems")
+        notes = [w for w in self.warnings if not w.startswith("line ")]
+        duplicates = [w for w in self.warnings if w.startswith("line ")]
+        lines += notes + duplicates[:limit]
+        if len(duplicates) > limit:
+            lines.append(f"... and {len(duplicates) - limit} more rows that look like a record already "
+                         "here or an earlier row")
+        return lines + self.value_notes()
+
     def summary(self) -> str:
         if self.refused:
             return self._refusal()
@@ -83,6 +109,18 @@ class ImportReport:
         if self.dry_run:
             return f"dry run: refused: {what}; nothing would be imported{hint}"
         return f"refused: {what}; nothing was imported{hint}"
+
+
+def _group_line(what: str, numbers: list[str], examples: dict[str, None], limit: int) -> str:
+    if numbers == [""]:
+        return what
+    shown = ", ".join(numbers[:limit]) + (", ..." if len(numbers) > limit else "")
+    where = f"line {shown}" if len(numbers) == 1 else f"{_rows(len(numbers))}: lines {shown}"
+    if len(examples) <= 1:
+        return f"{where}: {_QUOTED.sub(lambda _: next(iter(examples)), what, count=1) if examples else what}"
+    values = list(examples)
+    more = f" and {len(values) - 3} more" if len(values) > 3 else ""
+    return f"{where}: {what} ({', '.join(values[:3])}{more})"
 
 
 def _plural(count: int, noun: str) -> str:

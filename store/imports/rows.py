@@ -42,6 +42,9 @@ class Row:
     notes_cut: bool = False
     #: the file's own notes cell, before the ``Column: value`` lines were added
     own_notes: str = ""
+    #: the file says "converted", read as "qualified" (nothing here links its customer);
+    #: a row that updates a lead converted here keeps it
+    converted: bool = False
 
     def count_in(self, report: ImportReport) -> None:
         count_row(report, self.defaulted, self.strangers, self.adjusted, self.notes_cut)
@@ -81,7 +84,7 @@ class RowReader:
 
     def read(self, cells: list[str]) -> Row:
         row = Row({}, lines=self.layout.note_lines(cells))
-        for name, value in self.layout.values(cells).items():
+        for name, value in self.layout.values(cells, row.lines).items():
             self._read_value(row, name, value)
         first, last = row.data.pop("first_name", ""), row.data.pop("last_name", "")
         if "name" not in row.data and "name" not in row.errors and (first or last):
@@ -173,6 +176,7 @@ def make_consistent(row: Row, header: str) -> None:
     cell = data.pop("status_cell", "")
     if data.get("status") == "converted" and not (data.get("customer_id") or data.get("opportunity_id")):
         data["status"] = "qualified"
+        row.converted = True
         row.adjusted.append((header, cell, "qualified", "a converted lead links its customer here; "
                              "import the customers, then convert"))
     if data.get("status") == "disqualified" and not data.get("disqualified_reason"):

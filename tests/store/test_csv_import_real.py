@@ -429,9 +429,9 @@ def test_map_value_to_a_value_that_is_not_ours_is_refused_in_one_line(
     captured = capsys.readouterr()
     assert code == 1
     assert captured.err.splitlines() == [
-        "--map-value Lead Status:Contact in Future=nurturing: 'nurturing' is not a status here "
+        "dealdeck: --map-value Lead Status:Contact in Future=nurturing: 'nurturing' is not a status here "
         "(one of: new, contacted, qualified, converted, disqualified)"]
-    assert captured.out == "refused: nothing was imported\n"
+    assert captured.out == ""
     assert folder_bytes(folder) == before
 
 
@@ -508,7 +508,7 @@ def test_a_file_over_the_size_limit_is_refused_before_it_is_read(
     captured = capsys.readouterr()
     assert code == 1
     assert captured.err.splitlines() == [
-        f"{big} is 2 MB, larger than the limit of 1 MB (imports.max_file_mb in config.yaml); "
+        f"dealdeck: {big} is 2 MB, larger than the limit of 1 MB (imports.max_file_mb in config.yaml); "
         "split it or raise the limit"]
     assert folder_bytes(folder) == before
     # not read at all: a file of that size that is not text at all gets the same one line
