@@ -116,10 +116,13 @@ _MODEL_CHECKS: frozenset[str] = frozenset({Record._check_rules.__name__} | _NEED
 
 
 @cache
-def body_validator(max_string: int, max_list: int) -> SchemaValidator:
-    """A validator for ``{"tables": {table: {record id: stored document}}}``."""
+def body_validator(max_string: int, max_list: int, *, partial: bool = False) -> SchemaValidator:
+    """A validator for ``{"tables": {table: {record id: stored document}}}``. ``partial``: a
+    segment's, whose documents may hold only the fields their replica changed (whether a
+    whole one holds every field it must is checked in ``sync.checks``)."""
     compiler = _Compiler(max_string, max_list)
-    tables = {table: cs.typed_dict_field(compiler.table(BY_TABLE[table]), required=False) for table in TABLES}
+    tables = {table: cs.typed_dict_field(compiler.table(BY_TABLE[table], partial=partial), required=False)
+              for table in TABLES}
     body = cs.typed_dict_schema(
         {"tables": cs.typed_dict_field(cs.typed_dict_schema(tables, extra_behavior="forbid"))},
         extra_behavior="forbid",
@@ -132,8 +135,11 @@ class _Compiler:
         self.max_string = max_string
         self.max_list = max_list
 
-    def table(self, cls: type[Record]) -> Schema:
+    def table(self, cls: type[Record], *, partial: bool = False) -> Schema:
         document = self.node(cls.__pydantic_core_schema__, _Text())
+        if partial:
+            for name, field in document["fields"].items():
+                document["fields"][name] = {**field, "required": False}
         stamp = self.string(cs.str_schema(pattern=STAMP_PATTERN.pattern), _Text())
         stamps = cs.dict_schema(cs.str_schema(pattern=_STAMP_KEY, strict=True), stamp, strict=True,
                                 max_length=self.max_list)
