@@ -19,11 +19,9 @@ from store.database import Store
 from store.errors import StoreError
 from store.models import Contact, Customer, Opportunity, Survey, Task, Ticket
 from store.vcard_import import customer_index
-from store.vcards import is_cjk
+from store.vcards import write_cards
 
 Doc = Mapping[str, Any]
-VERSIONS = ("3.0", "4.0")
-PRODID = "-//Dealdeck//Dealdeck CRM//EN"
 
 
 def find_segment(store: Store, name: str) -> SavedSegment:
@@ -67,58 +65,5 @@ def contacts_to_export(store: Store, *, customer: str | None = None, segment: st
 
 def export_vcf(store: Store, out: TextIO, *, customer: str | None = None, segment: str | None = None,
                version: str = "3.0", today: date | None = None) -> int:
-    """Write the chosen contacts to ``out`` as vCards; return how many."""
-    if version not in VERSIONS:
-        raise StoreError(f"vCard version {version}? (choose {' or '.join(VERSIONS)})")
-    chosen = contacts_to_export(store, customer=customer, segment=segment, today=today)
-    for contact, customer_name in chosen:
-        out.write(card_text(contact, customer_name, version))
-    return len(chosen)
-
-
-
-def uid_of(contact: Doc) -> str:
-    """The card's UID: the contact's own from where it came, else one made of its id."""
-    return str(contact.get("external_id") or f"dealdeck-{contact['id']}")
-
-
-def card_text(contact: Doc, customer: str, version: str = "3.0") -> str:
-    """One contact (a stored document) as a vCard of ``version``, lines folded, CRLF."""
-    import vobject
-    from vobject.vcard import Name
-
-    if version not in VERSIONS:
-        raise StoreError(f"vCard version {version}? (choose {' or '.join(VERSIONS)})")
-    card = vobject.vCard()
-    card.add("version").value = version
-    card.add("prodid").value = PRODID
-    card.add("uid").value = uid_of(contact)
-    name = str(contact["name"])
-    card.add("fn").value = name
-    given, family = _split_name(name)
-    card.add("n").value = Name(family=family, given=given)
-    card.add("org").value = [customer]
-    if contact.get("role"):
-        card.add("title").value = str(contact["role"])
-    for kind, key in (("email", "email"), ("tel", "phone")):
-        if contact.get(key):
-            line = card.add(kind)
-            line.value = str(contact[key])
-            internet = ["INTERNET"] if kind == "email" and version == "3.0" else []
-            line.type_paramlist = ["WORK" if version == "3.0" else "work", *internet]
-    birthday = contact.get("birthday")
-    if birthday:
-        day = birthday if isinstance(birthday, date) else date.fromisoformat(str(birthday)[:10])
-        card.add("bday").value = day.isoformat() if version == "3.0" else day.strftime("%Y%m%d")
-    if contact.get("notes"):
-        card.add("note").value = str(contact["notes"])
-    return card.serialize()
-
-
-def _split_name(name: str) -> tuple[str, str]:
-    """(given, family) for N: the last word is the family name; a name of one word, or
-    written in CJK, is all family name (FN is what programs show)."""
-    given, _, family = name.rpartition(" ")
-    if not given or any(is_cjk(ch) for ch in name):
-        return "", name
-    return given, family
+    """Write the chosen contacts to ``out`` as vCards (``store.vcards.card_text``); return how many."""
+    return write_cards(out, contacts_to_export(store, customer=customer, segment=segment, today=today), version)

@@ -1,15 +1,21 @@
-"""Reading vCard files (``.vcf``), through vobject's parser.
+"""Reading vCard files (``.vcf``), through vobject's parser, and writing a contact as a card.
 
 Import reads vCard 2.1, 3.0 and 4.0 files as phones, Thunderbird, Outlook,
 Evolution and Google Contacts write them (several cards a file, folded lines,
 quoted-printable values, a file in the charset its cards name) into contacts:
 name from FN (else N), role from TITLE (else ROLE), the preferred EMAIL and TEL,
 BDAY, NOTE, and the other e-mails, phones and addresses appended to the notes as
-``Label: value`` lines. A card's ORG names its customer, matched as the CSV import
-matches one (exact name, then without Ltd/Inc); a customer that does not exist yet
-is created. A card's UID is kept as the contact's ``external_id`` (a card without
-one is matched by e-mail), so importing the same file again updates the contacts
-instead of copying them. PHOTO, LOGO, SOUND and KEY are never decoded.
+``Label: value`` lines; the kept e-mail and phone get such a line too when the card
+gives them a kind (``E-mail (home): ...``), as a contact has no field for it. A card's
+ORG names its customer, matched as the CSV import matches one (exact name, then
+without Ltd/Inc); a customer that does not exist yet is created. A card's UID is kept
+as the contact's ``external_id`` (a card without one is matched by e-mail), so
+importing the same file again updates the contacts instead of copying them. PHOTO,
+LOGO, SOUND and KEY are never decoded.
+
+Export writes a contact's N from its name (``structured_name``: honorifics, suffixes,
+``Family, Given``, surname particles), as a contact keeps no structured name, and
+labels its e-mail and phone with the kind its notes give them, or none.
 """
 
 from __future__ import annotations
@@ -18,10 +24,11 @@ import codecs
 import contextlib
 import io
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from store.errors import StoreError
 from store.models import strip_controls
@@ -57,11 +64,16 @@ class Entry:
     label: str = ""
 
     def shown(self, kind: str) -> str:
+        """``kind`` and what the card says of the entry: ``Phone (mobile, work)``."""
+        kinds = self.kinds()
+        return f"{kind} ({', '.join(kinds)})" if kinds else kind
+
+    def kinds(self) -> list[str]:
+        """Its label (an Apple ``X-ABLabel``), else its TYPEs as shown (``cell`` as mobile)."""
         if self.label:
-            return f"{kind} ({self.label})"
+            return [self.label]
         types = [_SHOWN_TYPES.get(t, t) for t in sorted(self.types)]
-        shown = [t for t in types if t and not t.startswith("x-")]
-        return f"{kind} ({', '.join(shown)})" if shown else kind
+        return [t for t in types if t and not t.startswith("x-")]
 
 
 @dataclass
@@ -329,13 +341,17 @@ def contact_fields(card: Card) -> tuple[dict[str, Any], list[str]]:
     extras = [f"Department: {'; '.join(card.departments)}"] if card.departments else []
     if card.title and card.role and card.role != card.title:
         extras.append(f"Role: {card.role}")
-    extras += [f"{e.shown('E-mail')}: {e.value}" for e in card.emails if e is not email]
-    extras += [f"{e.shown('Phone')}: {e.value}" for e in card.phones if e is not phone]
+    # The kept e-mail and phone too when the card says what kind they are: a contact has
+    # no field for it, and export labels them from these lines.
+    extras += [f"{e.shown('E-mail')}: {e.value}" for e in card.emails if e is not email or e.kinds()]
+    extras += [f"{e.shown('Phone')}: {e.value}" for e in card.phones if e is not phone or e.kinds()]
     extras += [f"{e.shown('Address')}: {e.value}" for e in card.addresses]
     birthday, problems = _birthday(card, extras)
+    noted = set(card.note.splitlines())  # a card Dealdeck wrote has them in its NOTE already
+    notes = "\n".join(p for p in (card.note, *(line for line in extras if line not in noted)) if p)
     data: dict[str, Any] = {"name": card.name, "role": card.title or card.role,
                             "email": email.value if email else None, "phone": phone.value if phone else None,
-                            "birthday": birthday, "notes": "\n".join(p for p in (card.note, *extras) if p)}
+                            "birthday": birthday, "notes": notes}
     if card.uid and not OWN_UID.match(card.uid):
         data["external_id"] = card.uid
     return {k: v for k, v in data.items() if v}, problems
@@ -357,3 +373,171 @@ def _birthday(card: Card, extras: list[str]) -> tuple[date | None, list[str]]:
         extras.append(f"Birthday: {f'{no_year.group(1)}-{no_year.group(2)} (no year)' if no_year else text}")
         return None, []
     return None, [f"BDAY {text!r}: not a date (expected YYYY-MM-DD)"]
+
+
+# --- a contact as a card -------------------------------------------------------------------
+
+VERSIONS = ("3.0", "4.0")
+PRODID = "-//Dealdeck//Dealdeck CRM//EN"
+
+#: honorifics before a name and what may follow it, without case or dots
+_PREFIXES = frozenset({"mr", "mrs", "ms", "miss", "mx", "dr", "prof", "rev", "fr", "sir", "dame", "hon",
+                       "herr", "frau", "mme", "mlle"})
+_SUFFIXES = frozenset({"jr", "sr", "ii", "iii", "iv", "2nd", "3rd", "phd", "md", "esq", "esquire", "dds", "dmd",
+                       "jd", "mba", "cpa", "rn", "dvm", "msc", "mphil", "llm"})
+#: words that begin a family name of several words (Ludwig van Beethoven, Juan de la Cruz)
+_PARTICLES = frozenset({"van", "von", "de", "der", "den", "del", "della", "di", "da", "das", "dos", "du", "des",
+                        "la", "le", "ten", "ter", "bin", "ibn", "al"})
+#: what an export labels a kind (as the import shows it) in TYPE, for an e-mail and for a phone
+_EMAIL_TYPES = {"home": "home", "work": "work"}
+_PHONE_TYPES = {**_EMAIL_TYPES, "mobile": "cell", "fax": "fax", "pager": "pager", "video": "video",
+                "text": "text", "textphone": "textphone"}
+_KIND_LINE = re.compile(r"^(E-mail|Phone) \(([^()]+)\): (.+)$")
+
+
+@dataclass(frozen=True)
+class NameParts:
+    """A vCard's N: what a contact's one ``name`` is made of."""
+
+    family: str = ""
+    given: str = ""
+    additional: str = ""
+    #: each a value of N's list (``Prof.,Dr.``)
+    prefixes: tuple[str, ...] = ()
+    suffixes: tuple[str, ...] = ()
+
+
+def _word(word: str) -> str:
+    return word.casefold().replace(".", "").strip(",")
+
+
+def _is_prefix(word: str) -> bool:
+    return _word(word) in _PREFIXES
+
+
+def _is_suffix(word: str) -> bool:
+    return _word(word) in _SUFFIXES
+
+
+def structured_name(name: str) -> NameParts:
+    """N for a name as people write it: ``Dr. John Q. Public, III`` is prefix Dr., given
+    John, additional Q., family Public, suffix III; ``Doe, John`` is family Doe, given
+    John; the last word is the family name, with the particles before it (``van
+    Beethoven``). A name in CJK script is written family name first (``安藤 ロイド``); a
+    name of one word is all family name (FN is what programs show)."""
+    name = " ".join(name.split())
+    if not name:
+        return NameParts()
+    if any(is_cjk(ch) for ch in name):
+        family, _, given = name.partition(" ")
+        return NameParts(family, given)
+    segments = [segment.strip() for segment in name.split(",")]
+    segments = [segment for segment in segments if segment]
+    suffixes: list[str] = []
+    while len(segments) > 1 and all(_is_suffix(word) for word in segments[-1].split()):
+        suffixes.insert(0, segments.pop())  # Dr. John Q. Public, III / John Smith, Jr., PhD
+    if len(segments) == 2 and not _is_prefix(segments[0].split()[0]):
+        family_words = segments[0].split()  # Doe, John Q. / Doe Jr., John
+        while len(family_words) > 1 and _is_suffix(family_words[-1]):
+            suffixes.insert(0, family_words.pop())
+        prefixes, given, additional, more = _given_names(segments[1].split())
+        return NameParts(" ".join(family_words), given, additional, prefixes, (*more, *suffixes))
+    words = ", ".join(segments).split()  # Mr. John Richter, James Doe Sr.: the comma stays inside
+    prefixes = []
+    while len(words) > 1 and _is_prefix(words[0]):
+        prefixes.append(words.pop(0))
+    trailing = []
+    while len(words) > 1 and _is_suffix(words[-1]):
+        trailing.insert(0, words.pop())
+    if len(words) == 1:
+        return NameParts(words[0], "", "", tuple(prefixes), (*trailing, *suffixes))
+    start = len(words) - 1
+    while start > 1 and words[start - 1].casefold() in _PARTICLES:
+        start -= 1
+    return NameParts(" ".join(words[start:]), words[0], " ".join(words[1:start]), tuple(prefixes),
+                     (*trailing, *suffixes))
+
+
+def _given_names(words: list[str]) -> tuple[tuple[str, ...], str, str, list[str]]:
+    """(prefixes, given, additional, suffixes) of the part after the comma of ``Doe, Dr. John Q.``."""
+    prefixes: list[str] = []
+    suffixes: list[str] = []
+    while len(words) > 1 and _is_prefix(words[0]):
+        prefixes.append(words.pop(0))
+    while len(words) > 1 and _is_suffix(words[-1]):
+        suffixes.insert(0, words.pop())
+    return tuple(prefixes), words[0], " ".join(words[1:]), suffixes
+
+
+def noted_kinds(notes: str, kind: str, value: str) -> list[str]:
+    """The TYPEs of the contact's e-mail (``kind`` "E-mail") or phone ("Phone") ``value``
+    from the notes' line for it (``E-mail (home): ...``, as import writes them); none when
+    no line names it, or names a kind vCard has no TYPE for. Never a guess."""
+    types = _EMAIL_TYPES if kind == "E-mail" else _PHONE_TYPES
+    wanted = value.strip().casefold() if kind == "E-mail" else value.strip()
+    for line in notes.splitlines():
+        match = _KIND_LINE.match(line.strip())
+        if match is None or match.group(1) != kind:
+            continue
+        found = match.group(3).strip()
+        if (found.casefold() if kind == "E-mail" else found) == wanted:
+            shown = [part.strip().casefold() for part in match.group(2).split(",")]  # Apple's "Work" too
+            return list(dict.fromkeys(types[part] for part in shown if part in types))
+    return []
+
+
+def uid_of(contact: Mapping[str, Any]) -> str:
+    """The card's UID: the contact's own from where it came, else one made of its id."""
+    return str(contact.get("external_id") or f"dealdeck-{contact['id']}")
+
+
+def card_text(contact: Mapping[str, Any], customer: str, version: str = "3.0") -> str:
+    """One contact (a stored document) as a vCard of ``version``, lines folded, CRLF."""
+    import vobject
+    from vobject.vcard import Name
+
+    _check_version(version)
+    card = vobject.vCard()
+    card.add("version").value = version
+    card.add("prodid").value = PRODID
+    card.add("uid").value = uid_of(contact)
+    name = str(contact["name"])
+    card.add("fn").value = name
+    parts = structured_name(name)
+    card.add("n").value = Name(family=parts.family, given=parts.given, additional=parts.additional,
+                               prefix=list(parts.prefixes), suffix=list(parts.suffixes))
+    card.add("org").value = [customer]
+    if contact.get("role"):
+        card.add("title").value = str(contact["role"])
+    notes = str(contact.get("notes") or "")
+    for prop, key, kind in (("email", "email", "E-mail"), ("tel", "phone", "Phone")):
+        if contact.get(key):
+            line = card.add(prop)
+            line.value = str(contact[key])
+            types = noted_kinds(notes, kind, line.value)
+            if version == "3.0":
+                types = [t.upper() for t in types] + (["INTERNET"] if prop == "email" else [])
+            if types:
+                line.type_paramlist = types
+    birthday = contact.get("birthday")
+    if birthday:
+        day = birthday if isinstance(birthday, date) else date.fromisoformat(str(birthday)[:10])
+        card.add("bday").value = day.isoformat() if version == "3.0" else day.strftime("%Y%m%d")
+    if notes:
+        card.add("note").value = notes
+    return str(card.serialize())
+
+
+def write_cards(out: TextIO, chosen: Iterable[tuple[Mapping[str, Any], str]], version: str = "3.0") -> int:
+    """Write each (contact, its customer's name) to ``out`` as a vCard; return how many."""
+    _check_version(version)
+    count = 0
+    for contact, customer in chosen:
+        out.write(card_text(contact, customer, version))
+        count += 1
+    return count
+
+
+def _check_version(version: str) -> None:
+    if version not in VERSIONS:
+        raise StoreError(f"vCard version {version}? (choose {' or '.join(VERSIONS)})")

@@ -135,3 +135,29 @@ def test_help_does_not_load_vobject() -> None:
             "sys.exit(1 if 'vobject' in sys.modules or 'store.vcards' in sys.modules else 0)")
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     assert subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env).returncode == 0
+
+
+@pytest.mark.parametrize(("which", "message"), [
+    (["--segment", "makers"], "--segment makers: no contacts to export (no customer in the segment has one)"),
+    (["--customer", "Acme"], "--customer Acme: no contacts to export (the customer has none)"),
+    ([], "no contacts to export (there are none yet)"),
+])
+def test_nothing_to_export_is_one_line_and_no_file(data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                   which: list[str], message: str) -> None:
+    with Store(data) as store:
+        store.new(Customer, name="Acme", industry="Manufacturing")  # in the segment, without contacts
+    for output in ([], ["-o", str(tmp_path / "none.vcf")]):
+        status, out, err = run(capsys, "export", "vcf", *which, *output, "--data", str(data))
+        assert (status, out, err) == (1, "", f"dealdeck: {message}\n")
+    assert not (tmp_path / "none.vcf").exists()
+
+
+def test_export_writes_the_structured_name_and_kinds_of_the_card(data: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    run(capsys, "import", "vcf", str(DATA / "ezvcard-outlook-2007.vcf"), "--data", str(data))
+    run(capsys, "import", "vcf", str(DATA / "vobject-vcard40_full.vcf"), "--data", str(data))
+    status, out, _ = run(capsys, "export", "vcf", "--version", "4.0", "--data", str(data))
+    assert status == 0
+    assert "N:Angstadt;Michael;;Mr.;Jr.\r\n" in out and "N:Public;John;Q.;Dr.;III\r\n" in out
+    assert "EMAIL;TYPE=home:johnny@personal.example.org\r\n" in out  # PREF=1;TYPE=home on the card
+    assert "EMAIL:mike.angstadt@gmail.com\r\n" in out  # EMAIL;PREF;INTERNET: no kind, so none is made up

@@ -51,20 +51,30 @@ def _run_import(args: argparse.Namespace) -> int:
 def _run_export(args: argparse.Namespace) -> int:
     from store.errors import StoreError
     from store.files import private_text
-    from store.vcard_export import export_vcf
+    from store.vcard_export import contacts_to_export
+    from store.vcards import write_cards
     from tui.cli import EXIT_OK, _open_store
     from tui.clock import today
 
-    options = {"customer": args.customer, "segment": args.segment, "version": args.vcard_version,
-               "today": today()}
     with _open_store(args) as store:
-        if args.output is None:
-            export_vcf(store, sys.stdout, **options)
-            return EXIT_OK
-        try:
-            with private_text(args.output, newline="") as out:  # CRLF as written, as vCard wants
-                count = export_vcf(store, out, **options)
-        except OSError as exc:
-            raise StoreError(f"cannot write {args.output}: {exc.strerror}") from None
+        chosen = contacts_to_export(store, customer=args.customer, segment=args.segment, today=today())
+    if not chosen:  # an empty file would look like an export that worked
+        raise StoreError(_nothing_to_export(args))
+    if args.output is None:
+        write_cards(sys.stdout, chosen, args.vcard_version)
+        return EXIT_OK
+    try:
+        with private_text(args.output, newline="") as out:  # CRLF as written, as vCard wants
+            count = write_cards(out, chosen, args.vcard_version)
+    except OSError as exc:
+        raise StoreError(f"cannot write {args.output}: {exc.strerror}") from None
     print(f"wrote {count} contact{'s' if count != 1 else ''} to {args.output}", file=sys.stderr)
     return EXIT_OK
+
+
+def _nothing_to_export(args: argparse.Namespace) -> str:
+    if args.customer is not None:
+        return f"--customer {args.customer}: no contacts to export (the customer has none)"
+    if args.segment is not None:
+        return f"--segment {args.segment}: no contacts to export (no customer in the segment has one)"
+    return "no contacts to export (there are none yet)"

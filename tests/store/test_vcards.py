@@ -14,9 +14,9 @@ import vobject
 from store.database import Store
 from store.errors import StoreError
 from store.models import Contact, Customer
-from store.vcard_export import export_vcf
+from store.vcard_export import contacts_to_export
 from store.vcard_import import VcfReport, import_vcf
-from store.vcards import read_cards
+from store.vcards import NameParts, read_cards, structured_name, write_cards
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "vcf"
 EVOLUTION = DATA / "ezvcard-John_Doe_EVOLUTION.vcf"
@@ -159,8 +159,9 @@ def test_evolution_card_becomes_a_contact_of_a_new_customer(team: Store) -> None
     assert (contact.birthday, contact.owner) == (date(1980, 3, 22), "alice")
     assert contact.external_id == "477343c8e6bf375a9bac1f96a5000837"
     assert team.require(Customer, contact.customer_id).name == "IBM"
-    extra = contact.notes.splitlines()[-3:]
-    assert extra == ["Department: Accounting; Dungeon", "Phone (mobile): 905-666-1234",
+    extra = contact.notes.splitlines()[-5:]  # the kept e-mail and phone with their kind, for export
+    assert extra == ["Department: Accounting; Dungeon", "E-mail (work): john.doe@ibm.com",
+                     "Phone (mobile): 905-666-1234", "Phone (work): 905-555-1234",
                      "Address (home): ASB-123, 15 Crescent moon drive, Albaney, New York, 12345, "
                      "United States of America"]
 
@@ -300,9 +301,10 @@ def test_all_of_a_file_is_one_transaction(team: Store) -> None:
 # --- export ----------------------------------------------------------------------------------
 
 
-def exported(store: Store, **options: object) -> str:
+def exported(store: Store, *, version: str = "3.0", **options: object) -> str:
+    """What ``dealdeck export vcf`` writes: the contacts chosen, as cards."""
     out = io.StringIO(newline="")
-    export_vcf(store, out, **options)  # type: ignore[arg-type]
+    write_cards(out, contacts_to_export(store, **options), version)  # type: ignore[arg-type]
     return out.getvalue()
 
 
@@ -338,6 +340,86 @@ def test_round_trip_changes_nothing(team: Store, tmp_path: Path, version: str) -
     assert report.unchanged == team.count(Contact) == report.cards
     assert folder_bytes(team.folder) == before
     assert exported(team, version=version) == path.read_bytes().decode("utf-8")  # UIDs stay the same
+
+
+@pytest.mark.parametrize(("name", "parts"), [
+    ("Mr. Michael Angstadt Jr.", NameParts("Angstadt", "Michael", "", ("Mr.",), ("Jr.",))),
+    ("Dr. John Q. Public, III", NameParts("Public", "John", "Q.", ("Dr.",), ("III",))),
+    ("Mr. John Richter, James Doe Sr.", NameParts("Doe", "John", "Richter, James", ("Mr.",), ("Sr.",))),
+    ("Doe, John Q.", NameParts("Doe", "John", "Q.")),
+    ("Doe Jr., Dr. John", NameParts("Doe", "John", "", ("Dr.",), ("Jr.",))),
+    ("John Smith, Jr., PhD", NameParts("Smith", "John", "", (), ("Jr.", "PhD"))),
+    ("Prof. Dr. Hans Müller", NameParts("Müller", "Hans", "", ("Prof.", "Dr."))),
+    ("Ludwig van Beethoven", NameParts("van Beethoven", "Ludwig")),
+    ("Juan de la Cruz", NameParts("de la Cruz", "Juan")),
+    ("Van Morrison", NameParts("Morrison", "Van")),
+    ("安藤 ロイド", NameParts("安藤", "ロイド")),
+    ("王小明", NameParts("王小明")),
+    ("Madonna", NameParts("Madonna")),
+])
+def test_structured_name_of_a_name_as_people_write_it(name: str, parts: NameParts) -> None:
+    assert structured_name(name) == parts
+
+
+@pytest.mark.parametrize("version", ["3.0", "4.0"])
+def test_round_trip_gives_every_card_a_sensible_n(team: Store, version: str) -> None:
+    load_all(team)
+    cards = vobject.readComponents(exported(team, version=version))
+    n_of = {card.fn.value: card.n.serialize().strip() for card in cards}
+    assert n_of == {
+        "Mr. Michael Angstadt Jr.": "N:Angstadt;Michael;;Mr.;Jr.",  # as Outlook's card has it
+        "Dr. John Q. Public, III": "N:Public;John;Q.;Dr.;III",  # the card: Public;John;Quinlan;Dr.;III
+        "Mr. John Richter, James Doe Sr.": "N:Doe;John;Richter\\, James;Mr.;Sr.",  # as Evolution's and Gmail's
+        "Joe Due": "N:Due;Joe;;;",  # the card's N (Gump;Forrest;...) is not the FN it shows
+        "John Doe": "N:Doe;John;;;", "Bob Smith": "N:Smith;Bob;;;", "Simon Perreault": "N:Perreault;Simon;;;",
+        "Arnold Smith": "N:Smith;Arnold;;;", "Chris Beatle": "N:Beatle;Chris;;;", "Doug White": "N:White;Doug;;;",
+        "安藤 ロイド": "N:安藤;ロイド;;;", "安藤 ロイド 1": "N:安藤;ロイド 1;;;",
+        "Ñ Ñ Ñ Ñ Ñ": "N:Ñ;Ñ;Ñ Ñ Ñ;;", "Ñ Ñ Ñ Ñ Ñ Ñ Ñ Ñ Ñ Ñ Ñ": "N:Ñ;Ñ;Ñ Ñ Ñ Ñ Ñ Ñ Ñ Ñ Ñ;;",
+        "Ñ Ñ Ñ Ñ": "N:Ñ;Ñ;Ñ Ñ;;", "ÑÑÑÑ": "N:ÑÑÑÑ;;;;"}
+
+
+_KINDS = {"email": {"home", "work"}, "tel": {"home", "work", "cell", "fax", "pager", "video", "text", "textphone"}}
+
+
+@pytest.mark.parametrize("path", ALL, ids=lambda p: p.name)
+def test_export_labels_the_email_and_phone_with_their_own_kind_only(team: Store, path: Path) -> None:
+    team.new(Customer, name="Walk-ins")
+    import_vcf(team, path, customer="Walk-ins" if path in NO_ORG else None)
+    sources = {card.name: card for card in read_cards(path)[0]}
+    for version in ("3.0", "4.0"):
+        for card in vobject.readComponents(exported(team, version=version)):
+            source = sources[card.fn.value]
+            for prop, entries in (("email", source.emails), ("tel", source.phones)):
+                for line in card.contents.get(prop, []):
+                    entry = next(e for e in entries if e.value == line.value)
+                    types = {t.lower() for value in line.params.get("TYPE", []) for t in value.split(",")}
+                    kinds = {entry.label.casefold()} if entry.label else entry.types
+                    assert types - {"internet"} == kinds & _KINDS[prop], (version, card.fn.value, line.value)
+
+
+def test_a_preferred_home_email_is_not_labelled_work(team: Store) -> None:
+    import_vcf(team, VOBJECT_40)
+    text = exported(team, version="4.0")
+    assert "EMAIL;TYPE=home:johnny@personal.example.org\r\n" in text
+    assert "TEL:+1-555-555-5555\r\n" in text  # TYPE=voice: a phone, of no kind
+    assert "work" not in "".join(line for line in text.split("\r\n") if line.startswith(("EMAIL", "TEL")))
+    assert "EMAIL;TYPE=HOME,INTERNET:johnny@personal.example.org\r\n" in exported(team)
+
+
+def test_an_apple_label_is_the_kind(team: Store, tmp_path: Path) -> None:
+    labelled = derived(tmp_path, IOS, b"type=pref:bob@smithauto.com",
+                       b"type=pref:bob@smithauto.com\r\nitem1.X-ABLabel:_$!<Work>!$_")
+    import_vcf(team, labelled)
+    assert "E-mail (Work): bob@smithauto.com" in contacts(team)["Bob Smith"].notes.splitlines()
+    assert "EMAIL;TYPE=work:bob@smithauto.com\r\n" in exported(team, version="4.0")
+
+
+def test_a_contact_entered_by_hand_is_exported_without_a_kind(team: Store) -> None:
+    acme = team.new(Customer, name="Acme")
+    team.new(Contact, customer_id=acme.id, name="Ana Li", email="ana@acme.example", phone="+1 555 0100")
+    text = exported(team, version="4.0")
+    assert "EMAIL:ana@acme.example\r\n" in text and "TEL:+1 555 0100\r\n" in text
+    assert "EMAIL;TYPE=INTERNET:ana@acme.example\r\n" in exported(team)
 
 
 def test_export_one_customer_or_a_segment(team: Store) -> None:
