@@ -60,6 +60,12 @@ NO_ID_PREFIX = "no-message-id:"
 _ADDRESS_HEADERS = ("from", "to", "cc")
 _MAIL_HEADERS = frozenset({"from", "to", "cc", "date", "subject", "message-id"})
 _MESSAGE_ID = re.compile(r"<[^<>\s]+>")
+NOT_A_MESSAGE = "not an e-mail message (no From, To, Date or Subject header)"
+#: a message's first line: a header, or an mbox "From " line (the parser takes it); how much is read to see it
+_HEADER_START = re.compile(rb"From |[\x21-\x39\x3b-\x7e]+:")
+_HEADER_PEEK = 1024
+#: the "From " line that begins the next message of an mbox file (mboxrd: "From addr Mon Jan  1 ...")
+_MBOX_NEXT = re.compile(rb"\r?\n\r?\nFrom \S+ +(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) ")
 #: how ``email`` keeps the bytes of a header that are not ASCII and not declared
 _SURROGATE = re.compile("[\udc80-\udcff]")
 Kind = Literal["contact", "lead", "customer"]
@@ -95,16 +101,30 @@ class Unreadable:
 
 
 def check_paths(paths: Iterable[Path]) -> None:
-    """Refuse (one line) a path that is not there, before anything is read or written."""
+    """Refuse (one line) a path that is not there, and folders with nothing in them to
+    read, before anything is read or written (of several folders, some may be empty)."""
+    paths = list(paths)
     for path in paths:
         if not path.exists():
             raise StoreError(f"no such file or folder: {path}")
+    if paths and all(path.is_dir() and _holds_nothing(path) for path in paths):
+        raise StoreError(f"no messages in {', '.join(str(path) for path in paths)}")
+
+
+def _holds_nothing(folder: Path) -> bool:
+    items = _read_folder(folder)
+    try:
+        return next(items, None) is None  # reads one message at most
+    finally:
+        items.close()
 
 
 def read_messages(paths: Iterable[Path]) -> Iterator[MailMessage | Unreadable]:
     """Each message of the files and folders given: a folder with ``cur/`` and ``new/`` is
-    a Maildir (its Maildir++ subfolders too), any other folder is searched for ``.eml``
-    files. A file named on its own is read whatever its name."""
+    a Maildir (its Maildir++ subfolders too); any other folder is read whole, every file
+    in it and its subfolders tried as a message whatever its name (a Maildir's ``cur/``
+    given on its own: ``1733500000.M1P2.host:2,S``), hidden ones (``.DS_Store``) left out.
+    A file named on its own is read whatever its name."""
     for path in paths:
         if path.is_dir():
             yield from _read_folder(path)
@@ -116,15 +136,28 @@ def _read_folder(folder: Path) -> Iterator[MailMessage | Unreadable]:
     if (folder / "cur").is_dir() and (folder / "new").is_dir():
         yield from _read_maildir(mailbox.Maildir(folder, factory=None, create=False), folder)
         return
-    for path in sorted(p for p in folder.rglob("*") if p.suffix.lower() == ".eml" and p.is_file()):
-        yield _read_file(path)
+    try:
+        entries = sorted(entry for entry in folder.iterdir() if not entry.name.startswith("."))
+    except OSError as exc:
+        yield Unreadable(str(folder), f"cannot be read: {exc.strerror or exc}")
+        return
+    for entry in entries:
+        if entry.is_dir():
+            if not entry.is_symlink():  # a linked folder may lead back up
+                yield from _read_folder(entry)
+        elif entry.is_file():  # not a pipe or a socket: reading one would wait forever
+            yield _read_file(entry)
 
 
 def _read_file(path: Path) -> MailMessage | Unreadable:
     try:
         if path.stat().st_size > MESSAGE_MAX_BYTES:
             return Unreadable(str(path), f"larger than {MESSAGE_MAX_BYTES >> 20} MB, not a saved message")
-        data = path.read_bytes()
+        with path.open("rb") as file:
+            if not _HEADER_START.match(file.read(_HEADER_PEEK)):  # a photo, a PDF: not read whole
+                return Unreadable(str(path), NOT_A_MESSAGE)
+            file.seek(0)
+            data = file.read()
     except OSError as exc:
         return Unreadable(str(path), f"cannot be read: {exc.strerror or exc}")
     return parse_or_unreadable(data, str(path))
@@ -160,6 +193,8 @@ def parse_or_unreadable(data: bytes, source: str) -> MailMessage | Unreadable:
 
 def parse_message(data: bytes, source: str) -> MailMessage:
     """The message in ``data`` (the bytes of an .eml file); ``MailError`` if it cannot be logged."""
+    if data.startswith(b"From ") and _MBOX_NEXT.search(data):
+        raise MailError("an mbox file, several messages in one; save them as .eml files or a Maildir")
     try:
         parsed = email.message_from_bytes(data, policy=policy.default)
         return _from_parsed(parsed, source)  # type: ignore[arg-type]
@@ -171,7 +206,7 @@ def parse_message(data: bytes, source: str) -> MailMessage:
 
 def _from_parsed(msg: EmailMessage, source: str) -> MailMessage:
     if not {key.lower() for key in msg} & _MAIL_HEADERS:
-        raise MailError("not an e-mail message (no From, To, Date or Subject header)")
+        raise MailError(NOT_A_MESSAGE)
     addresses = _addresses(msg)
     if not addresses:
         raise MailError("no From, To or Cc address")

@@ -91,9 +91,10 @@ def test_a_folder_of_real_messages_is_logged_matched_or_listed(
         folder: Path, ids: Ids, capsys: pytest.CaptureFixture[str]) -> None:
     status, out, err = run(capsys, folder, str(EML))
     assert status == 0 and err == ""
-    assert out[-1] == "13 logged, 0 already logged, 3 unmatched, 2 unreadable"
-    assert len(out) == 13 + 3 + 2 + 1  # one line an item, and the summary
-    assert [line.split(": ")[0] for line in out[:-1]] == ["logged"] * 13 + ["unmatched"] * 3 + ["unreadable"] * 2
+    assert out[-1] == "13 logged, 0 already logged, 3 unmatched, 3 unreadable"
+    assert len(out) == 13 + 3 + 3 + 1  # one line an item, and the summary
+    assert [line.split(": ")[0] for line in out[:-1]] == ["logged"] * 13 + ["unmatched"] * 3 + ["unreadable"] * 3
+    assert f"unreadable: {EML}/SOURCES.md: not an e-mail message (no From, To, Date or Subject header)" in out
     assert (f'unmatched: {EML}/flanker-from-encoding.eml: from "Ingo Lütkebohle" <ingo@blank.pages.de>: '
             '"Re: running server as root (Was: Re: PUT method)"') in out
     assert f"unreadable: {EML}/flanker-small-png.eml: not an e-mail message " \
@@ -131,7 +132,7 @@ def test_importing_again_logs_nothing_twice(folder: Path, ids: Ids, capsys: pyte
     run(capsys, folder, str(EML))
     before = emails(folder)
     status, out, _ = run(capsys, folder, str(EML))
-    assert status == 0 and out[-1] == "0 logged, 13 already logged, 3 unmatched, 2 unreadable"
+    assert status == 0 and out[-1] == "0 logged, 13 already logged, 3 unmatched, 3 unreadable"
     assert f'already logged: {EML}/thunderbird-sample01.eml: "αλφάβητο" (<01.eml@mime.sample>)' in out
     assert emails(folder).keys() == before.keys()
 
@@ -161,7 +162,7 @@ def test_a_dry_run_writes_nothing(folder: Path, ids: Ids, capsys: pytest.Capture
     before = folder_bytes(folder)
     status, out, _ = run(capsys, folder, str(EML), "--dry-run")
     assert status == 0
-    assert out[-1] == "dry run, nothing written: 13 would be logged, 0 already logged, 3 unmatched, 2 unreadable"
+    assert out[-1] == "dry run, nothing written: 13 would be logged, 0 already logged, 3 unmatched, 3 unreadable"
     assert sum(line.startswith("would log: ") for line in out) == 13
     assert folder_bytes(folder) == before
 
@@ -211,3 +212,75 @@ def test_all_writes_are_one_commit(tmp_path: Path, opened: Store) -> None:
     version = opened.version
     report = import_mail(opened, [tmp_path])
     assert len(report.logged) == 2 and opened.version == version + 1  # activities and contact dates together
+
+
+def maildir_with_two_read_messages(root: Path) -> Path:
+    """A Maildir as a mail program leaves it: read messages in cur/, named ``<time>.<id>.<host>:2,S``."""
+    box = mailbox.Maildir(root, create=True)
+    for name in ("talon-gmail.eml", "thunderbird-sample02.eml"):
+        message = mailbox.MaildirMessage((EML / name).read_bytes())
+        message.set_subdir("cur")
+        message.add_flag("S")
+        box.add(message)
+    (root / "dovecot-uidlist").write_text("3 V1733500000 N3\n")
+    return root
+
+
+@pytest.mark.parametrize("given", ["cur", "cur/"])
+def test_a_maildirs_cur_folder_given_on_its_own_is_read_whole(
+        tmp_path: Path, folder: Path, ids: Ids, capsys: pytest.CaptureFixture[str], given: str) -> None:
+    maildir = maildir_with_two_read_messages(tmp_path / "Maildir")
+    assert all(":2,S" in p.name and p.suffix != ".eml" for p in (maildir / "cur").iterdir())
+    status, out, err = run(capsys, folder, str(maildir / given))
+    assert (status, err) == (0, "")
+    assert out[-1] == "2 logged, 0 already logged, 0 unmatched, 0 unreadable"
+    assert all(line.startswith(f"logged: {maildir / 'cur'}/") and ":2,S: " in line for line in out[:-1])
+    status, out, _ = run(capsys, folder, str(maildir))  # the Maildir itself: the same messages
+    assert (status, out[-1]) == (0, "0 logged, 2 already logged, 0 unmatched, 0 unreadable")
+
+
+@pytest.mark.parametrize("make", ["empty", "hidden only", "empty maildir"])
+def test_a_folder_with_nothing_to_read_is_one_line(tmp_path: Path, folder: Path, ids: Ids,
+                                                   capsys: pytest.CaptureFixture[str], make: str) -> None:
+    given = tmp_path / "mail"
+    if make == "empty maildir":
+        mailbox.Maildir(given, create=True)
+    else:
+        given.mkdir()
+        if make == "hidden only":
+            shutil.copy(EML / "talon-gmail.eml", given / ".talon-gmail.eml")
+    before = folder_bytes(folder)
+    status, out, err = run(capsys, folder, str(given))
+    assert (status, out, err) == (1, [], f"dealdeck: no messages in {given}\n")
+    assert folder_bytes(folder) == before
+
+
+def test_an_empty_folder_beside_messages_is_no_refusal(tmp_path: Path, folder: Path, ids: Ids,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    maildir = maildir_with_two_read_messages(tmp_path / "Maildir")
+    status, out, _ = run(capsys, folder, str(maildir / "cur"), str(maildir / "new"))  # new/ is empty
+    assert (status, out[-1]) == (0, "2 logged, 0 already logged, 0 unmatched, 0 unreadable")
+
+
+def test_a_photo_is_refused_in_one_line(tmp_path: Path, folder: Path, ids: Ids,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    photo = tmp_path / "photo.png"
+    shutil.copy(EML / "flanker-small-png.eml", photo)  # a real PNG
+    before = folder_bytes(folder)
+    for args in ([str(photo)], [str(photo), "--dry-run"]):
+        status, out, err = run(capsys, folder, *args)
+        assert (status, out) == (1, [])
+        assert err == f"dealdeck: {photo}: not an e-mail message (no From, To, Date or Subject header)\n"
+    assert folder_bytes(folder) == before
+
+
+def test_a_folder_of_files_none_a_message_is_refused_in_one_line(tmp_path: Path, folder: Path, ids: Ids,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    shutil.copy(EML / "flanker-small-png.eml", inbox / "a.png")
+    shutil.copy(EML / "flanker-multipart.eml", inbox / "b.eml")  # a message without a Date
+    status, out, err = run(capsys, folder, str(inbox))
+    assert (status, out) == (1, [])
+    assert err == (f"dealdeck: none of the 2 files is a message that can be logged; the first: {inbox}/a.png: "
+                   "not an e-mail message (no From, To, Date or Subject header)\n")

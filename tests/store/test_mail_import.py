@@ -4,19 +4,23 @@ from __future__ import annotations
 
 import mailbox
 import re
+import shutil
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
 
+from store.errors import StoreError
 from store.mail_import import (
     BODY_MAX,
     NO_ID_PREFIX,
+    NOT_A_MESSAGE,
     AddressBook,
     MailError,
     MailMessage,
     Unreadable,
+    check_paths,
     parse_message,
     read_messages,
 )
@@ -153,12 +157,12 @@ def test_a_message_without_a_message_id_gets_a_stable_stand_in() -> None:
 # -- folders ------------------------------------------------------------------------------
 
 
-def test_a_folder_of_eml_files_is_read_in_name_order() -> None:
+def test_a_folder_is_read_whole_in_name_order() -> None:
     items = list(read_messages([EML]))
-    assert len(items) == len(list(EML.glob("*.eml")))
-    assert [Path(item.source).name for item in items] == sorted(p.name for p in EML.glob("*.eml"))
-    assert {Path(item.source).name for item in items if isinstance(item, Unreadable)} == {
-        "flanker-multipart.eml", "flanker-small-png.eml"}
+    assert [Path(item.source).name for item in items] == sorted(p.name for p in EML.iterdir())
+    assert {Path(item.source).name: item.reason for item in items if isinstance(item, Unreadable)} == {
+        "SOURCES.md": NOT_A_MESSAGE, "flanker-small-png.eml": NOT_A_MESSAGE,
+        "flanker-multipart.eml": "no Date header, so when it was sent is unknown (the file's time is not used)"}
 
 
 def test_a_maildir_is_read_from_new_cur_and_its_subfolders(tmp_path: Path) -> None:
@@ -176,6 +180,42 @@ def test_a_maildir_is_read_from_new_cur_and_its_subfolders(tmp_path: Path) -> No
     assert any("/cur/" in s and s.endswith(":2,S") for s in sources)
     assert any("/new/" in s for s in sources) and any("/.Sent/new/" in s for s in sources)
     assert all(Path(s).is_file() for s in sources)  # each names the message's own file
+
+
+def test_a_folder_is_read_whole_hidden_files_left_out_and_maildirs_inside_read_as_maildirs(tmp_path: Path) -> None:
+    shutil.copy(EML / "talon-gmail.eml", tmp_path / "1733500000.M1P2.host:2,S")
+    shutil.copy(EML / "talon-yahoo.eml", tmp_path / ".hidden.eml")
+    (tmp_path / "older").mkdir()
+    shutil.copy(EML / "thunderbird-sample01.eml", tmp_path / "older" / "msg")
+    (tmp_path / ".git").mkdir()
+    shutil.copy(EML / "thunderbird-sample02.eml", tmp_path / ".git" / "msg")
+    box = mailbox.Maildir(tmp_path / "Maildir", create=True)
+    box.add((EML / "talon-iphone.eml").read_bytes())
+    (tmp_path / "Maildir" / "dovecot-uidlist").write_text("3 V1733500000 N2\n")  # not a message: not tried
+    items = list(read_messages([tmp_path]))
+    assert [(Path(item.source).relative_to(tmp_path).parts[0], type(item).__name__) for item in items] == [
+        ("1733500000.M1P2.host:2,S", "MailMessage"), ("Maildir", "MailMessage"), ("older", "MailMessage")]
+
+
+def test_check_paths_refuses_only_when_nothing_at_all_is_there(tmp_path: Path) -> None:
+    empty, hidden = tmp_path / "empty", tmp_path / "hidden"
+    empty.mkdir()
+    hidden.mkdir()
+    (hidden / ".DS_Store").write_bytes(b"\x00\x00\x00\x01Bud1")
+    with pytest.raises(StoreError, match=f"^no messages in {empty}, {hidden}$"):
+        check_paths([empty, hidden])
+    check_paths([empty, EML / "talon-gmail.eml"])  # a file is something to read
+
+
+def test_an_mbox_file_is_not_taken_for_one_message(tmp_path: Path) -> None:
+    mbox = mailbox.mbox(tmp_path / "Inbox", create=True)
+    for name in ("talon-gmail.eml", "talon-yahoo.eml"):
+        mbox.add((EML / name).read_bytes())
+    mbox.close()
+    with pytest.raises(MailError, match="an mbox file, several messages in one"):
+        parse_message((tmp_path / "Inbox").read_bytes(), "Inbox")
+    assert parse_message(b"From a@example.com Mon Apr  2 20:21:52 2012\n" + (EML / "talon-gmail.eml").read_bytes(),
+                         "one.eml").subject == "Re: Test"  # one message with its mbox From line is one
 
 
 # -- matching -----------------------------------------------------------------------------
