@@ -96,7 +96,20 @@ def test_writing_again_gives_the_same_file(data: Path, tmp_path: Path,
 def test_an_unknown_rep_is_one_line(data: Path, capsysbinary: pytest.CaptureFixture[bytes]) -> None:
     status, out, err = run(capsysbinary, "--data", str(data), "--rep", "carol")
     assert status == 1 and out == b""
-    assert err == "dealdeck: no rep 'carol' (reps: alice, bob)\n"
+    assert err == "dealdeck: no rep 'carol' (reps: alice, bob; by id, name or e-mail)\n"
+    status, _, err = run(capsysbinary, "--data", str(data), "--rep", "auto")  # no one's calendar
+    assert status == 1 and err.startswith("dealdeck: no rep 'auto' ")
+
+
+@pytest.mark.parametrize("rep", ["Bob Jones", "bob jones", "  BOB JONES ", "bob@example.com", "BOB"])
+def test_a_rep_by_name_or_email_without_case(data: Path, capsysbinary: pytest.CaptureFixture[bytes],
+                                              rep: str) -> None:
+    (data / "config.yaml").write_text("me: alice\nreps:\n  - {id: alice, name: Alice Smith}\n"
+                                      "  - {id: bob, name: Bob Jones, email: Bob@Example.com}\n", encoding="utf-8")
+    status, out, err = run(capsysbinary, "--data", str(data), "--rep", rep)
+    assert (status, err) == (0, "")
+    assert summaries(out) == ["Follow up: Bo Bob", "Revisit: Bobco"]
+    assert Calendar.from_ical(out)["x-wr-calname"] == "Dealdeck: Bob Jones"
 
 
 def test_rep_and_team_together_are_a_usage_error(data: Path, capsysbinary: pytest.CaptureFixture[bytes]) -> None:

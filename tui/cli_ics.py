@@ -25,21 +25,25 @@ def add_parsers(imp_kinds: argparse._SubParsersAction, exp_kinds: argparse._SubP
     common(exp_ics)
     exp_ics.add_argument("-o", "--output", type=Path, metavar="FILE", help="write here (default: stdout)")
     who = exp_ics.add_mutually_exclusive_group()
-    who.add_argument("--rep", dest="calendar_rep", metavar="REP", help="this rep's calendar (default: --as, or me)")
+    who.add_argument("--rep", dest="calendar_rep", metavar="REP",
+                     help="this rep's calendar, by id, name or e-mail (default: --as, or me)")
     who.add_argument("--team", action="store_true", help="the whole team's calendar")
     exp_ics.set_defaults(run=_run_export_ics)
 
 
 def _owner(args: argparse.Namespace, store: Store) -> str | None:
-    """Whose calendar: None for the team's; an unknown rep is refused."""
+    """Whose calendar: None for the team's; ``--rep`` names a rep by id, name or e-mail,
+    without case, as ``--as`` and an import's owner column do; an unknown rep is refused."""
     from store.errors import StoreError
+    from store.imports.lookups import RepNames
 
     if args.team:
         return None
-    rep: str = args.calendar_rep or store.me
     reps = store.config.rep_ids()
-    if rep not in reps:
-        raise StoreError(f"no rep {rep!r} (reps: {', '.join(reps)})")
+    wanted: str = args.calendar_rep or store.me
+    rep = wanted if wanted in reps else RepNames(store.config).find(wanted)  # an id first, as written
+    if rep is None or rep not in reps:  # RepNames also knows "auto", which is no one's calendar
+        raise StoreError(f"no rep {wanted!r} (reps: {', '.join(reps)}; by id, name or e-mail)")
     return rep
 
 
