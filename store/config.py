@@ -120,6 +120,12 @@ class Sync(Strict):
     max_file_mb: int = Field(default=200, ge=1)
     #: how far ahead of this computer's clock a change stamp may be, ours or a teammate's
     max_clock_drift_minutes: int = Field(default=DEFAULT_DRIFT_MS // 60_000, ge=1, le=24 * 60)
+    #: a segment every active teammate has merged is folded away (into a snapshot) after these days
+    fold_after_days: int = Field(default=14, ge=1, le=3650)
+    #: a new snapshot once this many segments in the team folder are newer than the newest one
+    snapshot_after_segments: int = Field(default=500, ge=10)
+    #: reps (or replica ids) who left: they no longer hold back folding
+    retired: list[str] = []
 
     @model_validator(mode="before")
     @classmethod

@@ -127,6 +127,10 @@ class PackedTable(MutableMapping[str, dict[str, Any]]):
     def encoded(self) -> Iterable[bytes]:
         return self._raw.values()
 
+    def encoded_items(self) -> Iterable[tuple[str, bytes]]:
+        """Each document's id and JSON text, without decoding (to pick a few by their text)."""
+        return self._raw.items()
+
     def fragments(self) -> dict[str, orjson.Fragment]:
         """The table as ``orjson.dumps`` can write it without decoding a document."""
         return {key: orjson.Fragment(raw) for key, raw in self._raw.items()}

@@ -203,7 +203,7 @@ def check_records(body: Json, records: RecordSet, rules: BodyRules) -> None:
     newest = horizon + ":~"  # after every stamp of that wall time: stamps compare as text
     for table, docs in records.items():
         cls = BY_TABLE[table]
-        suspects = _own_suspects(cls, docs, rules) if rules.own_stamps else _suspects(cls, docs, newest)
+        suspects = _own_suspects(cls, docs, rules, newest) if rules.own_stamps else _suspects(cls, docs, newest)
         for key in suspects:
             _refuse(cls, key, docs[key], _Checks(rules, horizon, _multiline(cls)))
         for key in _grow_only_suspects(cls, docs):
@@ -222,17 +222,18 @@ def _suspects(cls: type[Record], docs: dict[str, Json], newest: str) -> Iterator
             yield key
 
 
-def _own_suspects(cls: type[Record], docs: dict[str, Json], rules: BodyRules) -> Iterator[str]:
-    """A segment's records that break its own rules: a stamp of another replica or outside
-    the segment's range, a whole document without a field every record holds, a partial
-    one with a field it does not stamp."""
+def _own_suspects(cls: type[Record], docs: dict[str, Json], rules: BodyRules, newest: str) -> Iterator[str]:
+    """A segment's records that break its own rules: a stamp of another replica, outside the
+    segment's range or in the future, a whole document without a field every record holds,
+    a partial one with a field it does not stamp."""
     replica = rules.writer.replica if rules.writer else ""
     required, grow_only = required_keys(cls), cls.grow_only
+    first, last = rules.first, min(rules.last, newest)
     for key, doc in docs.items():
         stamps = doc[STAMPS]
         own = [*stamps.values(), doc[DELETED]] if DELETED in doc else stamps.values()
         if doc["id"] != key or not own or any(
-                not (rules.first <= stamp <= rules.last) or not stamp.endswith(replica) for stamp in own):
+                not (first <= stamp <= last) or not stamp.endswith(replica) for stamp in own):
             yield key
         elif BASE in stamps:
             if not doc.keys() >= required:
@@ -339,6 +340,9 @@ def _stamp_problem(stamp: Any, checks: _Checks) -> str | None:
     if not is_stamp(stamp):
         return f"{show(stamp)} is not a change stamp"
     rules = checks.rules
+    problem = future_problem(stamp, checks.horizon, checks.limits, rules.writer if rules.own_stamps else None)
+    if problem:
+        return problem
     if rules.own_stamps and rules.writer is not None:
         if not stamp.endswith(rules.writer.replica):
             return (f"stamp {stamp} is replica {stamp[-16:]}'s, not {rules.writer.rep}'s "
@@ -346,7 +350,7 @@ def _stamp_problem(stamp: Any, checks: _Checks) -> str | None:
         if not rules.first <= stamp <= rules.last:
             return (f"stamp {stamp} is outside the segment's range ({rules.first} to {rules.last}): "
                     "an altered segment?")
-    return future_problem(stamp, checks.horizon, checks.limits, rules.writer if rules.own_stamps else None)
+    return None
 
 
 def future_horizon(now_ms: int, limits: Limits) -> str:

@@ -1,9 +1,10 @@
-"""Git transport: export, commit, pull, merge and push a team folder with the system ``git``.
+"""Git transport: pull, merge, publish, commit and push a team folder with the system ``git``.
 
-The folder is a clone of the team repository. Every replica writes only its own
-``<replica>.dealdeck.json``, so git never sees a content conflict: a
-``git pull --rebase`` replays this replica's export commit on top of the
-teammates' commits and always applies cleanly.
+The folder is a clone of the team repository. Every replica writes only its own folder
+of segments and manifest (``sync.publish``; and its export file while teammates are on
+the first layout), so git never sees a content conflict: a ``git pull --rebase``
+replays this replica's commits on top of the teammates' and always applies cleanly,
+and each commit adds the size of what changed, not of the team's data.
 
 ``git`` runs as a subprocess with an explicit argv (``git -C <folder> ...``, no
 shell), ``LC_ALL=C`` (so its messages can be recognised), no terminal prompts
@@ -12,49 +13,45 @@ without a controlling terminal, so ssh cannot ask either) and a timeout on every
 call, after which git and its helpers are killed: it never hangs waiting for a
 password. Stored credentials (credential helpers,
 ssh agents and keys) still work. Git runs with umask 077, so the files it checks
-out are 0600 (exports list other people's names and phones), and export files
-checked out earlier are made 0600 before they are merged (git keeps no permission
-bits but the executable one, so this changes nothing in the repository).
+out are 0600 (they list other people's names and phones), and files checked out
+earlier are made 0600 before they are merged (git keeps no permission bits but the
+executable one, so this changes nothing in the repository).
 
 Behaviour a user can rely on:
 
 * **Nothing half-done.** A failure leaves the work tree as it was and the local
-  export commit intact; a pull that fails part-way is undone (``git rebase
-  --abort``). Teammates' files are merged into the database only after a
-  successful pull, so the merge sees what is current.
-* **No remote** is not an error: the export is committed locally and the files
-  already in the folder are merged, and the result carries ``warning`` (the
-  "add a remote" hint) with ``pushed=False``. A repository without a remote
-  still keeps history, and a folder that another tool keeps in step (Syncthing,
-  a network share) still merges.
-* **A teammate's file that is refused** by ``merge`` does not hold back this
-  replica's changes: the export is pushed anyway, then the merge error is raised.
+  commits intact; a pull that fails part-way is undone (``git rebase --abort``).
+  Teammates' files are merged into the database only after a successful pull, so the
+  merge sees what is current.
+* **No remote** is not an error: what is in the folder is merged, this replica's work
+  committed locally, and the result carries ``warning`` (the "add a remote" hint) with
+  ``pushed=False``.
+* **A merge that fails** does not hold back this replica's changes: they are
+  published, committed and pushed anyway, then the merge's error is raised.
 * **A push that fails** after the merge raises :class:`GitSyncError` whose
-  ``result`` holds what was done (the merge report included); the export stays
-  committed and goes out with the next sync. A push rejected because a
-  teammate pushed in between is retried once after pulling again.
-* An export that differs from the committed one only in its ``exported_at``
-  time is not committed (the file is restored), so syncing without changes adds
-  no commits to the team's history.
+  ``result`` holds what was done (the merge report included); the commit stays and
+  goes out with the next sync. A push rejected because a teammate pushed in between
+  is retried once after pulling again.
+* A sync that changes nothing of this replica's files adds no commit; an export file
+  that differs only in its ``exported_at`` time is not committed.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import re
 import shutil
 import signal
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from store.files import make_private
 from sync.errors import SyncError
-from sync.format import SUFFIX, export_name
+from sync.format import SUFFIX
 
 TIMEOUT = 60.0
 NO_REMOTE = "no git remote: add one with `git remote add origin URL`"
@@ -83,7 +80,6 @@ class GitSyncResult:
     pushed: bool
     committed: bool
     message: str
-    merged: list[Path] | None = None
     report: object = None
     warning: str = ""
 
@@ -241,26 +237,32 @@ def _marker(git: _Git, name: str) -> bool:
     return bool(path) and Path(git.folder, path).exists()
 
 
-def _own_file(folder: Path, path: Path) -> str:
-    if path.resolve().parent != folder.resolve():
-        raise SyncError(f"the export {path} is not in the git folder {folder}")
-    return path.name
-
-
-def _commit(git: _Git, name: str, replica: str, rep: str) -> bool:
-    """Commit this replica's export if it changed; True when a commit was made."""
-    if _only_time_changed(git, name):
-        git.check("checkout", "HEAD", "--", name)
+def _commit(git: _Git, paths: Sequence[Path], replica: str, rep: str) -> bool:
+    """Commit this replica's own files (``paths``: its folder, its export file) where they
+    changed; True when a commit was made."""
+    names = [_own_name(git.folder, path) for path in paths]
+    names = [name for name in names if (git.folder / name).exists() or git.value("ls-files", "--", name)]
+    for name in names:
+        if name.endswith(SUFFIX) and _only_time_changed(git, name):
+            git.check("checkout", "HEAD", "--", name)
+    names = [name for name in names if (git.folder / name).exists() or git.value("ls-files", "--", name)]
+    if not names:
         return False
-    added = git.run("add", "--", name)
+    added = git.run("add", "--all", "--", *names)
     if not added.ok:
         hint = "remove the .gitignore rule that hides it" if "ignored" in added.stderr else _reason(added.stderr)
-        raise SyncError(f"git cannot add {name} in {git.folder}: {hint}")
-    if git.run("diff", "--cached", "--quiet", "--", name).ok:
+        raise SyncError(f"git cannot add {', '.join(names)} in {git.folder}: {hint}")
+    if git.run("diff", "--cached", "--quiet", "--", *names).ok:
         return False
     when = datetime.now(UTC).isoformat(timespec="seconds")
-    git.check("commit", "--quiet", "-m", f"dealdeck: {rep} ({replica}) export {when}", "--", name)
+    git.check("commit", "--quiet", "-m", f"dealdeck: {rep} ({replica}) sync {when}", "--", *names)
     return True
+
+
+def _own_name(folder: Path, path: Path) -> str:
+    if path.parent.resolve() != folder.resolve():
+        raise SyncError(f"{path} is not in the git folder {folder}")
+    return path.name
 
 
 def _only_time_changed(git: _Git, name: str) -> bool:
@@ -374,18 +376,11 @@ def _rejected(stderr: str) -> bool:
     return "[rejected]" in stderr or "non-fast-forward" in stderr or "fetch first" in stderr
 
 
-def teammate_files(folder: Path, own: str) -> list[Path]:
-    """Every ``*.dealdeck.json`` in ``folder`` except this replica's own, by name."""
-    return sorted(p for p in folder.glob(f"*{SUFFIX}") if p.name != own and p.is_file())
-
-
 def _summary(result: GitSyncResult, remote: _Remote | None) -> str:
-    parts = ["committed the export" if result.committed else "export unchanged"]
+    parts = ["committed this replica's changes" if result.committed else "nothing new to commit"]
     where = remote.url if remote else ""
     if remote:
         parts.append(f"pulled from {where}" if result.pulled else "nothing new to pull")
-    parts.append(f"merged {len(result.merged or [])} teammate file(s)")
-    if remote:
         parts.append(f"pushed to {where}" if result.pushed else "nothing to push")
     else:
         parts.append(NO_REMOTE)
@@ -395,63 +390,65 @@ def _summary(result: GitSyncResult, remote: _Remote | None) -> str:
 # --- the whole sync ------------------------------------------------------------------------
 
 
-def git_sync(folder: Path, *, export: Callable[[], Path], merge: Callable[[list[Path]], object],
+def git_sync(folder: Path, *, publish: Callable[[], Sequence[Path]], merge: Callable[[], object],
              replica: str, rep: str, timeout: float = TIMEOUT) -> GitSyncResult:
-    """Export, commit, pull (rebase), merge the teammates' files, push.
+    """Pull (rebase), merge what is new, publish, commit this replica's files, push.
 
-    ``export()`` writes this replica's file into ``folder`` and returns its path;
-    ``merge(paths)`` merges the teammates' files (never this replica's own) into
-    the database, its return value (the report) is kept in ``result.report``.
-    Raises SyncError with one actionable line; see the module docstring for what
-    each failure leaves behind (never a half-done pull, the export commit kept).
+    ``merge()`` merges the team folder into the database; its return value (the report)
+    is kept in ``result.report``. ``publish()`` writes this replica's files into the folder
+    and returns them (its folder, its export file), to be committed. Raises SyncError with
+    one actionable line; see the module docstring for what each failure leaves behind
+    (never a half-done pull, local commits kept).
     """
     git = _open_repo(folder, timeout)
     try:
-        return _sync(git, export, merge, replica, rep)
+        return _sync(git, publish, merge, replica, rep)
     except _Timeout as slow:
         _abort_rebase(git)
         raise SyncError(f"git {slow} did not finish within {timeout:g} s in {folder}") from None
 
 
-def _sync(git: _Git, export: Callable[[], Path], merge: Callable[[list[Path]], object],
+def _sync(git: _Git, publish: Callable[[], Sequence[Path]], merge: Callable[[], object],
           replica: str, rep: str) -> GitSyncResult:
     git.config = _identity(git, replica, rep)
     remote = _remote(git)
-    own = _own_file(git.folder, export())
-    committed = _commit(git, own, replica, rep)
-    if remote is None:
-        result = _merge(git.folder, own, replica, merge, GitSyncResult(False, False, committed, ""))
-        result.warning = NO_REMOTE
-        result.message = _summary(result, None)
-        return result
     before = git.value("rev-parse", "HEAD")
-    tip = _pull(git, remote)
-    result = GitSyncResult(_brought_in(git, tip, before), False, committed, "")
+    tip: str | None = None
+    failed: Exception | None = None
     try:
-        _merge(git.folder, own, replica, merge, result)
-    except Exception:
-        _push_quietly(git, remote, tip)
-        raise
-    try:
-        result.pushed = _push(git, remote, tip)
-    except SyncError as error:
-        result.message = _summary(result, remote)
-        raise GitSyncError(f"{error}; the export stays committed here and goes out with the next sync",
-                           result) from None
+        tip = _pull(git, remote) if remote is not None else None
+    except SyncError as unreachable:  # this replica's work is still committed here, to go out later
+        failed = unreachable
+    pulled = failed is None
+    result = GitSyncResult(pulled and remote is not None and _brought_in(git, tip, before), False, False, "")
+    if pulled:
+        try:
+            _make_private(git.folder)
+            result.report = merge()
+        except Exception as error:  # this replica's work still goes out; the error is raised after
+            failed = error
+    result.committed = _commit(git, publish(), replica, rep)
+    if remote is None:
+        result.warning = NO_REMOTE
+    elif not pulled:
+        raise failed  # type: ignore[misc]  # no pull, so no push either
+    else:
+        try:
+            result.pushed = _push(git, remote, tip)
+        except SyncError as error:
+            result.message = _summary(result, remote)
+            if failed is not None:
+                raise failed from None
+            raise GitSyncError(f"{error}; this replica's commit stays here and goes out with the next sync",
+                               result) from None
     result.message = _summary(result, remote)
-    return result
-
-def _merge(folder: Path, own: str, replica: str, merge: Callable[[list[Path]], object],
-           result: GitSyncResult) -> GitSyncResult:
-    paths = [p for p in teammate_files(folder, own) if p.name != export_name(replica)]
-    for path in [*paths, folder / own]:
-        make_private(path)  # checked out before, under the user's umask
-    result.report = merge(paths)
-    result.merged = paths
+    if failed is not None:
+        raise failed
     return result
 
 
-def _push_quietly(git: _Git, remote: _Remote, tip: str | None) -> None:
-    """Share this replica's export even though merging a teammate's file failed."""
-    with contextlib.suppress(SyncError):
-        _push(git, remote, tip)
+def _make_private(folder: Path) -> None:
+    """Files git checked out before, under the user's umask, made 0600 before they are read."""
+    for path in folder.rglob("*"):
+        if ".git" not in path.relative_to(folder).parts and path.is_file() and not path.is_symlink():
+            make_private(path)

@@ -21,18 +21,18 @@ the same exports hold the same state whatever the order.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
 import orjson
 
-from store.hlc import Stamp
+from store.hlc import ZERO, Stamp
 from store.models import BY_TABLE
 from store.records import BASE, DELETED, STAMPS, Doc, is_live, stamp_of
 from store.tablefile import json_default
-from sync.format import RecordSet, doc_stamps
+from sync.format import TABLES, RecordSet, doc_stamps
 
 #: keys of a document that are not last-writer-wins fields
 NOT_REGISTERS = frozenset({"id", STAMPS, DELETED, BASE})
@@ -152,6 +152,83 @@ def merge_into(target: RecordSet, remote: RecordSet) -> RecordSet:
     return replaced
 
 
+def merge_partial_into(target: Mapping[str, MutableMapping[str, Doc]], remote: RecordSet) -> tuple[RecordSet, int]:
+    """``merge_into`` for a segment's records, which may be partial (``sync.segments``):
+    the versions replaced, and how many partial records named a record ``target`` does not
+    have (left out: a change of a record is never a record of its own)."""
+    replaced: RecordSet = {}
+    orphans = 0
+    for table, their_docs in remote.items():
+        docs = target[table]
+        before = replaced.setdefault(table, {})
+        for record_id, theirs in their_docs.items():
+            ours = docs.get(record_id)
+            if ours is None:
+                if STAMPS in theirs and BASE not in theirs[STAMPS]:
+                    orphans += 1
+                    continue
+                merged = theirs
+            else:
+                merged = merge_docs(table, ours, mergeable(theirs))
+                if merged is ours or merged == ours:
+                    continue
+            before[record_id] = ours
+            docs[record_id] = merged
+    return replaced, orphans
+
+
+def mergeable(doc: Doc) -> Doc:
+    """A segment's document as ``merge_docs`` takes it: a partial one (no ``"*"`` stamp)
+    holds every field it does not name as absent under the oldest stamp there is."""
+    if BASE in doc[STAMPS]:
+        return doc
+    return {**doc, STAMPS: {BASE: ZERO, **doc[STAMPS]}}
+
+
+class Overlay(MutableMapping[str, Doc]):
+    """A table as a merge changes it, over the stored one, which is left as it is: what
+    the merge writes (``changed``) and what it replaced (``before``: None for a new record)."""
+
+    def __init__(self, stored: Mapping[str, Doc]) -> None:
+        self.stored = stored
+        self.changed: dict[str, Doc] = {}
+        self.before: dict[str, Doc | None] = {}
+
+    def __getitem__(self, key: str) -> Doc:
+        changed = self.changed.get(key)
+        return changed if changed is not None else self.stored[key]
+
+    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
+        changed = self.changed.get(key)
+        return changed if changed is not None else self.stored.get(key, default)
+
+    def __setitem__(self, key: str, doc: Doc) -> None:
+        if key not in self.before:
+            self.before[key] = self.stored.get(key)
+        self.changed[key] = doc
+
+    def __delitem__(self, key: str) -> None:
+        raise TypeError("a merge never removes a record")
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.changed or key in self.stored
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self.stored
+        yield from (key for key in self.changed if key not in self.stored)
+
+    def __len__(self) -> int:
+        return len(self.stored) + sum(1 for key in self.changed if key not in self.stored)
+
+    def written(self) -> dict[str, Doc]:
+        """The records the merge changes, as they are after it."""
+        return {key: doc for key, doc in self.changed.items() if self.before[key] != doc}
+
+
+def overlays(tables: Mapping[str, Mapping[str, Doc]]) -> dict[str, Overlay]:
+    return {table: Overlay(tables[table]) for table in TABLES}
+
+
 def observed_max_stamp(records: RecordSet) -> str | None:
     """The newest stamp anywhere in ``records`` (for the local clock to move past)."""
     return max((stamp for docs in records.values() for doc in docs.values() for stamp in doc_stamps(doc)),
@@ -241,8 +318,13 @@ def replica_of(stamp: str) -> str:
 
 def concurrent_edits(table: str, ours: Doc, theirs: Doc, local_seen: dict[str, str],
                      remote_seen: dict[str, str]) -> Iterable[Conflict]:
-    """Fields both replicas set to different values without having seen the other's write."""
-    for name in register_fields(table, ours, theirs):
+    """Fields both replicas set to different values without having seen the other's write
+    (of a partial document, only the fields it names)."""
+    names = register_fields(table, ours, theirs)
+    if BASE not in theirs[STAMPS]:
+        names = [name for name in names if name in theirs[STAMPS]]
+        theirs = mergeable(theirs)
+    for name in names:
         local_stamp, remote_stamp = stamp_of(ours, name), stamp_of(theirs, name)
         if (name in BOOKKEEPING or local_stamp == remote_stamp or same_value(ours, theirs, name)
                 or replica_of(local_stamp) == replica_of(remote_stamp)):

@@ -144,11 +144,13 @@ def test_a_bulk_import_killed_anywhere_leaves_the_old_or_the_new_state(tmp_path:
 
 
 def teammate_export(tmp_path: Path, leads: int = 400) -> Path:
+    """A team folder holding a teammate's first segment."""
     bo = tmp_path / "bo"
     generate_demo(bo, reps=2, leads=leads, seed=3)
     (tmp_path / "team").mkdir()
     with Store(bo) as store:
-        return export_to(store, tmp_path / "team")
+        export_to(store, tmp_path / "team")
+    return tmp_path / "team"
 
 
 @pytest.mark.slow
@@ -175,3 +177,42 @@ def test_an_undo_killed_anywhere_leaves_the_old_or_the_new_state(tmp_path: Path)
         merge_files(store, [export])
         store.storage.compact()
     every_crash_point(before, tmp_path, lambda f: ["sync", "undo", "--data", str(f)])
+
+
+@pytest.mark.slow
+def test_a_publish_killed_anywhere_leaves_a_team_folder_that_merges(tmp_path: Path) -> None:
+    """Killed after any call of ``sync export``, the team folder's manifest names only whole
+    segments: a teammate merges the old state or the new one, and the next publish goes on."""
+    ann = base_folder(tmp_path / "ann", 3)
+    team = tmp_path / "team"
+    team.mkdir()
+    assert run_killed(0, ["sync", "export", str(team), "--data", str(ann)]).returncode == 0
+    with Store(ann) as store:
+        for i in range(40):
+            store.new(Lead, name=f"later {i}")
+    old, new = 3, 43
+
+    def attempt(k: int) -> tuple[Path, Path, subprocess.CompletedProcess[str]]:
+        data, copy = tmp_path / f"ann-{k}", tmp_path / f"team-{k}"
+        copy_folder(ann, data)
+        shutil.copytree(team, copy)
+        return data, copy, run_killed(k, ["sync", "export", str(copy), "--data", str(data)])
+
+    _, _, finished = attempt(0)
+    total = int(re.findall(r"calls=(\d+)", finished.stderr)[-1])
+    assert total >= 4  # the segment and the manifest, each written, fsync'd and renamed
+    for k in range(1, total + 1):
+        data, copy, _ = attempt(k)
+        assert teammate_sees(tmp_path / f"bo-{k}", copy) in (old, new), f"killed after call {k} of {total}"
+        assert run_killed(0, ["sync", "export", str(copy), "--data", str(data)]).returncode == 0
+        assert teammate_sees(tmp_path / f"cy-{k}", copy) == new
+
+
+def teammate_sees(folder: Path, team: Path) -> int:
+    """How many leads a new teammate has after merging ``team``; nothing may be refused."""
+    folder.mkdir()
+    (folder / "config.yaml").write_text(TEAM.replace("me: ann", "me: bo"))
+    with Store(folder) as store:
+        report = merge_files(store, [team])
+        assert report.refused == [] and report.waiting == [], report.lines()
+        return store.count(Lead)

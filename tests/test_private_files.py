@@ -64,13 +64,15 @@ def test_an_existing_readable_file_is_replaced_by_a_private_one(tmp_path: Path) 
     assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
 
 
-def test_the_sync_export_is_private(tmp_path: Path) -> None:
+def test_what_sync_export_publishes_is_private(tmp_path: Path) -> None:
     data, team = rep_folder(tmp_path / "data"), tmp_path / "team"
     team.mkdir()
     done = dealdeck("sync", "export", str(team), "--data", str(data), umask=0)
     assert done.returncode == 0, done.stderr
-    [export] = team.iterdir()
-    assert mode(export) == 0o600
+    [folder] = team.iterdir()  # the replica's own folder: a segment and the manifest
+    assert mode(folder) == 0o700
+    files = list(folder.iterdir())
+    assert len(files) == 2 and {mode(path) for path in files} == {0o600}
 
 
 def test_a_symlinked_target_keeps_its_link_and_the_file_it_names_is_private(tmp_path: Path) -> None:

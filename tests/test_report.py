@@ -76,6 +76,6 @@ def test_the_command_writes_each_format(history: Store, folder: Path, tmp_path: 
     assert main(["review", "--data", str(folder), "--week", "2026-47"]) == 1
     assert "not a week like 2026-W47" in capsys.readouterr().err
     assert main(["review", "--data", str(folder), "--rep", "nobody"]) == 1
-    assert "no rep 'nobody'" in capsys.readouterr().err
+    assert "'nobody' is not one of the reps" in capsys.readouterr().err
     assert main(["review", "--data", str(folder)]) == 0  # the last full week by default
     assert f"# Weekly review · team · {Week(2026, 47)}" in capsys.readouterr().out

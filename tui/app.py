@@ -301,8 +301,9 @@ class DealdeckApp(App[None]):
     def run_sync(self, folder: Path, transport: str) -> None:
         """In a thread, with a Store of its own on the same folder: the file lock and
         the journal keep the two consistent exactly as for two processes."""
-        from sync.exchange import export_to, merge_files
+        from sync.exchange import export_to, merge_files, sync_folder
         from sync.git import git_sync
+        from sync.publish import own_paths
 
         lines: list[str] = []
 
@@ -311,20 +312,23 @@ class DealdeckApp(App[None]):
 
         try:
             with Store(self.store.folder, me=self.store.me) as store:
-                progress("exporting")
                 if transport == "git":
-                    def merge(paths: list[Path]) -> object:
-                        report = merge_files(store, paths, progress=progress)
+                    def merge() -> object:
+                        report = merge_files(store, [folder], progress=progress)
                         lines.extend(report.lines())
                         return report
 
-                    progress("git: commit, pull, merge, push")
-                    result = git_sync(folder, export=lambda: export_to(store, folder), merge=merge,
-                                      replica=store.replica_id, rep=store.me)
+                    def publish() -> list[Path]:
+                        progress("publishing")
+                        lines.extend(export_to(store, folder).lines())
+                        return own_paths(folder, store.replica_id)
+
+                    progress("git: pull, merge, publish, push")
+                    result = git_sync(folder, publish=publish, merge=merge, replica=store.replica_id, rep=store.me)
                     lines.extend(line for line in (result.message, result.warning) if line)
                 else:
-                    export_to(store, folder)
-                    lines.extend(merge_files(store, [folder], progress=progress).lines())
+                    report, published = sync_folder(store, folder, progress)
+                    lines.extend([*report.lines(), *published.lines()])
         except StoreError as exc:
             self.call_from_thread(self.show_sync_step, "")
             self.call_from_thread(self.notify, str(exc), severity="error", markup=False)

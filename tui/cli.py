@@ -215,8 +215,8 @@ def _run_sync_export(args: argparse.Namespace) -> int:
     from sync.exchange import export_to
 
     with _open_store(args) as store:
-        path = export_to(store, _sync_folder(store, args.folder))
-    print(f"wrote {path}")
+        published = export_to(store, _sync_folder(store, args.folder))
+    print("\n".join(published.lines()))
     return EXIT_OK
 
 
@@ -225,8 +225,17 @@ def _run_sync_merge(args: argparse.Namespace) -> int:
 
     with _open_store(args) as store:
         report = merge_files(store, args.paths, dry_run=args.dry_run, freeze=True)  # the process ends after
-    print("\n".join(report.lines()))
-    return EXIT_OK
+    _print_report(report.lines())
+    return EXIT_REFUSED if report.refused else EXIT_OK
+
+
+def _print_report(lines: list[str]) -> None:
+    """A merge report on stdout, but for the files it refused: those on stderr, one line each."""
+    for line in lines:
+        if line.startswith("refused "):
+            print(f"dealdeck: {line}", file=sys.stderr)
+        else:
+            print(line)
 
 
 def _run_sync_undo(args: argparse.Namespace) -> int:
@@ -241,27 +250,34 @@ def _run_sync_undo(args: argparse.Namespace) -> int:
 def _run_sync_git(args: argparse.Namespace) -> int:
     from sync.exchange import export_to, merge_files, refuse_copied_folder
     from sync.git import git_sync
+    from sync.publish import own_paths
 
     with _open_store(args) as store:
         refuse_copied_folder(store)  # before git is asked anything
         folder = _sync_folder(store, args.folder)
         lines: list[str] = []
+        refused = False
 
-        def merge(paths: list[Path]) -> object:
-            report = merge_files(store, paths, freeze=True)
+        def merge() -> object:
+            nonlocal refused
+            report = merge_files(store, [folder], freeze=True)
             lines.extend(report.lines())
+            refused = bool(report.refused)
             return report
 
+        def publish() -> list[Path]:
+            lines.extend(export_to(store, folder).lines())
+            return own_paths(folder, store.replica_id)
+
         try:
-            result = git_sync(folder, export=lambda: export_to(store, folder), merge=merge,
-                              replica=store.replica_id, rep=store.me)
+            result = git_sync(folder, publish=publish, merge=merge, replica=store.replica_id, rep=store.me)
         except StoreError:
-            print("\n".join(lines))  # what was merged before the push failed
+            _print_report(lines)  # what was merged and published before the step that failed
             raise
-    print("\n".join([*lines, result.message]))
+    _print_report([*lines, result.message])
     if result.warning:
         print(f"dealdeck: {result.warning}", file=sys.stderr)
-    return EXIT_OK
+    return EXIT_REFUSED if refused else EXIT_OK
 
 
 def _run_new_replica(args: argparse.Namespace) -> int:

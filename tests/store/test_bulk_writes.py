@@ -58,12 +58,13 @@ def team_folder(folder: Path, leads: int) -> Path:
 
 
 def teammate_export(tmp_path: Path) -> tuple[Path, dict[str, int]]:
-    """A teammate's export file holding a few thousand records (a bulk merge)."""
+    """A team folder holding a teammate's segment of a few thousand records (a bulk merge)."""
     bo = tmp_path / "bo"
     generate_demo(bo, reps=2, leads=400, seed=3)
     with Store(bo) as store:
         (tmp_path / "team").mkdir(exist_ok=True)
-        path = export_to(store, tmp_path / "team")
+        export_to(store, tmp_path / "team")
+        path = tmp_path / "team"
         counts = {table: sum(1 for _ in store.storage.tables[table]) for table in store.storage.tables}
     assert sum(counts.values()) > 2000
     return path, counts

@@ -39,3 +39,27 @@ def replica(tmp_path: Path) -> Iterator[Callable[[str], Store]]:
 
 def folder_bytes(folder: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file() and p.name != ".lock"}
+
+
+def legacy_export(store: Store, folder: Path) -> Path:
+    """This replica's whole state as an export file of the first layout (a rep who has not
+    upgraded writes one at every sync)."""
+    from sync.legacy import write_export
+
+    return write_export(store, folder, {})
+
+
+def refused_file(store: Store, path: Path) -> str:
+    """Merge ``path`` (a file or a team folder) into ``store``: one file is refused, with one
+    line ``<file>: <where>: <problem>``, and the database is left as it was."""
+    from sync.exchange import merge_files
+
+    store.storage.compact()
+    before = {k: v for k, v in folder_bytes(store.folder).items() if k != "sync-state.json"}
+    report = merge_files(store, [path])
+    assert {k: v for k, v in folder_bytes(store.folder).items() if k != "sync-state.json"} == before
+    assert len(report.refused) == 1, report.lines()
+    where, why = report.refused[0]
+    message = f"{where.name}: {why}"
+    assert "\n" not in message
+    return message

@@ -60,8 +60,13 @@ class Team:
         return self.open(rep)
 
     def send(self, sender: str, receiver: str) -> Any:
-        export = export_to(self.stores[sender], self.shared)
-        return merge_files(self.stores[receiver], [export])
+        """The sender publishes, the receiver merges; a refused file raises, as one line."""
+        export_to(self.stores[sender], self.shared)
+        report = merge_files(self.stores[receiver], [self.shared])
+        if report.refused:
+            path, why = report.refused[0]
+            raise SyncError(f"{path.name}: {why}")
+        return report
 
     def close(self) -> None:
         for store in self.stores.values():
@@ -102,8 +107,8 @@ def test_a_replica_that_ran_ahead_recovers_after_the_repair_and_converges(team: 
     assert "dealdeck check --repair-clock" in (ann.clock_warning() or "")
     assert "dealdeck check --repair-clock" in (team.reopen("ann").clock_warning() or "")  # a new process too
     ann = team.stores["ann"]
-    with pytest.raises(SyncError, match=r"ann \(replica [0-9a-f]{16}\) is 4 years ahead"):
-        team.send("ann", "bo")
+    with pytest.raises(SyncError, match=r"changes are stamped 4 years ahead .* run `dealdeck check --repair-clock`"):
+        team.send("ann", "bo")  # refused before anything goes out
     assert bo.get(Lead, later.id) is None
 
     found = ann.repair_clock()

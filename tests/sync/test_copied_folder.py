@@ -20,7 +20,7 @@ from store.replica import REPLICA_FILE, load_replica, renew_replica
 from sync.errors import SyncError
 from sync.exchange import export_to, merge_files
 from sync.format import SUFFIX
-from tests.sync.conftest import TEAM
+from tests.sync.conftest import TEAM, legacy_export
 from tui.app import DealdeckApp
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -74,11 +74,13 @@ def test_the_command_line_refuses_in_one_line_and_new_replica_fixes_it(tmp_path:
     assert fixed.returncode == 0 and old in fixed.stdout
     new = load_replica(copy).id
     assert new != old and load_replica(copy).copied_from is None
+    with Store(copy) as store:
+        store.new(Lead, name="Made in the copy")  # a change of the new replica's own
     assert dealdeck("sync", "export", str(shared), "--data", str(original)).returncode == 0
     assert dealdeck("sync", "export", str(shared), "--data", str(copy)).returncode == 0
-    assert sorted(p.name for p in shared.iterdir()) == sorted([f"{old}{SUFFIX}", f"{new}{SUFFIX}"])
+    assert sorted(p.name for p in shared.iterdir()) == sorted([old, new])
     merged = dealdeck("sync", "merge", str(shared), "--data", str(original))
-    assert merged.returncode == 0 and "merged 1 teammate file(s)" in merged.stdout  # the copy is a teammate now
+    assert merged.returncode == 0 and "merged 1 teammate(s)" in merged.stdout  # the copy is a teammate now
 
 
 def test_a_move_within_the_filesystem_is_not_a_copy(tmp_path: Path, shared: Path) -> None:
@@ -151,18 +153,20 @@ def test_a_merge_says_why_it_passes_over_a_file_with_our_id_that_is_not_ours(tmp
     team = tmp_path / "team"
     team.mkdir()
     with Store(other_rep) as store:
-        theirs = export_to(store, team)
+        export_to(store, team)
+    replica = load_replica(ann).id
     renamed = team / f"old-laptop{SUFFIX}"
     with Store(ann) as store:
-        shutil.copy(export_to(store, tmp_path), renamed)  # ann's own export under another name
+        shutil.copy(legacy_export(store, tmp_path), renamed)  # ann's own export under another name
         report = merge_files(store, [team])
-        own_only = merge_files(store, [export_to(store, tmp_path)])
+        with pytest.raises(SyncError, match="published by bo, not ann"):
+            export_to(store, team)  # nothing is written into the twin's folder
     assert report.files == [] and report.skipped == []
     lines = report.lines()
-    assert any(line.startswith(f"not merged {theirs.name}: ") and "exported by bo, not ann" in line for line in lines)
+    assert any(line.startswith(f"not merged {replica}: ") and "published by bo, not ann" in line
+               and "dealdeck sync new-replica" in line for line in lines)
     assert any(line.startswith(f"not merged {renamed.name}: ") and "dealdeck sync new-replica" in line
                for line in lines)
-    assert own_only.not_ours == [] and len(own_only.skipped) == 1  # its own export: skipped, as before
 
 
 async def test_the_app_warns_about_a_copied_folder(tmp_path: Path) -> None:

@@ -11,10 +11,10 @@ import pytest
 
 from store.database import Store
 from store.models import Customer, Lead
-from store.tablefile import EncodedList, PackedTable
+from store.tablefile import EncodedList, PackedTable, json_default
 from sync.errors import SyncError
 from sync.exchange import export_to, last_merge, merge_files, undo_last_merge
-from sync.format import SUFFIX
+from sync.segments import own_changes
 from tests.sync.conftest import folder_bytes
 from tests.sync.test_validate import LEAD, NAME, sample_tables, write_export
 
@@ -38,21 +38,21 @@ def sync_all(shared: Path, *stores: Store) -> None:
 def test_a_teammates_records_arrive_and_the_report_counts_them(replica: Replica, shared: Path) -> None:
     ann, bo = replica("ann"), replica("bo")
     lead = ann.new(Lead, name="Emma Clarke", email="emma@northwind.example")
-    path = export_to(ann, shared)
-    assert path.name == f"{ann.replica_id}{SUFFIX}"
+    path = export_to(ann, shared).segment
+    assert path is not None and path.parent == shared / ann.replica_id and path.name.endswith(".json.gz")
     report = merge_files(bo, [shared])
     assert bo.require(Lead, lead.id).name == "Emma Clarke"
     assert [(f.rep, len(f.changes.added)) for f in report.files] == [("ann", 1)]
-    assert f"ann ({ann.replica_id}, {path.name}): 1 added" in report.lines()[1]
+    assert f"ann ({ann.replica_id}, 1 segment(s)): 1 added" in report.lines()[1]
     assert last_merge(bo) is not None and last_merge(bo)[1] == ["ann"]  # type: ignore[index]
 
 
-def test_own_export_is_skipped(replica: Replica, shared: Path) -> None:
+def test_own_segments_are_not_merged_back(replica: Replica, shared: Path) -> None:
     ann = replica("ann")
     ann.new(Lead, name="Ada")
     export_to(ann, shared)
     report = merge_files(ann, [shared])
-    assert report.files == [] and [p.name for p in report.skipped] == [f"{ann.replica_id}{SUFFIX}"]
+    assert report.files == [] and report.refused == [] and report.waiting == []
 
 
 def test_concurrent_edits_converge_and_are_reported(replica: Replica, shared: Path) -> None:
@@ -89,17 +89,18 @@ def test_an_edit_after_a_delete_elsewhere_brings_the_record_back(replica: Replic
     assert ann.require(Lead, lead.id).notes == "still interested"
 
 
-def test_changes_travel_through_a_teammate(replica: Replica, tmp_path: Path) -> None:
+def test_each_replica_publishes_only_its_own_changes(replica: Replica, shared: Path) -> None:
+    """bo's segment holds none of what bo merged from ann: cy, joining later, reads ann's
+    work from ann's folder."""
     ann, bo, cy = replica("ann"), replica("bo"), replica("cy")
-    first, second = tmp_path / "ann-bo", tmp_path / "bo-cy"
-    first.mkdir()
-    second.mkdir()
     lead = ann.new(Lead, name="Ada")
-    export_to(ann, first)
-    merge_files(bo, [first])
-    export_to(bo, second)  # bo's export carries what bo merged from ann
-    merge_files(cy, [second])
-    assert cy.require(Lead, lead.id).name == "Ada"
+    export_to(ann, shared)
+    merge_files(bo, [shared])
+    mine = bo.new(Lead, name="Bo's")
+    published = export_to(bo, shared)
+    assert published.records == 1 and published.segment is not None
+    merge_files(cy, [shared])
+    assert (cy.require(Lead, lead.id).name, cy.require(Lead, mine.id).name) == ("Ada", "Bo's")
 
 
 def test_dry_run_changes_nothing(replica: Replica, shared: Path) -> None:
@@ -113,19 +114,26 @@ def test_dry_run_changes_nothing(replica: Replica, shared: Path) -> None:
     assert folder_bytes(bo.folder) == before and bo.count(Lead) == 0
 
 
-def test_one_bad_file_refuses_them_all_and_changes_nothing(replica: Replica, shared: Path) -> None:
+def test_a_bad_segment_is_refused_by_name_and_its_teammate_waits(replica: Replica, shared: Path) -> None:
     ann, bo, cy = replica("ann"), replica("bo"), replica("cy")
-    ann.new(Lead, name="Ada")
+    ada = ann.new(Lead, name="Ada")
     cy.new(Lead, name="Cy's lead")
     export_to(ann, shared)
-    bad = export_to(cy, shared)
-    bad.write_bytes(bad.read_bytes()[:-20])  # truncated in transit
-    bo.storage.compact()
-    before = folder_bytes(bo.folder)
-    with pytest.raises(SyncError) as refused:
-        merge_files(bo, [shared])
-    assert bad.name in str(refused.value)
-    assert folder_bytes(bo.folder) == before and bo.count(Lead) == 0
+    bad = export_to(cy, shared).segment
+    assert bad is not None
+    good = bad.read_bytes()
+    bad.write_bytes(good[:-20])  # cut short in transit
+    cy.new(Lead, name="Cy's second")
+    export_to(cy, shared)
+    report = merge_files(bo, [shared])
+    assert [(path.name, why.startswith("file: its size or SHA-256")) for path, why in report.refused] == [
+        (bad.name, True)]
+    assert any(line.startswith(f"refused {cy.replica_id}/{bad.name}: ") for line in report.lines())
+    assert any("1 later segment(s) wait for it" in line for line in report.waiting)
+    assert [lead.name for lead in bo.all(Lead)] == ["Ada"] and bo.require(Lead, ada.id)
+    bad.write_bytes(good)  # it arrives whole: cy's segments merge in order
+    merge_files(bo, [shared])
+    assert sorted(lead.name for lead in bo.all(Lead)) == ["Ada", "Cy's lead", "Cy's second"]
 
 
 def test_undo_takes_back_what_the_last_merge_added(replica: Replica, shared: Path) -> None:
@@ -160,8 +168,8 @@ def test_double_follow_up_is_reported(replica: Replica, shared: Path) -> None:
 def test_the_local_clock_moves_past_every_merged_stamp(replica: Replica, shared: Path) -> None:
     ann, bo = replica("ann"), replica("bo")
     ann.new(Lead, name="Ada")
-    path = export_to(ann, shared)
-    newest = max(orjson.loads(path.read_bytes().split(b"\n", 1)[0])["seen"].values())
+    export_to(ann, shared)
+    newest = ann.clock.last
     merge_files(bo, [shared])
     assert bo.clock.now() > newest
 
@@ -184,10 +192,10 @@ def test_a_sequential_edit_is_not_reported_as_concurrent(replica: Replica, share
 def test_merge_reports_its_progress(replica: Replica, shared: Path) -> None:
     ann, bo = replica("ann"), replica("bo")
     ann.new(Lead, name="Ada")
-    path = export_to(ann, shared)
+    export_to(ann, shared)
     steps: list[str] = []
     merge_files(bo, [shared], progress=steps.append)
-    assert steps == [f"checking {path.name} (1 of 1)", "merging 1 teammate file(s)"]
+    assert steps == ["checking ann's segment 1", "merging 1 teammate(s)"]
 
 
 def test_a_merged_record_that_breaks_a_rule_is_listed_for_a_look(replica: Replica, shared: Path) -> None:
@@ -214,9 +222,9 @@ def test_lean_in_memory_forms_export_and_merge_like_plain_documents(replica: Rep
     with Store(ann.folder) as lean, Store(ann.folder, lean=False) as plain:
         assert isinstance(lean.storage.tables["leads"][lead.id]["history"], EncodedList)
         assert isinstance(lean.storage.tables["activities"], PackedTable)
-        exported = {kind: orjson.loads(export_to(store, shared).read_bytes().split(b"\n", 1)[1])
-                    for kind, store in (("lean", lean), ("plain", plain))}
-        assert exported["lean"] == exported["plain"]
+        changes = {kind: orjson.dumps(own_changes(store.storage.tables, store.replica_id, ""), default=json_default)
+                   for kind, store in (("lean", lean), ("plain", plain))}
+        assert orjson.loads(changes["lean"]) == orjson.loads(changes["plain"])
         export_to(lean, shared)
     merge_files(bo, [shared])
     assert [e.kind for e in bo.require(Lead, lead.id).history] == ["created"]

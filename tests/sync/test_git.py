@@ -41,29 +41,39 @@ def remote(tmp_path: Path) -> Path:
 
 
 class Rep:
-    """One rep's clone of the team repository, with recording export / merge callbacks."""
+    """One rep's clone of the team repository, with recording publish / merge callbacks:
+    publishing writes the rep's own folder (as ``sync.publish`` does), merging notes the
+    teammates' folders it found."""
 
     def __init__(self, folder: Path, replica: str, rep: str) -> None:
         self.folder, self.replica, self.rep = folder, replica, rep
         self.content = {"replica": replica, "n": 0}
-        self.merged: list[list[Path]] = []
+        self.merged: list[list[str]] = []
         self.on_merge: Callable[[], None] = lambda: None
 
     @property
     def own(self) -> Path:
+        return self.folder / self.replica
+
+    @property
+    def export(self) -> Path:
+        """The export file of the first layout (written only by some tests)."""
         return self.folder / f"{self.replica}.dealdeck.json"
 
-    def export(self) -> Path:
-        self.own.write_text(json.dumps(self.content))
-        return self.own
+    def publish(self) -> list[Path]:
+        self.own.mkdir(exist_ok=True)
+        (self.own / "manifest.json").write_text(json.dumps(self.content))
+        return [self.own, self.export]
 
-    def merge(self, paths: list[Path]) -> str:
-        self.merged.append(paths)
+    def merge(self) -> str:
+        found = sorted(p.name for p in self.folder.iterdir() if not p.name.startswith(".") and p != self.own
+                       and p != self.export)
+        self.merged.append(found)
         self.on_merge()
-        return f"merged {len(paths)}"
+        return f"merged {len(found)}"
 
     def sync(self) -> GitSyncResult:
-        return git_sync(self.folder, export=self.export, merge=self.merge, replica=self.replica, rep=self.rep)
+        return git_sync(self.folder, publish=self.publish, merge=self.merge, replica=self.replica, rep=self.rep)
 
     def commits(self) -> int:
         return int(git(self.folder, "rev-list", "--count", "HEAD"))
@@ -94,7 +104,7 @@ def test_first_sync_commits_and_pushes(clone: Callable[[str, str], Rep], remote:
     assert ann.merged == [[]] and result.report == "merged 0" and result.warning == ""
     assert "pushed" in result.message and "\n" not in result.message
     assert git(ann.folder, "log", "-1", "--format=%an <%ae> %s").startswith(
-        f"ann <{'a' * 16}@dealdeck.invalid> dealdeck: ann ({'a' * 16}) export ")
+        f"ann <{'a' * 16}@dealdeck.invalid> dealdeck: ann ({'a' * 16}) sync ")
     assert ann.clean()
 
 
@@ -103,11 +113,11 @@ def test_second_rep_pulls_and_merges_the_first_reps_file(clone: Callable[[str, s
     ann.sync()
     result = bo.sync()
     assert (result.committed, result.pulled, result.pushed) == (True, True, True)
-    assert bo.merged == [[bo.folder / ann.own.name]] and result.merged == [bo.folder / ann.own.name]
+    assert bo.merged == [[ann.own.name]]
     assert sorted(remote_files(remote)) == sorted([ann.own.name, bo.own.name])
     again = ann.sync()
     assert again.pulled and not again.committed and not again.pushed
-    assert ann.merged[-1] == [ann.folder / bo.own.name]
+    assert ann.merged[-1] == [bo.own.name]
 
 
 def test_configured_identity_is_kept(clone: Callable[[str, str], Rep]) -> None:
@@ -123,7 +133,7 @@ def test_unchanged_export_makes_no_commit(clone: Callable[[str, str], Rep]) -> N
     ann.sync()
     result = ann.sync()
     assert (result.committed, result.pushed) == (False, False)
-    assert ann.commits() == 1 and "export unchanged" in result.message
+    assert ann.commits() == 1 and "nothing new to commit" in result.message
     ann.content["n"] = 1
     assert ann.sync().committed and ann.commits() == 2
 
@@ -132,14 +142,15 @@ def test_a_new_export_time_alone_is_not_a_change(clone: Callable[[str, str], Rep
     ann = clone("ann", "a" * 16)
     body = b'{"tables":{}}'
 
-    def export(when: str, data: bytes = body) -> Callable[[], Path]:
-        def write() -> Path:
-            ann.own.write_bytes(json.dumps({"format": "dealdeck-export", "exported_at": when}).encode() + b"\n" + data)
-            return ann.own
+    def export(when: str, data: bytes = body) -> Callable[[], list[Path]]:
+        def write() -> list[Path]:
+            header = {"format": "dealdeck-export", "exported_at": when}
+            ann.export.write_bytes(json.dumps(header).encode() + b"\n" + data)
+            return [ann.export]
         return write
 
-    def sync(write: Callable[[], Path]) -> GitSyncResult:
-        return git_sync(ann.folder, export=write, merge=ann.merge, replica=ann.replica, rep="ann")
+    def sync(write: Callable[[], list[Path]]) -> GitSyncResult:
+        return git_sync(ann.folder, publish=write, merge=ann.merge, replica=ann.replica, rep="ann")
 
     assert sync(export("2024-01-01T00:00:00Z")).committed
     assert not sync(export("2024-01-02T00:00:00Z")).committed
@@ -160,7 +171,7 @@ def test_concurrent_exports_both_land(clone: Callable[[str, str], Rep], remote: 
     for rep in (ann, bo):
         git(rep.folder, "pull", "--quiet")
         assert rep.clean()
-        assert json.loads(git(remote, "show", f"main:{rep.own.name}")) == rep.content
+        assert json.loads(git(remote, "show", f"main:{rep.own.name}/manifest.json")) == rep.content
     assert git(remote, "rev-parse", "main") == git(ann.folder, "rev-parse", "HEAD")
 
 
@@ -180,13 +191,13 @@ def test_diverged_histories_rebase_without_conflict(clone: Callable[[str, str], 
 def test_no_remote_commits_and_merges_locally(tmp_path: Path) -> None:
     folder = tmp_path / "solo"
     git(tmp_path, "init", "--quiet", str(folder))
-    (folder / f"{'c' * 16}.dealdeck.json").write_text("{}")
+    (folder / ("c" * 16)).mkdir()
     ann = Rep(folder, "a" * 16, "ann")
     result = ann.sync()
     assert (result.committed, result.pulled, result.pushed) == (True, False, False)
     assert result.warning == NO_REMOTE and NO_REMOTE in result.message
-    assert ann.merged == [[folder / f"{'c' * 16}.dealdeck.json"]]
-    assert git(folder, "ls-files") == ann.own.name
+    assert ann.merged == [["c" * 16]]
+    assert git(folder, "ls-files") == f"{ann.own.name}/manifest.json"
 
 
 def test_unreachable_remote_keeps_the_local_commit(clone: Callable[[str, str], Rep], tmp_path: Path) -> None:
@@ -198,7 +209,7 @@ def test_unreachable_remote_keeps_the_local_commit(clone: Callable[[str, str], R
     with pytest.raises(SyncError, match=f"no git repository at the remote {gone}") as refused:
         ann.sync()
     assert "\n" not in str(refused.value)
-    assert ann.commits() == 2 and ann.clean() and ann.merged == [[]]
+    assert ann.commits() == 2 and ann.clean() and ann.merged == [[]]  # committed here; nothing merged
 
 
 def test_refused_connection_says_check_the_network(clone: Callable[[str, str], Rep]) -> None:
@@ -213,22 +224,25 @@ def test_refused_connection_says_check_the_network(clone: Callable[[str, str], R
 def test_same_replica_in_two_folders_conflicts_and_is_undone(clone: Callable[[str, str], Rep]) -> None:
     ann, twin = clone("ann", "a" * 16), clone("twin", "a" * 16)
     twin.content["n"] = 7
+    twin.publish()  # the twin committed its own files earlier, offline
+    git(twin.folder, "add", "-A")
+    git(twin.folder, "-c", "user.name=T", "-c", "user.email=t@example.invalid", "commit", "-q", "-m", "twin")
     ann.sync()
     with pytest.raises(SyncError, match="same replica"):
         twin.sync()
     assert twin.clean() and twin.commits() == 1 and twin.merged == []
-    assert json.loads(twin.own.read_text())["n"] == 7
+    assert json.loads((twin.own / "manifest.json").read_text())["n"] == 7
     assert git(twin.folder, "status", "--short", "--branch").startswith("## main")
 
 
 def test_refused_teammate_file_still_pushes(clone: Callable[[str, str], Rep], remote: Path) -> None:
     ann = clone("ann", "a" * 16)
 
-    def bad(paths: list[Path]) -> None:
-        raise SyncError("bo.dealdeck.json: body hash mismatch")
+    def bad() -> None:
+        raise SyncError("the team folder is locked by another Dealdeck process")
 
-    with pytest.raises(SyncError, match="hash mismatch"):
-        git_sync(ann.folder, export=ann.export, merge=bad, replica=ann.replica, rep="ann")
+    with pytest.raises(SyncError, match="locked by another"):
+        git_sync(ann.folder, publish=ann.publish, merge=bad, replica=ann.replica, rep="ann")
     assert remote_files(remote) == [ann.own.name]
 
 
@@ -252,7 +266,7 @@ def test_not_a_git_repository(tmp_path: Path) -> None:
         ann.sync()
     with pytest.raises(SyncError, match="no folder at"):
         Rep(tmp_path / "missing", "a" * 16, "ann").sync()
-    assert not ann.own.exists()
+    assert not ann.own.exists() and not ann.export.exists()
 
 
 def test_git_missing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -300,7 +314,7 @@ def test_a_silent_remote_times_out(clone: Callable[[str, str], Rep]) -> None:
         url = f"http://127.0.0.1:{silent.getsockname()[1]}/team.git"
         git(ann.folder, "remote", "set-url", "origin", url)
         with pytest.raises(SyncError, match=r"check the network \(no answer within 1 s\)"):
-            git_sync(ann.folder, export=ann.export, merge=ann.merge, replica=ann.replica, rep="ann", timeout=1)
+            git_sync(ann.folder, publish=ann.publish, merge=ann.merge, replica=ann.replica, rep="ann", timeout=1)
     assert ann.commits() == 1 and ann.clean() and ann.merged == []
 
 

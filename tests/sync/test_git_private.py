@@ -1,4 +1,4 @@
-"""`dealdeck sync git` leaves every export in the clone 0600: the files it writes, the
+"""`dealdeck sync git` leaves every team file in the clone 0600: the files it writes, the
 files git checks out for it, and the files a plain `git clone` checked out before."""
 
 from __future__ import annotations
@@ -46,10 +46,12 @@ def sync(env: dict[str, str], data: Path, clone: Path) -> None:
 
 
 def modes(clone: Path) -> dict[str, int]:
-    return {p.name: p.stat().st_mode & 0o777 for p in clone.glob("*.dealdeck.json")}
+    """Every file of the team's (segments, manifests), but git's own."""
+    return {str(p.relative_to(clone)): p.stat().st_mode & 0o777 for p in clone.rglob("*")
+            if p.is_file() and ".git" not in p.relative_to(clone).parts}
 
 
-def test_every_export_in_a_git_clone_is_private(tmp_path: Path, env: dict[str, str]) -> None:
+def test_every_team_file_in_a_git_clone_is_private(tmp_path: Path, env: dict[str, str]) -> None:
     remote = tmp_path / "team.git"
     run(env, "git", "init", "--quiet", "--bare", str(remote))
     ann, bo = rep(tmp_path, env, "ann", remote), rep(tmp_path, env, "bo", remote)
@@ -60,6 +62,6 @@ def test_every_export_in_a_git_clone_is_private(tmp_path: Path, env: dict[str, s
     assert set(modes(cy[1]).values()) == {0o644}
     sync(env, *cy)
     for _, clone in (ann, bo, cy):
-        assert len(modes(clone)) >= 2 and set(modes(clone).values()) == {0o600}, clone.name
+        assert len(modes(clone)) >= 4 and set(modes(clone).values()) == {0o600}, clone.name
     with Store(cy[0]) as store:
         assert store.count(Lead) == 3

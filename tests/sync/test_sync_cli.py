@@ -24,7 +24,7 @@ def test_export_merge_and_undo(tmp_path: Path, shared: Path, capsys: pytest.Capt
     ann, bo = make(tmp_path / "ann", "ann"), make(tmp_path / "bo", "bo")
     assert main(["sync", "export", str(shared), "--data", str(ann)]) == 0
     assert main(["sync", "merge", str(shared), "--dry-run", "--data", str(bo)]) == 0
-    assert "would merge 1 teammate file(s)" in capsys.readouterr().out
+    assert "would merge 1 teammate(s)" in capsys.readouterr().out
     with Store(bo) as store:
         assert store.count(Lead) == 1
     assert main(["sync", "merge", str(shared), "--data", str(bo)]) == 0
@@ -42,8 +42,9 @@ def test_refusals_are_one_line_with_exit_1(tmp_path: Path, shared: Path, capsys:
     assert main(["sync", "export", "--data", str(bo)]) == 1  # no folder given, none configured
     assert "set sync.folder" in capsys.readouterr().err
     (shared / ("0" * 16 + ".dealdeck.json")).write_text("{not json")
-    assert main(["sync", "merge", str(shared), "--data", str(bo)]) == 1
+    assert main(["sync", "merge", str(shared), "--data", str(bo)]) == 1  # a teammate's file is refused
     err = capsys.readouterr().err
-    assert err.startswith("dealdeck: ") and err.count("\n") == 1
+    assert err.startswith(f"dealdeck: refused {'0' * 16}.dealdeck.json: header: not valid JSON")
+    assert err.count("\n") == 1
     assert main(["sync", "undo", "--data", str(bo)]) == 1
     assert main(["sync", "merge", str(tmp_path / "nowhere"), "--data", str(bo)]) == 1

@@ -3,6 +3,7 @@ nothing changed since, as a new change that syncs like any edit."""
 
 from __future__ import annotations
 
+import gzip
 import stat
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,8 +17,9 @@ from store.database import Store
 from store.models import Contact, Customer, Lead, Opportunity
 from store.records import is_live
 from sync.errors import SyncError
-from sync.exchange import export_to, keep_for_undo, merge_files, snapshot, undo_last_merge, undo_paths
-from sync.merge import merge_into
+from sync.exchange import export_to, merge_files, snapshot, undo_last_merge
+from sync.kept import keep_for_undo, undo_paths
+from sync.merge import merge_partial_into
 from sync.undo import MergeUndo, RecordChange, merge_applied, merge_changes, plan_undo
 from tests.sync.conftest import folder_bytes
 from tui.cli import main
@@ -150,10 +152,12 @@ def keep_an_uncommitted_merge(merged: Merged, shared: Path) -> None:
     is killed before its commit."""
     ann, bo = merged.ann, merged.bo
     ann.update(Lead, merged.shared, phone="+44 20 7946 0009")
-    later = export_to(ann, shared)
+    later = export_to(ann, shared).segment
+    assert later is not None
     local = snapshot(bo)
     current = {table: dict(docs) for table, docs in local.items()}
-    replaced = merge_into(current, orjson.loads(later.read_bytes().split(b"\n", 1)[1])["tables"])
+    body = gzip.decompress(later.read_bytes()).split(b"\n", 1)[1]
+    replaced, _ = merge_partial_into(current, orjson.loads(body)["tables"])
     keep_for_undo(bo, merge_changes(local, current, replaced))  # ... and the merge never commits
 
 

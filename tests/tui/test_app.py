@@ -201,7 +201,7 @@ async def test_s_syncs_with_the_team_folder_and_shows_the_report(tmp_path: Path,
             assert "team merged" in header and "from bo" in header  # ... and the header says when
             await pilot.press("escape", "O")
             assert "Bo's new lead" in shown_names(app)
-            assert (team / f"{mine.replica_id}.dealdeck.json").exists()
+            assert (team / mine.replica_id / "manifest.json").exists()  # published too
 
 
 async def test_config_text_in_pickers_is_plain_text(tmp_path: Path) -> None:

@@ -1,0 +1,207 @@
+"""What a merge did, as a person reads it: per teammate what arrived, every concurrent
+edit with both values and why one won, records that need a look, double follow-ups,
+and the files that were refused or are still awaited. Pure: no I/O."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from store.hlc import REPLICA_PATTERN
+from store.leads import customer_match_keys, match_keys
+from store.models import BY_TABLE
+from store.records import Doc, is_live
+from store.tablefile import json_default
+from sync.format import TABLES
+from sync.merge import Conflict, MergeChanges
+
+ACTIVE_LEAD = frozenset({"new", "contacted", "qualified"})
+
+
+@dataclass
+class FileReport:
+    """What one source brought: a teammate's new segments (``path``: their folder), a
+    snapshot, or an export file of the first layout."""
+
+    path: Path
+    replica: str
+    rep: str
+    changes: MergeChanges
+    #: what was read, for the report line ("2 segments", the file's name)
+    what: str = ""
+
+
+@dataclass
+class DoubleFollowUp:
+    """Two reps working the same person or company at once."""
+
+    key: str
+    records: list[tuple[str, str, str, str]]  # (table, id, name, owner)
+
+
+@dataclass
+class MergeReport:
+    files: list[FileReport] = field(default_factory=list)
+    skipped: list[Path] = field(default_factory=list)
+    #: files with this replica's id that are not its own: (file, why), not merged
+    not_ours: list[tuple[Path, str]] = field(default_factory=list)
+    #: entries of a team folder passed over, one line each
+    notes: list[str] = field(default_factory=list)
+    #: files refused, with why: nothing of them was merged
+    refused: list[tuple[Path, str]] = field(default_factory=list)
+    #: teammates whose new segments wait, and for what
+    waiting: list[str] = field(default_factory=list)
+    #: changes of records this replica does not have (their creation never arrived)
+    orphans: int = 0
+    double_follow_ups: list[DoubleFollowUp] = field(default_factory=list)
+    needs_a_look: list[str] = field(default_factory=list)
+    dry_run: bool = False
+
+    @property
+    def changed(self) -> bool:
+        return any(_counts(f.changes) != (0, 0, 0, 0) for f in self.files)
+
+    def lines(self) -> list[str]:
+        """The report as plain lines (the CLI prints them; the app shows them)."""
+        verb = "would merge" if self.dry_run else "merged"
+        teammates = len({f.replica for f in self.files})
+        head = f"{verb} {teammates} teammate(s)" if teammates else "nothing new from teammates"
+        out = [head + (" (dry run: nothing written)" if self.dry_run else "")]
+        for report in self.files:
+            added, updated, deleted, resurrected = _counts(report.changes)
+            conflicts = len(report.changes.conflicts)
+            out.append(f"{report.rep} ({report.replica}, {report.what or report.path.name}): {added} added, "
+                       f"{updated} updated, {deleted} deleted, {resurrected} resurrected, {conflicts} concurrent edits")
+            out.extend(f"  {describe_conflict(c)}" for c in report.changes.conflicts)
+        for path in self.skipped:
+            out.append(f"skipped {path.name}: this replica's own export")
+        for path, why in self.not_ours:
+            out.append(f"not merged {path.name}: {why}")
+        for path, why in self.refused:
+            out.append(f"refused {_shown(path)}: {why}")
+        out.extend(self.waiting)
+        if self.orphans:
+            out.append(f"{self.orphans} change(s) of records this replica does not have were left out "
+                       "(their creation has not arrived)")
+        out.extend(self.notes)
+        if self.needs_a_look:
+            out.append(f"{len(self.needs_a_look)} merged records break a rule and need a look (edit them):")
+            out.extend(f"  {problem}" for problem in self.needs_a_look)
+        if self.double_follow_ups:
+            out.append(f"double follow-up: {len(self.double_follow_ups)} people or companies worked by two reps")
+            for double in self.double_follow_ups:
+                who = "; ".join(f"{table[:-1]} {name} ({owner})" for table, _, name, owner in double.records)
+                out.append(f"  {double.key}: {who}")
+        return out
+
+
+def _shown(path: Path) -> str:
+    """A file in a replica's folder by that folder and its name (segment names repeat
+    across folders); another file by its name."""
+    name = f"{path.parent.name}/{path.name}" if REPLICA_PATTERN.match(path.parent.name) else path.name
+    return name if name.isprintable() else repr(name)
+
+
+def _counts(changes: MergeChanges) -> tuple[int, int, int, int]:
+    return (len(changes.added), len(changes.updated), len(changes.deleted), len(changes.resurrected))
+
+
+def describe_conflict(conflict: Conflict) -> str:
+    return (f"{conflict.table} {conflict.record_id} {conflict.field}: "
+            f"local {_short(conflict.local_value)} vs {_short(conflict.remote_value)}; "
+            f"kept {conflict.winner} ({conflict.reason})")
+
+
+def _short(value: Any) -> str:
+    text = orjson.dumps(value, default=json_default).decode() if not isinstance(value, str) else repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def combined(first: MergeChanges, then: MergeChanges) -> MergeChanges:
+    """Two merges of one teammate's changes in a row, as one: a record added by the first
+    and updated by the second was added."""
+    added = set(first.added) | set(then.added)
+    gone = set(first.deleted) | set(then.deleted)
+    back = set(first.resurrected) | set(then.resurrected)
+    updated = (set(first.updated) | set(then.updated)) - added - gone - back
+    return MergeChanges(sorted(added), sorted(updated), sorted(gone - back), sorted(back - gone),
+                        [*first.conflicts, *then.conflicts])
+
+
+def records_needing_a_look(before: Mapping[str, Mapping[str, Doc | None]], after: Mapping[str, Mapping[str, Doc]],
+                           limit: int = 100) -> list[str]:
+    """Merged records that break a rule of their model as a whole (each side's fields
+    were valid, but e.g. one rep disqualified a lead while another cleared the reason).
+    Every field of a merged record comes from a version that passed its checks, so only
+    the whole-record rules (``Record.rules``, plain functions over a stored document)
+    can fail: they are run on the documents the merge changed."""
+    problems = []
+    for table in TABLES:
+        rules = BY_TABLE[table].rules
+        if not rules:
+            continue
+        for record_id, doc in after.get(table, {}).items():
+            if before.get(table, {}).get(record_id) is doc or not is_live(doc):
+                continue
+            for rule in rules:
+                problem = rule(doc)
+                if problem:
+                    problems.append(f"{table} record {record_id}: {problem}")
+                    if len(problems) >= limit:
+                        return problems
+                    break
+    return problems
+
+
+_KEYS = {"leads": match_keys, "customers": customer_match_keys}
+
+
+def double_follow_ups(changed: Mapping[str, Mapping[str, Doc]], everything: Mapping[str, Iterable[Doc]],
+                      limit: int = 200) -> list[DoubleFollowUp]:
+    """Leads and customers the merge changed that match another (email, phone, company +
+    name) under a different owner: one pass over ``everything`` (the leads and customers
+    after the merge), looking only for the keys of the changed ones."""
+    wanted: set[str] = set()
+    for table, keys_of in _KEYS.items():
+        for doc in changed.get(table, {}).values():
+            if _working(table, doc):
+                wanted.update(keys_of(doc))
+    if not wanted:
+        return []
+    groups: dict[str, list[tuple[str, str, str, str]]] = defaultdict(list)
+    for table, keys_of in _KEYS.items():
+        for doc in everything.get(table, ()):
+            if not _working(table, doc):
+                continue
+            found = keys_of(doc) & wanted
+            if found:
+                entry = (table, doc["id"], str(doc.get("name", "")), str(doc.get("owner", "")))
+                for key in found:
+                    groups[key].append(entry)
+    doubles = []
+    for key, entries in sorted(groups.items()):
+        unique = list(dict.fromkeys(entries))
+        if len({owner for *_, owner in unique}) > 1:
+            doubles.append(DoubleFollowUp(key, unique))
+    return _one_per_group(doubles)[:limit]
+
+
+def _working(table: str, doc: Doc) -> bool:
+    return is_live(doc) and (table != "leads" or doc.get("status", "new") in ACTIVE_LEAD)
+
+
+def _one_per_group(found: list[DoubleFollowUp]) -> list[DoubleFollowUp]:
+    """The same pair matched by email and by phone is reported once."""
+    seen: set[frozenset[str]] = set()
+    kept = []
+    for double in found:
+        ids = frozenset(record_id for _, record_id, _, _ in double.records)
+        if ids not in seen:
+            seen.add(ids)
+            kept.append(double)
+    return kept
