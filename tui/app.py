@@ -8,11 +8,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from textual import work
+from rich.cells import cell_len
+from textual import events, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.content import Content
 from textual.widgets import Footer, Static, TabbedContent, TabPane
+from textual.widgets._footer import FooterKey  # Footer's own key widget (not exported by textual.widgets)
 
 from store.agenda import due_today_count
 from store.config import save_config_value
@@ -55,6 +57,51 @@ class AppHeader(Static):
     """Who and where: the current rep, the data folder, what is due."""
 
     DEFAULT_CSS = "AppHeader { height: 1; background: $primary; color: $text; padding: 0 1; }"
+
+
+class AppFooter(Footer):
+    """The keys that apply where you are, each one whole: a tab can have more keys than
+    80 columns hold, so the footer shows those that fit, in order, and always ``? Keys``
+    (which lists every key), instead of cutting the line mid-word."""
+
+    #: the binding the footer always keeps
+    KEEP = "app.help"
+    #: the width the keys were last chosen for
+    _laid_out_for = 0
+
+    def compose(self) -> ComposeResult:
+        if not self._bindings_ready:
+            return
+        items: dict[str, tuple[Binding, bool, str]] = {}
+        for _, binding, enabled, tooltip in self.screen.active_bindings.values():
+            if binding.show:
+                items.setdefault(binding.action, (binding, enabled, tooltip))
+        room = (self.size.width or self.app.size.width) + 1  # the last key's margin may go past the edge
+        room -= sum(self._width(binding) for binding, _, _ in items.values() if binding.id == self.KEEP)
+        kept: set[str] = set()
+        full = False
+        for action, (binding, _, _) in items.items():
+            if binding.id == self.KEEP:
+                kept.add(action)
+            elif not full and self._width(binding) <= room:
+                kept.add(action)
+                room -= self._width(binding)
+            else:
+                full = True  # the keys after one that does not fit are left out too, keeping the order
+        for action, (binding, enabled, tooltip) in items.items():
+            if action in kept:
+                yield FooterKey(binding.key, self.app.get_key_display(binding), binding.description,
+                                binding.action, disabled=not enabled,
+                                tooltip=tooltip).data_bind(compact=Footer.compact)
+
+    def _width(self, binding: Binding) -> int:
+        """Cells a key takes in the compact footer: the key, a space, the words, a margin."""
+        return cell_len(self.app.get_key_display(binding)) + 1 + cell_len(binding.description) + 1
+
+    def on_resize(self, event: events.Resize) -> None:
+        if event.size.width != self._laid_out_for:
+            self._laid_out_for = event.size.width
+            self.call_after_refresh(self.recompose)
 
 
 class DealdeckApp(App[None]):
@@ -103,7 +150,7 @@ class DealdeckApp(App[None]):
                 yield CustomersTab(self.store, id="customers-tab")
             with TabPane(TABS[3][1], id="review"):
                 yield ReviewTab(self.store, id="review-tab")
-        yield Footer(compact=True, show_command_palette=False)
+        yield AppFooter(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         self._register_themes()

@@ -4,6 +4,7 @@ every step leaving the database as it was."""
 
 from __future__ import annotations
 
+import shutil
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -11,8 +12,11 @@ from pathlib import Path
 
 import pytest
 from rich.text import Text
+from textual import events
+from textual.containers import VerticalScroll
 from textual.pilot import Pilot
-from textual.widgets import DataTable, Static
+from textual.widgets import DataTable, OptionList, Static
+from textual.widgets._footer import FooterKey
 
 from store.config import load_config
 from store.database import Store
@@ -20,12 +24,15 @@ from store.models import Lead
 from tests.tui.conftest import CONFIG, lead_named
 from tests.tui.test_leads_tab import shown_names, type_text
 from tui.app import DealdeckApp
+from tui.screens.dialogs import PickScreen
+from tui.screens.help import HelpScreen
 from tui.screens.import_plan import ColumnsTable, PlanStep, ValuesTable
 from tui.screens.import_steps import PathInput, complete_path
 from tui.screens.importer import ImportScreen
 from tui.screens.welcome import EmptyDatabaseScreen
 
 SIZE = (80, 24)
+DATA = Path(__file__).parent.parent / "data" / "csv"
 EXPORT = """\
 Id,First Name,Last Name,Company,Email,Lead Status,Rating,Lead Owner,Favourite colour
 L-1,Grace,Hopper,Navy Labs,grace@navy.example,Nurturing,Hot,Bo Chen,blue
@@ -176,7 +183,7 @@ async def test_import_a_file_end_to_end(app: DealdeckApp, store: Store, files: P
         await pilot.press("i")
         await settle(pilot)
         assert screen(app).step == "step-result"
-        assert "Imported leads: added 2, updated 0, 0 unchanged, skipped 1." in text_of(app, "#run-lines")
+        assert "Imported leads: 2 added, 0 updated, 0 unchanged, 1 skipped." in text_of(app, "#run-lines")
         assert "Alan Turing" in shown_names(app)  # the lead tab behind shows it already
         await pilot.press("enter")
         assert not isinstance(app.screen, ImportScreen)
@@ -306,8 +313,9 @@ async def test_the_mapping_can_be_saved_for_next_time(app: DealdeckApp, store: S
 
 
 async def test_contacts_need_a_company_column(app: DealdeckApp, files: Path) -> None:
-    """The table is chosen in the first step; a contacts file needs a customer column."""
-    (files / "people.csv").write_text("Name,Phone\nJo,123\n")
+    """The table is chosen in the first step; a contacts file needs a customer column,
+    which the columns step asks for (the dry run waits for it)."""
+    (files / "people.csv").write_text("Name,Phone,Works at\nJo,030 1234567,Contoso GmbH\n")
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         app.action_import_csv()
@@ -315,7 +323,267 @@ async def test_contacts_need_a_company_column(app: DealdeckApp, files: Path) -> 
         await type_text(pilot, "people.csv")
         await pilot.press("tab", "down", "down", "enter")
         await settle(pilot)
-        assert "no column for customer" in text_of(app, "#file-error")
+        assert screen(app).step == "step-preview"
+        plan = app.screen.query_one(PlanStep)
+        assert plan.missing == ("customer",)
+        assert "Contacts need a customer" in text_of(app, "#preview-missing")
+        assert [p.column.header for p in plan.preview.columns] == ["Name", "Phone", "Works at"]  # type: ignore[union-attr]
+        await pilot.press("d")
+        await settle(pilot)
+        assert screen(app).step == "step-preview"
+        assert "First choose a column for customer" in text_of(app, "#preview-error")
+        app.screen.query_one(ColumnsTable).move_cursor(row=column_row(app, "Works at"))
+        await pilot.press("enter")
+        await type_text(pilot, "customer")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert plan.missing == () and plan.options.columns == {"Works at": "customer"}
+        assert not app.screen.query_one("#preview-missing").display
+        await pilot.press("d")
+        await settle(pilot)
+        assert screen(app).step == "step-dry"
+        assert "would add 1" in text_of(app, "#dry-report")
+
+
+async def test_a_hubspot_contacts_file_goes_on_to_the_columns(app: DealdeckApp, files: Path) -> None:
+    """HubSpot's contacts name their company by its domain only: the columns step opens
+    with customer asked for, and Associated Company Domain is set to it with the keys."""
+    shutil.copy(DATA / "hubspot_contacts.csv", files / "hubspot_contacts.csv")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        app.action_import_csv()
+        await pilot.pause()
+        await type_text(pilot, "hubspot_contacts.csv")
+        await pilot.press("tab", "down", "down", "enter")
+        await settle(pilot)
+        assert screen(app).step == "step-preview"
+        assert text_of(app, "#file-error") == ""
+        plan = app.screen.query_one(PlanStep)
+        assert plan.missing == ("customer",)
+        assert "customer" not in [p.column.target for p in plan.preview.columns]  # type: ignore[union-attr]
+        app.screen.query_one(ColumnsTable).move_cursor(row=column_row(app, "Associated Company Domain"))
+        await pilot.press("enter")
+        await type_text(pilot, "customer")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert plan.missing == ()
+        assert plan.options.columns == {"Associated Company Domain": "customer"}
+        await pilot.press("d")
+        await settle(pilot)
+        assert screen(app).step == "step-dry"
+
+
+async def test_the_field_picker_opens_on_the_columns_field(app: DealdeckApp, files: Path) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        app.action_import_csv()
+        await pilot.pause()
+        await choose_export(pilot)
+        app.screen.query_one(ColumnsTable).move_cursor(row=column_row(app, "Company"))
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, PickScreen)
+        options = app.screen.query_one("#pick-options", OptionList)
+        assert options.highlighted is not None
+        assert str(options.get_option_at_index(options.highlighted).prompt) == "company"
+        await pilot.press("enter")  # the same field: nothing changes
+        await settle(pilot)
+        assert app.screen.query_one(PlanStep).options.columns == {}
+
+
+async def test_a_column_set_back_to_its_detected_field_is_no_change(app: DealdeckApp, store: Store,
+                                                                    files: Path) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        app.action_import_csv()
+        await pilot.pause()
+        await choose_export(pilot)
+        plan = app.screen.query_one(PlanStep)
+        columns = app.screen.query_one(ColumnsTable)
+        columns.move_cursor(row=column_row(app, "Company"))
+        await pilot.press("n")  # a notes line
+        await settle(pilot)
+        assert plan.options.columns == {"Company": "notes-line"}
+        await pilot.press("enter")
+        await type_text(pilot, "company")
+        await pilot.press("enter")  # back to what the header said
+        await settle(pilot)
+        assert plan.options.columns == {}
+        assert columns.get_row_at(column_row(app, "Company"))[1].plain == "company"  # no • mark
+        # and a value set back to what it meant
+        values = app.screen.query_one(ValuesTable)
+        hot = value_row(app, "grade", "Hot")
+        before = values.get_row_at(hot)[3].plain
+        values.move_cursor(row=hot)
+        values.focus()
+        await pilot.press("right")
+        await settle(pilot)
+        assert plan.options.values
+        await pilot.press("left")
+        await settle(pilot)
+        assert plan.options.values == {}
+        assert values.get_row_at(hot)[3].plain == before
+        await pilot.press("d")
+        await settle(pilot)
+        await pilot.press("m")
+        await type_text(pilot, "plain")
+        await pilot.press("enter")
+        await pilot.pause()
+    mapping = load_config(store.folder).imports.mappings["plain"]
+    assert mapping.columns == {} and mapping.values == {}
+
+
+@pytest.mark.parametrize(("rows", "headline"), [
+    ("L-1,Grace,Hopper,Navy Labs,grace@navy.example\nL-3,Bad,Row,Nowhere,not-an-email\n",
+     "1 of 2 rows is bad: nothing would be imported; b skips it and imports the 1 row that is fine."),
+    ("L-3,Bad,Row,Nowhere,not-an-email\n", "The only row is bad: nothing would be imported."),
+    ("L-1,Grace,Hopper,Navy Labs,grace@navy.example\nL-3,Bad,Row,Nowhere,not-an-email\n"
+     "L-4,Bad,Too,Nowhere,nope\nL-5,Alan,Turing,Bletchley,alan@b.example\n",
+     "2 of 4 rows are bad: nothing would be imported; b skips them and imports the 2 rows that are fine."),
+])
+async def test_counts_agree_with_their_nouns(app: DealdeckApp, files: Path, rows: str, headline: str) -> None:
+    (files / "few.csv").write_text("Id,First Name,Last Name,Company,Email\n" + rows)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        app.action_import_csv()
+        await pilot.pause()
+        await type_text(pilot, "few.csv")
+        await pilot.press("enter")
+        await settle(pilot)
+        if "only row" in headline:
+            assert "1 row → leads" in text_of(app, "#preview-info")
+        await pilot.press("d")
+        await settle(pilot)
+        assert headline in text_of(app, "#dry-report")
+        if "only row" in headline:  # nothing good to import without it: b is not offered
+            assert "b:" not in text_of(app, "#dry-report") and "Skip bad rows" not in footer_keys(app)
+
+
+def footer_keys(app: DealdeckApp) -> dict[str, str]:
+    """The footer's keys as shown: description -> key."""
+    return {key.description: key.key_display for key in app.screen.query(FooterKey)}
+
+
+async def test_b_is_offered_for_bad_rows_only_and_the_footer_says_what_it_does(app: DealdeckApp,
+                                                                              files: Path) -> None:
+    (files / "header_only.csv").write_text("Name,Email\n")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        app.action_import_csv()
+        await pilot.pause()
+        await choose_export(pilot)
+        await pilot.press("d")
+        await settle(pilot)
+        assert "b: skip bad rows" in text_of(app, "#dry-report")
+        assert "Skip bad rows" in footer_keys(app) and "Stop at a bad row" not in footer_keys(app)
+        await pilot.press("b")
+        await settle(pilot)
+        assert "b: stop at a bad row" in text_of(app, "#dry-report")
+        assert "Stop at a bad row" in footer_keys(app) and "Skip bad rows" not in footer_keys(app)
+        await pilot.press("b")
+        await settle(pilot)
+        assert "b: skip bad rows" in text_of(app, "#dry-report")
+        assert "Skip bad rows" in footer_keys(app)
+
+        # a file with no bad rows (here: no rows at all) is not offered b
+        await pilot.press("escape", "escape")
+        path_input = app.screen.query_one(PathInput)
+        path_input.value = "header_only.csv"
+        path_input.focus()
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("d")
+        await settle(pilot)
+        assert screen(app).step == "step-dry"
+        assert "b:" not in text_of(app, "#dry-report")
+        assert "Skip bad rows" not in footer_keys(app) and "Stop at a bad row" not in footer_keys(app)
+        await pilot.press("b")
+        await settle(pilot)
+        assert not screen(app).skip_bad
+
+
+async def test_a_chinese_templates_field_name_row_is_marked_skipped(app: DealdeckApp, files: Path) -> None:
+    shutil.copy(DATA / "chinese_crm_leads.csv", files / "chinese_crm_leads.csv")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        app.action_import_csv()
+        await pilot.pause()
+        await type_text(pilot, "chinese_crm_leads.csv")
+        await pilot.press("enter")
+        await settle(pilot)
+        first_rows = app.screen.query_one("#preview-rows", DataTable)
+        assert str(first_rows.get_row_at(0)[0]) == "2 skipped"
+        assert str(first_rows.get_row_at(1)[0]) == "3"
+
+
+async def test_the_columns_list_starts_at_the_top_for_another_file(app: DealdeckApp, files: Path) -> None:
+    (files / "other.csv").write_text("Name,Email\nJo,jo@example.com\n")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        app.action_import_csv()
+        await pilot.pause()
+        await choose_export(pilot)
+        await pilot.press("down", "down", "down", "down", "down", "down")
+        columns = app.screen.query_one(ColumnsTable)
+        assert columns.cursor_row == 6
+        await pilot.press("escape")  # the same file again keeps the place
+        await pilot.press("enter")
+        await settle(pilot)
+        assert columns.cursor_row == 6
+        await pilot.press("escape")
+        path_input = app.screen.query_one(PathInput)
+        path_input.value = "other.csv"
+        path_input.focus()
+        await pilot.press("enter")
+        await settle(pilot)
+        assert screen(app).step == "step-preview"
+        assert columns.cursor_row == 0
+
+
+async def test_up_and_down_in_the_path_field_choose_what_the_rows_are(app: DealdeckApp, files: Path) -> None:
+    (files / "people.csv").write_text("Name,Company\nJo,Contoso GmbH\n")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        app.action_import_csv()
+        await pilot.pause()
+        await type_text(pilot, "people.csv")
+        options = app.screen.query_one("#file-table", OptionList)
+        await pilot.press("down", "down")
+        assert app.focused is app.screen.query_one(PathInput)
+        assert options.highlighted == 2
+        await pilot.press("up")
+        assert options.highlighted == 1
+        await pilot.press("down", "enter")
+        await settle(pilot)
+        assert screen(app).step == "step-preview" and screen(app).table == "contacts"
+
+
+async def test_question_mark_shows_the_keys(app: DealdeckApp, files: Path) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        app.action_import_csv()
+        await pilot.pause()
+        await choose_export(pilot)
+        assert "Keys" in footer_keys(app)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        lines = str(app.screen.query_one(Static).render()).splitlines()
+        help_scroll = app.screen.query_one(VerticalScroll)
+        assert help_scroll.scroll_y == lines.index("Import CSV")  # opened at this screen's keys
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, ImportScreen) and screen(app).step == "step-preview"
+
+
+async def test_the_columns_list_has_rows_on_a_small_terminal(app: DealdeckApp, files: Path) -> None:
+    async with app.run_test(size=(60, 16)) as pilot:
+        await pilot.pause()
+        app.action_import_csv()
+        await pilot.pause()
+        await choose_export(pilot)
+        columns = app.screen.query_one(ColumnsTable)
+        assert columns.scrollable_content_region.height - 1 >= 3  # below its header
 
 
 async def test_an_empty_database_offers_an_import(tmp_path: Path, files: Path) -> None:
@@ -374,3 +642,32 @@ def test_tab_completes_like_a_shell(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     monkeypatch.setenv("HOME", str(tmp_path))
     assert complete_path("~/lea", Path("/")).text == "~/leads.csv"
     assert complete_path("~", Path("/")).text == "~/"
+
+
+def burst(app: DealdeckApp, keys: list[str]) -> None:
+    """Keys that arrive together, as from tmux send-keys or a fast typist: posted at once,
+    without waiting for each to be handled (Pilot.press waits)."""
+    characters = {"ctrl+a": "\x01", "ctrl+u": "\x15", "ctrl+e": "\x05", "backspace": "\x7f", "enter": "\r",
+                  "full_stop": "."}
+    for key in keys:
+        app.post_message(events.Key(key, characters.get(key, key if len(key) == 1 else None)))
+
+
+async def test_keys_that_arrive_together_apply_in_order(app: DealdeckApp, files: Path) -> None:
+    (files / "people.csv").write_text("Name,Company\nJo,Contoso GmbH\n")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        app.action_import_csv()
+        await pilot.pause()
+        path_input = app.screen.query_one(PathInput)
+        assert path_input.value == "~/files/"
+        burst(app, ["ctrl+u", "x", "full_stop", "c", "s", "v"])
+        await pilot.pause(0.2)
+        assert path_input.value == "x.csv"
+        burst(app, ["ctrl+a", "a", "b", "ctrl+e", "backspace", "backspace", "backspace", "backspace", "y"])
+        await pilot.pause(0.2)
+        assert path_input.value == "abxy"
+        # the screen's keys too: ↓ ↓ choose contacts before enter goes on
+        burst(app, ["ctrl+u", *"people", "full_stop", *"csv", "down", "down", "enter"])
+        await settle(pilot)
+        assert screen(app).step == "step-preview" and screen(app).table == "contacts"

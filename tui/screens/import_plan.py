@@ -5,12 +5,18 @@ with its target and a sample value; each value of a choice column with its
 count and what it becomes. The keys change a column's target or a value's
 meaning; each change asks the screen for a new preview (``Replan``), which
 comes back through ``show``. Every string from the file is plain text.
+
+A file with no column for a field the records need (a contacts file that names
+no company) is still previewed (``planned_preview``): the step names the field,
+and the dry run waits until a column is read into it.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
+from itertools import combinations
 from pathlib import Path
+from typing import Any
 
 from rich.text import Text
 from textual import on
@@ -18,14 +24,25 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.widgets import DataTable, Static
+from textual.widgets import DataTable, OptionList, Static
 
 from store.database import Store
 from store.imports import ImportOptions, importable_fields
-from store.imports.columns import IGNORE, KEY, NOTES_LINE, TARGETS, Column
-from store.imports.preview import ColumnPlan, Preview, ValueCount
+from store.imports.columns import (
+    IGNORE,
+    KEY,
+    NOTES_LINE,
+    REQUIRED,
+    TARGETS,
+    Column,
+    is_field_key_row,
+    plan_columns,
+)
+from store.imports.preview import ColumnPlan, Preview, ValueCount, preview_csv
+from store.imports.reading import Refused, open_csv
 from store.imports.rows import CHOICE_DEFAULTS, CHOICES
 from tui.screens.dialogs import PickScreen
+from tui.screens.import_steps import rows_words
 from tui.text import fit, plain, plain_text
 
 #: where a column goes, in words short enough for 80 columns
@@ -42,6 +59,52 @@ CHANGED = " •"
 def cell(text: str, width: int, style: str = "") -> Text:
     """A cell from the file: plain text, one line, cut to ``width``."""
     return plain_text(fit(" ".join(text.split()), width).rstrip(), style)
+
+
+def planned_preview(store: Store, path: Path, table: str, options: ImportOptions) -> tuple[Preview, tuple[str, ...]]:
+    """The preview, and the fields the records need that no column is read into.
+
+    ``store.imports`` refuses a file that leaves such a field without a column (the
+    command line then says ``--map COLUMN=field``). Here the file is previewed all the
+    same: each missing field is read from a column past the file's last (the engine
+    takes a column number there as a column of empty cells), and those stand-ins are
+    left out of the preview, so they never show nor reach the import. Anything else
+    the engine refuses is raised as it was (``Refused`` / ``StoreError``)."""
+    try:
+        return preview_csv(store, path, table, options), ()
+    except Refused as refused:
+        missing, width = _missing_fields(store, path, table, options)
+        if not missing:
+            raise refused from None
+    stand_ins = {str(width + n + 1): name for n, name in enumerate(missing)}
+    preview = preview_csv(store, path, table, replace(options, columns={**options.columns, **stand_ins}))
+    real = [plan for plan in preview.columns if plan.column.index < width]
+    return replace(preview, columns=real), missing
+
+
+def _missing_fields(store: Store, path: Path, table: str, options: ImportOptions) -> tuple[tuple[str, ...], int]:
+    """The fewest required fields whose stand-ins make the header plan, and the
+    file's width; ``()`` when none do (the refusal was for something else)."""
+    rows = open_csv(path, store.config.imports.max_file_mb * 2**20).rows()
+    try:
+        first = next(rows, None)
+    finally:
+        rows.close()
+    if first is None:
+        return (), 0
+    header, width = first[1], len(first[1])
+    needed = REQUIRED.get(table, ())
+    for size in range(1, len(needed) + 1):
+        for missing in combinations(needed, size):
+            stand_ins = {str(width + n + 1): name for n, name in enumerate(missing)}
+            try:
+                layout = plan_columns(table, header, {**options.columns, **stand_ins}, path, key=options.key,
+                                      keep_unmapped=options.keep_unmapped, saved=options.saved_columns)
+            except Refused:
+                continue
+            if layout.has_header:
+                return missing, width
+    return (), width
 
 
 def target_cell(column: Column) -> Text:
@@ -80,9 +143,9 @@ class ChoiceTable(DataTable[Text]):
     def action_step(self, step: int) -> None:
         self._change(step=step)
 
-    def refill(self, labels: tuple[str, ...], rows: list[list[Text]]) -> None:
-        """New rows, the cursor kept on the same row number."""
-        row = self.cursor_row
+    def refill(self, labels: tuple[str, ...], rows: list[list[Text]], *, top: bool = False) -> None:
+        """New rows, the cursor kept on the same row number (``top``: on the first, for a new file)."""
+        row = 0 if top else self.cursor_row
         self.clear(columns=True)
         for label in labels:
             self.add_column(Text(label, style="bold"))
@@ -111,6 +174,21 @@ class ValuesTable(ChoiceTable):
     BINDINGS = [Binding("enter", "choose", "Becomes", id="import.choose")]
 
 
+class FieldPicker(PickScreen):
+    """The picker of where a column goes (or what a value becomes), opened on the
+    current choice, so that enter straight away changes nothing."""
+
+    def __init__(self, title: str, choices: list[tuple[str, Any]], current: object) -> None:
+        super().__init__(title, choices)
+        self.current = current
+
+    def _show(self, text: str) -> None:
+        super()._show(text)
+        values = [value for _, value in self._matches(text)]
+        if not text.strip() and self.current in values:
+            self.query_one("#pick-options", OptionList).highlighted = values.index(self.current)
+
+
 class PlanStep(Vertical):
     """The preview, and the keys that change where the file goes."""
 
@@ -129,11 +207,18 @@ class PlanStep(Vertical):
         self.path = Path()
         self.preview: Preview | None = None
         self.options = ImportOptions()
+        #: fields the records need that no column is read into yet (the dry run waits for them)
+        self.missing: tuple[str, ...] = ()
+        #: where each column went, and what each choice value became, before any change of
+        #: the user's: a change back to it is no change (nothing marked, nothing saved)
+        self.detected: dict[str, str] = {}
+        self.detected_values: dict[tuple[str, str], str | None] = {}
         #: a Replan is on its way: changes wait for its answer
         self.busy = False
 
     def compose(self) -> ComposeResult:
         yield Static("", id="preview-info", classes="import-note")
+        yield Static("", id="preview-missing", classes="import-error")
         yield DataTable(id="preview-rows", cursor_type="none", show_cursor=False)
         with Horizontal(id="preview-plan"):
             with Vertical(id="preview-columns-box"):
@@ -146,18 +231,32 @@ class PlanStep(Vertical):
         yield Static("", id="preview-error", classes="import-error")
 
     # -- showing ---------------------------------------------------------------------------------
-    def show(self, path: Path, preview: Preview, options: ImportOptions) -> None:
-        self.path, self.preview, self.options, self.busy = path, preview, options, False
+    def show(self, path: Path, preview: Preview, options: ImportOptions, missing: tuple[str, ...] = ()) -> None:
+        """Paint a preview; a new file (or the same one as other records) starts at the top."""
+        new_file = self.preview is None or path != self.path or preview.table != self.preview.table
+        if new_file:
+            self.detected, self.detected_values = {}, {}
+        self.path, self.preview, self.options, self.missing, self.busy = path, preview, options, missing, False
+        self._remember_detected(preview)
         self.say("")
         self._paint_info()
-        self._paint_rows(preview)
+        self._paint_missing()
+        self._paint_rows(preview, new_file)
         self.query_one(ColumnsTable).refill(("column", "goes to", "e.g."), [
             [cell(plan.column.header, 24), target_cell(plan.column), cell(plan.sample, 26)]
-            for plan in preview.columns])
+            for plan in preview.columns], top=new_file)
         values = self.query_one(ValuesTable)
         values.refill(("field", "their value", "rows", "becomes"),
-                      [self._value_cells(name, count) for name, count in self._value_rows()])
+                      [self._value_cells(name, count) for name, count in self._value_rows()], top=new_file)
         self.query_one("#preview-values-box").set_class(not values.row_count, "-hidden")
+
+    def _remember_detected(self, preview: Preview) -> None:
+        for plan in preview.columns:
+            if plan.column.how in ("header", "unmapped"):
+                self.detected[self._column_key(plan)] = plan.column.target
+        for name, count in self._value_rows():
+            if count.value not in self.options.values.get(name, {}):
+                self.detected_values[name, count.value] = count.ours
 
     def refused(self, message: str) -> None:
         """The change asked for cannot be made: say why; the plan stays as it was."""
@@ -175,21 +274,45 @@ class PlanStep(Vertical):
         delimiter = DELIMITERS.get(preview.file.delimiter, repr(preview.file.delimiter))
         owner = self.options.owner or self.store.me
         self.query_one("#preview-info", Static).update(plain(
-            f"{self.path.name} · {preview.file.encoding_name} · {delimiter} · {preview.rows} rows → "
+            f"{self.path.name} · {preview.file.encoding_name} · {delimiter} · {rows_words(preview.rows)} → "
             f"{preview.table} · no rep → {owner} (o)"))
 
-    def _paint_rows(self, preview: Preview) -> None:
+    def _paint_missing(self) -> None:
+        """The fields the records need that no column gives yet, and how to give them one."""
+        note = self.query_one("#preview-missing", Static)
+        note.display = bool(self.missing)
+        if self.missing:
+            assert self.preview is not None
+            table = self.preview.table.capitalize()
+            if len(self.missing) == 1:
+                field = self.missing[0]
+                text = (f"{table} need a {field}, and no column gives one: on the column that holds it, "
+                        f"press enter and choose {field}. The dry run waits until then.")
+            else:
+                fields = " and ".join(f"a {name}" for name in self.missing)
+                text = (f"{table} need {fields}, and no column gives them: on the column that holds each, "
+                        "press enter and choose it. The dry run waits until then.")
+            note.update(plain(text))
+
+    def _paint_rows(self, preview: Preview, new_file: bool = False) -> None:
         table = self.query_one("#preview-rows", DataTable)
         table.clear(columns=True)
+        if new_file:
+            table.scroll_home(animate=False)
         width = max((len(cells) for _, cells in preview.first_rows), default=0)
         headers = preview.header or [f"column {n + 1}" for n in range(width)]
         size = 20 if self.app.size.width < WIDE_CELLS else 32
         table.add_column(Text("line", style="dim"))
         for header in headers:
             table.add_column(cell(header, size, "bold"))
-        for line, cells in preview.first_rows:
+        for number, (line, cells) in enumerate(preview.first_rows):
             padded = [*cells, *[""] * (len(headers) - len(cells))][:len(headers)]
-            table.add_row(Text(str(line), style="dim"), *[cell(value, size) for value in padded])
+            if number == 0 and preview.header and is_field_key_row(preview.header, cells):
+                # a Chinese template's row of field names: the import skips it, and says so
+                table.add_row(Text(f"{line} skipped", style="dim italic"),
+                              *[cell(value, size, "dim strike") for value in padded])
+            else:
+                table.add_row(Text(str(line), style="dim"), *[cell(value, size) for value in padded])
 
     def _value_rows(self) -> list[tuple[str, ValueCount]]:
         assert self.preview is not None
@@ -231,13 +354,18 @@ class PlanStep(Vertical):
             self._set_column(plan, target)
             return
         labels = [(f"{name}: {TARGET_HELP[name]}" if name in TARGET_HELP else name, name) for name in choices]
-        self.app.push_screen(PickScreen(f"Read {plan.column.header} into", labels),
+        self.app.push_screen(FieldPicker(f"Read {plan.column.header} into", labels, plan.column.target),
                              lambda chosen: self._set_column(plan, chosen))
 
     def _set_column(self, plan: ColumnPlan, target: str | None) -> None:
         if target is None or target == plan.column.target:
             return
-        self._replan(replace(self.options, columns={**self.options.columns, self._column_key(plan): target}))
+        key = self._column_key(plan)
+        columns = {**self.options.columns, key: target}
+        others = {wanted for column, wanted in columns.items() if column != key}
+        if self.detected.get(key) == target and target not in others:
+            del columns[key]  # back to what the header said: no change of the user's
+        self._replan(replace(self.options, columns=columns))
 
     def _column_key(self, plan: ColumnPlan) -> str:
         """The column by its header, or by its number when the header is not unique."""
@@ -258,7 +386,8 @@ class PlanStep(Vertical):
             index = allowed.index(current) if current in allowed else (-1 if step > 0 else 0)
             self._set_value(name, count, allowed[(index + step) % len(allowed)])
             return
-        self.app.push_screen(PickScreen(f"{name} {count.value!r} becomes", [(v, v) for v in allowed]),
+        current = count.ours or CHOICE_DEFAULTS[name]
+        self.app.push_screen(FieldPicker(f"{name} {count.value!r} becomes", [(v, v) for v in allowed], current),
                              lambda chosen: self._set_value(name, count, chosen))
 
     def _set_value(self, name: str, count: ValueCount, ours: str | None) -> None:
@@ -266,6 +395,10 @@ class PlanStep(Vertical):
             return
         values = {key: dict(mapped) for key, mapped in self.options.values.items()}
         values.setdefault(name, {})[count.value] = ours
+        if (name, count.value) in self.detected_values and self.detected_values[name, count.value] == ours:
+            del values[name][count.value]  # back to what it meant before: no change of the user's
+            if not values[name]:
+                del values[name]
         self._replan(replace(self.options, values=values))
 
     def action_owner(self) -> None:
@@ -277,4 +410,5 @@ class PlanStep(Vertical):
                 self.options = replace(self.options, owner=owner)
                 self._paint_info()
 
-        self.app.push_screen(PickScreen("Rows with no owner, or an owner who is not a rep, go to", reps), chosen)
+        self.app.push_screen(FieldPicker("Rows with no owner, or an owner who is not a rep, go to", reps,
+                                         self.options.owner or self.store.me), chosen)

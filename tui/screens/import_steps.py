@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from textual import events
 from textual.binding import Binding
 from textual.content import Content
 from textual.message import Message
@@ -117,6 +118,22 @@ class PathInput(Input):
         super().__init__(value, suggester=PathSuggester(cwd), select_on_focus=False, **kwargs)
         self.cwd = cwd
 
+    async def _on_key(self, event: events.Key) -> None:
+        """Run a bound key (ctrl+u, ctrl+a, backspace, tab, ↑, enter ...) here, in turn with the
+        typed characters. Textual inserts a printable key at once but runs bound keys only
+        once the key has bubbled up to the app, so keys that arrive together (tmux send-keys,
+        a paste of keystrokes, a fast typist) were applied out of order: ``C-u /tmp/x.csv``
+        left the field empty (Textual issue #6605). The bindings are looked up as the app
+        would, from this field up; the app has run the priority ones already."""
+        if not event.is_printable:
+            for namespace, bindings in self.screen._modal_binding_chain:
+                for binding in bindings.key_to_bindings.get(event.key, ()):
+                    if not binding.priority and await self.app.run_action(binding.action, namespace):
+                        event.stop()
+                        event.prevent_default()
+                        return
+        await super()._on_key(event)
+
     def action_complete(self) -> None:
         done = complete_path(self.value, self.cwd)
         if done.text != self.value:
@@ -139,22 +156,29 @@ def listed(matches: tuple[str, ...], typed: str, missing: bool) -> Content:
     if not matches:
         return Content("")
     shown = "  ".join(matches[:MAX_LISTED]) + (f"  … ({len(matches)} in all)" if len(matches) > MAX_LISTED else "")
-    return Content(f"{len(matches)} match: {shown}" if len(matches) == 1 else f"{len(matches)} matches: {shown}")
+    return Content(f"{counted(len(matches), 'match', 'matches')}: {shown}")
 
 
 # -- the reports ---------------------------------------------------------------------------------
+def counted(count: int, noun: str, plural: str = "") -> str:
+    """``1 row``, ``2 rows``: a count and its noun in agreement."""
+    return f"{count} {noun if count == 1 else plural or noun + 's'}"
+
+
 def rows_words(count: int) -> str:
-    return f"{count} row{'s' if count != 1 else ''}"
+    return counted(count, "row")
 
 
 def counts_line(report: ImportReport) -> str:
+    """The counts in the command line's words and order (``3 added, 0 updated, ...``);
+    before the import, what it would do."""
     if report.dry_run:
         line = (f"would add {report.added}, update {report.updated}, leave {report.unchanged} unchanged, "
                 f"skip {report.bad}")
     else:
-        line = f"added {report.added}, updated {report.updated}, {report.unchanged} unchanged, skipped {report.bad}"
+        line = f"{report.added} added, {report.updated} updated, {report.unchanged} unchanged, {report.bad} skipped"
     if report.duplicates:
-        line += f" ({report.duplicates} possible duplicate{'s' if report.duplicates != 1 else ''})"
+        line += f" ({counted(report.duplicates, 'possible duplicate')})"
     return line
 
 
@@ -162,9 +186,12 @@ def headline(report: ImportReport, skip_bad: bool) -> tuple[str, str]:
     """The report's first line and its style ("" / "error" / "success")."""
     if report.refused and report.bad and not skip_bad:
         good = report.rows - report.bad
-        what = (f"All {report.rows} rows are bad" if not good else
-                f"{report.bad} of {report.rows} rows {'is' if report.bad == 1 else 'are'} bad")
-        tail = f"; b skips them and imports the {rows_words(good)} that are fine" if good else ""
+        if good:
+            what = f"{report.bad} of {report.rows} rows {'is' if report.bad == 1 else 'are'} bad"
+        else:
+            what = "The only row is bad" if report.rows == 1 else f"All {report.rows} rows are bad"
+        fine = f"the {rows_words(good)} that {'is' if good == 1 else 'are'} fine"
+        tail = f"; b skips {'it' if report.bad == 1 else 'them'} and imports {fine}" if good else ""
         return f"{what}: nothing {'would be' if report.dry_run else 'was'} imported{tail}.", "error"
     if report.refused:
         first = report.problems[0] if report.problems else "nothing to import"
@@ -193,7 +220,8 @@ def value_notes(report: ImportReport, *, before: bool) -> list[str]:
         names = ", ".join(f"{owner!r} ×{count}" for owner, count in owners[:MAX_LISTED])
         more = f", … ({len(owners)} in all)" if len(owners) > MAX_LISTED else ""
         total = sum(count for _, count in owners)
-        lines.append(f"{column}: {rows_words(total)} name someone who is not one of the team's reps, so they go "
+        lines.append(f"{column}: {rows_words(total)} {'names' if total == 1 else 'name'} someone who is not one of "
+                     f"the team's reps, so {'it goes' if total == 1 else 'they go'} "
                      f"to {report.fallback_owner}{hint}: {names}{more}")
     if report.notes_cut:
         lines.append(f"notes cut to 20,000 characters on {rows_words(report.notes_cut)}")

@@ -30,11 +30,12 @@ from store.database import Store
 from store.errors import StoreError
 from store.imports import ImportOptions, ImportReport, import_csv
 from store.imports.mappings import save_mapping
-from store.imports.preview import Preview, preview_csv
+from store.imports.preview import Preview
 from store.imports.reading import Refused
 from tui.screens.dialogs import AskScreen
-from tui.screens.import_plan import ColumnsTable, PlanStep
-from tui.screens.import_steps import PathInput, listed, report_content, shown_folder, typed_path
+from tui.screens.help import HelpScreen
+from tui.screens.import_plan import ColumnsTable, PlanStep, planned_preview
+from tui.screens.import_steps import PathInput, listed, report_content, rows_words, shown_folder, typed_path
 from tui.text import plain, plain_lines
 
 if TYPE_CHECKING:
@@ -44,12 +45,16 @@ STEPS = {"step-file": "1 file", "step-preview": "2 columns", "step-dry": "3 dry 
 TABLE_CHOICES = (("leads", "leads: people and companies to follow up"),
                  ("customers", "customers: company cards"),
                  ("contacts", "contacts: people at a customer (the file names the company)"))
+#: this screen's section of the app's key list (``?``)
+HELP_SECTION = "Import CSV"
 #: the dry run's and the import's thread workers
 IMPORT_WORKERS = "import-run"
 #: the screen lays the columns and values side by side from this width
 WIDE = 150
 #: below this height the first rows shown are fewer, for room to change the columns
 TALL = 32
+#: below this height (under the supported 24) the first rows give their room to the columns
+TINY = 20
 
 
 class Cancelled(Exception):
@@ -67,14 +72,20 @@ class ImportScreen(ModalScreen[ImportReport | None]):
         Binding("o", "owner", "Owner", id="import.owner"),
         Binding("d", "dry_run", "Dry run", id="import.dry_run"),
         Binding("i", "import", "Import", id="import.run"),
-        Binding("b", "skip_bad", "Skip bad rows", id="import.skip_bad"),
+        # One key, two meanings: the footer shows the one that applies (see check_action).
+        Binding("b", "skip_bad(True)", "Skip bad rows", id="import.skip_bad"),
+        Binding("b", "skip_bad(False)", "Stop at a bad row", id="import.stop_at_bad"),
         Binding("m", "save_mapping", "Save mapping", id="import.save_mapping"),
         Binding("enter", "close", "Close", id="import.done"),
+        # The path field does not use up and down: they choose what the rows are.
+        Binding("up", "choose_table(-1)", "Previous kind of rows", show=False, id="import.table_up"),
+        Binding("down", "choose_table(1)", "Next kind of rows", show=False, id="import.table_down"),
+        Binding("question_mark", "help", "Keys", id="import.help"),
     ]
     #: the step each key works on
     STEP_KEYS = {"close": ("step-file", "step-result"), "back": ("step-preview", "step-dry"), "stop": ("step-run",),
                  "owner": ("step-preview",), "dry_run": ("step-preview",), "import": ("step-dry",),
-                 "skip_bad": ("step-dry",)}
+                 "skip_bad": ("step-dry",), "choose_table": ("step-file",)}
     DEFAULT_CSS = """
     ImportScreen { background: $background; }
     ImportScreen #import-body { height: 1fr; border: round $primary; border-title-style: bold; padding: 0 1; }
@@ -86,6 +97,8 @@ class ImportScreen(ModalScreen[ImportReport | None]):
     ImportScreen #file-table { height: auto; max-height: 5; margin-bottom: 1; }
     ImportScreen #preview-rows { height: auto; max-height: 7; }
     ImportScreen.-short #preview-rows { max-height: 5; }
+    ImportScreen.-tiny #preview-rows { display: none; }
+    ImportScreen.-tiny #preview-plan > #preview-columns-box { height: 2fr; }
     ImportScreen #preview-plan { height: 1fr; layout: vertical; }
     ImportScreen #preview-plan > Vertical { height: 1fr; width: 100%; }
     ImportScreen.-wide #preview-plan { layout: horizontal; }
@@ -153,6 +166,7 @@ class ImportScreen(ModalScreen[ImportReport | None]):
     def on_resize(self, event: events.Resize) -> None:
         self.set_class(event.size.width >= WIDE, "-wide")
         self.set_class(event.size.height < TALL, "-short")
+        self.set_class(event.size.height < TINY, "-tiny")
 
     def _show_step(self, step: str) -> None:
         self.step = step
@@ -167,7 +181,17 @@ class ImportScreen(ModalScreen[ImportReport | None]):
             return self.step == "step-dry" or (self.step == "step-result" and self._written())
         if action == "import" and (self.dry is None or self.dry.refused or self.awaiting):
             return False
+        if action == "help":  # the path field takes ? as a character
+            return not isinstance(self.focused, Input)
+        if action == "skip_bad":  # offered only when it changes something; b then says what it does
+            can = self.dry is not None and self._can_skip(self.dry) and not self.awaiting
+            return self.step == "step-dry" and can and parameters == (not self.skip_bad,)
         return action not in self.STEP_KEYS or self.step in self.STEP_KEYS[action]
+
+    def _can_skip(self, report: ImportReport) -> bool:
+        """b is offered when there are bad rows and good ones to import without them
+        (or to go back to stopping at a bad row)."""
+        return report.bad > 0 and (report.good > 0 or self.skip_bad)
 
     def _written(self) -> bool:
         return self.result is not None and not self.result.refused
@@ -181,6 +205,11 @@ class ImportScreen(ModalScreen[ImportReport | None]):
     def _typed(self) -> None:
         self.query_one("#file-error", Static).update("")
         self.query_one("#file-matches", Static).update("")
+
+    def action_choose_table(self, step: int) -> None:
+        """↑/↓ in the path field: what the rows are."""
+        options = self.query_one("#file-table", OptionList)
+        options.highlighted = ((options.highlighted or 0) + step) % options.option_count
 
     @on(Input.Submitted, "#file-path")
     def _path_entered(self) -> None:
@@ -215,11 +244,11 @@ class ImportScreen(ModalScreen[ImportReport | None]):
     @work(thread=True, exclusive=True, group="import-preview")
     def load_preview(self, path: Path, table: str, options: ImportOptions) -> None:
         try:
-            preview = preview_csv(self.store, path, table, options)
+            preview, missing = planned_preview(self.store, path, table, options)
         except (Refused, StoreError, ValueError) as exc:
             self.app.call_from_thread(self._preview_failed, str(exc))
             return
-        self.app.call_from_thread(self._preview_ready, preview, options)
+        self.app.call_from_thread(self._preview_ready, preview, options, missing)
 
     def _preview_failed(self, message: str) -> None:
         if self.awaiting != "preview":
@@ -230,12 +259,12 @@ class ImportScreen(ModalScreen[ImportReport | None]):
         else:  # the change is not kept
             self.plan.refused(message)
 
-    def _preview_ready(self, preview: Preview, options: ImportOptions) -> None:
+    def _preview_ready(self, preview: Preview, options: ImportOptions, missing: tuple[str, ...] = ()) -> None:
         if self.awaiting != "preview" or self.path is None:
             return
         self.awaiting = ""
         self.query_one("#file-error", Static).update("")
-        self.plan.show(self.path, preview, options)
+        self.plan.show(self.path, preview, options, missing)
         if self.step == "step-file":
             self._show_step("step-preview")
             self.query_one(ColumnsTable).focus()
@@ -248,14 +277,20 @@ class ImportScreen(ModalScreen[ImportReport | None]):
     def action_dry_run(self) -> None:
         if self.plan.preview is None or self.awaiting:
             return
+        if self.plan.missing:
+            self.app.bell()
+            self.plan.say(f"First choose a column for {' and '.join(self.plan.missing)}: "
+                          "the records cannot be stored without it.")
+            return
         self.awaiting = "dry"
+        self.dry = None
         self._paint_report("#dry-report", None, "Checking every row…")
         self._show_step("step-dry")
         self.query_one("#step-dry").focus()
         self.run_import(dry_run=True)
 
-    def action_skip_bad(self) -> None:
-        self.skip_bad = not self.skip_bad
+    def action_skip_bad(self, skip: bool) -> None:
+        self.skip_bad = skip
         self.action_dry_run_again()
 
     def action_dry_run_again(self) -> None:
@@ -270,9 +305,9 @@ class ImportScreen(ModalScreen[ImportReport | None]):
     def _next_words(self, report: ImportReport) -> str:
         if not report.dry_run:
             return "enter: close · m: save this mapping for next time" if report.written else "enter: close"
-        skip = "b: stop at a bad row" if self.skip_bad else "b: skip bad rows"
+        skip = ("b: stop at a bad row · " if self.skip_bad else "b: skip bad rows · ") if self._can_skip(report) else ""
         go = "i: import · " if not report.refused else ""
-        return f"{go}{skip} · m: save this mapping · esc: back"
+        return f"{go}{skip}m: save this mapping · esc: back"
 
     # -- 4. the import ---------------------------------------------------------------------------
     def action_import(self) -> None:
@@ -283,7 +318,7 @@ class ImportScreen(ModalScreen[ImportReport | None]):
         bar = self.query_one(ProgressBar)
         bar.update(total=max(self.dry.rows, 1), progress=0)
         self.query_one("#run-title", Static).update(plain(
-            f"Importing {self.dry.rows} rows into {self.table}… esc stops it (then nothing is written)"))
+            f"Importing {rows_words(self.dry.rows)} into {self.table}… esc stops it (then nothing is written)"))
         self.query_one("#run-lines", Static).update("")
         self._show_step("step-run")
         self.run_import(dry_run=False)
@@ -365,6 +400,19 @@ class ImportScreen(ModalScreen[ImportReport | None]):
         self.notify(f"Saved the mapping {name!r}: dealdeck import csv FILE --mapping {name!r}", markup=False)
 
     # -- leaving ---------------------------------------------------------------------------------
+    def action_help(self) -> None:
+        """Every key, as ``?`` shows them on the tabs, opened at this screen's."""
+        self.dealdeck.action_help()
+        shown = self.app.screen
+        if isinstance(shown, HelpScreen):
+            shown.call_after_refresh(self._help_at_this_screen, shown)
+
+    @staticmethod
+    def _help_at_this_screen(shown: HelpScreen) -> None:
+        lines = str(shown.query_one(Static).render()).splitlines()
+        if HELP_SECTION in lines:
+            shown.query_one(VerticalScroll).scroll_to(y=lines.index(HELP_SECTION), animate=False)
+
     def action_close(self) -> None:
         self.awaiting = ""
         self.dismiss(self.result if self._written() else None)

@@ -32,6 +32,10 @@ from tui.widgets.funnel import FunnelChart
 from tui.widgets.table import Cell, Column, VirtualTable
 
 STATUS_FILTERS: tuple[str | None, ...] = (None, "open", *LEAD_STATUSES)
+#: what the empty list says: nothing here yet, nothing matching the typed text, or the other filters
+NO_LEADS = "No leads yet: n adds one; ctrl+p → Import CSV… brings them from a file."
+NO_MATCH_TEXT = "No leads match. esc clears the filter; n adds a lead."
+NO_MATCH = "No leads match the filters: O owner, S status, G grade, D overdue, L pool."
 GRADE_STYLE = {"A": "grade-a", "B": "grade-b", "C": "grade-c", "D": "grade-d"}
 COLUMNS = [
     Column("name", "Name", 16, flex=True),
@@ -128,7 +132,7 @@ class LeadsTab(Vertical):
                 "grade": lambda r: r.grade or "Z", "source": lambda r: r.source,
                 "status": lambda r: LEAD_STATUSES.index(r.status), "owner": lambda r: r.owner,
                 "follow_up": lambda r: r.follow_up or date.max, "age": lambda r: (self.today - r.created).days,
-            }, empty_text="No leads match. Press n to add one, or esc to clear the filter.", id="lead-table")
+            }, empty_text=NO_LEADS, id="lead-table")
 
     # -- layout ---------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -219,6 +223,7 @@ class LeadsTab(Vertical):
         text = self.filter.text
         source = self.table.rows if narrowing else self.base_rows()
         visible = [r for r in source if text in r.search] if text else list(source)
+        self.table.empty_text = NO_LEADS if not self.all_rows else NO_MATCH_TEXT if text else NO_MATCH
         self.table.set_rows(visible, keep=(lambda r: r.id == keep_id) if keep_id else None, presorted=True)
         summary = f"{len(visible):,} of {len(self.all_rows):,} leads · {self.filter.describe()}"
         self.query_one("#lead-filters", Static).update(labelled("$s", s=summary))
