@@ -74,6 +74,14 @@ class Refused(Exception):
         super().__init__(f"{where}: {problem}")
 
 
+class NotArrived(Refused):
+    """A file its manifest names is not there yet: a sync tool (Syncthing) often brings a
+    manifest before the segment it lists. Not a fault: it is merged at a later sync."""
+
+    def __init__(self) -> None:
+        super().__init__("file", "not there (not arrived yet?)")
+
+
 @dataclass(frozen=True)
 class BodyRules:
     """What a body must be, beyond the records' models."""

@@ -28,7 +28,7 @@ from pathlib import Path
 import orjson
 
 from store.hlc import REPLICA_PATTERN
-from sync.checks import Limits, Refused, show_name
+from sync.checks import Limits, NotArrived, Refused, show_name
 from sync.format import SUFFIX
 from sync.team_files import (
     MANIFEST,
@@ -219,6 +219,11 @@ def _read(queue: _Queue, ref: SegmentRef, limits: Limits, now_ms: int, result: P
     try:
         queue.ready = read_segment(path, ref, queue.manifest, limits, now_ms)
         return queue.ready
+    except NotArrived:
+        queue.stopped = True
+        result.waiting.append(f"{queue.manifest.rep} ({queue.manifest.replica}): segment {ref.seq} has not "
+                              "arrived yet (its manifest names it); it merges at a later sync")
+        return None
     except Refused as refused:
         queue.stopped = True
         result.refused.append((path, str(refused)))

@@ -44,6 +44,7 @@ from store.hlc import REPLICA_PATTERN, STAMP_PATTERN
 from sync.checks import (
     BodyRules,
     Limits,
+    NotArrived,
     Refused,
     Sender,
     check_body,
@@ -296,7 +297,7 @@ def read_file(path: Path, *, max_bytes: int) -> bytes:
     try:
         fd = os.open(path, flags)
     except FileNotFoundError:
-        raise Refused("file", "not there (not arrived yet?)") from None
+        raise NotArrived from None
     except OSError as exc:
         raise Refused("file", "a symbolic link; team files are read only as regular files"
                       if exc.errno == errno.ELOOP else f"cannot be read ({exc.strerror})") from None
