@@ -71,6 +71,8 @@ class Published:
     #: this replica's export file, for teammates still on the first layout
     export: Path | None = None
     manifest_changed: bool = False
+    #: files the new manifest no longer names: deleted once it is written
+    unlisted: list[Path] = field(default_factory=list)
 
     def lines(self) -> list[str]:
         out = [f"published {self.records:,} changed record(s) to the team folder" if self.segment
@@ -110,6 +112,8 @@ def publish(store: Store, team_path: Path, state: SyncState) -> Published:
         if manifest != before:
             write_atomic(own / MANIFEST, manifest_bytes(manifest))
             result.manifest_changed = True
+        for path in result.unlisted:  # after the manifest: it never names a file that is gone
+            path.unlink(missing_ok=True)
         state.applied[replica] = manifest.last_seq
         result.export = _first_layout_export(store, team, state)
     return result
@@ -178,8 +182,7 @@ def _withdraw(own: Path, manifest: Manifest, now_ms: int, drift_ms: int, result:
     ahead = [ref for ref in manifest.segments if ref.last[:16] > horizon]
     if not ahead:
         return manifest
-    for ref in ahead:
-        (own / ref.file).unlink(missing_ok=True)
+    result.unlisted += [own / ref.file for ref in ahead]
     result.withdrawn = [ref.seq for ref in ahead]
     return manifest.model_copy(update={"segments": [r for r in manifest.segments if r not in ahead],
                                        "withdrawn": sorted({*manifest.withdrawn, *result.withdrawn})})
@@ -245,7 +248,7 @@ def _keep_snapshots(own: Path, store: Store, team: TeamFolder, manifest: Manifes
     quiet = all(now_ms - ref.written_ms > SNAPSHOT_QUIET_MS for ref in snapshots)
     if quiet and (uncovered or _segments_since(team, manifest, snapshots) >= config.snapshot_after_segments):
         manifest = _write_snapshot(own, store, team, manifest, state, now_ms, result)
-    return _drop_covered_snapshots(own, manifest, _all_snapshots(team, manifest))
+    return _drop_covered_snapshots(own, manifest, _all_snapshots(team, manifest), result)
 
 
 def _segments_since(team: TeamFolder, own: Manifest, snapshots: list[SnapshotRef]) -> int:
@@ -303,7 +306,8 @@ def _settled(doc: dict[str, object], active: dict[str, Manifest], cutoff: int) -
     return all(m.seen.get(replica, "") >= deleted for m in active.values())
 
 
-def _drop_covered_snapshots(own: Path, manifest: Manifest, snapshots: list[SnapshotRef]) -> Manifest:
+def _drop_covered_snapshots(own: Path, manifest: Manifest, snapshots: list[SnapshotRef],
+                            result: Published) -> Manifest:
     """Own snapshots that a newer one (anyone's) holds everything of are deleted."""
     def dominated(ref: SnapshotRef) -> bool:
         return any(other.written_ms > ref.written_ms
@@ -312,8 +316,7 @@ def _drop_covered_snapshots(own: Path, manifest: Manifest, snapshots: list[Snaps
     dropped = [ref for ref in manifest.snapshots if dominated(ref)]
     if not dropped:
         return manifest
-    for ref in dropped:
-        (own / ref.file).unlink(missing_ok=True)
+    result.unlisted += [own / ref.file for ref in dropped]
     return manifest.model_copy(update={"snapshots": [r for r in manifest.snapshots if r not in dropped]})
 
 
@@ -324,8 +327,7 @@ def _fold(own: Path, store: Store, team: TeamFolder, manifest: Manifest, now_ms:
                 if ref.seq <= covered]
     if not foldable:
         return manifest
-    for ref in foldable:
-        (own / ref.file).unlink(missing_ok=True)
+    result.unlisted += [own / ref.file for ref in foldable]
     result.folded = [ref.seq for ref in foldable]
     return manifest.model_copy(update={"segments": [r for r in manifest.segments if r not in foldable],
                                        "folded": foldable[-1].seq,
