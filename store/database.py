@@ -23,6 +23,7 @@ from tinydb.table import Table
 from store import clockfix, records
 from store.activity_log import ActivityDigest
 from store.after_sales import AfterSales
+from store.changes import Changes
 from store.config import Config, load_config
 from store.errors import StoreError
 from store.files import private_folder
@@ -211,6 +212,11 @@ class Store(LeadOps, AfterSales):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def take_changes(self) -> Changes:
+        """What was written since the last call (here, or by another process and picked up
+        by a refresh): the records each view showing them must update."""
+        return self.storage.changes.take()
 
     def refresh(self) -> bool:
         """Pick up what other processes wrote; True if anything changed."""

@@ -42,6 +42,7 @@ import orjson
 from tinydb.storages import Storage
 
 from store.backups import BACKUPS_KEPT, Backups
+from store.changes import ChangeLog
 from store.errors import CorruptFileError, StoreError
 from store.files import fsync_folder, private_folder, remove_stale_temp_files, write_all, write_atomic
 from store.journal import JournalDamaged, committed_transactions, journal_header, journal_lines
@@ -117,6 +118,7 @@ class Transaction:
         if table not in self._storage.table_group:
             raise StoreError(f"unknown table {table!r}")
         self._storage.tables.setdefault(table, {})[doc["id"]] = doc
+        self._storage.changes.record(table, doc["id"])
         self.puts.append((table, doc))
 
 
@@ -156,6 +158,8 @@ class DurableStorage(Storage):
         #: a clock reset is in the journal and not yet in every table file's header
         self._clock_reset = False
         self.table_group = {t: g for g, names in TABLE_GROUPS.items() for t in names}
+        #: what changed since the app last asked (``store.changes``)
+        self.changes = ChangeLog(self.table_group)
         self.lean = lean
         self.tables: Tables = {t: self.new_table(t) for t in self.table_group}
         self._dirty_groups: set[str] = set()
@@ -272,6 +276,7 @@ class DurableStorage(Storage):
             except BaseException:
                 if txn.puts or txn.clock_reset:
                     self._load_all()
+                    self.changes.notify()  # what the views showed of it is gone
                 raise
             if txn.puts or txn.clock_reset:
                 self._commit(txn)
@@ -279,7 +284,10 @@ class DurableStorage(Storage):
     def refresh(self) -> bool:
         """Pick up other processes' commits; True if anything changed."""
         with self.locked():
-            return self._catch_up()
+            changed = self._catch_up()
+        if changed:
+            self.changes.notify()
+        return changed
 
     def _commit(self, txn: Transaction) -> None:
         """Append the transaction to the journal and fsync it: committed (see the module
@@ -300,6 +308,7 @@ class DurableStorage(Storage):
             # holds the commit, and is tried again at the next write or at close.
             with contextlib.suppress(OSError):
                 self.compact()
+        self.changes.notify()
 
     def _append_to_journal(self, txn: Transaction) -> os.stat_result:
         """Write the transaction's lines and fsync them. If that fails (a full disk, an
@@ -460,6 +469,7 @@ class DurableStorage(Storage):
             for name in names:
                 tables[name] = parsed["tables"].get(name, tables[name])
         self.tables = tables
+        self.changes.everything()
         self._dirty_groups.clear()
         self._view.files = {g: self._signature(self.group_path(g)) for g in TABLE_GROUPS}
         self._view.journal_inode, self._view.journal_offset = None, 0
@@ -545,6 +555,7 @@ class DurableStorage(Storage):
             if strings is not None and not isinstance(self.tables[table], PackedTable):
                 strings.pool_docs([doc], table)
             self.tables[table][doc["id"]] = doc
+            self.changes.record(table, doc["id"])
             self._dirty_groups.add(group)
         if isinstance(entry.get("clock"), str):
             if entry.get("clock_reset") is True:
@@ -573,6 +584,7 @@ class DurableStorage(Storage):
                 body["schema"] += 1
             for name in TABLE_GROUPS[group]:
                 self.tables[name] = self.packed(name, body["tables"].get(name, {}))
+            self.changes.everything()
             self._dirty_groups.add(group)
         self._schemas = {g: SCHEMA_VERSION for g in TABLE_GROUPS}
         self.compact()

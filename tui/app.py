@@ -13,10 +13,12 @@ from textual import events, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.content import Content
+from textual.message import Message
 from textual.widgets import Footer, Static, TabbedContent, TabPane
 from textual.widgets._footer import FooterKey  # Footer's own key widget (not exported by textual.widgets)
 
 from store.agenda import due_today_count
+from store.changes import Changes
 from store.config import save_config_value
 from store.database import Store
 from store.errors import StoreError
@@ -104,6 +106,14 @@ class AppFooter(Footer):
             self.call_after_refresh(self.recompose)
 
 
+class ChangesWaiting(Message):
+    """The store has writes the views have not shown yet (posted from any thread that writes)."""
+
+
+#: tables whose records make something due (the header's count, Today)
+AGENDA_TABLES = ("leads", "tasks", "customers", "contacts")
+
+
 class DealdeckApp(App[None]):
     TITLE = "Dealdeck"
     CSS_PATH = "dealdeck.tcss"
@@ -134,6 +144,8 @@ class DealdeckApp(App[None]):
         self.search_index = SearchIndex()
         #: the step a running sync is at ("" when none runs)
         self.sync_step = ""
+        #: the change feed is to run after this refresh (``take_changes``)
+        self._feed_waiting = False
 
     # -- start ------------------------------------------------------------------------------
     def get_theme_variable_defaults(self) -> dict[str, str]:
@@ -161,6 +173,7 @@ class DealdeckApp(App[None]):
         if clock:  # stamps that ran ahead: nothing can be saved until the repair
             self.notify(clock, severity="warning", timeout=30, markup=False)
         self.set_keymap(self.store.config.keys)
+        self._watch(self.store)
         self.update_header()
         self.query_one(LeadsTab).table.focus()
         self.set_interval(REFRESH_SECONDS, self.check_other_processes)
@@ -241,6 +254,7 @@ class DealdeckApp(App[None]):
 
     def _use_store(self, store: Store, summary: object) -> None:
         self.store = store
+        self._watch(store)
         self.query_one(LeadsTab).store = store
         self.query_one(BoardTab).store = store
         self.query_one(CustomersTab).store = store
@@ -251,6 +265,41 @@ class DealdeckApp(App[None]):
         self.start_of_day()
 
     # -- keeping the screen current ---------------------------------------------------------------
+    def _watch(self, store: Store) -> None:
+        """Every commit and every catch-up of ``store`` feeds the views (``apply_changes``)."""
+        store.take_changes()  # what the views were built from
+        store.storage.changes.listener = lambda: self.post_message(ChangesWaiting())
+
+    def on_changes_waiting(self, _: ChangesWaiting) -> None:
+        if not self._feed_waiting:
+            self._feed_waiting = True  # several commits in one key press: one pass
+            self.call_after_refresh(self.take_changes)
+
+    def take_changes(self) -> None:
+        self._feed_waiting = False
+        if any(worker.group == IMPORT_WORKERS and not worker.is_finished for worker in self.workers):
+            return  # mid-import the tables hold uncommitted rows: its commit feeds the views
+        changes = self.store.take_changes()
+        if changes:
+            self.apply_changes(changes)
+
+    def apply_changes(self, changes: Changes) -> None:
+        """The one change feed: every write (here, by a sync, or by another process on this
+        folder) reaches every tab, every screen open over them and the header, and each
+        updates only what shows the records written."""
+        self.query_one(LeadsTab).apply_changes(changes)
+        self.query_one(BoardTab).apply_changes(changes)
+        self.query_one(CustomersTab).apply_changes(changes)
+        self.query_one(ReviewTab).apply_changes(changes)
+        for screen in self.screen_stack[1:]:
+            apply = getattr(screen, "apply_changes", None)
+            if apply is not None:
+                apply(changes)
+        if changes.touches(*AGENDA_TABLES):
+            self.update_header()
+        else:
+            self.paint_header()
+
     def data_changed(self) -> None:
         """Something was written: reload the views and the header."""
         self.query_one(LeadsTab).reload()
@@ -265,13 +314,10 @@ class DealdeckApp(App[None]):
         if any(worker.group == IMPORT_WORKERS and not worker.is_finished for worker in self.workers):
             return False  # it holds the folder's lock until it commits: the screen must not wait for it
         try:
-            changed = self.store.refresh()
+            return self.store.refresh()  # what it picks up reaches the views through the feed
         except StoreError as exc:
             self.notify(str(exc), severity="error", markup=False)
             return False
-        if changed:
-            self.data_changed()
-        return changed
 
     def update_header(self) -> None:
         """Recount what is due (after every change), then repaint the header."""

@@ -12,19 +12,21 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.content import Content
-from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from store.agenda import BIRTHDAY_LOOKAHEAD_DAYS, next_birthday
+from store.changes import Changes
 from store.customers import CustomerRow, timeline
 from store.database import Store
 from store.models import Contact, Customer, Opportunity, Survey, Ticket
 from store.pipeline import money, stage_of
 from tui.clock import today
 from tui.forms import FORMS, new_values, without_blanks
+from tui.screens.detail import DetailScreen
 from tui.screens.dialogs import DETAIL_CSS, PickScreen
 from tui.screens.form import FormScreen
+from tui.tabs.customers import CUSTOMER_TABLES
 from tui.text import plain, plain_text
 
 if TYPE_CHECKING:
@@ -35,7 +37,7 @@ TIMELINE_LIMIT = 200
 TICKET_STATUSES = (("open", "open"), ("in progress", "in_progress"), ("resolved", "resolved"), ("closed", "closed"))
 
 
-class CustomerScreen(ModalScreen[None]):
+class CustomerScreen(DetailScreen):
     BINDINGS = [
         Binding("escape,q", "close", "Close", id="customer.close"),
         Binding("e", "edit", "Edit", id="customer.edit"),
@@ -228,15 +230,19 @@ class CustomerScreen(ModalScreen[None]):
         return text
 
     # -- actions ------------------------------------------------------------------------------------
+    def shows(self, changes: Changes) -> bool:
+        """Its customer and everything linked to customers (deals, contacts, the log ...)."""
+        return changes.touches(*CUSTOMER_TABLES)
+
     def changed(self) -> None:
         self.tab.changed(self.customer_id)
-        self.refresh(recompose=True)
+        self.rebuild()
 
     def action_close(self) -> None:
         self.dismiss(None)
 
     def action_edit(self) -> None:
-        self.tab.edit(self.customer_id, after=lambda: self.refresh(recompose=True))
+        self.tab.edit(self.customer_id, after=self.rebuild)
 
     def action_contact(self) -> None:
         def save(values: dict[str, Any]) -> Contact:
@@ -272,7 +278,7 @@ class CustomerScreen(ModalScreen[None]):
                              lambda result: result and self.changed())
 
     def action_repeat_deal(self) -> None:
-        self.tab.repeat_deal(self.customer_id, after=lambda: self.refresh(recompose=True))
+        self.tab.repeat_deal(self.customer_id, after=self.rebuild)
 
     @on(OptionList.OptionSelected, "#customer-contacts")
     def _edit_contact(self, event: OptionList.OptionSelected) -> None:

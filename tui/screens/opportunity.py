@@ -11,14 +11,15 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from store.changes import Changes
 from store.database import Store
 from store.errors import ValidationFailed
 from store.models import Activity, Contact, Customer, Opportunity, Quote, Task
 from store.pipeline import deal_row, last_activity_dates, money, stage_of, stage_spans
 from tui.clock import today
+from tui.screens.detail import DetailScreen
 from tui.screens.dialogs import DETAIL_CSS
 from tui.screens.form import Field, FormScreen
 from tui.text import plain, plain_lines, plain_text
@@ -74,7 +75,7 @@ def quote_table(quote: Quote) -> Table:
     return table
 
 
-class OpportunityScreen(ModalScreen[None]):
+class OpportunityScreen(DetailScreen):
     BINDINGS = [
         Binding("escape,q", "close", "Close", id="deal.close"),
         Binding("e", "edit", "Edit", id="deal.edit"),
@@ -219,15 +220,20 @@ class OpportunityScreen(ModalScreen[None]):
         return text
 
     # -- actions -----------------------------------------------------------------------------------
+    def shows(self, changes: Changes) -> bool:
+        """Its deal, its customer and contacts, the log of activities."""
+        return (self.deal_id in changes.ids("opportunities")
+                or changes.touches("customers", "contacts", "activities", "tasks"))
+
     def changed(self, *, touched: bool = False) -> None:
         self.board.deal_changed(self.deal_id, touched=touched)
-        self.refresh(recompose=True)
+        self.rebuild()
 
     def action_close(self) -> None:
         self.dismiss(None)
 
     def action_edit(self) -> None:
-        self.board.edit(self.deal_id, after=lambda: self.refresh(recompose=True))
+        self.board.edit(self.deal_id, after=self.rebuild)
 
     def action_activity(self) -> None:
         deal = self.store.require(Opportunity, self.deal_id)
@@ -235,7 +241,7 @@ class OpportunityScreen(ModalScreen[None]):
                                    after=lambda: self.changed(touched=True))
 
     def action_follow_up(self) -> None:
-        self.board.ask_follow_up(self.deal_id, after=lambda: self.refresh(recompose=True))
+        self.board.ask_follow_up(self.deal_id, after=self.rebuild)
 
     def action_quote(self) -> None:
         deal = self.store.require(Opportunity, self.deal_id)

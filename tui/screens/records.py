@@ -14,8 +14,10 @@ from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
+from store.changes import Changes
 from store.database import Store
 from store.models import BY_TABLE, Activity, Contact, Customer, Lead, Opportunity, Record
+from tui.screens.detail import DetailScreen
 from tui.text import plain, plain_lines, plain_text
 
 HIDDEN_FIELDS = {"id", "history", "stage_history", "quotes", "changes", "notes", "body", "description"}
@@ -77,7 +79,7 @@ def _timeline(store: Store, record: Record) -> Text:
     return text or Text("No history yet.", style="italic")
 
 
-class RecordScreen(ModalScreen[None]):
+class RecordScreen(DetailScreen):
     """All fields and the history of one record."""
 
     BINDINGS = [Binding("escape,q", "close", "Close", id="record.close"),
@@ -111,6 +113,9 @@ class RecordScreen(ModalScreen[None]):
             yield Static("History", classes="record-section")
             yield Static(_timeline(self.store, record))
             yield Static(plain("e: edit · esc: close"), classes="record-section")
+
+    def shows(self, changes: Changes) -> bool:
+        return self.record_id in changes.ids(self.table) or changes.touches("activities")
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -13,6 +13,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from store.changes import Changes
 from store.database import Store
 from store.models import Customer, Ticket
 from tui.clock import today
@@ -71,6 +72,10 @@ class ServiceScreen(ModalScreen[None]):
     def on_mount(self) -> None:
         self.reload()
         self.table.focus()
+
+    def apply_changes(self, changes: Changes) -> None:
+        if changes.touches("tickets", "customers"):
+            self.reload()
 
     def reload(self) -> None:
         current = self.table.current

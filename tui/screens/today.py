@@ -13,6 +13,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from store.agenda import AgendaItem, agenda
+from store.changes import Changes
 from store.database import Store
 from store.dates import parse_when
 from store.errors import StoreError
@@ -90,6 +91,11 @@ class TodayScreen(ModalScreen[None]):
             n=sum(1 for i in items if i.due == self.today), o=overdue,
             b=sum(1 for i in items if i.due > self.today)))
 
+    def apply_changes(self, changes: Changes) -> None:
+        """The change feed: what is due comes from leads, tasks, customers and contacts."""
+        if changes.touches("leads", "tasks", "customers", "contacts", "opportunities"):
+            self.reload()
+
     def action_toggle_team(self) -> None:
         self.team = not self.team
         self.reload()
@@ -103,8 +109,7 @@ class TodayScreen(ModalScreen[None]):
         except StoreError as exc:
             self.app.notify(str(exc), severity="error", markup=False)
             return
-        self.reload()
-        self.app.data_changed()  # type: ignore[attr-defined]
+        self.reload()  # the change feed brings it to the tabs and the header
 
     def action_done(self) -> None:
         item = self.table.current

@@ -14,11 +14,12 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import ContentSwitcher, Input, Static
 
+from store.changes import Changes
 from store.config import Config
 from store.database import Store
 from store.dates import parse_when
 from store.errors import StoreError
-from store.models import Customer, Opportunity
+from store.models import Activity, Customer, Opportunity
 from store.pipeline import (
     FORECAST_CATEGORIES,
     DealRow,
@@ -36,6 +37,7 @@ from tui.owners import next_owner, owner_of
 from tui.screens.dialogs import AskScreen, ConfirmScreen, PickScreen
 from tui.screens.form import FormScreen
 from tui.screens.opportunity import OpportunityScreen
+from tui.tabs.leads import PATCH_LIMIT
 from tui.text import labelled, plain, plain_lines
 from tui.widgets.board import BoardColumn, KanbanBoard
 from tui.widgets.table import Cell, Column, VirtualTable
@@ -154,6 +156,8 @@ class BoardTab(Vertical):
         self.filter = DealFilter()
         self.today = today()
         self.rows_by_id: dict[str, DealRow] = {}
+        #: the stored document each card was built from: the feed skips cards still current
+        self._docs: dict[str, object] = {}
         self.customers: dict[str, str] = {}
         self.last_activity: dict[str, date] = {}
         self.loaded_version = -1
@@ -197,9 +201,37 @@ class BoardTab(Vertical):
         self._stage_rank = {key: i for i, key in enumerate(store.config.stage_keys)}
         self.customers = {doc["id"]: doc["name"] for doc in store.rows(Customer)}
         self.last_activity = store.activity_digest().last_by_deal()
-        self.rows_by_id = {doc["id"]: self.row_of(doc) for doc in store.rows(Opportunity)}
+        self._docs = {doc["id"]: doc for doc in store.rows(Opportunity)}
+        self.rows_by_id = {deal_id: self.row_of(doc) for deal_id, doc in self._docs.items()}
         self.loaded_version = store.version
         self.place_deals()
+
+    def apply_changes(self, changes: Changes) -> None:
+        """The change feed: the cards of the deals written, of deals whose customer was
+        renamed or that got an activity (their risk flags), and of nothing else. A card
+        already built from the stored document (the writer patched it) is left alone."""
+        if self.loaded_version < 0:
+            return  # not built yet: it is, once the lead tab is painted
+        deal_ids = changes.ids(Opportunity.table)
+        if changes.everything or len(deal_ids) > PATCH_LIMIT:
+            self.reload()
+            return
+        table = self.store.storage.tables[Opportunity.table]
+        stale = {deal_id for deal_id in deal_ids if table.get(deal_id) is not self._docs.get(deal_id)}
+        renamed = changes.ids(Customer.table)
+        if renamed:
+            self.customers = {doc["id"]: doc["name"] for doc in self.store.rows(Customer)}
+            stale |= {row.id for row in self.rows_by_id.values() if row.customer_id in renamed}
+        logged = changes.ids(Activity.table)
+        if logged:
+            self.last_activity = self.store.activity_digest().last_by_deal()
+            activities = self.store.storage.tables[Activity.table]
+            stale |= {deal_id for activity_id in logged if (deal_id := (activities.get(activity_id) or {})
+                                                             .get("opportunity_id")) in self.rows_by_id}
+        if stale:
+            for deal_id in stale:
+                self._refresh_row(deal_id)
+            self.place_deals()
 
     def row_of(self, doc: Any) -> DealRow:
         return deal_row(doc, self.store.config, customers=self.customers,
@@ -212,15 +244,20 @@ class BoardTab(Vertical):
         anything due today, and recounting the agenda costs ~80 ms at 50k leads."""
         if touched:
             self.last_activity[deal_id] = today()
+        self._refresh_row(deal_id)
+        self.place_deals(keep_id=deal_id)
+        self.app.paint_header()  # type: ignore[attr-defined]
+
+    def _refresh_row(self, deal_id: str) -> None:
         doc = self.store.storage.tables[Opportunity.table].get(deal_id)
         if doc is None or not doc.keys() >= required_keys(Opportunity):  # damaged: listed by `check`
             self.rows_by_id.pop(deal_id, None)
-        else:
-            if doc["customer_id"] not in self.customers:
-                self.customers = {d["id"]: d["name"] for d in self.store.rows(Customer)}
-            self.rows_by_id[deal_id] = self.row_of(doc)
-        self.place_deals(keep_id=deal_id)
-        self.app.paint_header()  # type: ignore[attr-defined]
+            self._docs.pop(deal_id, None)
+            return
+        if doc["customer_id"] not in self.customers:
+            self.customers = {d["id"]: d["name"] for d in self.store.rows(Customer)}
+        self._docs[deal_id] = doc
+        self.rows_by_id[deal_id] = self.row_of(doc)
 
     def owner_id(self) -> str | None:
         return owner_of(self.filter.owner, self.store)

@@ -15,6 +15,7 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import ContentSwitcher, Input, Static
 
+from store.changes import Changes
 from store.config import SavedSegment, save_config_values
 from store.customers import (
     HEALTH_ORDER,
@@ -53,6 +54,10 @@ COLUMNS = [
 ]
 #: below this width the list shows instead of the grid (unless `v` picked a view)
 NARROW = 100
+
+
+#: tables whose records a customer's card and page show
+CUSTOMER_TABLES = ("customers", "contacts", "opportunities", "activities", "tickets", "surveys", "tasks")
 
 
 @dataclass
@@ -163,6 +168,8 @@ class CustomersTab(Vertical):
         self.today = today()
         self.rows_by_id: dict[str, CustomerRow] = {}
         self.loaded_version = -1
+        #: the table versions the cards were built from (``apply_changes``)
+        self._built_from: dict[str, int] = {}
         self.view_chosen = False
         #: documents grouped by customer (and activities by lead and deal), built when
         #: first needed and again after any change: a detail then reads only its own
@@ -210,6 +217,7 @@ class CustomersTab(Vertical):
                              contacts=store.rows(Contact))
         self.rows_by_id = {row.id: row for row in rows}
         self.loaded_version = store.version
+        self._built_from = {t: store.storage.changes.versions[t] for t in CUSTOMER_TABLES}
         self.show_rows(keep_id)
 
     def related(self, customer: Customer) -> Related:
@@ -229,6 +237,16 @@ class CustomersTab(Vertical):
     def changed(self, customer_id: str | None = None) -> None:
         """After a write: rebuild (RFM is relative to every customer) and keep the selection."""
         self.reload(keep_id=customer_id or (self.current().id if self.current() else None))
+
+    def apply_changes(self, changes: Changes) -> None:
+        """The change feed: a customer's card reads its deals, contacts, the log, tickets,
+        surveys and tasks, and RFM compares every customer, so a write to any of them
+        rebuilds the cards, unless the writer rebuilt them already."""
+        if self.loaded_version < 0 or not changes.touches(*CUSTOMER_TABLES):
+            return
+        versions = self.store.storage.changes.versions
+        if changes.everything or any(versions[t] != self._built_from.get(t) for t in CUSTOMER_TABLES):
+            self.changed()
 
     def owner_id(self) -> str | None:
         return owner_of(self.filter.owner, self.store)

@@ -15,6 +15,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Input, Static
 
+from store.changes import Changes
 from store.database import Store
 from store.dates import parse_when
 from store.errors import StoreError
@@ -33,6 +34,8 @@ from tui.widgets.table import Cell, Column, VirtualTable
 
 STATUS_FILTERS: tuple[str | None, ...] = (None, "open", *LEAD_STATUSES)
 #: what the empty list says: nothing here yet, nothing matching the typed text, or the other filters
+#: more rows written than this (an import, a merge) and a tab rebuilds rather than patches
+PATCH_LIMIT = 500
 NO_LEADS = "No leads yet: n adds one; ctrl+p → Import CSV… brings them from a file."
 NO_MATCH_TEXT = "No leads match. esc clears the filter; n adds a lead."
 NO_MATCH = "No leads match the filters: O owner, S status, G grade, D overdue, L pool."
@@ -122,6 +125,8 @@ class LeadsTab(Vertical):
         self.filter = LeadFilter()
         self.period: Period = "month"
         self.rows_by_id: dict[str, LeadRow] = {}
+        #: the stored document each row was built from: the feed skips rows still current
+        self._docs: dict[str, object] = {}
         self.all_rows: list[LeadRow] = []
         self._base: list[LeadRow] = []
         self._base_key: tuple[Any, ...] | None = None
@@ -158,30 +163,50 @@ class LeadsTab(Vertical):
     def reload(self) -> None:
         """Rebuild every row from the store (start, sync, another process's changes)."""
         self.today = today()
-        self.rows_by_id = {doc["id"]: LeadRow.from_doc(doc) for doc in self.store.rows(Lead)}
+        self._docs = {doc["id"]: doc for doc in self.store.rows(Lead)}
+        self.rows_by_id = {lead_id: LeadRow.from_doc(doc) for lead_id, doc in self._docs.items()}
         self.all_rows = self.table.sort_rows(list(self.rows_by_id.values()))
         self._base_key = None
         self.apply_filter()
         self.refresh_funnel()
 
-    def lead_changed(self, lead_id: str) -> None:
-        """Patch one row after a write, instead of rebuilding 50k."""
-        doc = self.store.storage.tables[Lead.table].get(lead_id)
-        old = self.rows_by_id.get(lead_id)
-        if doc is None or not doc.keys() >= required_keys(Lead):  # damaged: listed by `check`, not here
+    def apply_changes(self, changes: Changes) -> None:
+        """The change feed: the rows of the leads written (every row after a reload or a big
+        write), the funnel when leads or deals changed. A row already built from the stored
+        document (the writer patched it) is left alone."""
+        ids = changes.ids(Lead.table)
+        if changes.everything or len(ids) > PATCH_LIMIT:
+            self.reload()
             return
-        row = LeadRow.from_doc(doc)
-        self.rows_by_id[lead_id] = row
-        if old is None:
-            self.all_rows = self.table.sort_rows([*self.all_rows, row])
-        else:
-            index = next(i for i, r in enumerate(self.all_rows) if r.id == lead_id)
-            self.all_rows[index] = row
-            self.all_rows = self.table.sort_rows(self.all_rows)
-        self._base_key = None
-        self.apply_filter(keep_id=lead_id)
+        table = self.store.storage.tables[Lead.table]
+        stale = [lead_id for lead_id in ids if table.get(lead_id) is not self._docs.get(lead_id)]
+        if stale:
+            self._patch(stale)
+        if stale or changes.touches(Opportunity.table):
+            self.refresh_funnel()
+
+    def lead_changed(self, lead_id: str) -> None:
+        """Patch one row after a write, instead of rebuilding 50k; the cursor goes to it."""
+        self._patch([lead_id], keep_id=lead_id)
         self.refresh_funnel()
-        self.app.update_header()  # type: ignore[attr-defined]  # what is due may have changed
+
+    def _patch(self, lead_ids: list[str], keep_id: str | None = None) -> None:
+        table = self.store.storage.tables[Lead.table]
+        fresh: list[LeadRow] = []
+        for lead_id in lead_ids:
+            doc = table.get(lead_id)
+            if doc is None or not doc.keys() >= required_keys(Lead):  # damaged: listed by `check`, not here
+                continue
+            self._docs[lead_id] = doc
+            row = self.rows_by_id[lead_id] = LeadRow.from_doc(doc)
+            fresh.append(row)
+        if not fresh:
+            return
+        patched = {row.id: row for row in fresh}
+        kept = [patched.pop(r.id, r) for r in self.all_rows]
+        self.all_rows = self.table.sort_rows([*kept, *patched.values()])
+        self._base_key = None
+        self.apply_filter(keep_id=keep_id)
 
     def owner_id(self) -> str | None:
         return owner_of(self.filter.owner, self.store)

@@ -21,6 +21,7 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
+from store.changes import Changes
 from store.database import Store
 from store.pipeline import money
 from store.review import Item, Review, Week
@@ -102,6 +103,12 @@ class ReviewTab(Vertical):
     def wanted_key(self) -> tuple[Any, ...]:
         # The store's identity too: filling demo data opens a new Store, counting from 0 again.
         return (self.week, self.owner, self.store.version, id(self.store))
+
+    def apply_changes(self, changes: Changes) -> None:
+        """The change feed: on show, the review follows at once; else when next shown (its
+        cache is keyed by the store's version)."""
+        if changes and self.is_on_screen:
+            self.refresh_review()
 
     def refresh_review(self) -> None:
         """Show the review for the chosen week and rep: at once if it was computed
