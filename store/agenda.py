@@ -12,6 +12,9 @@ ItemKind = Literal["follow_up", "revisit", "birthday", "task"]
 OPEN_LEAD_STATUSES = frozenset({"new", "contacted", "qualified"})
 #: birthdays this many days ahead show up, so a card can be sent in time
 BIRTHDAY_LOOKAHEAD_DAYS = 7
+#: tasks due within this many days show as coming up (an after-sales call in two days,
+#: a survey request in three): what a notice says is in Today is there
+TASK_LOOKAHEAD_DAYS = 7
 
 
 @dataclass(frozen=True)
@@ -82,10 +85,12 @@ def birthdays(contacts: Iterable[Doc], today: date, greeted: set[tuple[str, date
 
 
 def open_tasks(tasks: Iterable[Doc], today: date) -> list[AgendaItem]:
+    """Open tasks due, overdue, or coming up within ``TASK_LOOKAHEAD_DAYS``."""
+    horizon = today + timedelta(days=TASK_LOOKAHEAD_DAYS)
     items = []
     for task in tasks:
         due = _date(task.get("due"))
-        if due and due <= today and not task.get("done") and task.get("kind") != "birthday":
+        if due and due <= horizon and not task.get("done") and task.get("kind") != "birthday":
             items.append(AgendaItem("task", due, task["title"], task.get("notes") or "",
                                     task["owner"], "tasks", task["id"]))
     return items
@@ -103,7 +108,8 @@ def greeted_birthdays(tasks: Iterable[Doc]) -> set[tuple[str, date]]:
 
 def agenda(*, leads: Iterable[Doc], customers: Iterable[Doc], contacts: Iterable[Doc],
            tasks: Iterable[Doc], today: date, owner: str | None = None) -> list[AgendaItem]:
-    """Everything due today or overdue (birthdays: the coming week), oldest first.
+    """Everything due today or overdue, and what is coming up within a week (birthdays,
+    tasks), oldest first.
 
     ``owner`` limits it to one rep; None is the whole team.
     """
