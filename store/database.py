@@ -52,6 +52,7 @@ from store.queries import (
     text_matcher,
 )
 from store.replica import load_replica
+from store.session_undo import SessionChange, SessionUndo, session_change
 from store.storage import DurableStorage, Transaction
 from store.tablefile import PackedTable
 
@@ -173,7 +174,7 @@ def _text(value: object) -> str | None:
     return None if value is None else str(value)
 
 
-class Store(LeadOps, AfterSales):
+class Store(LeadOps, AfterSales, SessionUndo):
     """Records of one data folder, as seen by one rep."""
 
     def __init__(self, folder: Path | str, config: Config | None = None, me: str | None = None,
@@ -198,6 +199,9 @@ class Store(LeadOps, AfterSales):
         self.version = 0
         #: stage moves of this session, newest last, for undo
         self.moves: list[StageMove] = []
+        #: this session's changes, for undo and redo (``store.session_undo``)
+        self.undo_stack: list[SessionChange] = []
+        self.redo_stack: list[SessionChange] = []
         #: (table, name) -> (the table's state, the folded value, documents folded): see ``fold``
         self._folds: dict[tuple[str, Hashable], tuple[tuple[int, int], Any, int]] = {}
         #: table -> ids of the damaged documents readers have left out so far (see ``rows``)
@@ -299,11 +303,12 @@ class Store(LeadOps, AfterSales):
 
     # -- transactions ------------------------------------------------------------------
     @contextlib.contextmanager
-    def writing(self) -> Iterator[_Writer]:
+    def writing(self, *, remember: bool = True) -> Iterator[_Writer]:
         """All writes inside commit together, as one durable journal entry.
 
         Nested use (an operation called inside another's transaction) joins the
-        outer transaction, so composite actions stay one commit.
+        outer transaction, so composite actions stay one commit. ``remember``: the commit
+        can be undone later in this session (``undo_last``); an undo itself is not.
         """
         if self._writer is not None:
             yield self._writer
@@ -316,6 +321,9 @@ class Store(LeadOps, AfterSales):
             finally:
                 self._writer = None
                 self.version += 1
+        change = session_change(txn.before, txn.puts) if remember and txn.before is not None else None
+        if change is not None:
+            self.remember(change)
 
     # -- generic reads ---------------------------------------------------------------------
     def table(self, cls: type[Record]) -> RecordTable:

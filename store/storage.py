@@ -62,6 +62,8 @@ JOURNAL_NAME = "journal.jsonl"
 PREVIOUS_JOURNAL_NAME = "journal.prev.jsonl"
 LOCK_NAME = ".lock"
 JOURNAL_LIMIT_BYTES = 4 * 1024 * 1024
+#: records of a transaction whose documents before it are kept (for a session's undo)
+BEFORE_KEPT_MAX = 5000
 LOCK_TIMEOUT_S = 30.0
 
 #: table group (file stem) -> tables kept in that file
@@ -103,6 +105,9 @@ class Transaction:
     def __init__(self, storage: DurableStorage) -> None:
         self._storage = storage
         self.puts: list[tuple[str, dict[str, Any]]] = []
+        #: each record's document before this transaction first put it (None: a new record),
+        #: for a session's undo; None once the transaction is too big to keep it
+        self.before: dict[tuple[str, str], dict[str, Any] | None] | None = {}
         #: the committed clock this transaction sets (``set_clock``), or None
         self.clock_reset: str | None = None
 
@@ -117,6 +122,12 @@ class Transaction:
     def put(self, table: str, doc: dict[str, Any]) -> None:
         if table not in self._storage.table_group:
             raise StoreError(f"unknown table {table!r}")
+        key = (table, doc["id"])
+        if self.before is not None and key not in self.before:
+            if len(self.before) >= BEFORE_KEPT_MAX:
+                self.before = None  # a bulk write: too big to keep for undo
+            else:
+                self.before[key] = self._storage.tables.get(table, {}).get(doc["id"])
         self._storage.tables.setdefault(table, {})[doc["id"]] = doc
         self._storage.changes.record(table, doc["id"])
         self.puts.append((table, doc))

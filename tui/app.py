@@ -127,6 +127,8 @@ class DealdeckApp(App[None]):
         Binding("t", "today", "Today", id="app.today"),
         Binding("s", "sync", "Sync", show=False, id="app.sync"),
         Binding("p", "present", "Present", show=False, id="app.present"),
+        Binding("ctrl+z", "undo", "Undo", show=False, id="app.undo"),
+        Binding("ctrl+y", "redo", "Redo", show=False, id="app.redo"),
         Binding("question_mark", "help", "Keys", id="app.help"),
         Binding("q", "quit", "Quit", id="app.quit"),
     ]
@@ -361,6 +363,21 @@ class DealdeckApp(App[None]):
     def action_import_csv(self) -> None:
         """The import screen; it refreshes every tab itself when it has written."""
         self.push_screen(ImportScreen(self.store))
+
+    def action_undo(self) -> None:
+        """Undo this session's last change, on any record: a new change, which syncs."""
+        self._step(self.store.undo_last, "Undid", "ctrl+y redoes it.", "Nothing to undo in this session.")
+
+    def action_redo(self) -> None:
+        self._step(self.store.redo_last, "Redid", "ctrl+z undoes it again.", "Nothing to redo.")
+
+    def _step(self, step: Callable[[], str | None], verb: str, then: str, nothing: str) -> None:
+        try:
+            what = step()
+        except StoreError as exc:
+            self.notify(str(exc), severity="error", markup=False)
+            return
+        self.notify(f"{verb}: {what}. {then}" if what else nothing, markup=False)
 
     def action_today(self) -> None:
         self.push_screen(TodayScreen(self.store))

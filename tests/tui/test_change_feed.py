@@ -172,3 +172,26 @@ async def test_a_lead_edited_in_another_process_updates_its_row(pipeline_store: 
         await pilot.pause()
         rows = app.query_one("LeadsTab").rows_by_id  # type: ignore[attr-defined]
         assert rows[emma.id].company == "Northwind GmbH"
+
+
+async def test_ctrl_z_undoes_the_last_change_anywhere_and_ctrl_y_redoes_it(pipeline_store: Store) -> None:
+    app = DealdeckApp(pipeline_store)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("2")
+        await select(pilot, app, "Sensors")
+        await pilot.press("]")  # quote -> negotiation
+        await pilot.pause()
+        assert deal_named(pipeline_store, "Sensors").stage == "negotiation"
+        await pilot.press("1")
+        await pilot.press("ctrl+z")
+        await pilot.pause()
+        assert deal_named(pipeline_store, "Sensors").stage == "quote"
+        board = board_of(app)
+        sensors = next(row for row in board.rows_by_id.values() if row.title == "Sensors")
+        assert sensors.stage == "quote"  # the board follows, though the undo was on tab 1
+        notices = [str(n.message) for n in app._notifications]
+        assert any(text.startswith("Undid: opportunity Sensors") for text in notices), notices
+        await pilot.press("ctrl+y")
+        await pilot.pause()
+        assert deal_named(pipeline_store, "Sensors").stage == "negotiation"
+        assert board.rows_by_id[sensors.id].stage == "negotiation"
