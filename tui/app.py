@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +22,7 @@ from store.changes import Changes
 from store.config import save_config_value
 from store.database import Store
 from store.errors import StoreError
-from store.models import ACTIVITY_KINDS, Customer, Lead, Opportunity, Record
+from store.models import ACTIVITY_KINDS, Customer, Lead, Opportunity, Record, Task
 from sync.exchange import last_merge
 from tui.clock import today
 from tui.commands import ActionsProvider, RecordsProvider, SearchIndex
@@ -540,20 +540,38 @@ class DealdeckApp(App[None]):
         fields = [Field("kind", "Kind", "choice", [(k.replace("_", " "), k) for k in ACTIVITY_KINDS],
                         required=True),
                   Field("subject", "Subject"), Field("body", "Notes", "notes"),
-                  Field("when", "When", "date", placeholder="today, yesterday, 2026-11-20")]
+                  Field("when", "When", "date", placeholder="today, yesterday, 2026-11-20"),
+                  Field("next", "Next follow-up", "date", placeholder="+3d, next mon, 2026-12-01 (blank: none)")]
 
         def save(values: dict[str, Any]) -> Any:
-            when = values.pop("when")
+            """The activity and the next follow-up, as one change (one undo)."""
+            when, follow_up = values.pop("when"), values.pop("next", None)
             at = datetime.combine(when, datetime.now(UTC).time(), tzinfo=UTC) if when else None
-            return self.store.log_activity(values.pop("kind"), at=at, **values, **links)
+            with self.store.writing():
+                activity = self.store.log_activity(values.pop("kind"), at=at, **values, **links)
+                if follow_up:
+                    self._schedule_next(follow_up, **links)
+            return activity
 
         def done(result: Any) -> None:
             if result is not None:
                 after()
-                self.update_header()
                 self.notify(f"Logged {result.kind.replace('_', ' ')}.")
 
         self.push_screen(FormScreen(title, fields, {"kind": "call", "when": today()}, save), done)
+
+    def _schedule_next(self, due: date, *, lead_id: str | None = None, opportunity_id: str | None = None,
+                       customer_id: str | None = None, **_: str) -> None:
+        """The next follow-up of what an activity was logged on: a lead's follow-up date, a
+        deal's follow-up task, or a follow-up task on a customer (all in Today)."""
+        if lead_id:
+            self.store.update(Lead, lead_id, next_follow_up=due)
+        elif opportunity_id:
+            self.store.follow_up_opportunity(opportunity_id, due)
+        elif customer_id:
+            customer = self.store.require(Customer, customer_id)
+            self.store.new(Task, title=f"Follow up: {customer.name}", kind="follow_up", due=due,
+                           customer_id=customer_id)
 
     def _run(self, write: Callable[..., Any], *args: Any) -> Any:
         try:
