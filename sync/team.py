@@ -117,6 +117,21 @@ def _kind(path: Path) -> str:
     return "a file" if stat.S_ISREG(mode) else "not a regular file"
 
 
+def team_reps(team: TeamFolder) -> list[str]:
+    """The reps who publish in a team folder (by their manifests, and the export files of
+    those still on the first layout), in order of first appearance."""
+    reps = [manifest.rep for manifest in team.manifests().values()]
+    for path in team.exports:
+        try:
+            with path.open("rb") as file:
+                header = orjson.loads(file.readline(_HEADER_MAX))
+        except (OSError, orjson.JSONDecodeError):
+            continue
+        if isinstance(header, dict) and isinstance(header.get("rep"), str):
+            reps.append(header["rep"])
+    return list(dict.fromkeys(reps))
+
+
 def export_checksum(path: Path) -> tuple[str, str] | None:
     """An export file's replica and checksum, from its header line alone (None if it has none:
     the full check of the file says what is wrong)."""

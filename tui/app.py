@@ -19,7 +19,7 @@ from textual.widgets._footer import FooterKey  # Footer's own key widget (not ex
 
 from store.agenda import due_today_count
 from store.changes import Changes
-from store.config import save_config_value
+from store.config import save_config_value, save_config_values
 from store.database import Store
 from store.errors import StoreError
 from store.models import ACTIVITY_KINDS, Customer, Lead, Opportunity, Record, Task
@@ -38,7 +38,7 @@ from tui.screens.records import RecordScreen
 from tui.screens.service import ServiceScreen
 from tui.screens.sync_report import SyncReportScreen
 from tui.screens.today import TodayScreen, load_agenda
-from tui.screens.welcome import EmptyDatabaseScreen
+from tui.screens.welcome import EmptyDatabaseScreen, FirstRun, FirstRunScreen
 from tui.tabs.board import BoardTab
 from tui.tabs.customers import CustomersTab
 from tui.tabs.leads import LeadsTab
@@ -180,7 +180,10 @@ class DealdeckApp(App[None]):
         self.query_one(LeadsTab).table.focus()
         self.set_interval(REFRESH_SECONDS, self.check_other_processes)
         if self.store.count(Lead) == 0 and self.store.count(Customer) == 0:
-            self.push_screen(EmptyDatabaseScreen(), self._demo_answer)
+            if self._new_user():
+                self.push_screen(FirstRunScreen(), self._first_run_done)
+            else:
+                self.push_screen(EmptyDatabaseScreen(), self._demo_answer)
         else:
             self.start_of_day()
         self.call_after_refresh(self._warn_damaged)
@@ -226,6 +229,52 @@ class DealdeckApp(App[None]):
         due, overdue = self.due_counts
         if due or overdue:
             self.notify(f"{due} due today, {overdue} overdue. Press t to see them.", title="Today")
+
+    def _new_user(self) -> bool:
+        """A data folder nobody has said who they are in (the default config's ``me``)."""
+        config = self.store.config
+        return config.me == "me" and [r.id for r in config.reps] == ["me"]
+
+    def _first_run_done(self, answer: FirstRun | None) -> None:
+        """Who the user is goes in config.yaml, with the team folder (made when it is new)
+        and the reps it already holds; joining syncs at once. Demo data is offered only to
+        someone working alone: in a team folder its records would go to everyone."""
+        if answer is None:
+            self.push_screen(EmptyDatabaseScreen(), self._demo_answer)
+            return
+        try:
+            teammates = self._join(answer)
+        except (StoreError, OSError) as exc:
+            self.notify(str(exc), severity="error", markup=False)
+            self.push_screen(FirstRunScreen(), self._first_run_done)
+            return
+        folder = self.store.folder
+        self.store.close()
+        self._use_store(Store(folder), None)
+        if answer.team is None:
+            self.push_screen(EmptyDatabaseScreen(), self._demo_answer)
+        elif teammates:
+            self.notify(f"Joining the team in {answer.team}: syncing…", markup=False)
+            self.run_sync(answer.team, self.store.config.sync.transport)
+        else:
+            self.notify(f"Started a team folder at {answer.team}: teammates join by giving Dealdeck the same "
+                        "folder. n adds a lead; ctrl+p → Import CSV… brings them from a file.", markup=False)
+
+    def _join(self, answer: FirstRun) -> list[str]:
+        """Save who the user is and the team folder; the team's reps found in it."""
+        from sync.team import scan, team_reps
+
+        teammates: list[str] = []
+        sync = self.store.config.sync.model_dump(mode="json")
+        if answer.team is not None:
+            answer.team.mkdir(parents=True, exist_ok=True)
+            teammates = team_reps(scan(answer.team))
+            transport = "git" if (answer.team / ".git").exists() else "folder"
+            sync |= {"folder": str(answer.team), "transport": transport}
+        reps = [{"id": answer.rep_id, "name": answer.name, "email": answer.email}]
+        reps += [{"id": rep, "name": rep} for rep in teammates if rep != answer.rep_id]
+        save_config_values(self.store.folder, {"me": answer.rep_id, "reps": reps, "sync": sync})
+        return teammates
 
     def _demo_answer(self, yes: bool | None) -> None:
         if yes:
