@@ -616,6 +616,8 @@ async def test_esc_on_the_offer_and_on_the_import_leaves_an_empty_database(tmp_p
         app = DealdeckApp(store)
         async with app.run_test(size=SIZE) as pilot:
             await pilot.pause()
+            await pilot.press("escape")  # a new folder asks who you are first: not now
+            await pilot.pause()
             await pilot.press("i")
             await pilot.pause()
             assert isinstance(app.screen, ImportScreen)
