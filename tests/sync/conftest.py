@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from store.database import Store
+from store.hlc import wall_clock_ms
 
 TEAM = "reps: [{id: ann, name: Ann}, {id: bo, name: Bo}, {id: cy, name: Cy}]\n"
 
@@ -19,17 +20,31 @@ def shared(tmp_path: Path) -> Path:
     return folder
 
 
+class TeamClock:
+    """One wall clock for every replica of a test: the real time, but never the same
+    millisecond twice, so that of two edits the later one has the later stamp, whichever
+    replica made it (no sleeping to order them)."""
+
+    def __init__(self) -> None:
+        self.last = 0
+
+    def __call__(self) -> int:
+        self.last = max(self.last + 1, wall_clock_ms())
+        return self.last
+
+
 @pytest.fixture
 def replica(tmp_path: Path) -> Iterator[Callable[[str], Store]]:
     """replica("ann") opens (once) the data folder of rep ann."""
     opened: dict[str, Store] = {}
+    clock = TeamClock()
 
     def open_replica(rep: str) -> Store:
         if rep not in opened:
             folder = tmp_path / rep
             folder.mkdir()
             (folder / "config.yaml").write_text(f"me: {rep}\n{TEAM}")
-            opened[rep] = Store(folder)
+            opened[rep] = Store(folder, wall=clock)
         return opened[rep]
 
     yield open_replica

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -19,12 +18,6 @@ from tests.sync.conftest import folder_bytes
 from tests.sync.test_validate import LEAD, NAME, sample_tables, write_export
 
 Replica = Callable[[str], Store]
-
-
-def later() -> None:
-    """Let the wall clock pass a few milliseconds, so the next write is the later one
-    (two stores in one test can otherwise stamp in the same millisecond)."""
-    time.sleep(0.005)
 
 
 def sync_all(shared: Path, *stores: Store) -> None:
@@ -60,7 +53,6 @@ def test_concurrent_edits_converge_and_are_reported(replica: Replica, shared: Pa
     lead = ann.new(Lead, name="Emma Clarke")
     sync_all(shared, ann, bo)
     ann.update(Lead, lead.id, company="Northwind")        # concurrent edits of one field ...
-    later()
     bo.update(Lead, lead.id, company="Northwind Traders")  # ... the later one wins everywhere
     ann.update(Lead, lead.id, title="Buyer")               # a different field: both survive
     export_to(ann, shared)
@@ -80,7 +72,6 @@ def test_an_edit_after_a_delete_elsewhere_brings_the_record_back(replica: Replic
     lead = ann.new(Lead, name="Ada")
     sync_all(shared, ann, bo)
     ann.delete(Lead, lead.id)
-    later()
     bo.update(Lead, lead.id, notes="still interested")
     export_to(ann, shared)
     export_to(bo, shared)
@@ -181,7 +172,6 @@ def test_a_sequential_edit_is_not_reported_as_concurrent(replica: Replica, share
     ann.update(Lead, lead.id, company="First")
     export_to(ann, shared)
     merge_files(bo, [shared])             # bo sees ann's edit ...
-    later()
     bo.update(Lead, lead.id, company="Second")  # ... and overwrites it: not concurrent
     export_to(bo, shared)
     report = merge_files(ann, [shared])
