@@ -112,6 +112,8 @@ async def test_an_empty_folder_offers_demo_data(tmp_path: Path) -> None:
         app = DealdeckApp(store)
         async with app.run_test(size=SIZE) as pilot:
             await pilot.pause()
+            await pilot.press("escape")  # a new folder asks who you are first: not now
+            await pilot.pause()
             assert isinstance(app.screen, ConfirmScreen)
             await pilot.press("y")
             await app.workers.wait_for_complete()
