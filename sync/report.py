@@ -4,8 +4,9 @@ and the files that were refused or are still awaited. Pure: no I/O."""
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,6 +43,18 @@ class DoubleFollowUp:
 
     key: str
     records: list[tuple[str, str, str, str]]  # (table, id, name, owner)
+    #: what they share, in words: "same e-mail ana@x.com", "same name and company"
+    what: str = ""
+
+    def described(self, names: Mapping[str, str] | None = None) -> str:
+        """``same e-mail ana@x.com: lead Ana Ruiz (Ann Lee); lead A. Ruiz (Bo Chen)``."""
+        who = "; ".join(f"{table[:-1]} {name} ({(names or {}).get(owner, owner)})"
+                        for table, _, name, owner in self.records)
+        return f"{self.what or self.key}: {who}"
+
+
+#: a person's or company's label in a report line: (table, record id) -> its name
+Label = Callable[[str, str], str]
 
 
 @dataclass
@@ -66,18 +79,31 @@ class MergeReport:
     def changed(self) -> bool:
         return any(_counts(f.changes) != (0, 0, 0, 0) for f in self.files)
 
-    def lines(self) -> list[str]:
-        """The report as plain lines (the CLI prints them; the app shows them)."""
+    def lines(self, names: Mapping[str, str] | None = None, label: Label | None = None,
+              doubles: bool = True) -> list[str]:
+        """The report as plain lines (the CLI prints them; the app shows them). With
+        ``names`` (rep id -> name) and ``label`` it reads as a rep would say it: teammates
+        and records by name, no replica ids; ``doubles=False`` leaves the double
+        follow-ups to the caller (the app lists them to open)."""
         verb = "would merge" if self.dry_run else "merged"
         teammates = len({f.replica for f in self.files})
         head = f"{verb} {teammates} teammate(s)" if teammates else "nothing new from teammates"
+        if names is not None and teammates:
+            head = f"{verb} {teammates} teammate{'' if teammates == 1 else 's'}"
         out = [head + (" (dry run: nothing written)" if self.dry_run else "")]
         for report in self.files:
             added, updated, deleted, resurrected = _counts(report.changes)
             conflicts = len(report.changes.conflicts)
-            out.append(f"{report.rep} ({report.replica}, {report.what or report.path.name}): {added} added, "
-                       f"{updated} updated, {deleted} deleted, {resurrected} resurrected, {conflicts} concurrent edits")
-            out.extend(f"  {describe_conflict(c)}" for c in report.changes.conflicts)
+            counts = (f"{added} added, {updated} updated, {deleted} deleted, {resurrected} resurrected, "
+                      f"{conflicts} concurrent edits")
+            if names is None:
+                out.append(f"{report.rep} ({report.replica}, {report.what or report.path.name}): {counts}")
+                out.extend(f"  {describe_conflict(c)}" for c in report.changes.conflicts)
+                continue
+            rep = names.get(report.rep, report.rep)
+            what = re.sub(r"\b1 segment\(s\)", "1 segment", report.what or report.path.name).replace("(s)", "s")
+            out.append(f"{rep} ({what}): {counts}")
+            out.extend(f"  {told_conflict(c, rep, label)}" for c in report.changes.conflicts)
         for path in self.skipped:
             out.append(f"skipped {path.name}: this replica's own export")
         for path, why in self.not_ours:
@@ -92,11 +118,9 @@ class MergeReport:
         if self.needs_a_look:
             out.append(f"{len(self.needs_a_look)} merged records break a rule and need a look (edit them):")
             out.extend(f"  {problem}" for problem in self.needs_a_look)
-        if self.double_follow_ups:
+        if self.double_follow_ups and doubles:
             out.append(f"double follow-up: {len(self.double_follow_ups)} people or companies worked by two reps")
-            for double in self.double_follow_ups:
-                who = "; ".join(f"{table[:-1]} {name} ({owner})" for table, _, name, owner in double.records)
-                out.append(f"  {double.key}: {who}")
+            out.extend(f"  {double.described(names)}" for double in self.double_follow_ups)
         return out
 
 
@@ -115,6 +139,16 @@ def describe_conflict(conflict: Conflict) -> str:
     return (f"{conflict.table} {conflict.record_id} {conflict.field}: "
             f"local {_short(conflict.local_value)} vs {_short(conflict.remote_value)}; "
             f"kept {conflict.winner} ({conflict.reason})")
+
+
+def told_conflict(conflict: Conflict, rep: str, label: Label | None = None) -> str:
+    """A concurrent edit as a rep reads it: ``lead Emma Clarke, phone: yours '1' vs Bo
+    Chen's '2'; kept Bo Chen's (newer edit)``."""
+    name = label(conflict.table, conflict.record_id) if label else conflict.record_id
+    kept = "yours" if conflict.winner == "local" else f"{rep}'s"
+    return (f"{conflict.table[:-1]} {name}, {conflict.field.replace('_', ' ')}: "
+            f"yours {_short(conflict.local_value)} vs {rep}'s {_short(conflict.remote_value)}; "
+            f"kept {kept} ({conflict.reason})")
 
 
 def _short(value: Any) -> str:
@@ -174,6 +208,7 @@ def double_follow_ups(changed: Mapping[str, Mapping[str, Doc]], everything: Mapp
     if not wanted:
         return []
     groups: dict[str, list[tuple[str, str, str, str]]] = defaultdict(list)
+    said: dict[str, str] = {}
     for table, keys_of in _KEYS.items():
         for doc in everything.get(table, ()):
             if not _working(table, doc):
@@ -183,12 +218,26 @@ def double_follow_ups(changed: Mapping[str, Mapping[str, Doc]], everything: Mapp
                 entry = (table, doc["id"], str(doc.get("name", "")), str(doc.get("owner", "")))
                 for key in found:
                     groups[key].append(entry)
+                    said.setdefault(key, in_words(key, table, doc))
     doubles = []
     for key, entries in sorted(groups.items()):
         unique = list(dict.fromkeys(entries))
         if len({owner for *_, owner in unique}) > 1:
-            doubles.append(DoubleFollowUp(key, unique))
+            doubles.append(DoubleFollowUp(key, unique, said[key]))
     return _one_per_group(doubles)[:limit]
+
+
+def in_words(key: str, table: str, doc: Doc) -> str:
+    """What a match key says, with the value as one of the records has it:
+    ``phone:894975291`` -> ``same phone +49 30 894975291``."""
+    kind = key.partition(":")[0]
+    if kind == "email":
+        return f"same e-mail {doc.get('email') or key.partition(':')[2]}"
+    if kind == "phone":
+        return f"same phone {doc.get('phone') or key.partition(':')[2]}"
+    if kind == "company":
+        return f"same company {doc.get('name') if table == 'customers' else doc.get('company')}"
+    return f"same name and company ({doc.get('name')}, {doc.get('company')})"
 
 
 def _working(table: str, doc: Doc) -> bool:
