@@ -3,8 +3,10 @@
 ``generate_demo`` writes a team of reps into ``config.yaml``, then leads,
 customers, contacts, opportunities, activities, tasks, service tickets and
 surveys spread over the last weeks. Everything random comes from one
-``random.Random(seed)`` (ids included) and every date from ``today``, so the
-same seed and ``today`` give the same records.
+``random.Random(seed)`` and every date from ``today``, so the same seed and
+``today`` give the same records; only their ids are drawn afresh for every
+folder (two teammates' demo folders must not share ids, or merging them would
+mix unrelated records).
 
 Records are assembled with ``model_construct`` and validated once, by the
 ``Store`` on insert, like any other write (validating them twice would double
@@ -15,6 +17,7 @@ into the table files.
 
 from __future__ import annotations
 
+import os
 import random
 import unicodedata
 from collections.abc import Iterator, Mapping, Sequence
@@ -108,6 +111,11 @@ T = TypeVar("T")
 MAX_CONVERTED = 12_000
 #: near-duplicate leads (same email or phone under another rep), at most
 MAX_DUPLICATES = 10
+#: the chance that an open lead gone quiet stays so: its rep let it go, and it is (or goes)
+#: back to the lead pool. A few percent of all leads end there, as in a real team
+NEGLECTED = 0.12
+#: a lead counts as being worked while in one of these
+OPEN_LEAD_STATUSES = ("new", "contacted", "qualified")
 CENT = Decimal("0.01")
 
 
@@ -135,8 +143,10 @@ class DemoSummary:
 
 
 def generate_demo(folder: Path, *, reps: int = 5, leads: int = 400, seed: int = 7, weeks: int = 12,
-                  today: date | None = None) -> DemoSummary:
-    """Fill an empty data folder with a reproducible team history (see the module docstring)."""
+                  today: date | None = None, id_seed: int | None = None) -> DemoSummary:
+    """Fill an empty data folder with a reproducible team history (see the module docstring).
+    ``id_seed`` fixes the ids too (for a byte-for-byte comparison); by default they differ
+    from folder to folder."""
     if reps < 1 or weeks < 1 or leads < 0:
         raise StoreError("demo needs at least 1 rep, 1 week and 0 or more leads")
     folder = Path(folder)
@@ -145,7 +155,8 @@ def generate_demo(folder: Path, *, reps: int = 5, leads: int = 400, seed: int = 
     team = demo_team(rng, reps)
     save_team(folder, team)
     with Store(folder, lean=False) as store, collector_paused():
-        builder = _DemoBuilder(rng, store.config, today or datetime.now(UTC).date(), weeks)
+        ids = random.Random(id_seed) if id_seed is not None else None
+        builder = _DemoBuilder(rng, store.config, today or datetime.now(UTC).date(), weeks, ids)
         built = builder.build(leads)
         built.leads = _pool_overdue_leads(built.leads, store.config, builder)
         with store.writing() as writer:
@@ -360,8 +371,10 @@ _UUID4_SET = (0x4 << 76) | (0x2 << 62)
 class _Draw:
     """Random choices from one seeded generator, and times relative to ``today``."""
 
-    def __init__(self, rng: random.Random, today: date, weeks: int) -> None:
+    def __init__(self, rng: random.Random, today: date, weeks: int, ids: random.Random | None = None) -> None:
         self.rng = rng
+        #: ids come from their own generator, seeded per folder: the content stays reproducible
+        self.ids = ids or random.Random(int.from_bytes(os.urandom(16)))
         self.today = today
         #: every timestamp lies before the start of ``today`` (UTC), so in the past
         self.horizon = datetime.combine(today, time(), UTC)
@@ -369,7 +382,7 @@ class _Draw:
 
     def uid(self) -> str:
         """A uuid4 hex from the seeded generator: ``uuid.UUID(int=bits, version=4).hex``, faster."""
-        return f"{self.rng.getrandbits(128) & _UUID4_CLEAR | _UUID4_SET:032x}"
+        return f"{self.ids.getrandbits(128) & _UUID4_CLEAR | _UUID4_SET:032x}"
 
     def chance(self, p: float) -> bool:
         return self.rng.random() < p
@@ -502,8 +515,9 @@ class _People:
 class _DemoBuilder:
     """Builds every demo record in memory, in a fixed order of random draws."""
 
-    def __init__(self, rng: random.Random, config: Config, today: date, weeks: int) -> None:
-        self.draw = _Draw(rng, today, weeks)
+    def __init__(self, rng: random.Random, config: Config, today: date, weeks: int,
+                 ids: random.Random | None = None) -> None:
+        self.draw = _Draw(rng, today, weeks, ids)
         self.people = _People(self.draw)
         self.config = config
         self.reps: list[Rep] = config.reps
@@ -582,8 +596,9 @@ class _DemoBuilder:
     def _lead_times(self, status: str) -> tuple[datetime, datetime | None, datetime | None]:
         """(created, first contacted, converted or disqualified): new leads are recent."""
         draw, latest = self.draw, self.draw.horizon - timedelta(hours=2)
-        if status == "new":
-            return draw.moment(max(draw.start, latest - timedelta(days=21)), latest), None, None
+        if status == "new":  # recent enough that the pool rule has not taken it yet
+            fresh = min(21, max(1, self.config.lead_pool.return_after_days - 1))
+            return draw.moment(max(draw.start, latest - timedelta(days=fresh)), latest), None, None
         if status == "converted":  # early in the weeks, so that their deals had time to move on
             created = draw.start + (latest - timedelta(days=3) - draw.start) * draw.rng.random() ** 1.5
             created = created.replace(second=0, microsecond=0)
@@ -645,6 +660,9 @@ class _DemoBuilder:
         end = draft.closed or self.draw.horizon
         extra = self.draw.rng.randint(0, 1 if draft.status == "contacted" else 2)
         times = [draft.contacted, *self.draw.moments(draft.contacted, end, extra)]
+        quiet_since = self.draw.horizon - timedelta(days=self.config.lead_pool.return_after_days - 1)
+        if draft.status in OPEN_LEAD_STATUSES and times[-1] < quiet_since and not self.draw.chance(NEGLECTED):
+            times.append(self.draw.moment(max(times[-1], quiet_since)))  # worked: followed up lately
         for at in times:
             kind = self.draw.weighted(LEAD_ACTIVITY_KINDS)
             self._activity(kind, at, draft.owner, draft.company.culture, lead_id=draft.id)
@@ -653,7 +671,7 @@ class _DemoBuilder:
     def _maybe_return_to_pool(self, draft: _LeadDraft, last_touch: datetime) -> None:
         days = self.config.lead_pool.return_after_days
         returned = last_touch + timedelta(days=days)
-        if draft.status in ("new", "contacted") and returned < self.draw.horizon and self.draw.chance(0.5):
+        if draft.status in ("new", "contacted") and returned < self.draw.horizon:
             draft.fields["in_pool"] = True
             draft.history.append(self._event(returned, "returned_to_pool", self.manager,
                                              note=f"no follow-up for {days} days"))
@@ -1016,7 +1034,7 @@ class _DemoBuilder:
         """A satisfaction answer; customers who are not simply active answer low."""
         draw, unhappy = self.draw, customer.lifecycle != "active"
         if kind == "csat":
-            score = draw.rng.randint(1, 3) if unhappy else draw.weighted(CSAT_SCORES)
+            score = draw.rng.randint(1, 2) if unhappy else draw.weighted(CSAT_SCORES)
             mood = "low" if score <= 2 else "mid" if score == 3 else "high"
         else:
             score = draw.rng.randint(0, 6) if unhappy else draw.weighted(NPS_SCORES)

@@ -16,6 +16,7 @@ from store.config import load_config
 from store.database import Store
 from store.demo import DemoSummary, generate_demo
 from store.errors import StoreError
+from store.leads import due_for_pool
 from store.models import (
     RECORD_TYPES,
     Activity,
@@ -58,13 +59,43 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
 # --- reproducibility -----------------------------------------------------------------------------
 
 
-def test_the_same_seed_and_day_give_identical_records(tmp_path: Path) -> None:
-    first = generate_demo(tmp_path / "a", leads=60, reps=2, seed=3, today=TODAY)
-    second = generate_demo(tmp_path / "b", leads=60, reps=2, seed=3, today=TODAY)
+def test_the_same_seed_day_and_id_seed_give_identical_records(tmp_path: Path) -> None:
+    first = generate_demo(tmp_path / "a", leads=60, reps=2, seed=3, today=TODAY, id_seed=1)
+    second = generate_demo(tmp_path / "b", leads=60, reps=2, seed=3, today=TODAY, id_seed=1)
     assert (first.leads, first.opportunities, first.activities) == (second.leads, second.opportunities,
                                                                     second.activities)
     assert stored_fields(tmp_path / "a") == stored_fields(tmp_path / "b")
     assert (tmp_path / "a" / "config.yaml").read_text() == (tmp_path / "b" / "config.yaml").read_text()
+
+
+def content(folder: Path) -> dict[str, list[tuple[Any, ...]]]:
+    """What the demo holds, as a rep reads it (no ids)."""
+    with Store(folder) as store:
+        return {"leads": sorted((d.name, d.email, d.company, d.status, d.in_pool, d.created_at)
+                                for d in store.all(Lead)),
+                "deals": sorted((d.title, d.amount, d.stage, d.created_at) for d in store.all(Opportunity)),
+                "activities": sorted((a.kind, a.at, a.subject) for a in store.all(Activity))}
+
+
+def test_two_folders_of_the_default_seed_share_content_but_no_record_id(tmp_path: Path) -> None:
+    """Two teammates who each try the demo and then sync must not have their unrelated
+    records merged as one: the ids are drawn afresh for each folder."""
+    generate_demo(tmp_path / "a", leads=60, reps=2, today=TODAY)
+    generate_demo(tmp_path / "b", leads=60, reps=2, today=TODAY)
+    assert content(tmp_path / "a") == content(tmp_path / "b")
+    a, b = stored_fields(tmp_path / "a"), stored_fields(tmp_path / "b")
+    for table in a:
+        assert not {d["id"] for d in a[table]} & {d["id"] for d in b[table]}, table
+
+
+def test_only_a_few_percent_of_the_leads_sit_in_the_pool(demo: Store) -> None:
+    """Reps work their leads: the pool holds those let go quiet, not a third of them; and
+    the first start sends no more there (the pool rule is applied as of today)."""
+    leads = demo.all(Lead)
+    pooled = sum(lead.in_pool for lead in leads)
+    assert 0 < pooled <= len(leads) * 0.06, pooled
+    docs = [lead.model_dump(mode="json") for lead in leads]
+    assert due_for_pool(docs, TODAY, demo.config.lead_pool.return_after_days) == []
 
 
 def test_another_seed_gives_other_records(tmp_path: Path) -> None:
