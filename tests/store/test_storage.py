@@ -68,6 +68,42 @@ def test_close_folds_a_big_journal(folder: Path) -> None:
     assert notes_of(folder, lead.id) == "v2" * 200
 
 
+def test_the_app_folds_its_journal_at_exit_when_no_other_session_is_open(folder: Path) -> None:
+    """The README: what the app wrote is in the table files once the last session on the
+    folder has closed; while another is open, the journal is kept (a fold would cost it a
+    catch-up), and the last to close folds it."""
+    with Store(folder) as setup:
+        setup.new(Customer, name="Acme")
+        setup.storage.compact()  # every table file written: nothing forces a fold
+    app = Store(folder, fold_at_close=True)
+    lead = app.new(Lead, name="Ada", notes="written in the app")
+    other = Store(folder, fold_at_close=True)  # a second session (another terminal)
+    other.update(Lead, lead.id, title="and in the other")
+    app.close()
+    assert b"written in the app" in (folder / JOURNAL_NAME).read_bytes()  # the other is still open
+    assert b"written in the app" not in (folder / "leads.json").read_bytes()
+    other.close()  # the last one out folds
+    journal_bytes = (folder / JOURNAL_NAME).read_bytes()
+    assert journal_bytes.count(b"\n") == 1 and b"puts\":[]" in journal_bytes  # only a generation header
+    leads_file = (folder / "leads.json").read_bytes()
+    assert b"written in the app" in leads_file and b"and in the other" in leads_file
+    with Store(folder) as reopened:
+        assert reopened.require(Lead, lead.id).title == "and in the other"
+
+
+def test_a_session_that_only_read_or_a_one_shot_command_leaves_the_files_alone(folder: Path) -> None:
+    with Store(folder) as setup:
+        setup.new(Customer, name="Acme")
+        setup.storage.compact()
+    with Store(folder) as command:  # a one-shot command: its short journal is cheap to replay
+        lead = command.new(Lead, name="Ada")
+    before = folder_bytes(folder)
+    assert b"Ada" in before[JOURNAL_NAME]
+    with Store(folder, fold_at_close=True) as reader:  # the app, opened and closed without a change
+        assert reader.require(Lead, lead.id).name == "Ada"
+    assert folder_bytes(folder) == before  # opening or reading a folder writes nothing
+
+
 def test_another_session_follows_one_compaction_without_rereading_the_files(folder: Path) -> None:
     with Store(folder) as setup:
         settled = setup.new(Customer, name="Acme")
