@@ -63,6 +63,10 @@ class AfterSales:
                 "due": day + timedelta(days=survey_after), "customer_id": customer.id, "ticket_id": ticket.id,
                 "contact_id": ticket.contact_id}))
 
+    def ticket_tasks(self: Store, ticket_id: str) -> list[dict[str, Any]]:
+        """The open tasks a ticket started (its after-sales call and survey request)."""
+        return [dict(doc) for doc in self.rows(Task) if doc.get("ticket_id") == ticket_id and not doc.get("done")]
+
     def record_survey(self: Store, customer_id: str, kind: str, score: int, comment: str = "", *,
                       ticket_id: str | None = None, contact_id: str | None = None) -> Survey:
         """A satisfaction answer; the customer's open survey requests are done with it."""

@@ -125,3 +125,39 @@ def due_today_count(items: Iterable[AgendaItem], today: date) -> tuple[int, int]
     """(due today, overdue)."""
     listed = list(items)
     return (sum(1 for i in listed if i.due == today), sum(1 for i in listed if i.due < today))
+
+
+#: what the after-sales tasks are called in a notice
+_TASK_WORDS = {"after_sales": "after-sales call", "survey": "survey request"}
+
+
+def in_today(due: date, today: date) -> bool:
+    """Whether Today lists a task due on ``due`` (due, overdue or coming up soon)."""
+    return due <= today + timedelta(days=TASK_LOOKAHEAD_DAYS)
+
+
+def after_sales_note(tasks: Iterable[Doc], today: date) -> str:
+    """What resolving a ticket scheduled, and whether Today shows it yet: ``After-sales
+    call (due 2026-11-27) and survey request (due 2026-11-28) are in Today.`` A task due
+    past Today's lookahead is said to show there from the day it will."""
+    shown: list[str] = []
+    later: list[tuple[str, date]] = []
+    for task in sorted(tasks, key=lambda t: str(t.get("due"))):
+        due = _date(task.get("due"))
+        if due is None or task.get("done"):
+            continue
+        words = f"{_TASK_WORDS.get(str(task.get('kind')), 'task')} (due {due.isoformat()})"
+        if in_today(due, today):
+            shown.append(words)
+        else:
+            later.append((words, due - timedelta(days=TASK_LOOKAHEAD_DAYS)))
+    sentences = [f"{_and(shown)} {'is' if len(shown) == 1 else 'are'} in Today"] if shown else []
+    sentences += [f"{words} shows {'there' if shown else 'in Today'} from {start.isoformat()}"
+                  for words, start in later]
+    text = "; ".join(sentences)
+    return f"{text[:1].upper()}{text[1:]}." if text else ""
+
+
+def _and(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
+

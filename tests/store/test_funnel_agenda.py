@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from store.agenda import agenda, due_today_count, next_birthday
+from store.agenda import after_sales_note, agenda, due_today_count, next_birthday
 from store.config import Config
 from store.funnel import funnel, period_start
 
@@ -86,3 +86,22 @@ def test_leap_day_birthdays() -> None:
     assert next_birthday(date(2000, 2, 29), date(2027, 2, 1)) == date(2027, 2, 28)
     assert next_birthday(date(2000, 2, 29), date(2028, 2, 1)) == date(2028, 2, 29)
     assert next_birthday(date(1990, 1, 5), date(2026, 12, 30)) == date(2027, 1, 5)
+
+
+def test_the_after_sales_note_promises_only_what_today_shows() -> None:
+    """Resolving a ticket schedules a call in two days and a survey in three: both are in
+    Today (its lookahead is a week); a survey set further out is said to come later."""
+    call = {"kind": "after_sales", "due": "2026-11-27", "title": "After-sales call: Valve drips"}
+    survey = {"kind": "survey", "due": "2026-11-28", "title": "Satisfaction survey: Contoso"}
+    both = [*agenda(leads=[], customers=[], contacts=[], tasks=[{**call, "id": "c", "owner": "me"},
+                                                                  {**survey, "id": "s", "owner": "me"}],
+                    today=TODAY)]
+    assert [item.title for item in both] == [call["title"], survey["title"]]  # Today lists both
+    assert after_sales_note([survey, call], TODAY) == ("After-sales call (due 2026-11-27) and survey request "
+                                                       "(due 2026-11-28) are in Today.")
+    far = {**survey, "due": "2026-12-15"}
+    assert not agenda(leads=[], customers=[], contacts=[], tasks=[{**far, "id": "s", "owner": "me"}], today=TODAY)
+    assert after_sales_note([call, far], TODAY) == ("After-sales call (due 2026-11-27) is in Today; survey request "
+                                                    "(due 2026-12-15) shows there from 2026-12-08.")
+    assert after_sales_note([far], TODAY) == "Survey request (due 2026-12-15) shows in Today from 2026-12-08."
+    assert after_sales_note([{**call, "done": True}], TODAY) == ""
