@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
+from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
@@ -40,6 +41,17 @@ class Column:
     align: str = "left"
     #: columns with a higher number are dropped first when the table is narrow
     priority: int = 0
+    #: the sort order in words: (the sort key's order, reversed), for the filter line
+    order: tuple[str, str] = ("A to Z", "Z to A")
+    #: the sort key's own order runs from the largest shown value down (e.g. value, largest
+    #: first), so its header glyph is ▼: ▲ always means smallest (or A, or earliest) first
+    falling: bool = False
+    #: the column's name in words when the label is short ("Gr": "grade")
+    noun: str = ""
+
+    @property
+    def spoken(self) -> str:
+        return self.noun or self.label.casefold()
 
 
 def layout_columns(columns: Sequence[Column], width: int) -> list[tuple[int, Column, int]]:
@@ -64,6 +76,13 @@ def layout_columns(columns: Sequence[Column], width: int) -> list[tuple[int, Col
     return widths
 
 
+def sort_label(label: str, glyph: str, width: int) -> str:
+    """The sort column's title with its glyph, which is never the part cut off."""
+    if cell_len(label) + 2 <= width:
+        return f"{label} {glyph}"
+    return set_cell_size(label, max(width - 1, 0)) + glyph
+
+
 class TableHeader(Widget):
     """The column titles of a VirtualTable, with the sort column marked."""
 
@@ -79,7 +98,7 @@ class TableHeader(Widget):
         for _, column, column_width in self.table.layout(self.table.content_width - 1):
             label = column.label
             if column.key == self.table.sort_key:
-                label += " ▼" if self.table.sort_reverse else " ▲"
+                label = sort_label(label, self.table.sort_glyph(), column_width)
             cells.append(fit(label, column_width, column.align))
         text = " " + " ".join(cells)
         return Strip([Segment(fit(text, width), self.rich_style)])
@@ -108,7 +127,7 @@ class VirtualTable(ThemeStyles, ScrollView, Generic[RowT], can_focus=True):
     ]
     COMPONENT_CLASSES = {"virtual-table--cursor"}
     DEFAULT_CSS = """
-    VirtualTable { background: $surface; }
+    VirtualTable { background: $surface; overflow-x: hidden; }
     VirtualTable > .virtual-table--cursor {
         background: $block-cursor-background; color: $block-cursor-foreground; text-style: bold;
     }
@@ -145,6 +164,8 @@ class VirtualTable(ThemeStyles, ScrollView, Generic[RowT], can_focus=True):
         self.sort_reverse = False
         self.empty_text = empty_text
         self.rows: list[RowT] = []
+        #: rows marked for a bulk action get a mark in the first cell
+        self.is_marked: Callable[[RowT], bool] | None = None
         self._layouts: dict[int, list[tuple[int, Column, int]]] = {}
         self.header = TableHeader(self)
 
@@ -165,7 +186,9 @@ class VirtualTable(ThemeStyles, ScrollView, Generic[RowT], can_focus=True):
         target = 0
         if keep is not None:
             target = next((i for i, row in enumerate(self.rows) if keep(row)), min(self.cursor, len(rows) - 1))
-        self.virtual_size = Size(self.size.width, len(self.rows))
+        # No width: the cells always fit, so there is never a horizontal scrollbar to
+        # hide the last row under.
+        self.virtual_size = Size(0, len(self.rows))
         self.cursor = max(0, min(target, len(self.rows) - 1))
         self.refresh()
         # The scrollbar may come or go with the row count, changing the cell widths:
@@ -191,6 +214,27 @@ class VirtualTable(ThemeStyles, ScrollView, Generic[RowT], can_focus=True):
         self.header.refresh()
         self.post_message(self.SortChanged())
 
+    def shown_keys(self) -> list[str]:
+        """The keys of the columns shown at the current width (all of them when the table
+        is not on screen: the customers' cards sort by any column)."""
+        if not self.size.width:
+            return [column.key for column in self.columns]
+        return [column.key for _, column, _ in self.layout(self.content_width - 1)]
+
+    def sort_glyph(self) -> str:
+        column = next((c for c in self.columns if c.key == self.sort_key), None)
+        return "▼" if column is not None and column.falling != self.sort_reverse else "▲"
+
+    def sort_text(self) -> str:
+        """The sort in words for a filter line: ``sorted by value, largest first``."""
+        column = next((c for c in self.columns if c.key == self.sort_key), None)
+        if column is None:
+            return ""
+        text = f"sorted by {column.spoken}, {column.order[1 if self.sort_reverse else 0]}"
+        if column.key not in self.shown_keys():
+            text += " (column hidden at this width)"
+        return text
+
     def sort_rows(self, rows: list[RowT]) -> list[RowT]:
         if self.sort_key is None:
             return rows
@@ -202,8 +246,13 @@ class VirtualTable(ThemeStyles, ScrollView, Generic[RowT], can_focus=True):
         if self.rows:
             self.cursor = max(0, min(self.cursor + delta, len(self.rows) - 1))
 
+    @property
+    def visible_height(self) -> int:
+        """Rows on screen: the height less a horizontal scrollbar, if one is ever drawn."""
+        return self.scrollable_content_region.height or self.size.height
+
     def action_page(self, direction: int) -> None:
-        self.action_cursor(direction * max(self.size.height - 1, 1))
+        self.action_cursor(direction * max(self.visible_height - 1, 1))
 
     def action_jump(self, index: int) -> None:
         if self.rows:
@@ -214,7 +263,10 @@ class VirtualTable(ThemeStyles, ScrollView, Generic[RowT], can_focus=True):
             self.post_message(self.Selected(self, self.cursor))
 
     def action_cycle_sort(self) -> None:
-        keys = [c.key for c in self.columns if c.key in self.sort_keys]
+        """The next shown column (a column hidden at this width is skipped: its order
+        could not be seen), each first in its own order, then reversed."""
+        shown = self.shown_keys()
+        keys = [c.key for c in self.columns if c.key in self.sort_keys and c.key in shown]
         if not keys:
             return
         if self.sort_key in keys and not self.sort_reverse:
@@ -231,7 +283,7 @@ class VirtualTable(ThemeStyles, ScrollView, Generic[RowT], can_focus=True):
             self.post_message(self.Highlighted(self, new))
 
     def _scroll_to_cursor(self) -> None:
-        top, height = self.scroll_offset.y, self.size.height
+        top, height = self.scroll_offset.y, self.visible_height
         if height <= 0:
             return
         if self.cursor < top:
@@ -249,8 +301,9 @@ class VirtualTable(ThemeStyles, ScrollView, Generic[RowT], can_focus=True):
 
     # -- painting ---------------------------------------------------------------------------
     def on_resize(self) -> None:
-        self.virtual_size = Size(self.size.width, len(self.rows))
+        self.virtual_size = Size(0, len(self.rows))
         self.header.refresh()
+        self.call_after_refresh(self._scroll_to_cursor)
 
     @property
     def content_width(self) -> int:
@@ -268,9 +321,11 @@ class VirtualTable(ThemeStyles, ScrollView, Generic[RowT], can_focus=True):
             return Strip.blank(width, base)
         selected = index == self.cursor
         row_style = self.get_component_rich_style("virtual-table--cursor") if selected else Style()
-        segments = [Segment(" ", base + row_style)]
+        row = self.rows[index]
+        mark = "✓" if self.is_marked is not None and self.is_marked(row) else " "
+        segments = [Segment(mark, base + row_style)]
         used = 1
-        cells = self.cells(self.rows[index])
+        cells = self.cells(row)
         for column_index, column, column_width in self.layout(width - 1):
             text, style_name = cells[column_index]
             style = base + (self.style_for(style_name) if style_name else Style()) + row_style
