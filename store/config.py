@@ -112,6 +112,40 @@ class SavedSegment(Strict):
     #: RFM total (3-15) at least this
     min_rfm: int | None = Field(default=None, ge=3, le=15)
     text: str = ""
+    #: the list's sort column (empty: as it was) and whether it runs the other way
+    sort: str = ""
+    reverse: bool = False
+
+
+class SavedLeadView(Strict):
+    """A named lead list (``V`` picks one, ``W`` saves the list as one): its filter and sort."""
+
+    name: str = Field(min_length=1, max_length=60)
+    #: a rep id; none: the whole team
+    owner: str | None = None
+    #: ``open``, a lead status, or none for any
+    status: str | None = "open"
+    grade: Literal["A", "B", "C", "D"] | None = None
+    overdue: bool = False
+    pool: bool = False
+    text: str = ""
+    sort: str = ""
+    reverse: bool = False
+
+
+class SavedDealView(Strict):
+    """A named board (``V`` picks one, ``W`` saves the board on show as one): its filter and sort."""
+
+    name: str = Field(min_length=1, max_length=60)
+    #: a rep id; none: the whole team
+    owner: str | None = None
+    at_risk: bool = False
+    show_lost: bool = False
+    #: ``2026-12``: deals expected to close that month
+    close_month: str | None = Field(default=None, pattern=r"^\d{4}-\d{2}$")
+    text: str = ""
+    sort: str = ""
+    reverse: bool = False
 
 
 class Sync(Strict):
@@ -202,6 +236,8 @@ class Config(Strict):
     risk: RiskRules = RiskRules()
     customers: CustomerRules = CustomerRules()
     segments: list[SavedSegment] = []
+    lead_views: list[SavedLeadView] = []
+    deal_views: list[SavedDealView] = []
     sync: Sync = Sync()
     imports: Imports = Imports()
     keys: dict[str, str] = {}
@@ -346,8 +382,18 @@ customers:
 # Saved customer segments (also saved from the customer tab), e.g.
 #   - {name: Quiet manufacturers, industry: manufactur, lifecycle: active, no_contact_days: 60}
 # Fields: industry, segment, tag, lifecycle, health (good/watch/risk/churned), owner,
-# no_contact_days, min_rfm (3-15), text.
+# no_contact_days, min_rfm (3-15), text, sort (a column), reverse.
 segments: []
+
+# Saved lead views (also saved from the lead tab with W), e.g.
+#   - {name: Expo leads, owner: ann, status: open, grade: A, text: expo, sort: follow_up}
+# Fields: owner, status (open or a lead status), grade, overdue, pool, text, sort, reverse.
+lead_views: []
+
+# Saved board views (also saved from the board with W), e.g.
+#   - {name: Closing in December, owner: ann, close_month: 2026-12, sort: amount, reverse: true}
+# Fields: owner, at_risk, show_lost, close_month, text, sort (a list column), reverse.
+deal_views: []
 
 # Team sync: the shared folder (a synced folder or a git work tree).
 sync:

@@ -13,7 +13,7 @@ import orjson
 
 from store.errors import StoreError
 from store.leads import customer_match_keys, due_for_pool, lead_lookup_keys, match_keys, pick_owner
-from store.models import Contact, Customer, Lead, LeadEvent, Opportunity, Record, StageChange, utc_now
+from store.models import Contact, Customer, Lead, LeadEvent, Opportunity, Record, StageChange, Task, utc_now
 from store.tablefile import EncodedList
 
 if TYPE_CHECKING:
@@ -91,17 +91,31 @@ class LeadOps:
                 returned.append(w.update(Lead, lead_id, {"in_pool": True, "history": [event]}))
         return returned
 
-    def assign_lead(self: Store, lead_id: str, rep: str, kind: str = "assigned") -> Lead:
+    def assign_lead(self: Store, lead_id: str, rep: str, kind: str = "assigned",
+                    changes: Mapping[str, Any] | None = None) -> Lead:
+        """Give a lead to ``rep``, with its open tasks (the new owner does the work), in
+        one commit. ``changes``: more fields to set on the lead in the same commit."""
         if rep not in self.config.rep_ids():
             raise StoreError(f"{rep!r} is not one of the team's reps")
         event = LeadEvent(kind=kind, by=self.me, to=rep)  # type: ignore[arg-type]
-        return self.update(Lead, lead_id, owner=rep, in_pool=False, history=[event])
+        tasks = self.links(Task, "lead_id")["lead_id"]
+        with self.writing() as w:
+            lead = w.update(Lead, lead_id, {**(changes or {}), "owner": rep, "in_pool": False,
+                                            "history": [event]})
+            for task in tasks.get(lead_id, []):
+                if not task.get("done") and task.get("owner") != rep:
+                    w.update(Task, task["id"], {"owner": rep})
+        return lead
 
-    def claim_lead(self: Store, lead_id: str) -> Lead:
+    def claim_lead(self: Store, lead_id: str, today: date | None = None) -> Lead:
+        """Take a lead from the pool. Its follow-up is due today unless one is still to
+        come: the old owner's date has passed (that is why the lead was in the pool)."""
         lead = self.require(Lead, lead_id)
         if not lead.in_pool:
             raise StoreError(f"{lead.name} is not in the lead pool")
-        return self.assign_lead(lead_id, self.me, kind="claimed")
+        today = today or datetime.now(UTC).date()
+        fresh = {} if lead.next_follow_up and lead.next_follow_up >= today else {"next_follow_up": today}
+        return self.assign_lead(lead_id, self.me, kind="claimed", changes=fresh)
 
     def disqualify_lead(self: Store, lead_id: str, reason: str) -> Lead:
         if not reason.strip():

@@ -40,9 +40,14 @@ class SessionChange:
     """One commit of this session: per record, its document before and after."""
 
     records: tuple[tuple[str, str, Doc | None, Doc], ...]
+    #: what the change was, as its notice says it ("assign 12 leads to Bo"); kept by its
+    #: undo and redo, so both name the action
+    label: str = ""
 
     def describe(self) -> str:
-        """``lead Emma Clarke``, ``3 leads``, ``a deal and its customer``."""
+        """The label, else ``lead Emma Clarke``, ``3 leads``, ``a deal and its customer``."""
+        if self.label:
+            return self.label
         if len(self.records) == 1:
             table, _, before, after = self.records[0]
             noun = BY_TABLE[table].noun
@@ -87,7 +92,7 @@ def _replay(store: Store, source: list[SessionChange], target: list[SessionChang
                 w.txn.put(table, doc)
                 written.append((table, record_id, current, doc))
     source.pop()
-    target.append(SessionChange(tuple(written)))
+    target.append(SessionChange(tuple(written), change.label))
     return change.describe()
 
 

@@ -19,6 +19,7 @@ from store.dates import parse_when
 from store.errors import StoreError
 from store.models import Contact, Customer, Lead, Task
 from tui.clock import today
+from tui.screens.detail import HELP_KEY
 from tui.screens.dialogs import AskScreen
 from tui.text import labelled
 from tui.widgets.table import Cell, Column, VirtualTable
@@ -49,6 +50,7 @@ class TodayScreen(ModalScreen[None]):
         Binding("d", "done", "Done", id="today.done"),
         Binding("r", "reschedule", "Reschedule", id="today.reschedule"),
         Binding("T", "toggle_team", "Me / team", id="today.team"),
+        HELP_KEY,
     ]
     DEFAULT_CSS = """
     TodayScreen { align: center middle; }
@@ -73,7 +75,7 @@ class TodayScreen(ModalScreen[None]):
             yield Static("", id="today-title")
             yield self.table.header
             yield self.table
-            yield Static("d done · r reschedule · T me/team · enter open · esc close", id="today-keys")
+            yield Static("d done · r reschedule · T me/team · enter open · esc close · ? keys", id="today-keys")
 
     def on_mount(self) -> None:
         self.reload()

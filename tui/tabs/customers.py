@@ -1,12 +1,12 @@
-"""Tab 3, customer cards: a grid of cards (a list on narrow screens), filters and saved
-segments, reorder prompts, the service queue, and every action on a customer."""
+"""Tab 3, customer cards: a grid of cards (a list on narrow screens), filters, reorder
+prompts, the service queue, and every action on a customer; marks, bulk actions, saved
+segments and the export in ``tui.customer_actions``."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 from textual import on
@@ -16,7 +16,7 @@ from textual.containers import Vertical
 from textual.widgets import ContentSwitcher, Input, Static
 
 from store.changes import Changes
-from store.config import SavedSegment, save_config_values
+from store.config import SavedSegment
 from store.customers import (
     HEALTH_ORDER,
     CustomerRow,
@@ -29,12 +29,14 @@ from store.database import ACTIVITY_LINKS, Store
 from store.errors import StoreError
 from store.models import Activity, Contact, Customer, Opportunity, Survey, Task, Ticket
 from store.pipeline import short_money
+from tui.bulk import Marks, mark_bindings
 from tui.clock import today
+from tui.customer_actions import CustomerListActions
 from tui.forms import FORMS, new_values, without_blanks
 from tui.owners import next_owner, owner_of
-from tui.screens.dialogs import AskScreen, PickScreen
+from tui.screens.dialogs import PickScreen
 from tui.screens.form import FormScreen
-from tui.text import labelled, plain
+from tui.text import counted, labelled, plain
 from tui.widgets.cards import CardGrid, CardLines
 from tui.widgets.table import Cell, Column, VirtualTable
 
@@ -42,15 +44,18 @@ HEALTH_STYLE = {"good": "health-good", "watch": "health-watch", "risk": "health-
 HEALTHS: tuple[str | None, ...] = (None, "risk", "watch", "good", "churned")
 TREND = {"up": "↑", "down": "↓", "flat": "→", "": ""}
 COLUMNS = [
-    Column("name", "Customer", 18, flex=True),
+    Column("name", "Customer", 18, flex=True, noun="name"),
     Column("industry", "Industry", 12, priority=4),
-    Column("health", "Health", 8),
-    Column("value", "Value", 7, align="right"),
-    Column("open", "Open", 4, align="right", priority=3),
-    Column("contact", "Contact", 7, align="right"),
-    Column("revisit", "Revisit", 10, priority=2),
-    Column("csat", "Satisf.", 9, priority=1),
-    Column("rfm", "RFM", 5, priority=5),
+    Column("health", "Health", 8, order=("at risk first", "churned first")),
+    Column("value", "Value", 7, align="right", order=("largest first", "smallest first"), falling=True),
+    Column("open", "Open", 4, align="right", priority=3, order=("most first", "fewest first"), falling=True,
+           noun="open deals"),
+    Column("contact", "Contact", 7, align="right", order=("longest ago first", "most recent first"),
+           falling=True, noun="last contact"),
+    Column("revisit", "Revisit", 10, priority=2, order=("soonest first", "latest first")),
+    Column("csat", "Satisf.", 9, priority=1, order=("least satisfied first", "most satisfied first"),
+           noun="satisfaction"),
+    Column("rfm", "RFM", 5, priority=5, order=("highest first", "lowest first"), falling=True, noun="RFM"),
 ]
 #: below this width the list shows instead of the grid (unless `v` picked a view)
 NARROW = 100
@@ -107,19 +112,19 @@ def satisfaction_text(row: CustomerRow) -> str:
     return "" if answer is None else f"{answer.shown()} {TREND[row.trend()]}".strip()
 
 
-def customer_card(row: CustomerRow, width: int, today_: date) -> CardLines:
-    """Six lines: name, what it is, standing, money, contact rhythm, satisfaction and service."""
+def customer_card(row: CustomerRow, width: int, today_: date, marked: bool = False) -> CardLines:
+    """Six lines: name, what it is, standing, money, contact rhythm, satisfaction and service.
+    A card marked for a bulk action has a ✓ before its name."""
     tags = " ".join(f"#{t}" for t in row.tags)
     kind = " · ".join(x for x in (row.industry, row.segment, tags) if x) or "no industry"
     revisit = row.next_revisit.isoformat()[5:] if row.next_revisit else "none"
     late = row.next_revisit is not None and row.next_revisit < today_
-    service = f"{len(row.open_tickets)} open ticket{'s' if len(row.open_tickets) != 1 else ''}" \
-        if row.open_tickets else ""
+    service = counted(len(row.open_tickets), "open ticket") if row.open_tickets else ""
     last = " · ".join(x for x in (satisfaction_text(row), service) if x) or "no survey yet"
     reorder = row.reorder_due is not None and row.reorder_due <= today_ and row.open_deals == 0 \
         and row.lifecycle != "churned"
     return [
-        [("● ", HEALTH_STYLE[row.health], True), (row.name, None, True)],
+        [("✓ " if marked else "● ", HEALTH_STYLE[row.health], True), (row.name, None, True)],
         [(kind, "quiet", False)],
         [(f"{row.lifecycle.replace('_', ' ')} · {row.health}", HEALTH_STYLE[row.health], False),
          (f" · RFM {row.rfm[0]}{row.rfm[1]}{row.rfm[2]}", "quiet", False)],
@@ -133,7 +138,7 @@ def customer_card(row: CustomerRow, width: int, today_: date) -> CardLines:
     ]
 
 
-class CustomersTab(Vertical):
+class CustomersTab(CustomerListActions, Vertical):
     BINDINGS = [
         Binding("n", "new", "New", id="customers.new"),
         Binding("e", "edit", "Edit", id="customers.edit"),
@@ -145,16 +150,19 @@ class CustomersTab(Vertical):
         Binding("O", "cycle_owner", "Owner", show=False, id="customers.filter_owner"),
         Binding("H", "cycle_health", "Health", show=False, id="customers.filter_health"),
         Binding("T", "pick_tag", "Tag", show=False, id="customers.filter_tag"),
-        Binding("S", "pick_segment", "Segment", show=False, id="customers.segment"),
+        Binding("S,V", "pick_segment", "Segment", show=False, id="customers.segment"),
         Binding("W", "save_segment", "Save segment", show=False, id="customers.save_segment"),
         Binding("X", "export_segment", "Export CSV", show=False, id="customers.export"),
         Binding("R", "toggle_reorders", "Reorders due", show=False, id="customers.reorders"),
         Binding("v", "toggle_view", "Cards/list", show=False, id="customers.toggle_view"),
         Binding("o", "cycle_sort", "Sort", show=False, id="customers.sort"),
+        *mark_bindings("customers"),
+        Binding("A", "assign", "Assign owner", show=False, id="customers.assign"),
+        Binding("number_sign", "tag", "Tag", show=False, id="customers.tag"),
     ]
     DEFAULT_CSS = """
     CustomersTab { height: 1fr; }
-    CustomersTab #customer-filters { height: 1; padding: 0 1; background: $panel; }
+    CustomersTab #customer-filters { height: auto; max-height: 2; padding: 0 1; background: $panel; }
     CustomersTab #customer-search { display: none; height: 1; border: none; padding: 0 1; }
     CustomersTab #customer-search.shown { display: block; }
     CustomersTab #customer-views { height: 1fr; }
@@ -165,6 +173,8 @@ class CustomersTab(Vertical):
         super().__init__(**kwargs)
         self.store = store
         self.filter = CustomerFilter()
+        self.marks = Marks()
+        self._summary: list[str] = []
         self.today = today()
         self.rows_by_id: dict[str, CustomerRow] = {}
         self.loaded_version = -1
@@ -173,7 +183,8 @@ class CustomersTab(Vertical):
         self.view_chosen = False
         #: documents grouped by customer (and activities by lead and deal), built when
         #: first needed and again after any change: a detail then reads only its own
-        self.grid: CardGrid[CustomerRow] = CardGrid(lambda row, width: customer_card(row, width, self.today),
+        self.grid: CardGrid[CustomerRow] = CardGrid(lambda row, width: customer_card(row, width, self.today,
+                                                                                   row.id in self.marks),
                                                     empty_text="No customers match. esc clears the filter.",
                                                     id="customer-grid")
         self.table: VirtualTable[CustomerRow] = VirtualTable(
@@ -185,6 +196,7 @@ class CustomersTab(Vertical):
                 "revisit": lambda r: r.next_revisit or date.max, "csat": lambda r: r.latest_answer.level
                 if r.latest_answer else 2.0, "rfm": lambda r: -r.rfm_total,
             }, empty_text="No customers match. esc clears the filter.", id="customer-table")
+        self.table.is_marked = lambda row: row.id in self.marks
 
     def compose(self) -> ComposeResult:
         yield Static("", id="customer-filters")
@@ -206,6 +218,7 @@ class CustomersTab(Vertical):
     def on_resize(self) -> None:
         if not self.view_chosen:
             self.show_view("customer-list" if self.size.width < NARROW else "customer-grid")
+        self.call_after_refresh(self.show_summary)  # the sort column may have come or gone
 
     # -- data -------------------------------------------------------------------------------------
     def reload(self, keep_id: str | None = None) -> None:
@@ -216,6 +229,7 @@ class CustomersTab(Vertical):
                              surveys=store.rows(Survey), today=self.today, tasks=store.rows(Task),
                              contacts=store.rows(Contact))
         self.rows_by_id = {row.id: row for row in rows}
+        self.marks.keep(self.rows_by_id.__contains__)
         self.loaded_version = store.version
         self._built_from = {t: store.storage.changes.versions[t] for t in CUSTOMER_TABLES}
         self.show_rows(keep_id)
@@ -274,9 +288,15 @@ class CustomersTab(Vertical):
         self.grid.set_items(rows, keep=keep)
         at_risk = sum(1 for r in rows if r.health == "risk")
         due = sum(1 for _ in reorder_prompts(rows, self.today))
-        summary = (f"{len(rows):,} of {len(self.rows_by_id):,} customers · {at_risk:,} at risk · "
-                   f"reorder due: {due:,} · {self.filter.describe()}")
-        self.query_one("#customer-filters", Static).update(plain(summary))
+        self._summary = [f"{len(rows):,} of {counted(len(self.rows_by_id), 'customer')}",
+                         self.marks.summary(len(self.marks.shown(rows))), f"{at_risk:,} at risk",
+                         f"reorder due: {due:,}", self.filter.describe()]
+        self.show_summary()
+
+    def show_summary(self) -> None:
+        """The filter line; the sort is said last (whether its column shows depends on the width)."""
+        parts = [*self._summary, self.table.sort_text()]
+        self.query_one("#customer-filters", Static).update(plain(" · ".join(p for p in parts if p)))
 
     def cells(self, row: CustomerRow) -> list[Cell]:
         late = row.next_revisit is not None and row.next_revisit < self.today
@@ -341,6 +361,10 @@ class CustomersTab(Vertical):
         self.focus_view()
 
     def action_clear_search(self) -> None:
+        """esc: the marks first, then the filter."""
+        if self.marks.clear():
+            self.show_rows()
+            return
         search = self.query_one("#customer-search", Input)
         search.value = ""
         search.remove_class("shown")
@@ -366,78 +390,6 @@ class CustomersTab(Vertical):
                 self.set_filter(tag=tag or None)
 
         self.app.push_screen(PickScreen("Customers tagged", choices), chosen)
-
-    def action_pick_segment(self) -> None:
-        segments = self.store.config.segments
-        if not segments:
-            self.app.notify("No saved segments yet: filter the customers, then W saves the filter as one.",
-                            severity="warning")
-            return
-        choices: list[tuple[str, Any]] = [("no segment", False), *[(s.name, s) for s in segments]]
-
-        def chosen(segment: SavedSegment | bool | None) -> None:
-            if segment is not None:
-                self.set_filter(segment=segment or None)
-
-        self.app.push_screen(PickScreen("Saved segments", choices), chosen)
-
-    def segment_from_filter(self, name: str) -> SavedSegment:
-        """The current filter as a saved segment (a segment in use is the base)."""
-        f = self.filter
-        base = f.segment.model_dump() if f.segment else {}
-        base.update(name=name)
-        if f.health:
-            base["health"] = f.health
-        if f.tag:
-            base["tag"] = f.tag
-        if f.text:
-            base["text"] = f.text
-        if self.owner_id() is not None:
-            base["owner"] = self.owner_id()
-        return SavedSegment.model_validate(base)
-
-    def action_save_segment(self) -> None:
-        def chosen(name: str | None) -> None:
-            if not name:
-                return
-            segment = self.segment_from_filter(name)
-            kept = [s.model_dump(exclude_defaults=True) for s in self.store.config.segments if s.name != name]
-            try:
-                config = save_config_values(self.store.folder, {
-                    "segments": [*kept, segment.model_dump(exclude_defaults=True)]})
-            except StoreError as exc:
-                self.app.notify(str(exc), severity="error", markup=False)
-                return
-            self.store.config = config
-            self.filter = replace(self.filter, segment=segment, text="", tag=None, health=None)
-            self.show_rows()
-            self.app.notify(labelled("Saved segment $name in config.yaml", name=name))
-
-        self.app.push_screen(AskScreen("Save this filter as a segment named", placeholder="e.g. Quiet manufacturers",
-                                       parse=_segment_name), chosen)
-
-    def action_export_segment(self) -> None:
-        from store.csv_export import export_customers
-        from store.files import private_text
-
-        rows = self.table.rows
-        name = self.filter.segment.name if self.filter.segment else "customers"
-        default = str(Path.home() / f"{_file_name(name)}.csv")
-
-        def chosen(path: str | None) -> None:
-            if not path:
-                return
-            target = Path(path).expanduser()
-            try:
-                with private_text(target, newline="") as out:
-                    count = export_customers(self.store, [r.id for r in rows], out, facts=self.rows_by_id)
-            except OSError as exc:
-                self.app.notify(f"Cannot write {target}: {exc.strerror}", severity="error", markup=False)
-                return
-            self.app.notify(labelled("Wrote $n customers to $path", n=count, path=str(target)))
-
-        self.app.push_screen(AskScreen(f"Export {len(rows):,} customers (with their primary contact) to",
-                                       value=default, parse=_csv_path), chosen)
 
     # -- the selected customer ------------------------------------------------------------------------
     def selected(self) -> CustomerRow | None:
@@ -523,8 +475,10 @@ class CustomersTab(Vertical):
             return False
         self.changed(ticket.customer_id)
         self.app.update_header()  # type: ignore[attr-defined]  # new after-sales tasks may be due
-        extra = " After-sales call (and a survey, if due) are in Today." if status == "resolved" else ""
-        self.app.notify(labelled("Ticket $title: $status.$extra", title=ticket.title,
+        from store.agenda import after_sales_note  # what resolving scheduled, and whether Today shows it
+
+        extra = after_sales_note(self.store.ticket_tasks(ticket.id), self.today) if status == "resolved" else ""
+        self.app.notify(labelled("Ticket $title: $status." + (" $extra" if extra else ""), title=ticket.title,
                                  status=status.replace("_", " "), extra=extra))
         return True
 
@@ -544,26 +498,3 @@ class CustomersTab(Vertical):
         if row is not None:
             self.open_customer(row.id)
 
-
-def _segment_name(text: str) -> str:
-    name = " ".join(text.split())
-    if not name:
-        raise ValueError("a segment needs a name")
-    if len(name) > 60:
-        raise ValueError("60 characters at most")
-    return name
-
-
-def _csv_path(text: str) -> str:
-    path = Path(text.strip()).expanduser()
-    if not text.strip():
-        raise ValueError("where should the file go?")
-    if path.is_dir():
-        raise ValueError("that is a folder; name a file in it")
-    if not path.parent.is_dir():
-        raise ValueError(f"no folder {path.parent}")
-    return str(path)
-
-
-def _file_name(name: str) -> str:
-    return "".join(ch if ch.isalnum() else "-" for ch in name.casefold()).strip("-") or "customers"

@@ -1,6 +1,6 @@
-"""Tab 1, the lead funnel: funnel chart beside a fast, filterable lead list, and
-every action on a lead (new, edit, activity, follow-up, assign, grade, convert,
-disqualify, claim from the pool)."""
+"""Tab 1, the lead funnel: funnel chart beside a fast, filterable lead list with saved
+views and marks for bulk actions; new, edit and activity here, the other actions on
+leads in ``tui.lead_actions``."""
 
 from __future__ import annotations
 
@@ -16,19 +16,21 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Input, Static
 
 from store.changes import Changes
+from store.config import SavedLeadView
 from store.database import Store
-from store.dates import parse_when
-from store.errors import StoreError
 from store.funnel import PERIODS, Period, funnel
-from store.models import GRADES, LEAD_STATUSES, Customer, Lead, Opportunity
+from store.models import GRADES, LEAD_STATUSES, Lead, Opportunity
 from store.records import required_keys
+from tui import views
+from tui.bulk import Marks, mark_bindings
 from tui.clock import today
+from tui.forms import of
+from tui.lead_actions import LeadActions
 from tui.owners import next_owner, owner_of
 from tui.rows import LeadRow
-from tui.screens.dialogs import AskScreen, ConfirmScreen, PickScreen
 from tui.screens.form import Field, FormScreen
 from tui.screens.records import DuplicateScreen, RecordScreen
-from tui.text import labelled
+from tui.text import counted, labelled
 from tui.widgets.funnel import FunnelChart
 from tui.widgets.table import Cell, Column, VirtualTable
 
@@ -43,12 +45,12 @@ GRADE_STYLE = {"A": "grade-a", "B": "grade-b", "C": "grade-c", "D": "grade-d"}
 COLUMNS = [
     Column("name", "Name", 16, flex=True),
     Column("company", "Company", 16, flex=True, priority=3),
-    Column("grade", "Gr", 2),
+    Column("grade", "Gr", 2, order=("A first", "D first"), noun="grade"),
     Column("source", "Source", 10, priority=5),
-    Column("status", "Status", 9),
+    Column("status", "Status", 9, order=("new first", "furthest first")),
     Column("owner", "Owner", 8, priority=2),
-    Column("follow_up", "Follow-up", 11),
-    Column("age", "Age", 4, align="right", priority=4),
+    Column("follow_up", "Follow-up", 11, order=("soonest first", "latest first")),
+    Column("age", "Age", 4, align="right", priority=4, order=("newest first", "oldest first")),
 ]
 
 
@@ -63,11 +65,12 @@ class LeadFilter:
     pool: bool = False
 
     def describe(self) -> str:
-        parts = [f"owner {self.owner}", f"status {self.status or 'any'}", f"grade {self.grade or 'any'}"]
+        # The pool has no owner: its leads are anyone's to claim, whatever O says.
+        parts = ["lead pool" if self.pool else f"owner {self.owner}", f"status {self.status or 'any'}"]
+        if self.grade:
+            parts.append(f"grade {self.grade}")
         if self.overdue:
             parts.append("overdue only")
-        if self.pool:
-            parts.append("lead pool")
         if self.text:
             parts.append(f"“{self.text}”")
         return " · ".join(parts)
@@ -84,7 +87,7 @@ def lead_cells(row: LeadRow, today_: date) -> list[Cell]:
     ]
 
 
-class LeadsTab(Vertical):
+class LeadsTab(LeadActions, Vertical):
     BINDINGS = [
         Binding("n", "new", "New", id="leads.new"),
         Binding("e", "edit", "Edit", id="leads.edit"),
@@ -105,6 +108,11 @@ class LeadsTab(Vertical):
         Binding("L", "toggle_pool", "Pool", show=False, id="leads.filter_pool"),
         Binding("P", "cycle_period", "Period", show=False, id="leads.period"),
         Binding("v", "toggle_funnel", "Funnel", show=False, id="leads.toggle_funnel"),
+        *mark_bindings("leads"),
+        Binding("number_sign", "tag", "Tag", show=False, id="leads.tag"),
+        Binding("X", "export", "Export CSV", show=False, id="leads.export"),
+        Binding("V", "pick_view", "Saved views", show=False, id="leads.views"),
+        Binding("W", "save_view", "Save view", show=False, id="leads.save_view"),
     ]
     DEFAULT_CSS = """
     LeadsTab { height: 1fr; }
@@ -114,7 +122,7 @@ class LeadsTab(Vertical):
     LeadsTab #funnel-title { text-style: bold; padding: 0 1; }
     LeadsTab #funnel-hint { color: $text-muted; padding: 0 1; margin-top: 1; }
     LeadsTab #lead-panel { width: 1fr; }
-    LeadsTab #lead-filters { height: 1; padding: 0 1; background: $panel; }
+    LeadsTab #lead-filters { height: auto; max-height: 2; padding: 0 1; background: $panel; }
     LeadsTab #lead-search { display: none; height: 1; border: none; padding: 0 1; }
     LeadsTab #lead-search.shown { display: block; }
     """
@@ -131,6 +139,8 @@ class LeadsTab(Vertical):
         self._base: list[LeadRow] = []
         self._base_key: tuple[Any, ...] | None = None
         self.today = today()
+        self.marks = Marks()
+        self.view: SavedLeadView | None = None
         self.table: VirtualTable[LeadRow] = VirtualTable(
             COLUMNS, lambda row: lead_cells(row, self.today), sort_keys={
                 "name": lambda r: r.name.casefold(), "company": lambda r: r.company.casefold(),
@@ -138,6 +148,7 @@ class LeadsTab(Vertical):
                 "status": lambda r: LEAD_STATUSES.index(r.status), "owner": lambda r: r.owner,
                 "follow_up": lambda r: r.follow_up or date.max, "age": lambda r: (self.today - r.created).days,
             }, empty_text=NO_LEADS, id="lead-table")
+        self.table.is_marked = lambda row: row.id in self.marks
 
     # -- layout ---------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -158,6 +169,7 @@ class LeadsTab(Vertical):
 
     def on_resize(self) -> None:
         self.query_one("#funnel-panel").set_class(self.size.width < 120, "hidden")
+        self.call_after_refresh(self.show_summary)  # the sort column may have come or gone
 
     # -- data -------------------------------------------------------------------------------
     def reload(self) -> None:
@@ -165,6 +177,7 @@ class LeadsTab(Vertical):
         self.today = today()
         self._docs = {doc["id"]: doc for doc in self.store.rows(Lead)}
         self.rows_by_id = {lead_id: LeadRow.from_doc(doc) for lead_id, doc in self._docs.items()}
+        self.marks.keep(self.rows_by_id.__contains__)
         self.all_rows = self.table.sort_rows(list(self.rows_by_id.values()))
         self._base_key = None
         self.apply_filter()
@@ -188,6 +201,14 @@ class LeadsTab(Vertical):
     def lead_changed(self, lead_id: str) -> None:
         """Patch one row after a write, instead of rebuilding 50k; the cursor goes to it."""
         self._patch([lead_id], keep_id=lead_id)
+        self.refresh_funnel()
+
+    def leads_changed(self, lead_ids: list[str]) -> None:
+        """After a bulk write: patch its rows (rebuild all, past ``PATCH_LIMIT``)."""
+        if len(lead_ids) > PATCH_LIMIT:
+            self.reload()
+            return
+        self._patch(lead_ids)
         self.refresh_funnel()
 
     def _patch(self, lead_ids: list[str], keep_id: str | None = None) -> None:
@@ -250,8 +271,15 @@ class LeadsTab(Vertical):
         visible = [r for r in source if text in r.search] if text else list(source)
         self.table.empty_text = NO_LEADS if not self.all_rows else NO_MATCH_TEXT if text else NO_MATCH
         self.table.set_rows(visible, keep=(lambda r: r.id == keep_id) if keep_id else None, presorted=True)
-        summary = f"{len(visible):,} of {len(self.all_rows):,} leads · {self.filter.describe()}"
-        self.query_one("#lead-filters", Static).update(labelled("$s", s=summary))
+        self.show_summary()
+
+    def show_summary(self) -> None:
+        """The filter line: counts, marks, the filter and the sort, in words."""
+        shown = len(self.table.rows)
+        parts = [f"{shown:,} of {counted(len(self.all_rows), 'lead')}",
+                 self.marks.summary(len(self.marks.shown(self.table.rows))),
+                 f"view “{self.view.name}”" if self.view else "", self.filter.describe(), self.table.sort_text()]
+        self.query_one("#lead-filters", Static).update(labelled("$s", s=" · ".join(p for p in parts if p)))
 
     def refresh_funnel(self) -> None:
         steps = funnel(self.store.rows(Lead), self.store.rows(Opportunity), self.store.config,
@@ -273,6 +301,7 @@ class LeadsTab(Vertical):
         old = self.filter
         owner_changed = "owner" in changes and changes["owner"] != old.owner
         self.filter = replace(old, **changes)
+        self.view = None  # the list is no longer the saved view
         narrowing = set(changes) == {"text"} and self.filter.text.startswith(old.text)
         self.apply_filter(narrowing=narrowing)
         if owner_changed:
@@ -292,6 +321,11 @@ class LeadsTab(Vertical):
         self.table.focus()
 
     def action_clear_search(self) -> None:
+        """esc: the marks first, then the typed filter."""
+        if self.marks.clear():
+            self.table.refresh()
+            self.show_summary()
+            return
         search = self.query_one("#lead-search", Input)
         search.value = ""
         search.remove_class("shown")
@@ -319,6 +353,50 @@ class LeadsTab(Vertical):
         self.period = PERIODS[(PERIODS.index(self.period) + 1) % len(PERIODS)]
         self.refresh_funnel()
 
+    # -- marks and saved views ----------------------------------------------------------------
+    def action_mark(self) -> None:
+        row = self.table.current
+        if row is not None:
+            self.marks.toggle(row.id)
+            self.table.action_cursor(1)
+            self.table.refresh()
+            self.show_summary()
+
+    def action_mark_all(self) -> None:
+        self.marks.toggle_all(row.id for row in self.table.rows)
+        self.table.refresh()
+        self.show_summary()
+
+    def action_pick_view(self) -> None:
+        def chosen(view: SavedLeadView | bool) -> None:
+            self.view = view or None
+            if not view:
+                self.filter = LeadFilter(owner=self.filter.owner)
+            else:
+                self.filter = LeadFilter(**views.lead_filter_values(view, self.store.me))
+                if view.sort in self.table.sort_keys:
+                    self.table.sort_by(view.sort, reverse=view.reverse)
+            self.query_one("#lead-search", Input).value = self.filter.text
+            self._base_key = None
+            self.apply_filter()
+            self.refresh_funnel()
+
+        views.pick_saved(self.app, "Saved lead views", self.store.config.lead_views, "no view (my open leads)",
+                         "No saved views yet: filter and sort the leads, then W saves the list as one.", chosen)
+
+    def action_save_view(self) -> None:
+        f, table = self.filter, self.table
+
+        def make(name: str) -> SavedLeadView:
+            return views.lead_view(name, owner=self.owner_id(), status=f.status, grade=f.grade, overdue=f.overdue,
+                                   pool=f.pool, text=f.text, sort=table.sort_key, reverse=table.sort_reverse)
+
+        def saved(view: object) -> None:
+            self.view = view if isinstance(view, SavedLeadView) else None
+            self.show_summary()
+
+        views.ask_and_save(self.app, self.store, "lead_views", "Save this list as a view named", make, saved)
+
     def action_toggle_funnel(self) -> None:
         self.query_one("#funnel-panel").toggle_class("hidden")
 
@@ -334,28 +412,10 @@ class LeadsTab(Vertical):
         self.table.focus()
 
     # -- the selected lead ----------------------------------------------------------------------
-    def selected(self) -> Lead | None:
-        row = self.table.current
-        if row is None:
-            self.app.notify("No lead selected.", severity="warning")
-            return None
-        return self.store.get(Lead, row.id)
-
-    def run(self, write: Any, *args: Any, done: str = "", **kwargs: Any) -> Any:
-        """Do a store write; show a refusal as one line, never a traceback."""
-        try:
-            result = write(*args, **kwargs)
-        except StoreError as exc:
-            self.app.notify(str(exc), severity="error", markup=False)
-            return None
-        if done:
-            self.app.notify(done, markup=False)
-        return result
-
     def lead_fields(self) -> list[Field]:
         config = self.store.config
         reps = [(f"{r.name} ({r.id})", r.id) for r in config.reps]
-        return [
+        return of(Lead, [  # checked as the lead's fields: every problem in one round
             Field("name", "Name", required=True), Field("company", "Company"), Field("title", "Job title"),
             Field("email", "Email"), Field("phone", "Phone"),
             Field("source", "Source", "choice", [(s, s) for s in config.lead_sources]),
@@ -365,7 +425,7 @@ class LeadsTab(Vertical):
             Field("next_follow_up", "Next follow-up", "date"),
             Field("tags", "Tags", "tags", placeholder="comma separated"),
             Field("notes", "Notes", "notes"),
-        ]
+        ])
 
     def action_new(self, values: dict[str, Any] | None = None) -> None:
         values = values or {"owner": self.store.me, "source": self.store.config.lead_sources[0]}
@@ -420,112 +480,6 @@ class LeadsTab(Vertical):
             return
         self.app.log_activity_form(lead_id=lead.id, title=f"Log activity: {lead.name}",  # type: ignore[attr-defined]
                                    after=lambda: self.lead_changed(lead.id))
-
-    def action_follow_up(self) -> None:
-        lead = self.selected()
-        if lead is None:
-            return
-
-        def chosen(when: date | None) -> None:
-            if when is not None and self.run(self.store.update, Lead, lead.id, next_follow_up=when,
-                                              done=f"Follow up {lead.name} on {when.isoformat()}"):
-                self.lead_changed(lead.id)
-
-        current = lead.next_follow_up.isoformat() if lead.next_follow_up else ""
-        self.app.push_screen(AskScreen(f"Next follow-up for {lead.name}", value=current,
-                                       placeholder="2026-12-01, +3d, tomorrow, next mon",
-                                       parse=lambda text: parse_when(text, today())), chosen)
-
-    def action_assign(self) -> None:
-        lead = self.selected()
-        if lead is None:
-            return
-        reps = [(f"{r.name} ({r.id})", r.id) for r in self.store.config.reps]
-
-        def chosen(rep: str | None) -> None:
-            if rep and self.run(self.store.assign_lead, lead.id, rep, done=f"{lead.name} assigned to {rep}"):
-                self.lead_changed(lead.id)
-
-        self.app.push_screen(PickScreen(f"Assign {lead.name} to", reps), chosen)
-
-    def action_claim(self) -> None:
-        lead = self.selected()
-        if lead and self.run(self.store.claim_lead, lead.id, done=f"{lead.name} is yours now"):
-            self.lead_changed(lead.id)
-
-    def action_grade(self, step: int) -> None:
-        lead = self.selected()
-        if lead is None:
-            return
-        index = GRADES.index(lead.grade) if lead.grade else len(GRADES) - 1
-        grade = GRADES[max(0, min(index + step, len(GRADES) - 1))]
-        if self.run(self.store.update, Lead, lead.id, grade=grade):
-            self.lead_changed(lead.id)
-
-    def action_disqualify(self) -> None:
-        lead = self.selected()
-        if lead is None:
-            return
-        reasons = [(r, r) for r in self.store.config.disqualify_reasons]
-
-        def chosen(reason: str | None) -> None:
-            if reason and self.run(self.store.disqualify_lead, lead.id, reason,
-                                   done=f"{lead.name} disqualified: {reason}"):
-                self.lead_changed(lead.id)
-
-        self.app.push_screen(PickScreen(f"Disqualify {lead.name}: why?", reasons, allow_typed=True,
-                                        placeholder="pick or type a reason"), chosen)
-
-    def action_convert(self) -> None:
-        lead = self.selected()
-        if lead is None:
-            return
-        if lead.status in ("converted", "disqualified"):
-            self.app.notify(f"{lead.name} is already {lead.status}.", severity="warning", markup=False)
-            return
-        if lead.status != "qualified":
-            def qualify(yes: bool | None) -> None:
-                if yes and self.run(self.store.update, Lead, lead.id, status="qualified"):
-                    self.lead_changed(lead.id)
-                    self.action_convert()
-
-            self.app.push_screen(ConfirmScreen(f"{lead.name} is {lead.status}, not qualified.",
-                                               "Mark the lead qualified and convert it?"), qualify)
-            return
-        self.app.push_screen(self.conversion_form(lead), self._converted)
-
-    def conversion_form(self, lead: Lead) -> FormScreen:
-        customers = {doc["name"]: doc["id"] for doc in self.store.rows(Customer)}
-        match = next((r for r in self.store.duplicates_of(lead.model_dump(), exclude_id=lead.id)
-                      if isinstance(r, Customer)), None)
-        fields = [
-            Field("existing", "Existing customer (leave empty to create one)", "lookup", lookup=customers),
-            Field("customer_name", "New customer name"),
-            Field("contact_name", "Contact", required=True),
-            Field("title", "Opportunity", required=True),
-            Field("amount", "Amount", "number"),
-            Field("currency", "Currency", required=True),
-            Field("expected_close", "Expected close", "date"),
-        ]
-        values = {"existing": match.id if match else None, "customer_name": lead.company or lead.name,
-                  "contact_name": lead.name, "title": f"{lead.company or lead.name}: first deal",
-                  "amount": "0", "currency": self.store.config.currency}
-
-        def save(v: dict[str, Any]) -> Any:
-            return self.store.convert_lead(
-                lead.id, customer_id=v["existing"], customer_name=v["customer_name"] or None,
-                contact_name=v["contact_name"], title=v["title"], amount=v["amount"] or 0,
-                currency=v["currency"], expected_close=v["expected_close"])
-
-        hint = "Creates (or links) the customer and contact and opens the opportunity in its first stage."
-        return FormScreen(f"Convert {lead.name}", fields, values, save, hint=hint)
-
-    def _converted(self, result: Any) -> None:
-        if result is None:
-            return
-        self.lead_changed(result.lead.id)
-        self.app.notify(labelled("Converted: customer $c, opportunity $o", c=result.customer.name,
-                                 o=result.opportunity.title))
 
     @on(VirtualTable.Selected, "#lead-table")
     def _open(self, event: VirtualTable.Selected) -> None:
