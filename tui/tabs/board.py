@@ -4,7 +4,7 @@ moves with history and undo, win and lose, risk warnings, filters and the foreca
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -15,30 +15,34 @@ from textual.containers import Vertical
 from textual.widgets import ContentSwitcher, Input, Static
 
 from store.changes import Changes
-from store.config import Config
 from store.database import Store
-from store.dates import parse_when
 from store.errors import StoreError
 from store.models import Activity, Customer, Opportunity
 from store.pipeline import (
-    FORECAST_CATEGORIES,
     DealRow,
-    Forecast,
     column_totals,
     deal_row,
     forecast,
-    money,
     short_money,
 )
 from store.records import required_keys
+from tui.bulk import Marks
 from tui.clock import today
-from tui.forms import FORMS, new_values, without_blanks
+from tui.fitting import by_priority
 from tui.owners import next_owner, owner_of
-from tui.screens.dialogs import AskScreen, ConfirmScreen, PickScreen
-from tui.screens.form import FormScreen
+from tui.screens.dialogs import PickScreen
 from tui.screens.opportunity import OpportunityScreen
+from tui.tabs.board_actions import DealActions
+from tui.tabs.board_bulk import BULK_BINDINGS, BoardMarks
+from tui.tabs.board_parts import (
+    DealFilter,
+    rate_warning,
+    risk_text,
+    stage_style,
+    strip_lines,
+)
 from tui.tabs.leads import PATCH_LIMIT
-from tui.text import labelled, plain, plain_lines
+from tui.text import counted, labelled, plain, plain_lines
 from tui.widgets.board import BoardColumn, KanbanBoard
 from tui.widgets.table import Cell, Column, VirtualTable
 
@@ -46,78 +50,13 @@ COLUMNS = [
     Column("title", "Opportunity", 18, flex=True),
     Column("customer", "Customer", 14, flex=True, priority=3),
     Column("stage", "Stage", 11),
-    Column("amount", "Amount", 8, align="right"),
+    Column("amount", "Amount", 9, align="right"),
     Column("owner", "Owner", 6, priority=2),
     Column("close", "Close", 10),
     Column("days", "Days", 4, align="right", priority=4),
     Column("risk", "Risk", 12, priority=1),
 ]
-RISK_WORDS = {"stale": "stale", "stuck": "stuck", "slipped": "slipped", "no_next_step": "no step",
-              "amount_dropped": "amount↓"}
-CATEGORY_LABELS = {"commit": "commit", "best_case": "best case", "pipeline": "pipeline", "omitted": "omitted"}
-#: won and lost deals show for this long after closing (older ones stay in reports)
-CLOSED_DAYS = 90
-
-
-def stage_style(config: Config, key: str) -> str:
-    """The theme variable for a stage: early, mid and late open stages, won, lost."""
-    stage = next((s for s in config.stages if s.key == key), None)
-    if stage is None or stage.kind != "open":
-        return {"won": "stage-won", "lost": "stage-lost"}.get(stage.kind if stage else "", "quiet")
-    keys = [s.key for s in config.open_stages]
-    position = keys.index(key)
-    return "stage-early" if position == 0 else "stage-late" if position == len(keys) - 1 else "stage-mid"
-
-
-def risk_text(row: DealRow) -> str:
-    return ", ".join(RISK_WORDS[r.kind] for r in row.risks)
-
-
-@dataclass(frozen=True)
-class DealFilter:
-    text: str = ""
-    #: "me", "team" or a rep id
-    owner: str = "me"
-    customer_id: str | None = None
-    customer: str = ""
-    #: "2026-12": deals expected to close that month
-    close_month: str | None = None
-    at_risk: bool = False
-    show_lost: bool = False
-    #: closed deals older than this many days are left out (None: all)
-    closed_days: int | None = CLOSED_DAYS
-
-    def describe(self) -> str:
-        parts = [f"owner {self.owner}"]
-        if self.closed_days:
-            parts.append(f"closed in the last {self.closed_days}d")
-        if self.customer_id:
-            parts.append(f"customer {self.customer}")
-        if self.close_month:
-            parts.append(f"closing {self.close_month}")
-        if self.at_risk:
-            parts.append("at risk only")
-        if self.show_lost:
-            parts.append("lost shown")
-        if self.text:
-            parts.append(f"“{self.text}”")
-        return " · ".join(parts)
-
-
-def strip_lines(result: Forecast, today_: date) -> tuple[str, str]:
-    """The forecast strip's two lines, short enough for 80 columns."""
-    month, quarter = today_.strftime("%b"), f"Q{(today_.month - 1) // 3 + 1}"
-    coverage = "-" if result.coverage is None else f"{result.coverage:.1f}x"
-    first = (f"pipeline {short_money(result.pipeline)} · weighted {month} {short_money(result.weighted_month)}, "
-             f"{quarter} {short_money(result.weighted_quarter)} · commit {short_money(result.commit_quarter)}"
-             f" · best case {short_money(result.best_case_quarter)}")
-    second = (f"won {month} {short_money(result.won_month)} of {short_money(result.target_month)} "
-              f"(gap {short_money(result.gap_month)}) · {quarter} {short_money(result.won_quarter)} of "
-              f"{short_money(result.target_quarter)} (gap {short_money(result.gap_quarter)}) · coverage {coverage}")
-    return first, second
-
-
-class BoardTab(Vertical):
+class BoardTab(BoardMarks, DealActions, Vertical):
     BINDINGS = [
         Binding("n", "new", "New", id="board.new"),
         Binding("e", "edit", "Edit", id="board.edit"),
@@ -139,6 +78,7 @@ class BoardTab(Vertical):
         Binding("L", "toggle_lost", "Lost column", show=False, id="board.toggle_lost"),
         Binding("v", "toggle_view", "List/board", id="board.toggle_view"),
         Binding("o", "cycle_sort", "Sort", show=False, id="board.sort"),
+        *BULK_BINDINGS,
     ]
     DEFAULT_CSS = """
     BoardTab { height: 1fr; }
@@ -147,7 +87,7 @@ class BoardTab(Vertical):
     BoardTab #board-search.shown { display: block; }
     BoardTab #board-views { height: 1fr; }
     BoardTab #board-list { height: 1fr; }
-    BoardTab #forecast-strip { height: 2; padding: 0 1; background: $panel; }
+    BoardTab #forecast-strip { height: auto; padding: 0 1; background: $panel; }
     """
 
     def __init__(self, store: Store, **kwargs: Any) -> None:
@@ -161,7 +101,11 @@ class BoardTab(Vertical):
         self.customers: dict[str, str] = {}
         self.last_activity: dict[str, date] = {}
         self.loaded_version = -1
-        self.board = KanbanBoard(lambda: self.today, store.config.currency, id="board")
+        self.marks = Marks()
+        #: (deals shown, at risk, in stages no longer configured) for the filter line
+        self._counts = (0, 0, 0)
+        self.board = KanbanBoard(lambda: self.today, store.config.currency, id="board",
+                                 is_marked=lambda row: row.id in self.marks)
         self.table: VirtualTable[DealRow] = VirtualTable(
             COLUMNS, self.cells, sort_keys={
                 "title": lambda r: r.title.casefold(), "customer": lambda r: r.customer.casefold(),
@@ -171,6 +115,7 @@ class BoardTab(Vertical):
                 "days": lambda r: r.days_in_stage(self.today), "risk": lambda r: len(r.risks),
             }, empty_text="No opportunities match. n adds one; esc clears the filter.", id="deal-table")
         self._stage_rank = {key: i for i, key in enumerate(store.config.stage_keys)}
+        self.table.is_marked = lambda row: row.id in self.marks
 
     def compose(self) -> ComposeResult:
         yield Static("", id="board-filters")
@@ -204,6 +149,7 @@ class BoardTab(Vertical):
         self._docs = {doc["id"]: doc for doc in store.rows(Opportunity)}
         self.rows_by_id = {deal_id: self.row_of(doc) for deal_id, doc in self._docs.items()}
         self.loaded_version = store.version
+        self.marks.keep(self.rows_by_id.__contains__)
         self.place_deals()
 
     def apply_changes(self, changes: Changes) -> None:
@@ -295,20 +241,41 @@ class BoardTab(Vertical):
         self.board.set_columns([BoardColumn(s.key, s.label, stage_style(config, s.key), totals[s.key],
                                             by_stage[s.key]) for s in shown], keep_id=keep_id)
         self.table.set_rows(rows, keep=(lambda r: r.id == keep_id) if keep_id else None, presorted=True)
-        at_risk = sum(1 for r in rows if r.at_risk)
         others = len(rows) - sum(len(by_stage[s.key]) for s in config.stages)
-        summary = f"{len(rows):,} deals · {at_risk:,} at risk · {self.filter.describe()}"
-        if others:
-            summary += f" · {others} in stages no longer configured (list view)"
-        self.query_one("#board-filters", Static).update(plain(summary))
+        self._counts = (len(rows), sum(1 for r in rows if r.at_risk), others)
+        self.show_summary()
         # The strip sums every deal: let the board repaint first, the strip a moment later.
         self.call_after_refresh(self.refresh_strip)
 
+    def show_summary(self) -> None:
+        """The filter line: counts, marks, the filter in words."""
+        shown, at_risk, others = self._counts
+        parts = [(0, counted(shown, "deal")), (1, f"{at_risk:,} at risk")]
+        if self.marks:
+            parts.append((0, self.marks.summary(len(self.marked_rows()))))
+        parts.append((2, self.filter.describe()))
+        if others:
+            parts.append((3, f"{others} in stages no longer configured (list view)"))
+        line = self.query_one("#board-filters", Static)
+        width = line.size.width - 2 if line.size.width else 200  # less its padding
+        line.update(plain(by_priority(parts, width)))
+
     def refresh_strip(self) -> None:
-        owner = self.owner_id()
-        result = forecast(self.rows_by_id.values(), self.store.config, today=self.today, owner=owner)
-        first, second = strip_lines(result, self.today)
-        self.query_one("#forecast-strip", Static).update(plain_lines([first, second]))
+        owner, config = self.owner_id(), self.store.config
+        strip = self.query_one("#forecast-strip", Static)
+        width = max(strip.size.width - 2, 20) if strip.size.width else 78  # less its padding
+        result = forecast(self.rows_by_id.values(), config, today=self.today, owner=owner)
+        lines = list(strip_lines(result, self.today, width))
+        warning = rate_warning(result.without_rate, width)
+        if warning:  # once, where the totals are: such a deal is in none of them
+            lines.append(warning)
+        strip.update(plain_lines(lines))
+
+    def on_resize(self) -> None:
+        """The bars say more or less for the new width."""
+        if self.loaded_version >= 0:
+            self.call_after_refresh(self.show_summary)
+            self.call_after_refresh(self.refresh_strip)
 
     def at_risk_count(self, owner: str) -> int:
         return sum(1 for r in self.rows_by_id.values() if r.risks and r.owner == owner)
@@ -318,8 +285,13 @@ class BoardTab(Vertical):
         late = row.expected_close is not None and row.expected_close < self.today and not row.closed
         return [(row.title, None), (row.customer, None),
                 (self._stage_label(row.stage), stage_style(self.store.config, row.stage)),
-                (short_money(row.amount), None), (row.owner, None), (close, "overdue" if late else None),
+                (self._amount(row), None), (row.owner, None), (close, "overdue" if late else None),
                 (f"{row.days_in_stage(self.today)}d", None), (risk_text(row), "health-risk")]
+
+    def _amount(self, row: DealRow) -> str:
+        """In the team's currency as a bare amount; any other names its currency."""
+        currency = "" if row.currency == self.store.config.currency else f" {row.currency}"
+        return short_money(row.amount) + currency
 
     def _stage_label(self, key: str) -> str:
         return next((s.label for s in self.store.config.stages if s.key == key), key)
@@ -362,7 +334,7 @@ class BoardTab(Vertical):
         self.place_deals()
 
     def set_filter(self, **changes: Any) -> None:
-        self.filter = replace(self.filter, **changes)
+        self.filter = replace(self.filter, **{"view": "", **changes})  # no longer the saved view
         self.place_deals()
 
     def action_search(self) -> None:
@@ -379,6 +351,10 @@ class BoardTab(Vertical):
         self.focus_view()
 
     def action_clear_search(self) -> None:
+        """esc: the marks first, then the typed filter."""
+        if self.marks.clear():
+            self._marks_changed()
+            return
         search = self.query_one("#board-search", Input)
         search.value = ""
         search.remove_class("shown")
@@ -441,7 +417,11 @@ class BoardTab(Vertical):
             self.app.notify(labelled("$title → $stage", title=row.title, stage=self._stage_label(moved.stage)))
 
     def action_move_to(self) -> None:
-        """Any stage at once (skipping is allowed, and the history shows it)."""
+        """Any stage at once (skipping is allowed, and the history shows it); with deals
+        marked, all of them."""
+        if self.marked_rows():
+            self.bulk_move(self.marked_rows())
+            return
         row = self.selected()
         if row is None:
             return
@@ -456,143 +436,6 @@ class BoardTab(Vertical):
                 self.app.notify(labelled("$title → $stage", title=row.title, stage=self._stage_label(stage)))
 
         self.app.push_screen(PickScreen(f"Move {row.title} to (x loses it)", choices), chosen)
-
-    def action_win(self) -> None:
-        row = self.selected()
-        if row is None:
-            return
-        if row.stage == self.store.config.won_stage.key:
-            self.app.notify(labelled("$title is already won.", title=row.title), severity="warning")
-            return
-
-        def confirmed(yes: bool | None) -> None:
-            if yes and self.run(self.store.win, row.id) is not None:
-                self.deal_changed(row.id)
-                self._show_won(row.id)
-
-        self.app.push_screen(ConfirmScreen(f"Mark {row.title} won?",
-                                           f"{money(row.amount, row.currency)} from {row.customer}. "
-                                           "The customer becomes active and its maintenance plan starts."),
-                             confirmed)
-
-    def _show_won(self, deal_id: str) -> None:
-        deal = self.store.require(Opportunity, deal_id)
-        customer = self.store.get(Customer, deal.customer_id)
-        if customer is None:
-            return
-        plan = (f"revisit every {customer.revisit_days} days, next {customer.next_revisit.isoformat()}"
-                if customer.next_revisit else "no revisit planned")
-
-        def answer(yes: bool | None) -> None:
-            if yes:
-                self.app.open_record(Customer.table, customer.id)  # type: ignore[attr-defined]
-
-        self.app.push_screen(ConfirmScreen(f"Won: {deal.title} ({money(deal.amount, deal.currency)})",
-                                           f"{customer.name} is an active customer now; {plan}. "
-                                           "Open the customer card?"), answer)
-
-    def action_lose(self) -> None:
-        row = self.selected()
-        if row is None:
-            return
-        reasons = [(reason, reason) for reason in self.store.config.lost_reasons]
-
-        def chosen(reason: str | None) -> None:
-            if reason and self.run(self.store.lose, row.id, reason) is not None:
-                self.deal_changed(row.id)
-                self.app.notify(labelled("$title lost: $reason (u undoes)", title=row.title, reason=reason))
-
-        self.app.push_screen(PickScreen(f"Lost {row.title}: why?", reasons, allow_typed=True,
-                                        placeholder="pick or type a reason"), chosen)
-
-    def action_undo(self) -> None:
-        if not self.store.moves:
-            self.app.notify("No stage move to undo in this session.", severity="warning")
-            return
-        move = self.run(self.store.undo_move)
-        if move is not None:
-            self.deal_changed(move.opportunity_id)
-            self.app.notify(labelled("Undone: $title back to $stage", title=move.title,
-                                     stage=self._stage_label(move.before)))
-
-    def action_forecast_category(self) -> None:
-        row = self.selected()
-        if row is None:
-            return
-        choices = [(f"{CATEGORY_LABELS[c]}{' (stage default)' if c == self._default_category(row) else ''}", c)
-                   for c in FORECAST_CATEGORIES]
-
-        def chosen(category: str | None) -> None:
-            if category is None:
-                return
-            value = None if category == self._default_category(row) else category
-            if self.run(self.store.set_forecast_category, row.id, value) is not None:
-                self.deal_changed(row.id)
-                self.app.notify(labelled("$title: forecast $c", title=row.title, c=CATEGORY_LABELS[category]))
-
-        self.app.push_screen(PickScreen(f"Forecast category of {row.title} (now {CATEGORY_LABELS[row.forecast]})",
-                                        choices), chosen)
-
-    def _default_category(self, row: DealRow) -> str:
-        stage = next((s for s in self.store.config.stages if s.key == row.stage), None)
-        return stage.forecast if stage else "pipeline"
-
-    def action_activity(self) -> None:
-        row = self.selected()
-        if row is not None:
-            self.app.log_activity_form(opportunity_id=row.id, title=f"Log activity: {row.title}",  # type: ignore[attr-defined]
-                                       after=lambda: self.deal_changed(row.id, touched=True))
-
-    def action_follow_up(self) -> None:
-        row = self.selected()
-        if row is not None:
-            self.ask_follow_up(row.id)
-
-    def ask_follow_up(self, deal_id: str, after: Callable[[], None] | None = None) -> None:
-        """Ask for a date; the deal gets one open follow-up task (shown in Today)."""
-        deal = self.store.require(Opportunity, deal_id)
-
-        def chosen(when: date | None) -> None:
-            if when is not None and self.run(self.store.follow_up_opportunity, deal_id, when) is not None:
-                self.app.update_header()  # type: ignore[attr-defined]
-                self.app.notify(labelled("Follow up $title on $day (in Today)", title=deal.title,
-                                         day=when.isoformat()))
-                if after is not None:
-                    after()
-
-        self.app.push_screen(AskScreen(f"Follow up {deal.title} on", placeholder="2026-12-01, +3d, tomorrow, next mon",
-                                       parse=lambda text: parse_when(text, today())), chosen)
-
-    def action_new(self) -> None:
-        def save(values: dict[str, Any]) -> Opportunity:
-            return self.store.new(Opportunity, **without_blanks(values))
-
-        self.app.push_screen(FormScreen("New opportunity", FORMS[Opportunity](self.store),
-                                        new_values(Opportunity, self.store), save), self._saved)
-
-    def action_edit(self) -> None:
-        row = self.selected()
-        if row is not None:
-            self.edit(row.id)
-
-    def edit(self, deal_id: str, after: Callable[[], None] | None = None) -> None:
-        deal = self.store.require(Opportunity, deal_id)
-
-        def save(values: dict[str, Any]) -> Opportunity:
-            return self.store.update(Opportunity, deal_id, **values)
-
-        def saved(result: Opportunity | None) -> None:
-            self._saved(result)
-            if result is not None and after is not None:
-                after()
-
-        self.app.push_screen(FormScreen(f"Edit opportunity: {deal.title}", FORMS[Opportunity](self.store),
-                                        deal.model_dump(), save), saved)
-
-    def _saved(self, result: Opportunity | None) -> None:
-        if result is not None:
-            self.deal_changed(result.id)
-            self.app.notify(labelled("Saved $title", title=result.title))
 
     def open_deal(self, deal_id: str) -> None:
         self.app.push_screen(OpportunityScreen(self.store, deal_id, self))

@@ -44,7 +44,7 @@ class BoardColumn:
     top: int = 0
 
 
-def card_lines(row: DealRow, today: date, currency: str, width: int) -> list[list[Run]]:
+def card_lines(row: DealRow, today: date, currency: str, width: int, marked: bool = False) -> list[list[Run]]:
     """The six lines of a card (data text only: painted, never parsed as markup).
     The amount names its currency only when it is not the team's ``currency``;
     narrow cards say less in fewer words."""
@@ -63,15 +63,14 @@ def card_lines(row: DealRow, today: date, currency: str, width: int) -> list[lis
         risk = f"{risk} +{len(risks) - 1}" if narrow else f"{len(risks)} risks · {risk}"
     if row.closed is not None:  # days in a won or lost "stage" mean nothing: when it closed does
         ago = (today - row.closed).days
-        days = f"closed {row.closed.strftime('%m-%d')} · {ago}d ago" if not narrow else \
-            f"{row.closed.strftime('%m-%d')} · {ago}d ago"
+        days = f"closed {row.closed.strftime('%m-%d')} · {ago}d ago" if not narrow else f"closed {ago}d ago"
         step: Run = ("", None, False)
     elif row.next_step:
         step = (f"→ {row.next_step}", "quiet", False)
     else:
         step = ("no next step", "health-risk", False)
     return [
-        [("⚠ " if row.risks else "", "health-risk", True), (title, None, True)],
+        [("✓ " if marked else "", None, True), ("⚠ " if row.risks else "", "health-risk", True), (title, None, True)],
         [(row.customer, "quiet", False)],
         [(short_money(row.amount) + ("" if row.currency == currency else f" {row.currency}"), None, True),
          (f" · {row.owner}", "quiet", False)],
@@ -79,6 +78,21 @@ def card_lines(row: DealRow, today: date, currency: str, width: int) -> list[lis
         [step],
         [(risk, "health-risk", False)],
     ]
+
+
+def first_fitting(choices: list[str], width: int) -> str:
+    """The first (the most telling) of ``choices`` that fits ``width``; else the last, to be cut."""
+    return next((text for text in choices if len(text) <= width), choices[-1])
+
+
+def head_titles(column: BoardColumn) -> list[str]:
+    return [f" {column.label}", column.label]
+
+
+def head_totals(total: ColumnTotal) -> list[str]:
+    """Count and amount before the weighted amount (the forecast strip has that too)."""
+    count, amount, weighted = f"{total.count:,}", short_money(total.amount), short_money(total.weighted)
+    return [f" {count} · {amount} · w {weighted}", f" {count} · {amount}", f"{count}·{amount}", count]
 
 
 def column_widths(width: int, count: int) -> list[int]:
@@ -118,9 +132,12 @@ class KanbanBoard(ThemeStyles, Widget, can_focus=True):
     class Selected(Highlighted):
         """Enter or a double click on a card."""
 
-    def __init__(self, today: Callable[[], date], currency: str, **kwargs: object) -> None:
+    def __init__(self, today: Callable[[], date], currency: str,
+                 is_marked: Callable[[DealRow], bool] = lambda row: False, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.today = today
+        #: marked cards (for a bulk action) show a ✓
+        self.is_marked = is_marked
         self.currency = currency
         self.columns: list[BoardColumn] = []
         self.column_index = 0
@@ -283,13 +300,17 @@ class KanbanBoard(ThemeStyles, Widget, can_focus=True):
     def _column_line(self, index: int, column: BoardColumn, width: int, y: int, base: Style) -> list[Segment]:
         quiet = base + self.style_for("quiet")
         if y == 0:
-            return [Segment(fit(f" {column.label}", width), base + self.style_for(column.style, bold=True))]
+            return [Segment(fit(first_fitting(head_titles(column), width), width),
+                            base + self.style_for(column.style, bold=True))]
         if y == 1:
-            total = column.total
-            text = f" {total.count:,} · {short_money(total.amount)} · w {short_money(total.weighted)}"
-            return [Segment(fit(text, width), quiet)]
+            return [Segment(fit(first_fitting(head_totals(column.total), width), width), quiet)]
         if y == 2:
-            return [Segment("─" * width, base + self.get_component_rich_style("kanban-board--rule", partial=True))]
+            rule = base + self.get_component_rich_style("kanban-board--rule", partial=True)
+            if column.top > 0:  # cards scrolled out above: said where they went, as below
+                above = first_fitting([f"─ ↑ {column.top:,} more ", f"↑ {column.top:,} more", f"↑{column.top:,}"],
+                                      width)
+                return [Segment(above, quiet + Style(italic=True)), Segment("─" * (width - len(above)), rule)]
+            return [Segment("─" * width, rule)]
         card, line = divmod(y - HEAD_HEIGHT, CARD_HEIGHT)
         position = column.top + card
         if y == self._height - 1:
@@ -303,5 +324,6 @@ class KanbanBoard(ThemeStyles, Widget, can_focus=True):
         selected = index == self.column_index and position == column.cursor
         card_style = self.get_component_rich_style("kanban-board--cursor") if selected else Style()
         narrowest = min(column_widths(self._width, len(self.columns)))
-        lines = card_lines(column.rows[position], self.today(), self.currency, narrowest)
+        row = column.rows[position]
+        lines = card_lines(row, self.today(), self.currency, narrowest, self.is_marked(row))
         return self.paint_runs(lines[line], width, base, card_style)
