@@ -10,7 +10,7 @@ tens of thousands of deals in the file.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Literal
@@ -273,6 +273,8 @@ class Forecast:
     target_quarter: Decimal
     #: open pipeline closing by the quarter's end over what is left of its target
     coverage: float | None
+    #: open and won deals in a currency with no rate, per currency: in none of the sums
+    without_rate: dict[str, int] = field(default_factory=dict)
 
     @property
     def gap_month(self) -> Decimal:
@@ -304,9 +306,13 @@ def forecast(rows: Iterable[DealRow], config: Config, *, today: date, owner: str
     # Weighted sums per stage, weighted once at the end (one rounding, and fast).
     month_by_stage = dict.fromkeys(kinds, ZERO)
     quarter_by_stage = dict.fromkeys(kinds, ZERO)
+    unpriced: dict[str, int] = {}
     for row in rows:
         stage = kinds.get(row.stage)
         if stage is None or row.value is None or (owner is not None and row.owner != owner):
+            if row.value is None and stage is not None and stage.kind != "lost" and (
+                    owner is None or row.owner == owner):
+                unpriced[row.currency] = unpriced.get(row.currency, 0) + 1
             continue
         if stage.kind == "won" and row.closed is not None:
             if row.closed >= quarter_start:
@@ -336,7 +342,8 @@ def forecast(rows: Iterable[DealRow], config: Config, *, today: date, owner: str
         pipeline=sums["pipeline"], weighted_month=sums["wm"], weighted_quarter=sums["wq"],
         won_month=sums["won_m"], won_quarter=sums["won_q"], commit_quarter=commit,
         best_case_quarter=commit + sums["best"], target_month=monthly, target_quarter=target_q,
-        coverage=float(sums["open_q"] / remaining) if remaining > 0 else None)
+        coverage=float(sums["open_q"] / remaining) if remaining > 0 else None,
+        without_rate=dict(sorted(unpriced.items())))
 
 
 # -- stage history ---------------------------------------------------------------------------

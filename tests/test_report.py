@@ -57,7 +57,7 @@ def test_json_has_every_figure(history: Store) -> None:  # noqa: F811
 def test_markdown_headlines(history: Store) -> None:  # noqa: F811
     text = to_markdown(collect_review(history, W47, None, W47.end))
     assert text.startswith("# Weekly review · team · 2026-W47 (16 Nov – 22 Nov 2026)")
-    assert "Won this week: **2** deals, **6,000**" in text
+    assert "Won this week: **2 deals**, **6,000**" in text
     assert "| Open at the end | 15,000 |" in text
 
 
@@ -79,3 +79,28 @@ def test_the_command_writes_each_format(history: Store, folder: Path, tmp_path: 
     assert "'nobody' is not one of the reps" in capsys.readouterr().err
     assert main(["review", "--data", str(folder)]) == 0  # the last full week by default
     assert f"# Weekly review · team · {Week(2026, 47)}" in capsys.readouterr().out
+
+
+def test_a_week_in_the_future_is_refused(history: Store, folder: Path,  # noqa: F811
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    history.close()
+    assert main(["review", "--data", str(folder), "--week", "2030-W01"]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.strip().splitlines() == [captured.err.strip()]  # one line
+    assert "2030-W01 has not begun yet" in captured.err
+    assert main(["review", "--data", str(folder), "--week", "2026-W48"]) == 0  # this week, so far
+
+
+def test_a_deal_without_a_rate_is_named_once_by_the_totals(history: Store) -> None:  # noqa: F811
+    from store.models import Customer, Opportunity
+
+    customer = next(c for c in history.all(Customer) if c.name == "One")
+    history.new(Opportunity, title="Zurich", customer_id=customer.id, stage="quote", amount=120000, currency="CHF",
+                created_at="2026-11-02T10:00:00Z", stage_history=[{"stage": "quote", "at": "2026-11-02T10:00:00Z",
+                                                                    "by": "ann"}])
+    review = collect_review(history, W47, None, Week(2026, 48).start)
+    assert review.team.without_rate == {"CHF": 1}
+    warning = "⚠ 1 deal in CHF has no rate: not in the totals; add rates.CHF to config.yaml"
+    assert to_markdown(review).count(warning) == 1
+    assert to_html(review).count(warning) == 1

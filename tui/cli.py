@@ -129,6 +129,8 @@ def _run_review(args: argparse.Namespace) -> int:
         week = Week.parse(args.week) if args.week else Week.last_full(today())
     except ValueError as exc:
         raise StoreError(str(exc)) from None
+    if week > Week.of(today()):
+        raise StoreError(f"{week} has not begun yet (this week is {Week.of(today())}): pick a week up to this one")
     with _open_store(args) as store:
         text = RENDERERS[args.format](collect_review(store, week, store.me if args.rep else None, today()))
     if args.output:

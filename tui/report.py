@@ -20,6 +20,8 @@ from store.database import Store
 from store.models import Contact, Customer, Lead, Opportunity, Survey, Task, Ticket
 from store.pipeline import DealRow, deal_rows, money
 from store.review import Figures, Item, Review, Week, build_review
+from tui.tabs.board_parts import rate_warning
+from tui.text import counted
 
 SPARKS = "▁▂▃▄▅▆▇█"
 
@@ -98,9 +100,12 @@ def figure_rows(figures: Figures) -> list[tuple[str, str]]:
         ("Average cycle, created → won", days(figures.cycle_days)),
         ("Average won deal", money(figures.average_deal) if figures.average_deal is not None else "–"),
         ("Open pipeline", money(figures.pipeline)),
-        ("Weighted forecast, month / quarter", f"{money(figures.weighted_month)} / {money(figures.weighted_quarter)}"),
-        ("Won this month / target", f"{money(figures.won_month)} / {money(figures.target_month)}"),
-        ("Won this quarter / target", f"{money(figures.won_quarter)} / {money(figures.target_quarter)}"),
+        ("Weighted forecast, month", money(figures.weighted_month)),
+        ("Weighted forecast, quarter", money(figures.weighted_quarter)),
+        ("Won this month", money(figures.won_month)),
+        ("Target this month", money(figures.target_month)),
+        ("Won this quarter", money(figures.won_quarter)),
+        ("Target this quarter", money(figures.target_quarter)),
         ("Pipeline velocity, per month", money(figures.velocity_month) if figures.velocity_month is not None
          else "–"),
     ]
@@ -145,10 +150,11 @@ def _md(text: object) -> str:
 def to_markdown(review: Review) -> str:
     c, lines = review.changes, [f"# {title(review)}", ""]
     lines += ["## Headlines", "",
-              f"- Won this week: **{len(c.won)}** deals, **{money(c.won_amount)}**",
+              f"- Won this week: **{counted(len(c.won), 'deal')}**, **{money(c.won_amount)}**",
               f"- Open pipeline: **{money(review.team.pipeline)}**; weighted forecast this month "
               f"{money(review.team.weighted_month)}, quarter {money(review.team.weighted_quarter)}",
               f"- Won this quarter: {money(review.team.won_quarter)} of {money(review.team.target_quarter)} target",
+              *([f"- {_md(rate_warning(review.team.without_rate))}"] if review.team.without_rate else []),
               ""]
     lines += ["## Leads", "", f"- New: {c.new_leads} (by source: " +
               (", ".join(f"{_md(k)} {v}" for k, v in c.new_leads_by_source.items()) or "none") +
@@ -252,11 +258,12 @@ def to_html(review: Review) -> str:
 def _html_headlines(review: Review) -> list[str]:
     c, team, cur = review.changes, review.team, review.currency
     return [f"<h1>{_e(title(review))}</h1>", '<div class="big">',
-            f"<div>{_e(money(c.won_amount, cur))}<span>won this week ({len(c.won)} deals)</span></div>",
+            f"<div>{_e(money(c.won_amount, cur))}<span>won this week ({counted(len(c.won), 'deal')})</span></div>",
             f"<div>{_e(money(team.pipeline, cur))}<span>open pipeline</span></div>",
             f"<div>{_e(money(team.weighted_quarter, cur))}<span>weighted forecast this quarter</span></div>",
             f"<div>{_e(money(team.won_quarter))} / {_e(money(team.target_quarter, cur))}"
-            "<span>won this quarter / target</span></div>", "</div>"]
+            "<span>won this quarter / target</span></div>", "</div>",
+            *([f"<p>{_e(rate_warning(team.without_rate))}</p>"] if team.without_rate else [])]
 
 
 def _html_numbers(review: Review) -> list[str]:

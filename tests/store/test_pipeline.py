@@ -215,6 +215,17 @@ def test_coverage_is_none_once_the_target_is_met() -> None:
     assert result.coverage is None and result.gap_quarter == 0
 
 
+def test_deals_without_a_rate_are_counted_apart_from_every_sum() -> None:
+    rows = [row("quote", amount="120000", currency="CHF"), row("won", amount="5", currency="CHF",
+                                                               closed_at="2026-11-03T10:00:00Z"),
+            row("lost", amount="7", currency="CHF", lost_reason="Price", closed_at="2026-11-03T10:00:00Z"),
+            row("quote", amount="1000"), row("quote", amount="9", currency="JPY", owner="bo")]
+    ann = forecast(rows, CONFIG, today=TODAY, owner="ann")
+    assert ann.pipeline == Decimal(1000) and ann.won_quarter == 0
+    assert ann.without_rate == {"CHF": 2}  # the open and the won one; a lost deal is in no total anyway
+    assert forecast(rows, CONFIG, today=TODAY, owner=None).without_rate == {"CHF": 2, "JPY": 1}
+
+
 def test_last_activity_per_opportunity() -> None:
     activities = [{"opportunity_id": "x", "at": "2026-11-02T10:00:00Z"},
                   {"opportunity_id": "x", "at": "2026-11-20T10:00:00Z"},

@@ -196,9 +196,9 @@ def test_figures_for_the_team_and_a_rep(history: Store) -> None:
     assert team.win_rate == 0.6  # won D2, D5, D8; lost D4, D6
     assert team.cycle_days == 9.0  # (17 + 1 + 9) / 3
     assert team.average_deal == Decimal(2667)  # 8,000 / 3, rounded
-    assert team.open_deals == 3  # D1, D3, D7
-    # 3 open x 60% x 2,667 / 9 days x 30 days
-    assert team.velocity_month == (Decimal(3) * Decimal("0.6") * Decimal(2667) / Decimal(9) * 30).quantize(Decimal(1))
+    assert team.open_deals == 2  # D1, D3 (D7 was made after the week)
+    # 2 open x 60% x 2,667 / 9 days x 30 days
+    assert team.velocity_month == (Decimal(2) * Decimal("0.6") * Decimal(2667) / Decimal(9) * 30).quantize(Decimal(1))
     assert team.target_month == 30000 and team.target_quarter == 90000
     assert team.won_month == 6000  # D2 and D5 in November
     bo = figures(W47, CONFIG, who="Bo", owner="bo", leads=leads, opportunities=opportunities,
@@ -257,3 +257,41 @@ def test_a_deal_won_at_its_final_quote_counts_the_final_amount_everywhere(store:
     assert [m.amount for m in changes.won] == [1200]
     fall = changes.waterfall
     assert (fall.start, fall.increased, fall.won, fall.end) == (1000, 200, 1200, 0) and fall.balances()
+
+
+# -- as of the week's end -------------------------------------------------------------------------------------
+
+
+def test_a_past_week_shows_its_figures_as_they_stood_at_its_end(history: Store) -> None:
+    c1 = next(c for c in history.all(Customer) if c.name == "One")
+    # D9: open in quote all through W47, won after it; D10: open through W47, lost after it
+    history.new(Opportunity, title="D9", customer_id=c1.id, stage="won", amount=7000, created_at=at("2026-11-10"),
+                stage_history=moves(("quote", "2026-11-10"), ("won", "2026-11-25")), closed_at=at("2026-11-25"))
+    history.new(Opportunity, title="D10", customer_id=c1.id, stage="lost", amount=500, created_at=at("2026-11-10"),
+                stage_history=moves(("initial", "2026-11-10"), ("lost", "2026-11-24")), closed_at=at("2026-11-24"),
+                lost_reason="Timing")
+    # D3 raised after the week: 3,000 at its end
+    d3 = next(o for o in history.all(Opportunity) if o.title == "D3")
+    history.update(Opportunity, d3.id, amount=9000)
+    opportunities = docs(history, Opportunity)
+    # the rows as the app builds them today: lost deals left out
+    rows = deal_rows([d for d in opportunities if d["stage"] != "lost"], CONFIG, customers={}, last_activity={},
+                     today=date(2026, 12, 2))
+    review = build_review(W47, CONFIG, owner=None, leads=docs(history, Lead), opportunities=opportunities,
+                          activities=[], customers=[], deal_rows=rows, customer_rows=[])
+    fall = review.changes.waterfall
+    # D1 12,000 + D3 3,000 + D9 7,000 + D10 500
+    assert fall.end == 22500 and fall.balances()
+    assert review.team.pipeline == fall.end
+    assert review.team.open_deals == 4  # D7 was made after the week
+    # won in Q4 by the week's end: D2 and D5 (D8 in Q3; D9 only after the week)
+    assert review.team.won_quarter == 6000
+
+
+def test_won_this_quarter_follows_the_chosen_week(history: Store) -> None:
+    opportunities = docs(history, Opportunity)
+    rows = deal_rows(opportunities, CONFIG, customers={}, last_activity={}, today=date(2026, 11, 25))
+    september = build_review(Week(2026, 38), CONFIG, owner=None, leads=[], opportunities=opportunities,
+                             activities=[], customers=[], deal_rows=rows, customer_rows=[])
+    assert september.team.won_quarter == 2000  # D8, won 10 September, in Q3
+    assert september.team.pipeline == 0  # D1 was made in November

@@ -177,5 +177,19 @@ async def test_names_from_the_config_are_plain_text_in_the_figures(tmp_path: Pat
             tab = await ready(pilot, app)
             assert tab.review is not None
             console = Console(width=200, record=True)
-            console.print(tab._figures(tab.review))
+            console.print(tab._figure_table(tab.review)[0])
             assert "[b]Bo[/b] Chen" in console.export_text()
+
+
+async def test_a_week_in_the_future_cannot_be_chosen(crm: Store) -> None:
+    app = DealdeckApp(crm)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("4")
+        tab = await ready(pilot, app)
+        await pilot.press("right_square_bracket")  # this week (today is Wednesday of W48)
+        tab = await ready(pilot, app)
+        await pilot.press("right_square_bracket")
+        await pilot.pause()
+        assert tab.week == Week(2026, 48)
+        notices = [n.message for n in app._notifications]
+        assert notices[-1] == "2026-W49 has not begun yet: 2026-W48 is the latest week."

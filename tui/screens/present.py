@@ -21,8 +21,9 @@ from textual.widgets import Digits, Static
 from store.funnel import FunnelStep
 from store.pipeline import money, short_money
 from store.review import Figures, Item, Review
+from tui.fitting import pack
 from tui.report import percent, waterfall_rows
-from tui.text import fit, plain, plain_lines
+from tui.text import counted, fit, plain, plain_lines
 from tui.themes import PROJECTOR_THEME
 from tui.widgets.funnel import FunnelChart
 
@@ -57,6 +58,7 @@ class Slide(Vertical):
     Slide { padding: 1 2; }
     Slide .slide-title { text-style: bold; color: $primary; height: 1; margin-bottom: 1; }
     Slide .slide-label { color: $text; height: 1; }
+    Slide .slide-summary { color: $text; height: auto; margin-top: 1; }
     Slide Digits { width: auto; margin-bottom: 1; }
     Slide Horizontal { height: auto; }
     Slide .headline { height: 1fr; align: center middle; }
@@ -129,11 +131,15 @@ class PresentScreen(Screen[None]):
         """Lines a slide's lists may use."""
         return max(self.size.height - CHROME_LINES - 2, 3)
 
+    @property
+    def width_for_text(self) -> int:
+        """Cells a slide's line may use (less the slide's padding)."""
+        return max(self.size.width - 6, 10)
+
     def fitted(self, lines: list[str]) -> Content:
         """One line each, cut to the slide's width: a wrapped line would push the slide
         past the bottom of the screen."""
-        width = max(self.size.width - 6, 10)
-        return plain_lines(fit(line, width).rstrip() for line in lines)
+        return plain_lines(fit(line, self.width_for_text).rstrip() for line in lines)
 
     def action_step(self, step: int) -> None:
         self.index = max(0, min(self.index + step, len(self.slides) - 1))
@@ -150,7 +156,7 @@ class PresentScreen(Screen[None]):
         share = (team.weighted_quarter + team.won_quarter) / team.target_quarter * 100 if team.target_quarter else None
         wide = self.size.width >= 120
         blocks = [
-            (f"Won this week: {len(c.won)} deals", won, won_unit and f"in {won_unit}s"),
+            (f"Won this week: {counted(len(c.won), 'deal')}", won, won_unit and f"in {won_unit}s"),
             ("Open pipeline", pipe, pipe_unit and f"in {pipe_unit}s"),
             ("Quarter: won + weighted, % of target", f"{share:.0f}" if share is not None else "-",
              f"{short_money(team.won_quarter)} + {short_money(team.weighted_quarter)} of "
@@ -163,9 +169,10 @@ class PresentScreen(Screen[None]):
 
     def funnel(self) -> ComposeResult:
         c = self.review.changes
-        yield Static(plain(f"This week: {c.new_leads} new leads, {c.converted} converted, "
-                           f"{c.disqualified} disqualified, {len(c.created)} new opportunities, "
-                           f"{len(c.won)} won. The quarter's funnel:"))
+        created = counted(len(c.created), "new opportunity", "new opportunities")
+        parts = [f"This week: {counted(c.new_leads, 'new lead')},", f"{c.converted} converted,",
+                 f"{c.disqualified} disqualified,", f"{created},", f"{len(c.won)} won.", "The quarter's funnel:"]
+        yield Static(self.fitted(pack(parts, self.width_for_text, sep=" ")))
         chart = FunnelChart()
         chart.steps = self.funnel_steps[: self.room - 2]
         yield chart
@@ -180,21 +187,24 @@ class PresentScreen(Screen[None]):
             lines.append(f"{fit(label, 20)} {money(value):>14}  {bar}")
         yield Static(plain_lines(lines))
         fall = self.review.changes.waterfall
-        yield Static(plain(f"start {money(fall.start)} + new {money(fall.new)} + up {money(fall.increased)} "
-                           f"− down {money(fall.decreased)} − won {money(fall.won)} − lost {money(fall.lost)} "
-                           f"= end {money(fall.end)}"), classes="slide-label")
+        # Wrapped between its terms, never in one: each term is a figure someone reads out.
+        terms = [f"start {money(fall.start)}", f"+ new {money(fall.new)}", f"+ up {money(fall.increased)}",
+                 f"− down {money(fall.decreased)}", f"− won {money(fall.won)}", f"− lost {money(fall.lost)}",
+                 f"= end {money(fall.end)}"]
+        yield Static(self.fitted(pack(terms, self.width_for_text, sep=" ")), classes="slide-summary")
 
     def rep(self, figures: Figures) -> ComposeResult:
         changes = self.review.changes
-        numbers = [
-            f"activities {figures.activities} · leads followed up {figures.leads_followed_up} · "
-            f"open deals {figures.open_deals}",
-            f"win rate {percent(figures.win_rate)} · lead → opportunity {percent(figures.lead_conversion)} · "
-            f"average won {money(figures.average_deal) if figures.average_deal is not None else '–'}",
-            f"pipeline {money(figures.pipeline)} · weighted quarter {money(figures.weighted_quarter)}",
-            f"won this month {money(figures.won_month)} of {money(figures.target_month)} · "
-            f"quarter {money(figures.won_quarter)} of {money(figures.target_quarter)}",
+        groups = [
+            [f"activities {figures.activities}", f"leads followed up {figures.leads_followed_up}",
+             f"open deals {figures.open_deals}"],
+            [f"win rate {percent(figures.win_rate)}", f"lead → opportunity {percent(figures.lead_conversion)}",
+             f"average won {money(figures.average_deal) if figures.average_deal is not None else '–'}"],
+            [f"pipeline {money(figures.pipeline)}", f"weighted quarter {money(figures.weighted_quarter)}"],
+            [f"won this month {money(figures.won_month)} of {money(figures.target_month)}",
+             f"quarter {money(figures.won_quarter)} of {money(figures.target_quarter)}"],
         ]
+        numbers = [line for group in groups for line in pack(group, self.width_for_text)]
         rep_id = figures.owner
         wins = [f"won {m.title} · {money(m.amount)}" for m in changes.won if m.owner == rep_id]
         risks = [f"{i.title} · {i.detail}" for i in [*self.review.outlook.stale_deals,

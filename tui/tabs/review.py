@@ -26,6 +26,7 @@ from store.database import Store
 from store.pipeline import money
 from store.review import Item, Review, Week
 from tui.clock import today
+from tui.fitting import by_priority, pack
 from tui.report import (
     ReviewInput,
     change_lists,
@@ -39,7 +40,8 @@ from tui.report import (
     stage_rows,
     waterfall_rows,
 )
-from tui.text import labelled, plain, plain_text
+from tui.tabs.board_parts import rate_warning
+from tui.text import counted, plain, plain_lines, plain_text
 
 #: how many entries each list shows on the tab (the report has them all)
 LIST_LIMIT = 30
@@ -69,6 +71,7 @@ class ReviewTab(Vertical):
     ReviewTab #review-body { height: 1fr; padding: 0 1; }
     ReviewTab .review-section { text-style: bold; margin-top: 1; color: $primary; }
     ReviewTab .review-muted { color: $text-muted; }
+    ReviewTab .review-warning { color: $warning; }
     ReviewTab OptionList { height: auto; max-height: 8; }
     """
 
@@ -158,30 +161,38 @@ class ReviewTab(Vertical):
             self.present_when_ready = False
             self.action_present()
 
+    def on_resize(self) -> None:
+        """Laid out again for the new width (which figures fit side by side)."""
+        if self.review is not None and self.shown_key is not None:
+            self.show(self.review, self.shown_key)
+
     def paint_bar(self, busy: bool = False) -> None:
         names = {r.id: r.name for r in self.store.config.reps}
         who = "team" if self.owner is None else names.get(self.owner, self.owner)
-        state = " · preparing…" if busy else ""
-        self.query_one("#review-bar", Static).update(labelled(
-            "$week · $who$state · [ ] week · O rep · p present", week=self.week.label(), who=who, state=state))
+        parts = [(0, self.week.label()), (0, who), *([(1, "preparing…")] if busy else []),
+                 (3, "[ ] week"), (3, "O rep"), (2, "p present")]
+        self.query_one("#review-bar", Static).update(plain(by_priority(parts, self.text_width())))
 
     # -- what is shown --------------------------------------------------------------------------------
     def sections(self, review: Review) -> list[Any]:
         c, team = review.changes, review.team
+        headlines = [f"Won this week {counted(len(c.won), 'deal')}, {money(c.won_amount)}",
+                     f"Open pipeline {money(team.pipeline)}", f"Weighted this quarter {money(team.weighted_quarter)}",
+                     f"Won this quarter {money(team.won_quarter)} of {money(team.target_quarter)}"]
         widgets: list[Any] = [
-            Static(Content.assemble(
-                ("Won this week ", "bold"), f"{len(c.won)} deals, {money(c.won_amount)}   ",
-                ("Open pipeline ", "bold"), f"{money(team.pipeline)}   ",
-                ("Weighted this quarter ", "bold"), f"{money(team.weighted_quarter)}   ",
-                ("Won this quarter ", "bold"), f"{money(team.won_quarter)} of {money(team.target_quarter)}")),
+            # each headline whole on a line: wrapped between them, never inside one
+            Static(plain_lines(pack(headlines, self.text_width(), sep="   ")), classes="review-headlines"),
             Static("Leads", classes="review-section"),
-            Static(plain(f"new {c.new_leads} · converted {c.converted} · disqualified {c.disqualified} · by source: "
-                         + (", ".join(f"{k} {v}" for k, v in c.new_leads_by_source.items()) or "none")
-                         + " · by grade: " + (", ".join(f"{k} {v}" for k, v in c.new_leads_by_grade.items())
-                                              or "none"))),
+            Static(plain_lines(pack([
+                f"new {c.new_leads}", f"converted {c.converted}", f"disqualified {c.disqualified}",
+                "by source: " + (", ".join(f"{k} {v}" for k, v in c.new_leads_by_source.items()) or "none"),
+                "by grade: " + (", ".join(f"{k} {v}" for k, v in c.new_leads_by_grade.items()) or "none")],
+                self.text_width()))),
         ]
+        if team.without_rate:  # once, by the totals it is missing from
+            widgets.insert(1, Static(plain(rate_warning(team.without_rate)), classes="review-warning"))
         widgets += [Static("Pipeline waterfall", classes="review-section"), Static(self._waterfall(review)),
-                    Static("Figures", classes="review-section"), Static(self._figures(review)),
+                    Static("Figures", classes="review-section"), *self._figures(review),
                     Static("Trend, 12 weeks", classes="review-section"), Static(self._trend(review)),
                     Static("Customers", classes="review-section"), Static(self._customers(review)),
                     Static("Stage probabilities: configured and measured (6 months)", classes="review-section"),
@@ -210,26 +221,50 @@ class ReviewTab(Vertical):
             table.add_row(label, money(value))
         return table
 
-    def _figures(self, review: Review) -> Table:
+    def text_width(self) -> int:
+        """Cells a line of the body may use (less its padding and scroll bar)."""
+        return max((self.size.width or 80) - 4, 20)
+
+    def _figures(self, review: Review) -> list[Any]:
+        table, hidden = self._figure_table(review)
+        widgets: list[Any] = [Static(table)]
+        if hidden:
+            widgets.append(Static(plain(f"Not shown at this width: {', '.join(hidden)} (O shows one rep)"),
+                                  classes="review-muted"))
+        return widgets
+
+    def _figure_table(self, review: Review) -> tuple[Table, list[str]]:
+        """Team and reps side by side, as many as fit the width whole; and who did not."""
         people = [review.team, *review.reps] if review.who == "team" else [review.team]
-        table = Table(box=None, pad_edge=False, header_style="bold")
-        table.add_column("")
-        for person in people:  # a rep's name from the config: plain text, never markup
-            table.add_column(plain_text(person.who), justify="right")
         columns = [figure_rows(p) for p in people]
-        for index, (label, _) in enumerate(columns[0]):
-            table.add_row(label, *[col[index][1] for col in columns])
-        return table
+        labels = [label for label, _ in columns[0]]
+        room = self.text_width() - max(len(label) for label in labels)
+        shown = 0
+        for person, column in zip(people, columns, strict=True):
+            need = 2 + max(len(person.who), *(len(value) for _, value in column))
+            if room < need:
+                break
+            room, shown = room - need, shown + 1
+        shown = max(shown, 1)
+        table = Table(box=None, pad_edge=False, header_style="bold")
+        table.add_column("", no_wrap=True)
+        for person in people[:shown]:  # a rep's name from the config: plain text, never markup
+            table.add_column(plain_text(person.who), justify="right", no_wrap=True)
+        for index, label in enumerate(labels):
+            table.add_row(label, *[col[index][1] for col in columns[:shown]])
+        return table, [p.who for p in people[shown:]]
 
     def _trend(self, review: Review) -> Content:
-        return plain("\n".join(f"{name:<11} {sparkline(values)}  this week {values[-1]:,.0f}"
-                               for name, values in review.team.trend.items()))
+        return plain_lines(f"{name:<11} {sparkline(values)}  this week {values[-1]:,.0f}"
+                           for name, values in review.team.trend.items())
 
     def _customers(self, review: Review) -> Content:
         cf = review.customers
         months = ", ".join(f"{m} {n}" for m, n in cf.new_deals_per_month)
-        return plain(f"active {cf.active} · churned this quarter {cf.churned} (churn rate {percent(cf.churn_rate)}) · "
-                     f"repeat-purchase rate {percent(cf.repeat_rate)} · new opportunities a month: {months}")
+        return plain_lines(pack([f"active {cf.active}",
+                                 f"churned this quarter {cf.churned} (churn rate {percent(cf.churn_rate)})",
+                                 f"repeat-purchase rate {percent(cf.repeat_rate)}",
+                                 f"new opportunities a month: {months}"], self.text_width()))
 
     def _stages(self, review: Review) -> Table:
         table = Table(box=None, pad_edge=False, header_style="bold")
@@ -241,7 +276,12 @@ class ReviewTab(Vertical):
 
     # -- keys -------------------------------------------------------------------------------------------
     def action_step(self, weeks: int) -> None:
-        self.week = self.week.step(weeks)
+        week, this_week = self.week.step(weeks), Week.of(today())
+        if week > this_week:  # its figures would be today's: refused, in one line
+            self.app.notify(f"{week} has not begun yet: {this_week} is the latest week.", severity="warning",
+                            markup=False)
+            return
+        self.week = week
         self.paint_bar()
         self.refresh_review()
 

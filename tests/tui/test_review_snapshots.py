@@ -1,0 +1,136 @@
+"""The board, the review tab and every presentation slide as pictures, at 80x24 and 200x55
+(and 120x40 for the slides), on a week with seven-figure amounts; and the text of each
+screen read back to check that no figure, label or summary is cut."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from store.database import Store
+from store.models import Customer, Opportunity
+from tests.tui.conftest import CONFIG, at, entered
+from tests.tui.svg_text import svg_lines
+from tui.app import DealdeckApp
+
+SLIDES = {"headlines": 0, "funnel": 1, "waterfall": 2, "rep": 3, "at-risk": 5, "next-week": 6}
+SIZES = {"80x24": (80, 24), "200x55": (200, 55)}
+
+
+@pytest.fixture
+def big_week(accounts: Path) -> Path:
+    """The pipeline with targets and a week of seven-figure deals: long summary lines."""
+    (accounts / "config.yaml").write_text(CONFIG.replace("{id: ann, name: Ann Lee}",
+                                                         "{id: ann, name: Ann Lee, monthly_target: 1500000}"))
+    with Store(accounts) as store:
+        acme = next(c for c in store.all(Customer) if c.name == "Acme Pumps")
+        store.new(Opportunity, title="Plant expansion", customer_id=acme.id, stage="quote", amount=4110418,
+                  expected_close="2026-12-18", next_step="Site survey", created_at=at("2026-11-17"),
+                  stage_history=[entered("quote", "2026-11-17")])
+        store.new(Opportunity, title="Line upgrade", customer_id=acme.id, stage="won", amount=1250000,
+                  created_at=at("2026-10-01"), closed_at=at("2026-11-18").isoformat(),
+                  stage_history=[entered("negotiation", "2026-10-01"), entered("won", "2026-11-18")])
+    return accounts
+
+
+async def _review_ready(pilot: Any) -> None:
+    from tests.tui.test_review_tab import ready
+
+    await pilot.press("4")
+    await ready(pilot, pilot.app)
+    pilot.app.clear_notifications()  # the start-up notice would cover what is checked
+    await pilot.pause()
+
+
+def _slide(index: int) -> Any:
+    async def present(pilot: Any) -> None:
+        await _review_ready(pilot)
+        await pilot.press("p", *["space"] * index)
+        await pilot.pause()
+
+    return present
+
+
+async def _board(pilot: Any) -> None:
+    await pilot.press("2", "O")
+    pilot.app.clear_notifications()
+    await pilot.pause()
+
+
+# -- pictures -----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("size", SIZES.values(), ids=SIZES.keys())
+def test_board(snap_compare: Any, big_week: Path, size: tuple[int, int]) -> None:
+    with Store(big_week) as store:
+        assert snap_compare(DealdeckApp(store), terminal_size=size, run_before=_board)
+
+
+@pytest.mark.parametrize("size", SIZES.values(), ids=SIZES.keys())
+def test_review_tab(snap_compare: Any, big_week: Path, size: tuple[int, int]) -> None:
+    with Store(big_week) as store:
+        assert snap_compare(DealdeckApp(store), terminal_size=size, run_before=_review_ready)
+
+
+@pytest.mark.parametrize("size", [*SIZES.values(), (120, 40)], ids=[*SIZES.keys(), "120x40"])
+@pytest.mark.parametrize("slide", SLIDES)
+def test_slide(snap_compare: Any, big_week: Path, size: tuple[int, int], slide: str) -> None:
+    with Store(big_week) as store:
+        assert snap_compare(DealdeckApp(store), terminal_size=size, run_before=_slide(SLIDES[slide]))
+
+
+# -- nothing cut ------------------------------------------------------------------------------------------
+
+
+async def screen_lines(folder: Path, size: tuple[int, int], before: Any) -> list[str]:
+    with Store(folder) as store:
+        app = DealdeckApp(store)
+        async with app.run_test(size=size) as pilot:
+            await before(pilot)
+            await pilot.pause()
+            return svg_lines(app.export_screenshot())
+
+
+def cut_lines(lines: list[str]) -> list[str]:
+    """Lines that end in an ellipsis: something did not fit (a list's "… and 3 more" is
+    a count, not a cut)."""
+    return [line for line in lines if line.rstrip().endswith("…") and "… and" not in line]
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40), (200, 55)], ids=["80x24", "120x40", "200x55"])
+@pytest.mark.parametrize("slide", SLIDES)
+async def test_no_slide_cuts_a_line(big_week: Path, size: tuple[int, int], slide: str) -> None:
+    lines = await screen_lines(big_week, size, _slide(SLIDES[slide]))
+    assert cut_lines(lines) == []
+    if slide == "waterfall":
+        text = " ".join(lines)
+        assert "start " in text and "= end 4," in text  # the whole sum, over two lines if need be
+    if slide == "rep":
+        assert any("quarter 1,255,000 of 4,500,000" in line for line in lines)
+
+
+@pytest.mark.parametrize("size", SIZES.values(), ids=SIZES.keys())
+async def test_the_review_tab_cuts_no_label_or_amount(big_week: Path, size: tuple[int, int]) -> None:
+    lines = await screen_lines(big_week, size, _review_ready)
+    assert cut_lines(lines) == []
+    headline = " ".join(lines[4:7])
+    assert "Won this week 1 deal, 1,250,000" in headline
+    assert "Open pipeline 4,2" in headline and "Won this quarter 1,255,000 of 4,500,000" in headline
+
+
+async def test_the_trend_is_one_line_per_figure(big_week: Path) -> None:
+    lines = await screen_lines(big_week, (200, 80), _review_ready)
+    trend = [line.strip() for line in lines if "this week" in line and "▁" in line + "█"]
+    assert [line.split()[0] for line in trend] == ["new", "new", "activities", "won"]
+    assert all(line.count("this week") == 1 for line in trend)
+
+
+@pytest.mark.parametrize("size", SIZES.values(), ids=SIZES.keys())
+async def test_the_board_cuts_no_column_head_or_strip_figure(big_week: Path, size: tuple[int, int]) -> None:
+    lines = await screen_lines(big_week, size, _board)
+    heads = lines[4:6]
+    assert "…" not in "".join(heads)
+    strip = lines[-4:-1]
+    assert any("coverage" in line for line in strip) and cut_lines(strip) == []
