@@ -18,6 +18,7 @@ from textual.content import Content
 from store.database import Store
 from store.models import Contact, Customer, Lead, Opportunity, Record
 from tui.forms import FORMS
+from tui.text import with_article
 
 if TYPE_CHECKING:
     from tui.app import DealdeckApp
@@ -114,7 +115,7 @@ def actions(app: DealdeckApp) -> list[tuple[str, str, Callable[[], Any]]]:
     """(name, help, callback) for every action the palette offers."""
     items: list[tuple[str, str, Callable[[], Any]]] = [
         ("New lead", "add a lead (n on the lead tab)", app.new_lead),
-        *[(f"New {cls.noun}", f"add {_a(cls.noun)}", partial(app.new_record, cls)) for cls in FORMS],
+        *[(f"New {cls.noun}", f"add {with_article(cls.noun)}", partial(app.new_record, cls)) for cls in FORMS],
         ("Import CSV…", "leads, customers or contacts from another CRM's export or a spreadsheet",
          app.action_import_csv),
         ("Today", "due follow-ups, revisits, birthdays, tasks (t)", app.action_today),
@@ -129,11 +130,6 @@ def actions(app: DealdeckApp) -> list[tuple[str, str, Callable[[], Any]]]:
     for name in sorted(app.dealdeck_themes):
         items.append((f"Theme: {name}", "switch the colour theme (saved)", partial(app.switch_theme, name)))
     return items
-
-
-def _a(noun: str) -> str:
-    """The noun with its article: "a task", "an opportunity"."""
-    return f"{'an' if noun[:1] in 'aeiou' else 'a'} {noun}"
 
 
 class ActionsProvider(Provider):

@@ -7,6 +7,7 @@ palette and ``e`` on any record's detail screen until each tab brings its own.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from store.database import Store
@@ -30,53 +31,64 @@ def _choices(values: tuple[str, ...] | list[str]) -> list[tuple[str, str]]:
     return [(value.replace("_", " "), value) for value in values]
 
 
+def of(model: type[Record], fields: list[Field]) -> list[Field]:
+    """``fields`` checked as ``model``'s fields of the same name: the form shows what the
+    model refuses with the other fields' errors, in one round, before saving."""
+    return [replace(spec, model=model) if spec.name in model.model_fields else spec for spec in fields]
+
+
 def customer_fields(store: Store) -> list[Field]:
-    return [Field("name", "Company name", required=True), Field("industry", "Industry"),
-            Field("segment", "Segment"), Field("region", "Region"), Field("phone", "Phone"),
-            Field("email", "Email"), Field("website", "Website"), Field("address", "Address"),
-            Field("tags", "Tags", "tags", placeholder="comma separated"),
-            Field("revisit_days", "Revisit every N days", "number"), Field("notes", "Notes", "notes")]
+    return of(Customer, [
+        Field("name", "Company name", required=True), Field("industry", "Industry"),
+        Field("segment", "Segment"), Field("region", "Region"), Field("phone", "Phone"),
+        Field("email", "Email"), Field("website", "Website"), Field("address", "Address"),
+        Field("tags", "Tags", "tags", placeholder="comma separated"),
+        Field("revisit_days", "Revisit every N days", "number"), Field("notes", "Notes", "notes")])
 
 
 def contact_fields(store: Store) -> list[Field]:
-    return [Field("customer_id", "Customer", "lookup", lookup=_customers(store), required=True),
-            Field("name", "Name", required=True), Field("role", "Role"), Field("phone", "Phone"),
-            Field("email", "Email"), Field("birthday", "Birthday", "date", placeholder="1988-04-02"),
-            Field("notes", "Notes", "notes")]
+    return of(Contact, [
+        Field("customer_id", "Customer", "lookup", lookup=_customers(store), required=True),
+        Field("name", "Name", required=True), Field("role", "Role"), Field("phone", "Phone"),
+        Field("email", "Email"), Field("birthday", "Birthday", "date", placeholder="1988-04-02"),
+        Field("notes", "Notes", "notes")])
 
 
 def opportunity_fields(store: Store) -> list[Field]:
     stages = [(s.label, s.key) for s in store.config.stages]
     categories = [("commit", "commit"), ("best case", "best_case"), ("pipeline", "pipeline"),
                   ("omitted", "omitted")]
-    return [Field("title", "Title", required=True),
-            Field("customer_id", "Customer", "lookup", lookup=_customers(store), required=True),
-            Field("amount", "Amount", "number"), Field("currency", "Currency", required=True),
-            Field("stage", "Stage", "choice", stages, required=True),
-            Field("lost_reason", "Lost reason (when lost)"),
-            Field("expected_close", "Expected close", "date"), Field("next_step", "Next step"),
-            Field("forecast_category", "Forecast category (empty: the stage's default)", "choice", categories),
-            Field("notes", "Notes", "notes")]
+    return of(Opportunity, [
+        Field("title", "Title", required=True),
+        Field("customer_id", "Customer", "lookup", lookup=_customers(store), required=True),
+        Field("amount", "Amount", "number"), Field("currency", "Currency", required=True, placeholder="EUR, USD ..."),
+        Field("stage", "Stage", "choice", stages, required=True),
+        Field("lost_reason", "Lost reason (when lost)"),
+        Field("expected_close", "Expected close", "date"), Field("next_step", "Next step"),
+        Field("forecast_category", "Forecast category (empty: the stage's default)", "choice", categories),
+        Field("notes", "Notes", "notes")])
 
 
 def task_fields(store: Store) -> list[Field]:
-    return [Field("title", "Task", required=True), Field("due", "Due", "date", required=True),
-            Field("notes", "Notes", "notes")]
+    return of(Task, [Field("title", "Task", required=True), Field("due", "Due", "date", required=True),
+                     Field("notes", "Notes", "notes")])
 
 
 def ticket_fields(store: Store) -> list[Field]:
-    return [Field("customer_id", "Customer", "lookup", lookup=_customers(store), required=True),
-            Field("title", "Title", required=True), Field("description", "Description", "notes"),
-            Field("severity", "Severity", "choice", _choices(("low", "normal", "high", "urgent")), required=True),
-            Field("status", "Status", "choice", _choices(("open", "in_progress", "resolved", "closed")),
-                  required=True),
-            Field("assignee", "Assignee", "choice", [(f"{r.name} ({r.id})", r.id) for r in store.config.reps])]
+    return of(Ticket, [
+        Field("customer_id", "Customer", "lookup", lookup=_customers(store), required=True),
+        Field("title", "Title", required=True), Field("description", "Description", "notes"),
+        Field("severity", "Severity", "choice", _choices(("low", "normal", "high", "urgent")), required=True),
+        Field("status", "Status", "choice", _choices(("open", "in_progress", "resolved", "closed")),
+              required=True),
+        Field("assignee", "Assignee", "choice", [(f"{r.name} ({r.id})", r.id) for r in store.config.reps])])
 
 
 def survey_fields(store: Store) -> list[Field]:
-    return [Field("customer_id", "Customer", "lookup", lookup=_customers(store), required=True),
-            Field("kind", "Kind", "choice", [("CSAT (1-5)", "csat"), ("NPS (0-10)", "nps")], required=True),
-            Field("score", "Score", "number", required=True), Field("comment", "Comment", "notes")]
+    return of(Survey, [
+        Field("customer_id", "Customer", "lookup", lookup=_customers(store), required=True),
+        Field("kind", "Kind", "choice", [("CSAT (1-5)", "csat"), ("NPS (0-10)", "nps")], required=True),
+        Field("score", "Score", "number", required=True), Field("comment", "Comment", "notes")])
 
 
 FORMS: dict[type[Record], Callable[[Store], list[Field]]] = {

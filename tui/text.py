@@ -46,5 +46,15 @@ def fit(text: str, width: int, align: str = "left") -> str:
     return " " * pad + text if align == "right" else text + " " * pad
 
 
+def counted(count: int, noun: str, plural: str = "") -> str:
+    """``1 won deal``, ``2 won deals``: a count and its noun in agreement."""
+    return f"{count:,} {noun if count == 1 else plural or noun + 's'}"
+
+
+def with_article(noun: str) -> str:
+    """The noun with its article: ``a prospect``, ``an opportunity``."""
+    return f"{'an' if noun[:1].lower() in 'aeiou' else 'a'} {noun}"
+
+
 def percent(rate: float | None) -> str:
     return "" if rate is None else f"{rate * 100:.0f}%"

@@ -1,10 +1,10 @@
-"""A customer's details: facts and churn reasons, maintenance plan, contacts, deals (open one
-on the board), purchase history, tickets, reminders, and one timeline of everything."""
+"""A customer's details: facts and churn reasons, maintenance plan, contacts, deals (open one's
+details over the card), purchase history, tickets, reminders, and one timeline of everything."""
 
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from rich.text import Text
 from textual import on
@@ -23,13 +23,14 @@ from store.models import Contact, Customer, Opportunity, Survey, Ticket
 from store.pipeline import money, stage_of
 from tui.clock import today
 from tui.forms import FORMS, new_values, without_blanks
-from tui.screens.detail import DetailScreen
+from tui.screens.detail import HELP_KEY, DetailScreen
 from tui.screens.dialogs import DETAIL_CSS, PickScreen
 from tui.screens.form import FormScreen
 from tui.tabs.customers import CUSTOMER_TABLES
 from tui.text import plain, plain_text
 
 if TYPE_CHECKING:
+    from tui.tabs.board import BoardTab
     from tui.tabs.customers import CustomersTab
 
 #: the timeline shows this many events; the count says how many more there are
@@ -46,6 +47,7 @@ class CustomerScreen(DetailScreen):
         Binding("k", "ticket", "New ticket", id="customer.ticket"),
         Binding("y", "survey", "Survey answer", id="customer.survey"),
         Binding("r", "repeat_deal", "Repeat deal", id="customer.repeat"),
+        HELP_KEY,
     ]
     DEFAULT_CSS = DETAIL_CSS.format(name="CustomerScreen", width=110)
 
@@ -53,7 +55,11 @@ class CustomerScreen(DetailScreen):
         super().__init__()
         self.store, self.customer_id, self.tab = store, customer_id, tab
 
-    def compose(self) -> ComposeResult:
+    @property
+    def record(self) -> tuple[str, str]:
+        return Customer.table, self.customer_id
+
+    def body(self) -> ComposeResult:
         customer = self.store.get(Customer, self.customer_id)
         row = self.tab.rows_by_id.get(self.customer_id)
         with VerticalScroll():
@@ -293,9 +299,10 @@ class CustomerScreen(DetailScreen):
 
     @on(OptionList.OptionSelected, "#customer-deals")
     def _open_deal(self, event: OptionList.OptionSelected) -> None:
+        """The deal's details over this card (the tab beneath stays): esc comes back here."""
         deal_id = str(event.option.id)
-        self.dismiss(None)
-        self.app.open_record(Opportunity.table, deal_id)  # type: ignore[attr-defined]
+        if not self.back_to(Opportunity.table, deal_id):
+            cast("BoardTab", self.app.query_one("BoardTab")).open_deal(deal_id)
 
     @on(OptionList.OptionSelected, "#customer-tickets")
     def _ticket_status(self, event: OptionList.OptionSelected) -> None:

@@ -1,17 +1,58 @@
 """A record's detail screen that stays true: rebuilt in place when the change feed brings
 a write to what it shows, keeping where it was scrolled to and the keyboard focus (a
-rebuilt screen lost its focus, so PageDown, arrows, End and ? did nothing until Tab)."""
+rebuilt screen lost its focus, so PageDown, arrows, End and ? did nothing until Tab).
+
+A modal screen has its own footer and its own ``?``: Textual looks a key up from the
+focused widget to the modal screen and no further, so the app's ``?`` does nothing there,
+and the footer beneath shows the tab's keys, which do nothing there either."""
 
 from __future__ import annotations
 
+from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
+from textual.widget import Widget
 
 from store.changes import Changes
 
+#: ``?`` on a modal screen; the app's id, so rebinding ``app.help`` in config.yaml moves it too
+HELP_KEY = Binding("question_mark", "app.help", "Keys", id="app.help")
+
+
+def keys_footer() -> Widget:
+    """A modal screen's footer: its own keys, and always ``? Keys``."""
+    from tui.app import AppFooter  # here, not at the top: the app imports every screen
+
+    return AppFooter(compact=True, show_command_palette=False)
+
 
 class DetailScreen(ModalScreen[None]):
-    """A modal of one ``VerticalScroll``; subclasses say which tables they show."""
+    """A modal of one ``VerticalScroll`` (``body``) and its footer; subclasses say which
+    tables they show, and end their ``BINDINGS`` with ``HELP_KEY`` (last, as on the tabs)."""
+
+    def compose(self) -> ComposeResult:
+        yield from self.body()
+        yield keys_footer()
+
+    @property
+    def record(self) -> tuple[str, str]:
+        """The table and id of the record this screen is about."""
+        raise NotImplementedError
+
+    def body(self) -> ComposeResult:
+        """The ``VerticalScroll`` with what the screen shows."""
+        raise NotImplementedError
+
+    def back_to(self, table: str, record_id: str) -> bool:
+        """Close this screen if the one beneath it is about that record (this one was
+        opened from it): back there, instead of opening it again over this one."""
+        stack = self.app.screen_stack
+        below = stack[-2] if len(stack) > 1 and stack[-1] is self else None
+        if isinstance(below, DetailScreen) and below.record == (table, record_id):
+            self.dismiss(None)
+            return True
+        return False
 
     def shows(self, changes: Changes) -> bool:
         """Whether ``changes`` reach what this screen shows."""

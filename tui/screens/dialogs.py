@@ -2,18 +2,84 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.content import Content
+from textual.fuzzy import FuzzySearch
 from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from tui.text import plain
+
+#: Textual's own fuzzy matcher (the command palette's), shared by every picker
+_FUZZY = FuzzySearch()
+
+
+class Hit(NamedTuple):
+    """A label that matches what was typed: its index, the matched letters, and whether the
+    label or one of its words starts with what was typed (a strong match)."""
+
+    index: int
+    offsets: Sequence[int]
+    strong: bool
+
+
+#: this many strong matches fill a picker: the loose ones would sit below what anyone
+#: scrolls to, and scoring thousands of them (6k customers) would slow every keystroke
+ENOUGH = 100
+
+
+def ranked(query: str, labels: Sequence[str]) -> list[Hit]:
+    """The labels that match ``query``, best first: those that start with it, then those
+    with a word that starts with it (each in the list's order), then the loose rest (its
+    letters in order) as Textual's matcher (the command palette's) ranks them. An empty
+    query keeps every label, in order."""
+    needle = " ".join(query.casefold().split())
+    if not needle:
+        return [Hit(index, (), True) for index in range(len(labels))]
+    letters = re.compile(".*?".join(re.escape(ch) for ch in needle if not ch.isspace()))
+    starts: list[Hit] = []
+    words: list[Hit] = []
+    loose: list[int] = []
+    for index, label in enumerate(labels):
+        text = label.casefold()
+        at = _word_start(text, needle)
+        if at >= 0:
+            (words if at else starts).append(Hit(index, range(at, at + len(needle)), True))
+        elif letters.search(text):
+            loose.append(index)
+    strong = starts + words
+    if len(strong) >= ENOUGH:
+        return strong
+    scored = [(score, index, offsets) for index in loose
+              for score, offsets in [_FUZZY.match(needle, labels[index])] if score]
+    scored.sort(key=lambda hit: -hit[0])  # a stable sort: ties keep the list's order
+    return strong + [Hit(index, offsets, False) for _, index, offsets in scored]
+
+
+def _word_start(text: str, needle: str) -> int:
+    """Where ``text`` or one of its words starts with ``needle`` (-1: nowhere)."""
+    at = text.find(needle)
+    while at > 0 and text[at - 1].isalnum():
+        at = text.find(needle, at + 1)
+    return at
+
+
+def highlighted(label: str, offsets: Sequence[int]) -> Content:
+    """A label as plain text (never markup) with the matched letters marked."""
+    content = plain(label)
+    for offset in offsets:
+        if offset < len(content.plain) and not content.plain[offset].isspace():
+            content = content.stylize("bold reverse", offset, offset + 1)
+    return content
+
 
 DIALOG_CSS = """
 {name} {{ align: center middle; }}
@@ -64,7 +130,8 @@ class ConfirmScreen(ModalScreen[bool]):
 
 
 class PickScreen(ModalScreen[Any]):
-    """Pick one of ``choices`` ((label, value) pairs); typing narrows the list.
+    """Pick one of ``choices`` ((label, value) pairs); typing narrows the list, best
+    matches first (``ranked``).
 
     With ``allow_typed`` the typed text itself can be returned (e.g. a lost reason
     that is not in the configured list).
@@ -80,6 +147,8 @@ class PickScreen(ModalScreen[Any]):
         self.choices = list(choices)
         self.allow_typed = allow_typed
         self.placeholder = placeholder
+        #: the choices shown, in the order shown
+        self.shown: list[tuple[str, Any]] = []
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -93,16 +162,27 @@ class PickScreen(ModalScreen[Any]):
         self.query_one("#pick-filter", Input).focus()
 
     def _matches(self, text: str) -> list[tuple[str, Any]]:
-        needle = text.casefold().strip()
-        return [(label, value) for label, value in self.choices if needle in label.casefold()]
+        """The choices that match ``text``, best first (the import's field picker opens on
+        its current one among them)."""
+        return [self.choices[hit.index] for hit in ranked(text, [label for label, _ in self.choices])]
 
     def _show(self, text: str) -> None:
+        """The choices that match ``text``, best first; with ``allow_typed``, the typed text
+        itself after the strong matches (a new reason is not taken for a loose match)."""
+        hits = ranked(text, [label for label, _ in self.choices])
+        prompts = [highlighted(self.choices[hit.index][0], hit.offsets) for hit in hits]
+        self.shown = [self.choices[hit.index] for hit in hits]
+        typed = text.strip()
+        if self.allow_typed and typed and not any(label.casefold() == typed.casefold() for label, _ in self.shown):
+            at = sum(1 for hit in hits if hit.strong)
+            prompts.insert(at, Content.assemble("use “", plain(typed), "” as typed"))
+            self.shown.insert(at, (typed, typed))
         options = self.query_one("#pick-options", OptionList)
         options.clear_options()
-        options.add_options([Option(plain(label), id=str(i)) for i, (label, _) in
-                             enumerate(self._matches(text))])
+        options.add_options([Option(prompt) for prompt in prompts])
         if options.option_count:
             options.highlighted = 0
+        self.query_one("#pick-error", Static).update("")
 
     @on(Input.Changed, "#pick-filter")
     def _narrow(self, event: Input.Changed) -> None:
@@ -118,18 +198,14 @@ class PickScreen(ModalScreen[Any]):
     @on(Input.Submitted, "#pick-filter")
     def _submit(self, event: Input.Submitted) -> None:
         options = self.query_one("#pick-options", OptionList)
-        matches = self._matches(event.value)
-        if options.highlighted is not None and matches:
-            self.dismiss(matches[options.highlighted][1])
-        elif self.allow_typed and event.value.strip():
-            self.dismiss(event.value.strip())
+        if options.highlighted is not None and self.shown:
+            self.dismiss(self.shown[options.highlighted][1])
         else:
             self.query_one("#pick-error", Static).update(plain("Nothing matches; esc to cancel."))
 
     @on(OptionList.OptionSelected)
     def _clicked(self, event: OptionList.OptionSelected) -> None:
-        matches = self._matches(self.query_one("#pick-filter", Input).value)
-        self.dismiss(matches[event.option_index][1])
+        self.dismiss(self.shown[event.option_index][1])
 
     def action_cancel(self) -> None:
         self.dismiss(None)

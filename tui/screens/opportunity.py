@@ -4,7 +4,7 @@ quote versions and lines, risk flags, activities, the customer and its contacts.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from rich.table import Table
 from rich.text import Text
@@ -19,13 +19,14 @@ from store.errors import ValidationFailed
 from store.models import Activity, Contact, Customer, Opportunity, Quote, Task
 from store.pipeline import deal_row, last_activity_dates, money, stage_of, stage_spans
 from tui.clock import today
-from tui.screens.detail import DetailScreen
+from tui.screens.detail import HELP_KEY, DetailScreen
 from tui.screens.dialogs import DETAIL_CSS
 from tui.screens.form import Field, FormScreen
 from tui.text import plain, plain_lines, plain_text
 
 if TYPE_CHECKING:
     from tui.tabs.board import BoardTab
+    from tui.tabs.customers import CustomersTab
 
 QUOTE_HINT = "one line per product: product; quantity; unit price; discount % (optional)"
 
@@ -83,6 +84,7 @@ class OpportunityScreen(DetailScreen):
         Binding("f", "follow_up", "Follow-up", id="deal.follow_up"),
         Binding("Q", "quote", "Revise quote", id="deal.quote"),
         Binding("c", "customer", "Customer card", id="deal.customer"),
+        HELP_KEY,
     ]
     DEFAULT_CSS = DETAIL_CSS.format(name="OpportunityScreen", width=100)
 
@@ -90,7 +92,11 @@ class OpportunityScreen(DetailScreen):
         super().__init__()
         self.store, self.deal_id, self.board = store, deal_id, board
 
-    def compose(self) -> ComposeResult:
+    @property
+    def record(self) -> tuple[str, str]:
+        return Opportunity.table, self.deal_id
+
+    def body(self) -> ComposeResult:
         deal = self.store.get(Opportunity, self.deal_id)
         with VerticalScroll():
             if deal is None:
@@ -266,5 +272,11 @@ class OpportunityScreen(DetailScreen):
                                         hint=QUOTE_HINT + ". Earlier versions are kept."), saved)
 
     def action_customer(self) -> None:
+        """The customer's card over these details (the tab beneath stays): esc comes back here."""
         deal = self.store.require(Opportunity, self.deal_id)
-        self.app.open_record(Customer.table, deal.customer_id)  # type: ignore[attr-defined]
+        if self.back_to(Customer.table, deal.customer_id):
+            return
+        customers = cast("CustomersTab", self.app.query_one("CustomersTab"))
+        if customers.loaded_version < 0:
+            customers.reload()
+        customers.open_customer(deal.customer_id)

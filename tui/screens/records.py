@@ -17,7 +17,8 @@ from textual.widgets.option_list import Option
 from store.changes import Changes
 from store.database import Store
 from store.models import BY_TABLE, Activity, Contact, Customer, Lead, Opportunity, Record
-from tui.screens.detail import DetailScreen
+from tui.forms import FORMS
+from tui.screens.detail import HELP_KEY, DetailScreen, keys_footer
 from tui.text import plain, plain_lines, plain_text
 
 HIDDEN_FIELDS = {"id", "history", "stage_history", "quotes", "changes", "notes", "body", "description"}
@@ -83,7 +84,7 @@ class RecordScreen(DetailScreen):
     """All fields and the history of one record."""
 
     BINDINGS = [Binding("escape,q", "close", "Close", id="record.close"),
-                Binding("e", "edit", "Edit", id="record.edit")]
+                Binding("e", "edit", "Edit", id="record.edit"), HELP_KEY]
     DEFAULT_CSS = """
     RecordScreen { align: center middle; }
     RecordScreen > VerticalScroll {
@@ -97,7 +98,11 @@ class RecordScreen(DetailScreen):
         super().__init__()
         self.store, self.table, self.record_id = store, table, record_id
 
-    def compose(self) -> ComposeResult:
+    @property
+    def record(self) -> tuple[str, str]:
+        return self.table, self.record_id
+
+    def body(self) -> ComposeResult:
         record = self.store.get(BY_TABLE[self.table], self.record_id)
         with VerticalScroll():
             if record is None:
@@ -112,7 +117,8 @@ class RecordScreen(DetailScreen):
                 yield Static(plain_lines(describe(d) for d in duplicates))
             yield Static("History", classes="record-section")
             yield Static(_timeline(self.store, record))
-            yield Static(plain("e: edit · esc: close"), classes="record-section")
+            yield Static(plain("e: edit · esc: close" if self.editable() else "esc: close"),
+                         classes="record-section")
 
     def shows(self, changes: Changes) -> bool:
         return self.record_id in changes.ids(self.table) or changes.touches("activities")
@@ -120,16 +126,21 @@ class RecordScreen(DetailScreen):
     def action_close(self) -> None:
         self.dismiss(None)
 
-    def action_edit(self) -> None:
-        """Edit this record; leads are edited on the lead tab, with their own form."""
-        from tui.forms import FORMS
+    def editable(self) -> bool:
+        """Leads have the lead tab's form; the others one of ``FORMS`` (an activity has none)."""
+        return BY_TABLE[self.table] is Lead or BY_TABLE[self.table] in FORMS
 
-        cls = BY_TABLE[self.table]
-        self.dismiss(None)
-        if cls is Lead:
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """``e`` only where there is a form (the footer shows only keys that work)."""
+        return self.editable() if action == "edit" else True
+
+    def action_edit(self) -> None:
+        """Edit this record over its details, which show it as saved when the form closes;
+        leads with the lead tab's own form."""
+        if BY_TABLE[self.table] is Lead:
             self.app.edit_lead(self.record_id)  # type: ignore[attr-defined]
-        elif cls in FORMS:
-            self.app.edit_record(cls, self.record_id)  # type: ignore[attr-defined]
+        elif self.editable():
+            self.app.edit_record(BY_TABLE[self.table], self.record_id)  # type: ignore[attr-defined]
 
 
 class DuplicateScreen(ModalScreen[str | None]):
@@ -156,6 +167,7 @@ class DuplicateScreen(ModalScreen[str | None]):
             yield Static(plain("This looks like someone Dealdeck already has:"))
             yield OptionList(*[Option(plain(describe(m)), id=f"{m.table}:{m.id}") for m in self.matches])
             yield Static(plain("enter: open it · ctrl+a: add the new lead anyway · esc: back to the form"))
+        yield keys_footer()
 
     @on(OptionList.OptionSelected)
     def _open(self, event: OptionList.OptionSelected) -> None:

@@ -17,7 +17,8 @@ from store.changes import Changes
 from store.database import Store
 from store.models import Customer, Ticket
 from tui.clock import today
-from tui.text import labelled
+from tui.screens.detail import HELP_KEY, keys_footer
+from tui.text import counted, labelled
 from tui.widgets.table import Cell, Column, VirtualTable
 
 if TYPE_CHECKING:
@@ -42,6 +43,7 @@ class ServiceScreen(ModalScreen[None]):
         Binding("r", "status('resolved')", "Resolved", id="service.resolved"),
         Binding("c", "status('closed')", "Closed", id="service.closed"),
         Binding("A", "toggle_all", "Mine / all", id="service.all"),
+        HELP_KEY,
     ]
     DEFAULT_CSS = """
     ServiceScreen { align: center middle; }
@@ -68,6 +70,7 @@ class ServiceScreen(ModalScreen[None]):
             yield self.table
             yield Static("enter customer history · i in progress · r resolved · c closed · A mine/all · esc close",
                          id="service-keys")
+        yield keys_footer()
 
     def on_mount(self) -> None:
         self.reload()
@@ -87,7 +90,7 @@ class ServiceScreen(ModalScreen[None]):
         tickets.sort(key=lambda t: t.created_at)
         self.table.set_rows(tickets, keep=(lambda t: t.id == current.id) if current else None, presorted=True)
         self.query_one("#service-title", Static).update(labelled(
-            "Service queue · $n open tickets, oldest first · $who", n=len(tickets),
+            "Service queue · $n, oldest first · $who", n=counted(len(tickets), "open ticket"),
             who=f"assigned to me ({self.store.me})" if self.mine_only else "everyone's"))
 
     def cells(self, ticket: Ticket) -> list[Cell]:

@@ -1,0 +1,194 @@
+"""Details screens: the footer shows the keys that work there, ``?`` works there, and
+what is done from a details screen comes back to it, showing the record as saved."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.widgets import Static, TabbedContent
+from textual.widgets._footer import FooterKey
+
+from store.database import Store
+from store.models import Activity, Contact, Customer, Lead, Opportunity
+from tests.tui.conftest import deal_named, lead_named
+from tests.tui.test_leads_tab import SIZE
+from tui.app import DealdeckApp
+from tui.screens.customer import CustomerScreen
+from tui.screens.form import FormScreen
+from tui.screens.help import HelpScreen
+from tui.screens.opportunity import OpportunityScreen
+from tui.screens.records import RecordScreen
+from tui.screens.service import ServiceScreen
+
+
+def footer(app: DealdeckApp) -> list[str]:
+    """The keys the footer shows, as seen: the top screen's own footer, or the one beneath."""
+    keys = app.screen.query(FooterKey) or app.screen_stack[0].query(FooterKey)
+    return [str(key.description) for key in keys]
+
+
+def shown_text(app: DealdeckApp) -> str:
+    return "\n".join(str(static.render()) for static in app.screen.query(Static))
+
+
+async def press_help_then_close(pilot, app: DealdeckApp) -> None:  # type: ignore[no-untyped-def]
+    screen = app.screen
+    await pilot.press("question_mark")
+    await pilot.pause()
+    assert isinstance(app.screen, HelpScreen)
+    await pilot.press("escape")
+    await pilot.pause()
+    assert app.screen is screen
+
+
+async def test_lead_details_show_their_own_keys_and_question_mark_works(app: DealdeckApp, store: Store) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        app.open_record(Lead.table, lead_named(store, "Emma Clarke").id)
+        await pilot.pause()
+        assert isinstance(app.screen, RecordScreen)
+        assert footer(app) == ["Close", "Edit", "Keys"]  # not the lead tab's "Activity", "Convert" ...
+        await press_help_then_close(pilot, app)
+
+
+async def test_an_activitys_details_offer_no_edit(app: DealdeckApp, store: Store) -> None:
+    emma = lead_named(store, "Emma Clarke")
+    call = store.log_activity("call", lead_id=emma.id, subject="Intro call")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        app.open_record(Activity.table, call.id)
+        await pilot.pause()
+        assert footer(app) == ["Close", "Keys"]  # an activity has no form: no e
+        await pilot.press("e")
+        await pilot.pause()
+        assert isinstance(app.screen, RecordScreen)
+
+
+async def test_question_mark_works_on_customer_deal_and_service_screens(accounts: Path) -> None:
+    with Store(accounts) as store:
+        app = DealdeckApp(store)
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            contoso = next(c for c in store.all(Customer) if c.name == "Contoso GmbH")
+            app.open_record(Customer.table, contoso.id)
+            await pilot.pause()
+            assert isinstance(app.screen, CustomerScreen)
+            assert footer(app) == ["Close", "Edit", "Add contact", "Log activity", "New ticket",
+                                   "Survey answer", "Repeat deal", "Keys"]
+            await press_help_then_close(pilot, app)
+            await pilot.press("escape")
+            app.open_record(Opportunity.table, deal_named(store, "Valve line").id)
+            await pilot.pause()
+            assert isinstance(app.screen, OpportunityScreen)
+            assert footer(app) == ["Close", "Edit", "Activity", "Follow-up", "Revise quote",
+                                   "Customer card", "Keys"]
+            await press_help_then_close(pilot, app)
+            await pilot.press("escape", "3", "K")
+            await pilot.pause()
+            assert isinstance(app.screen, ServiceScreen)
+            assert "Keys" in footer(app) and "Service queue" not in footer(app)
+            await press_help_then_close(pilot, app)
+
+
+async def test_editing_from_lead_details_comes_back_to_them(app: DealdeckApp, store: Store) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        app.open_record(Lead.table, lead_named(store, "Tom Ford").id)
+        await pilot.pause()
+        details = app.screen
+        await pilot.press("e")
+        await pilot.pause()
+        assert isinstance(app.screen, FormScreen)
+        app.screen.query_one("#field-company").value = "Ford Alloys"  # type: ignore[attr-defined]
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert app.screen is details
+        assert "Ford Alloys" in shown_text(app)
+    assert lead_named(store, "Tom Ford").company == "Ford Alloys"
+
+
+async def test_editing_from_contact_details_comes_back_to_them(accounts: Path) -> None:
+    with Store(accounts) as store:
+        jo = next(c for c in store.all(Contact) if c.name == "Jo Park")
+        app = DealdeckApp(store)
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            app.open_record(Contact.table, jo.id)
+            await pilot.pause()
+            details = app.screen
+            await pilot.press("e")
+            await pilot.pause()
+            assert isinstance(app.screen, FormScreen)
+            app.screen.query_one("#field-role").value = "Head of purchasing"  # type: ignore[attr-defined]
+            await pilot.press("ctrl+s")
+            await pilot.pause()
+            assert app.screen is details
+            assert "Head of purchasing" in shown_text(app)
+
+
+async def test_a_deals_customer_card_comes_back_to_the_deal_on_its_tab(accounts: Path) -> None:
+    with Store(accounts) as store:
+        app = DealdeckApp(store)
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            await pilot.press("2")
+            app.query_one("BoardTab").open_deal(deal_named(store, "Valve line").id)  # type: ignore[attr-defined]
+            await pilot.pause()
+            deal = app.screen
+            assert isinstance(deal, OpportunityScreen)
+            await pilot.press("c")
+            await pilot.pause()
+            assert isinstance(app.screen, CustomerScreen)
+            await pilot.press("e")
+            await pilot.pause()
+            app.screen.query_one("#field-name").value = "Contoso AG"  # type: ignore[attr-defined]
+            await pilot.press("ctrl+s")
+            await pilot.pause()
+            assert isinstance(app.screen, CustomerScreen) and "Contoso AG" in shown_text(app)
+            await pilot.press("escape")
+            await pilot.pause()
+            assert app.screen is deal and "Contoso AG" in shown_text(app)  # the deal as it is now
+            await pilot.press("escape")
+            await pilot.pause()
+            assert app.query_one(TabbedContent).active == "board"  # not the customer tab
+
+
+async def test_a_cards_deal_comes_back_to_the_card(accounts: Path) -> None:
+    with Store(accounts) as store:
+        contoso = next(c for c in store.all(Customer) if c.name == "Contoso GmbH")
+        app = DealdeckApp(store)
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            app.open_record(Customer.table, contoso.id)
+            await pilot.pause()
+            card = app.screen
+            card.query_one("#customer-deals").focus()
+            await pilot.press("enter")
+            await pilot.pause()
+            assert isinstance(app.screen, OpportunityScreen)
+            await pilot.press("c")  # this deal's customer: back to the card it came from
+            await pilot.pause()
+            assert app.screen is card
+            card.query_one("#customer-deals").focus()
+            await pilot.press("enter")
+            await pilot.pause()
+            await pilot.press("escape")
+            await pilot.pause()
+            assert app.screen is card
+            assert app.query_one(TabbedContent).active == "customers"
+
+
+async def test_question_mark_works_on_today_and_the_sync_report(app: DealdeckApp) -> None:
+    from tui.screens.sync_report import SyncReportScreen
+
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("t")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "TodayScreen"
+        await press_help_then_close(pilot, app)
+        await pilot.press("escape")
+        await pilot.pause()
+        app.push_screen(SyncReportScreen("Team sync", ["nothing new from teammates"]))
+        await pilot.pause()
+        await press_help_then_close(pilot, app)
