@@ -12,9 +12,8 @@ from rich.cells import cell_len
 from textual import events, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
-from textual.content import Content
 from textual.message import Message
-from textual.widgets import Footer, Static, TabbedContent, TabPane
+from textual.widgets import Footer, TabbedContent, TabPane
 from textual.widgets._footer import FooterKey  # Footer's own key widget (not exported by textual.widgets)
 
 from store.agenda import due_today_count
@@ -27,6 +26,7 @@ from sync.exchange import last_merge
 from tui.clock import today
 from tui.commands import ActionsProvider, RecordsProvider, SearchIndex
 from tui.forms import FORMS, new_values, without_blanks
+from tui.header import AppHeader, header_parts
 from tui.screens.customer import CustomerScreen
 from tui.screens.form import Field, FormScreen
 from tui.screens.help import HelpScreen
@@ -36,7 +36,7 @@ from tui.screens.opportunity import OpportunityScreen
 from tui.screens.present import PresentScreen
 from tui.screens.records import RecordScreen
 from tui.screens.service import ServiceScreen
-from tui.screens.sync_report import SyncReportScreen
+from tui.screens.sync_report import SyncReportScreen, report_lines
 from tui.screens.today import TodayScreen, load_agenda
 from tui.screens.welcome import EmptyDatabaseScreen, FirstRun, FirstRunScreen
 from tui.tabs.board import BoardTab
@@ -53,12 +53,6 @@ TABS = (("leads", "1 Lead funnel"), ("board", "2 Opportunities"), ("customers", 
         ("review", "4 Weekly review"))
 #: how often to look for changes made by another Dealdeck process on this folder
 REFRESH_SECONDS = 3.0
-
-
-class AppHeader(Static):
-    """Who and where: the current rep, the data folder, what is due."""
-
-    DEFAULT_CSS = "AppHeader { height: 1; background: $primary; color: $text; padding: 0 1; }"
 
 
 class AppFooter(Footer):
@@ -250,7 +244,7 @@ class DealdeckApp(App[None]):
             return
         folder = self.store.folder
         self.store.close()
-        self._use_store(Store(folder), None)
+        self._use_store(Store(folder, fold_at_close=True), None)
         if answer.team is None:
             self.push_screen(EmptyDatabaseScreen(), self._demo_answer)
         elif teammates:
@@ -300,7 +294,7 @@ class DealdeckApp(App[None]):
         except StoreError as exc:
             self.call_from_thread(self.notify, str(exc), severity="error", markup=False)
             summary = None
-        store = Store(folder)
+        store = Store(folder, fold_at_close=True)
         self.call_from_thread(self._use_store, store, summary)
 
     def _use_store(self, store: Store, summary: object) -> None:
@@ -378,22 +372,12 @@ class DealdeckApp(App[None]):
 
     def paint_header(self) -> None:
         """Who and where, what is due (as last counted), and the sync's state."""
-        config = self.store.config
-        rep = next((r.name for r in config.reps if r.id == self.store.me), self.store.me)
+        names = {r.id: r.name for r in self.store.config.reps}
         due, overdue = self.due_counts
-        at_risk = self.query_one(BoardTab).at_risk_count(self.store.me)
-        # The most useful first: a narrow terminal cuts the end.
-        line = labelled("$rep ($id) · $due due, $overdue overdue · $risk deals at risk · $folder"
-                        " · ctrl+p find · ? keys", rep=rep, id=self.store.me,
-                        folder=_short_path(self.store.folder), due=due, overdue=overdue, risk=at_risk)
-        merged = self.merged
-        if self.sync_step:
-            line = Content.assemble(line, labelled(" · syncing: $step", step=self.sync_step))
-        elif merged:
-            when, reps = merged
-            line = Content.assemble(line, labelled(" · team merged $when from $reps", when=when[:16].replace("T", " "),
-                                                   reps=", ".join(reps) or "nobody"))
-        self.query_one(AppHeader).update(Content.assemble(("Dealdeck", "bold"), "  ·  ", line))
+        self.query_one(AppHeader).show(header_parts(
+            rep=names.get(self.store.me, self.store.me), rep_id=self.store.me, due=due, overdue=overdue,
+            at_risk=self.query_one(BoardTab).at_risk_count(self.store.me), folder=_short_path(self.store.folder),
+            sync_step=self.sync_step, merged=self.merged, names=names, today=today()))
 
     # -- actions ---------------------------------------------------------------------------------------
     def action_show_tab(self, tab: str) -> None:
@@ -465,6 +449,7 @@ class DealdeckApp(App[None]):
         from sync.publish import own_paths
 
         lines: list[str] = []
+        doubles: list[Any] = []  # the double follow-ups, which the report opens
 
         def progress(step: str) -> None:
             self.call_from_thread(self.show_sync_step, step)
@@ -474,7 +459,8 @@ class DealdeckApp(App[None]):
                 if transport == "git":
                     def merge() -> object:
                         report = merge_files(store, [folder], progress=progress)
-                        lines.extend(report.lines())
+                        lines.extend(report_lines(report, store))
+                        doubles.extend(report.double_follow_ups)
                         return report
 
                     def publish() -> list[Path]:
@@ -487,24 +473,26 @@ class DealdeckApp(App[None]):
                     lines.extend(line for line in (result.message, result.warning) if line)
                 else:
                     report, published = sync_folder(store, folder, progress)
-                    lines.extend([*report.lines(), *published.lines()])
+                    lines.extend([*report_lines(report, store), *published.lines()])
+                    doubles.extend(report.double_follow_ups)
         except StoreError as exc:
             self.call_from_thread(self.show_sync_step, "")
             self.call_from_thread(self.notify, str(exc), severity="error", markup=False)
             return
-        self.call_from_thread(self._synced, lines)
+        self.call_from_thread(self._synced, lines, doubles)
 
     def show_sync_step(self, step: str) -> None:
         """While a sync runs, its current step shows in the header."""
         self.sync_step = step
         self.paint_header()  # nothing was written yet: no need to recount what is due
 
-    def _synced(self, lines: list[str]) -> None:
+    def _synced(self, lines: list[str], doubles: list[Any]) -> None:
         self.sync_step = ""
         self.merged = last_merge(self.store)  # the merge is recorded even when it changed nothing
         if not self.check_other_processes():  # a merge that changed data repaints via data_changed
             self.paint_header()
-        self.push_screen(SyncReportScreen("Team sync", lines))
+        self.push_screen(SyncReportScreen("Team sync", lines, doubles,
+                                          {rep.id: rep.name for rep in self.store.config.reps}))
 
     def action_present(self) -> None:
         """The weekly review on a projector: from any tab, with the review's week and rep."""
@@ -639,7 +627,7 @@ def _short_path(folder: Path) -> str:
 
 
 def run_app(folder: Path, *, rep: str | None = None, theme: str | None = None) -> int:
-    store = Store(folder, me=rep)
+    store = Store(folder, me=rep, fold_at_close=True)  # the journal is folded at exit when no other session is open
     if store.me not in store.config.rep_ids():
         store.close()
         raise StoreError(f"{store.me!r} is not one of the reps in {folder / 'config.yaml'}")
@@ -648,6 +636,8 @@ def run_app(folder: Path, *, rep: str | None = None, theme: str | None = None) -
         app.run()
     finally:
         store.close()
+        if app.store is not store:  # first run or demo data: the app went on with a new one
+            app.store.close()
     return app.return_code or 0
 
 
