@@ -37,3 +37,28 @@ async def test_resolving_a_ticket_puts_its_after_sales_call_and_survey_in_today(
         assert "Satisfaction survey: Contoso GmbH" in titles
         title = str(app.screen.query_one("#today-title").render())
         assert "2 coming up" in title, title
+
+
+async def test_the_team_view_acts_on_the_row_it_shows(store: Store) -> None:
+    from store.models import Task
+
+    store.new(Task, title="Call Bo's customer", due="2026-11-25", owner="bo")
+    app = DealdeckApp(store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("t", "T")  # the whole team
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, TodayScreen)
+        titles = [item.title for item in screen.table.rows]
+        await pilot.press(*["down"] * titles.index("Call Bo's customer"))
+        assert screen.table.current is not None and screen.table.current.title == "Call Bo's customer"
+        await pilot.press("d")
+        await pilot.pause()
+        assert "Call Bo's customer" not in [item.title for item in screen.table.rows]
+        await pilot.press("T", "enter")  # back to my list: enter opens what the cursor is on
+        await pilot.pause()
+        mine = screen.table.current
+        assert mine is not None and mine.owner == "ann"
+        assert app.screen.record == (mine.table, mine.record_id)  # type: ignore[attr-defined]
+    assert store.find(Task, text="Bo's customer")[0].done
