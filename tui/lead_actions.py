@@ -55,6 +55,14 @@ class LeadActions:
                             "change it, or esc clears the marks.", severity="warning")
         return rows
 
+    def targets(self) -> tuple[list[LeadRow], Lead | None]:
+        """What an action acts on: the marked leads shown, else the cursor's lead
+        (([], None): nothing to act on, and the rep was told why)."""
+        rows = self.marked()
+        if rows is not None:
+            return rows, None
+        return [], self.selected()
+
     def run(self, write: Any, *args: Any, done: str = "", **kwargs: Any) -> Any:
         """Do a store write; show a refusal as one line, never a traceback."""
         result = run_write(self.app, write, *args, **kwargs)
@@ -74,11 +82,8 @@ class LeadActions:
 
     # -- actions ------------------------------------------------------------------------------
     def action_follow_up(self) -> None:
-        rows = self.marked()
-        if rows == []:
-            return
-        lead = None if rows else self.selected()
-        if rows is None and lead is None:
+        rows, lead = self.targets()
+        if not rows and lead is None:
             return
 
         def chosen(when: date | None) -> None:
@@ -97,11 +102,8 @@ class LeadActions:
                                        parse=lambda text: parse_when(text, today())), chosen)
 
     def action_assign(self) -> None:
-        rows = self.marked()
-        if rows == []:
-            return
-        lead = None if rows else self.selected()
-        if rows is None and lead is None:
+        rows, lead = self.targets()
+        if not rows and lead is None:
             return
         reps = [(f"{r.name} ({r.id})", r.id) for r in self.store.config.reps]
 
@@ -162,11 +164,8 @@ class LeadActions:
                                        parse=tag_name), chosen)
 
     def action_disqualify(self) -> None:
-        rows = self.marked()
-        if rows == []:
-            return
-        lead = None if rows else self.selected()
-        if rows is None and lead is None:
+        rows, lead = self.targets()
+        if not rows and lead is None:
             return
         reasons = [(r, r) for r in self.store.config.disqualify_reasons]
         open_rows = [row for row in rows or [] if row.is_open()]
