@@ -87,18 +87,17 @@ def _each(store: Store, ids: Iterable[str], label: str, write: Any) -> int:
     return count
 
 
-def export_leads(store: Store, ids: Iterable[str], out: TextIO, *, excel: bool = True) -> int:
-    """The chosen leads as ``export csv leads`` writes every lead (same columns, cells)."""
+def export_leads(store: Store, ids: Iterable[str], out: TextIO, *, excel: bool = False) -> int:
+    """The chosen leads as ``export csv leads`` writes every lead: the same columns, cells,
+    order (oldest first) and, unless ``excel``, the same bytes (no BOM, ``\\n`` line ends)."""
     columns = export_columns(Lead.table)
     kinds = [field_kind(Lead, key) for _, key in columns]
     writer = csv_writer(out, excel=excel)
     writer.writerow([header for header, _ in columns])
     table = store.storage.tables[Lead.table]
+    docs = [doc for doc in map(table.get, ids) if doc is not None and is_live(doc)]
     count = 0
-    for lead_id in ids:
-        doc = table.get(lead_id)
-        if doc is None or not is_live(doc):
-            continue
+    for doc in sorted(docs, key=lambda d: (str(d.get("created_at")), d["id"])):
         full = with_defaults(Lead, doc)
         writer.writerow([format_cell(full.get(key), kind) for (_, key), kind in zip(columns, kinds, strict=True)])
         count += 1

@@ -155,7 +155,8 @@ class CustomerListActions:
             target = Path(path).expanduser()
             try:
                 with private_text(target, newline="") as out:
-                    count = export_customers(self.store, [r.id for r in rows], out, facts=self.rows_by_id)
+                    count = export_customers(self.store, [r.id for r in rows], out, facts=self.rows_by_id,
+                                             bom=False)  # as `dealdeck export csv` writes
             except OSError as exc:
                 self.app.notify(f"Cannot write {target}: {exc.strerror}", severity="error", markup=False)
                 return

@@ -6,12 +6,13 @@ work on these small slotted objects, made once and patched per change.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from store.dates import stored_day
+from tui.widgets.table import widest
 
 
 @dataclass(slots=True)
@@ -54,3 +55,10 @@ class LeadRow:
 
     def overdue(self, today: date) -> bool:
         return self.follow_up is not None and self.follow_up < today and self.is_open()
+
+
+def lead_widths(rows: Collection[LeadRow]) -> dict[str, int]:
+    """The widths that show the lead list's owners, sources and statuses whole (a long
+    source imported from another CRM is still cut, past 14 cells)."""
+    return {"owner": widest((r.owner for r in rows), 12), "source": widest((r.source for r in rows), 14),
+            "status": widest(("pool" if r.in_pool else r.status for r in rows), 12)}

@@ -195,3 +195,30 @@ async def test_a_marked_card_shows_its_mark_in_the_grid(store: Store) -> None:
         row = customers.grid.current
         assert row is not None and row.id in customers.marks
         assert customer_card(row, 40, customers.today, marked=True)[0][0][0] == "✓ "
+
+
+async def export_shown(pilot: object, app: DealdeckApp, target: Path) -> None:
+    await pilot.press("X")  # type: ignore[attr-defined]
+    assert isinstance(app.screen, AskScreen)
+    app.screen.query_one("#ask-input").value = str(target)  # type: ignore[attr-defined]
+    await pilot.press("enter")  # type: ignore[attr-defined]
+    await pilot.pause()  # type: ignore[attr-defined]
+
+
+async def test_x_writes_the_same_bytes_as_the_export_command(team: Path, tmp_path: Path) -> None:
+    """No BOM, no CRLF, the same rows in the same order: `X` on every lead is the command's file."""
+    from tui.cli import main
+
+    with Store(team) as store:
+        app = DealdeckApp(store)
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            tab(app).set_filter(owner="team", status=None)  # every lead, the pool's too
+            assert len(tab(app).table.rows) == 4
+            await export_shown(pilot, app, tmp_path / "x.csv")
+            await pilot.press("3")
+            await export_shown(pilot, app, tmp_path / "customers.csv")
+    assert main(["export", "csv", "leads", "--data", str(team), "-o", str(tmp_path / "cli.csv")]) == 0
+    assert (tmp_path / "x.csv").read_bytes() == (tmp_path / "cli.csv").read_bytes()
+    customers = (tmp_path / "customers.csv").read_bytes()
+    assert customers.startswith(b"name,") and b"\r\n" not in customers and b"Contoso GmbH" in customers

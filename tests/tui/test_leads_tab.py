@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import date
 
 from textual.pilot import Pilot
+from textual.widgets import Static
 
+from store.config import SavedLeadView
 from store.database import Store
 from store.models import Activity, Customer, Lead, Opportunity
 from tests.tui.conftest import lead_named
@@ -14,7 +16,7 @@ from tui.screens.customer import CustomerScreen
 from tui.screens.dialogs import PickScreen
 from tui.screens.form import FormScreen
 from tui.screens.records import DuplicateScreen
-from tui.tabs.leads import LeadsTab
+from tui.tabs.leads import LeadFilter, LeadsTab
 
 SIZE = (120, 36)
 
@@ -270,3 +272,49 @@ async def test_the_header_counts_follow_a_new_follow_up(app: DealdeckApp) -> Non
         await pilot.press("enter")
         await pilot.pause()
         assert app.due_counts == (2, 1)
+
+
+async def test_the_pool_view_applies_grade_status_overdue_and_text(app: DealdeckApp, store: Store) -> None:
+    store.add_lead(name="Pooled Ada", owner="bo", in_pool=True, grade="A", next_follow_up="2026-11-20")
+    store.add_lead(name="Pooled Bea", owner="bo", in_pool=True, grade="A", status="contacted")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("L")
+        assert sorted(shown_names(app)) == ["Pooled Ada", "Pooled Bea", "Pooled Pat"]
+        await pilot.press("G")  # grade A
+        assert sorted(shown_names(app)) == ["Pooled Ada", "Pooled Bea"]
+        await pilot.press("S")  # status new
+        assert shown_names(app) == ["Pooled Ada"]
+        await pilot.press("D", "slash", *"bea", "enter")  # overdue only, then a name that is not
+        assert tab(app).filter.describe() == "lead pool · status new · grade A · overdue only · “bea”"
+        assert shown_names(app) == []
+
+
+async def test_esc_clears_the_marks_then_the_text_then_the_quick_filters(app: DealdeckApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        leads = tab(app)
+        await pilot.press("O", "S", "L", "slash", *"pat", "enter", "asterisk")  # status new
+        assert leads.marks and leads.filter.text == "pat" and shown_names(app) == ["Pooled Pat"]
+        await pilot.press("escape")
+        assert not leads.marks and leads.filter.text == "pat"
+        await pilot.press("escape")
+        assert leads.filter.text == "" and leads.filter.pool and leads.filter.status == "new"
+        await pilot.press("escape")  # back to the default view: my open leads
+        assert leads.filter == LeadFilter()
+        assert shown_names(app) == ["Emma Clarke", "李娜", "Tom Ford"]
+        assert str(app.query_one("#lead-filters", Static).render()).startswith("3 of 4 leads · owner me · status open")
+
+
+async def test_no_view_in_the_view_picker_brings_back_my_open_leads(app: DealdeckApp, store: Store) -> None:
+    store.config = store.config.model_copy(update={"lead_views": [SavedLeadView(name="Pool", pool=True)]})
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("O", "S")  # the team's leads, status any
+        assert tab(app).filter.owner == "team"
+        await pilot.press("V")
+        assert isinstance(app.screen, PickScreen)
+        await pilot.press("enter")  # "no view (my open leads)"
+        await pilot.pause()
+        assert tab(app).filter == LeadFilter()
+        assert shown_names(app) == ["Emma Clarke", "李娜", "Tom Ford"]

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from textual.widgets import Static
 
-from store.config import load_config
+from store.config import SavedLeadView, load_config
 from store.database import Store
 from store.models import Customer, Lead, Opportunity, Task
 from tests.tui.conftest import at, lead_named
@@ -222,3 +222,82 @@ async def test_counted_nouns_in_the_customer_tab(store: Store) -> None:
         assert isinstance(app.screen, AskScreen)
         assert app.screen.title_text.startswith("Export 1 customer (")
     assert store.count(Lead) == 4
+
+
+async def test_after_a_filter_change_the_cursor_row_is_on_screen(many: Path) -> None:
+    """A lead picked in a short list stays under the cursor when the list grows, and the
+    list scrolls to it: an action never hits a row the user cannot see."""
+    with Store(many) as store:
+        app = DealdeckApp(store)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.pause()
+            table = app.query_one(LeadsTab).table
+            await pilot.press("slash", *"lead 45", "enter")
+            await pilot.pause()
+            assert [r.name for r in table.rows] == ["Lead 45"]
+            await pilot.press("escape")  # the whole list again, the cursor still on Lead 45
+            await pilot.pause()
+            assert len(table.rows) > 40 and on_screen(table)
+            assert table.current is not None and table.current.name == "Lead 45"
+
+
+async def test_a_view_that_grows_the_list_scrolls_to_the_cursor_row(many: Path) -> None:
+    """The pool's one lead sorts last in the team's list: picking that view scrolls to it
+    (the scrollbar was not drawn yet and Textual refused to scroll)."""
+    with Store(many) as store:
+        store.config = store.config.model_copy(update={"lead_views": [
+            SavedLeadView(name="Pool", pool=True), SavedLeadView(name="Team", status=None)]})
+        app = DealdeckApp(store)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.pause()
+            table = app.query_one(LeadsTab).table
+            await pilot.press("V", *"Pool", "enter")
+            await pilot.pause()
+            assert [r.name for r in table.rows] == ["Pooled Pat"]
+            await pilot.press("V", *"Team", "enter")
+            await pilot.pause()
+            assert len(table.rows) > 60 and table.cursor == len(table.rows) - 1
+            assert table.current is not None and table.current.name == "Pooled Pat" and on_screen(table)
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_no_column_is_cut_while_another_has_room(team: Path, size: tuple[int, int]) -> None:
+    """A 9-letter rep id at 80 columns, "social media" at 200: whole, Name takes what is left."""
+    config = team / "config.yaml"
+    config.write_text(config.read_text().replace("  - {id: bo, name: Bo Chen}\n",
+                                                 "  - {id: bo, name: Bo Chen}\n  - {id: wang.fang, name: Wang Fang}\n"))
+    with Store(team) as store:
+        store.add_lead(name="Wang's lead", owner="wang.fang", source="social media", status="disqualified",
+                       disqualified_reason="no budget")
+        app = DealdeckApp(store)
+        async with app.run_test(size=size) as pilot:
+            await pilot.pause()
+            table = app.query_one(LeadsTab).table
+            table.sort_by("name")
+            await pilot.press("O", *"SSSSS")  # the team's leads, status disqualified
+            await pilot.pause()
+            assert [r.name for r in table.rows] == ["Wang's lead"]
+            text = table.render_line(0).text
+            assert "wang.fang" in text and "disqualified" in text
+            if size[0] >= 200:
+                assert "social media" in text
+            widths = {column.key: cells for _, column, cells in table.layout(table.content_width - 1)}
+            assert sum(widths.values()) + len(widths) + 1 == table.content_width  # no cell left blank but the margin
+
+
+async def test_an_empty_folder_says_how_to_add_rather_than_to_clear_a_filter(tmp_path: Path) -> None:
+    folder = tmp_path / "empty"
+    folder.mkdir()
+    (folder / "config.yaml").write_text("me: ann\nreps: [{id: ann, name: Ann Lee}]\n")
+    with Store(folder) as store:
+        app = DealdeckApp(store)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.pause()
+            while app.screen is not app.screen_stack[0]:  # the demo data offer
+                await pilot.press("escape")
+            assert "No leads yet: n adds one" in app.query_one(LeadsTab).table.render_line(1).text
+            await pilot.press("3")
+            await pilot.pause()
+            customers = app.query_one(CustomersTab)
+            view = customers.table if customers.in_list else customers.grid
+            assert "No customers yet: n adds one" in view.render_line(1).text

@@ -284,6 +284,8 @@ class CustomersTab(CustomerListActions, Vertical):
         keep_id = keep_id or (current.id if current else None)
         rows = self.table.sort_rows(list(filter(self.predicate(), self.rows_by_id.values())))
         keep = (lambda r: r.id == keep_id) if keep_id else None
+        self.table.empty_text = self.grid.empty_text = ("No customers match. esc clears the filter." if self.rows_by_id
+                                                        else "No customers yet: n adds one.")
         self.table.set_rows(rows, keep=keep, presorted=True)
         self.grid.set_items(rows, keep=keep)
         at_risk = sum(1 for r in rows if r.health == "risk")

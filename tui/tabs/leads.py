@@ -5,7 +5,7 @@ leads in ``tui.lead_actions``."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from datetime import date
 from typing import Any
 
@@ -27,7 +27,7 @@ from tui.clock import today
 from tui.forms import of
 from tui.lead_actions import LeadActions
 from tui.owners import next_owner, owner_of
-from tui.rows import LeadRow
+from tui.rows import LeadRow, lead_widths
 from tui.screens.form import Field, FormScreen
 from tui.screens.records import DuplicateScreen, RecordScreen
 from tui.text import counted, labelled
@@ -40,7 +40,7 @@ STATUS_FILTERS: tuple[str | None, ...] = (None, "open", *LEAD_STATUSES)
 PATCH_LIMIT = 500
 NO_LEADS = "No leads yet: n adds one; ctrl+p → Import CSV… brings them from a file."
 NO_MATCH_TEXT = "No leads match. esc clears the filter; n adds a lead."
-NO_MATCH = "No leads match the filters: O owner, S status, G grade, D overdue, L pool."
+NO_MATCH = "No leads match: O owner, S status, G grade, D overdue, L pool; esc resets."
 GRADE_STYLE = {"A": "grade-a", "B": "grade-b", "C": "grade-c", "D": "grade-d"}
 COLUMNS = [
     Column("name", "Name", 16, flex=True),
@@ -235,12 +235,11 @@ class LeadsTab(LeadActions, Vertical):
     def base_predicate(self) -> Callable[[LeadRow], bool]:
         """Every filter but the text, as one function."""
         f, owner, day = self.filter, self.owner_id(), self.today
-        if f.pool:
-            return lambda r: r.in_pool
 
         def passes(r: LeadRow) -> bool:
-            # A pool lead belongs to nobody until claimed: it shows in the team view and the pool.
-            return ((owner is None or (r.owner == owner and not r.in_pool))
+            # A pool lead belongs to nobody until claimed: it shows in the team view and the
+            # pool, where the owner filter does not apply but the others do.
+            return ((r.in_pool if f.pool else owner is None or (r.owner == owner and not r.in_pool))
                     and (f.grade is None or r.grade == f.grade)
                     and (f.status is None or (r.is_open() if f.status == "open" else r.status == f.status))
                     and (not f.overdue or r.overdue(day)))
@@ -259,6 +258,7 @@ class LeadsTab(LeadActions, Vertical):
         if self._base_key != key:
             self._base = list(filter(self.base_predicate(), self.all_rows))
             self._base_key = key
+            self.table.want_widths(lead_widths(self._base))  # stays put while typing
         return self._base
 
     def apply_filter(self, keep_id: str | None = None, *, narrowing: bool = False) -> None:
@@ -321,16 +321,21 @@ class LeadsTab(LeadActions, Vertical):
         self.table.focus()
 
     def action_clear_search(self) -> None:
-        """esc: the marks first, then the typed filter."""
+        """esc: the marks first, then the typed filter, then the quick filters (back to my
+        open leads)."""
         if self.marks.clear():
             self.table.refresh()
             self.show_summary()
             return
         search = self.query_one("#lead-search", Input)
+        typed = bool(self.filter.text) or search.has_class("shown")
         search.value = ""
         search.remove_class("shown")
-        self.set_filter(text="")
         self.table.focus()
+        if typed:
+            self.set_filter(text="")
+        elif self.filter != LeadFilter() or self.view is not None:
+            self.set_filter(**asdict(LeadFilter()))
 
     def action_cycle_grade(self) -> None:
         order: list[str | None] = [None, *GRADES]
@@ -371,7 +376,7 @@ class LeadsTab(LeadActions, Vertical):
         def chosen(view: SavedLeadView | bool) -> None:
             self.view = view or None
             if not view:
-                self.filter = LeadFilter(owner=self.filter.owner)
+                self.filter = LeadFilter()  # the default view: my open leads
             else:
                 self.filter = LeadFilter(**views.lead_filter_values(view, self.store.me))
                 if view.sort in self.table.sort_keys:

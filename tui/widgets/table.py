@@ -7,8 +7,8 @@ the visible lines in ``render_line``, so 50k rows cost nothing until seen.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
 from typing import Generic, TypeVar
 
 from rich.cells import cell_len, set_cell_size
@@ -48,6 +48,9 @@ class Column:
     falling: bool = False
     #: the column's name in words when the label is short ("Gr": "grade")
     noun: str = ""
+    #: the width that shows its widest value whole (a rep id, a source): spare room goes
+    #: here before the flexible columns grow (``VirtualTable.want_widths``)
+    wanted: int = 0
 
     @property
     def spoken(self) -> str:
@@ -55,8 +58,9 @@ class Column:
 
 
 def layout_columns(columns: Sequence[Column], width: int) -> list[tuple[int, Column, int]]:
-    """(index, column, width) that fit ``width`` cells: drop low-priority columns,
-    then share what is left among the flexible ones."""
+    """(index, column, width) that fit ``width`` cells: drop low-priority columns, let
+    columns that would cut a value grow to their ``wanted`` width while there is room,
+    then share what is left among the flexible ones (every cell of it: none left blank)."""
     chosen = list(columns)
     while len(chosen) > 1:
         needed = sum(c.width for c in chosen) + len(chosen) - 1
@@ -66,14 +70,24 @@ def layout_columns(columns: Sequence[Column], width: int) -> list[tuple[int, Col
         if drop.priority == 0:
             break
         chosen.remove(drop)
-    fixed = sum(c.width for c in chosen if not c.flex) + len(chosen) - 1
-    flexible = [c for c in chosen if c.flex]
-    spare = max(width - fixed, 0)
-    widths: list[tuple[int, Column, int]] = []
-    for column in chosen:
-        size = max(spare // len(flexible), min(column.width, spare)) if column.flex else column.width
-        widths.append((columns.index(column), column, size))
-    return widths
+    sizes = [c.width for c in chosen]
+    room = width - sum(sizes) - (len(chosen) - 1)
+    for i, column in enumerate(chosen):
+        grow = max(min(column.wanted - sizes[i], room), 0)
+        sizes[i] += grow
+        room -= grow
+    flexible = [i for i, c in enumerate(chosen) if c.flex]
+    if flexible:
+        spare = max(width - sum(s for i, s in enumerate(sizes) if i not in flexible) - (len(chosen) - 1), 0)
+        share, extra = divmod(spare, len(flexible))
+        for n, i in enumerate(flexible):
+            sizes[i] = share + (n < extra)
+    return [(columns.index(column), column, size) for column, size in zip(chosen, sizes, strict=True)]
+
+
+def widest(values: Iterable[str], cap: int) -> int:
+    """The cells the widest of ``values`` takes, at most ``cap``."""
+    return min(max(map(cell_len, set(values)), default=0), cap)
 
 
 def sort_label(label: str, glyph: str, width: int) -> str:
@@ -169,9 +183,20 @@ class VirtualTable(ThemeStyles, ScrollView, Generic[RowT], can_focus=True):
         self._layouts: dict[int, list[tuple[int, Column, int]]] = {}
         self.header = TableHeader(self)
 
+    def want_widths(self, wanted: dict[str, int]) -> None:
+        """Let the columns named grow to these widths when the table has the room."""
+        columns = [replace(c, wanted=wanted.get(c.key, c.wanted)) for c in self.columns]
+        if columns != self.columns:
+            self.columns = columns
+            self._layouts.clear()
+            self.refresh()
+            self.header.refresh()
+
     def layout(self, width: int) -> list[tuple[int, Column, int]]:
+        """The columns in ``width`` cells (the table's less the mark's): one cell is kept
+        blank on the right, so that the last column never touches the scrollbar."""
         if width not in self._layouts:
-            self._layouts[width] = layout_columns(self.columns, width)
+            self._layouts[width] = layout_columns(self.columns, width - 1)
         return self._layouts[width]
 
     # -- data -----------------------------------------------------------------------
@@ -194,6 +219,9 @@ class VirtualTable(ThemeStyles, ScrollView, Generic[RowT], can_focus=True):
         # The scrollbar may come or go with the row count, changing the cell widths:
         # the header must follow once the new layout is known.
         self.call_after_refresh(self.header.refresh)
+        # The list's height may change with it too (a filter line that wraps, the search
+        # box hidden): scroll again once laid out, so the cursor row is always in sight.
+        self.call_after_refresh(self._scroll_to_cursor)
 
     def replace_row(self, index: int, row: RowT) -> None:
         self.rows[index] = row
@@ -286,10 +314,12 @@ class VirtualTable(ThemeStyles, ScrollView, Generic[RowT], can_focus=True):
         top, height = self.scroll_offset.y, self.visible_height
         if height <= 0:
             return
+        # force: when the rows just grew, the scrollbar is not drawn yet and Textual would
+        # refuse to scroll, leaving the cursor row below the screen.
         if self.cursor < top:
-            self.scroll_to(y=self.cursor, animate=False, immediate=True)
+            self.scroll_to(y=self.cursor, animate=False, immediate=True, force=True)
         elif self.cursor >= top + height:
-            self.scroll_to(y=self.cursor - height + 1, animate=False, immediate=True)
+            self.scroll_to(y=self.cursor - height + 1, animate=False, immediate=True, force=True)
 
     # -- mouse --------------------------------------------------------------------------------
     def on_click(self, event: events.Click) -> None:
