@@ -8,10 +8,9 @@ from collections.abc import Iterable, Iterator
 from datetime import date
 from typing import TYPE_CHECKING, Any, TextIO
 
-from store.csv_export import csv_writer, export_columns, field_kind, format_cell
+from store.csv_export import export_csv
 from store.errors import StoreError
 from store.models import GRADES, Customer, Lead, Record
-from store.records import is_live, with_defaults
 from store.session_undo import SessionChange
 
 if TYPE_CHECKING:
@@ -89,16 +88,5 @@ def _each(store: Store, ids: Iterable[str], label: str, write: Any) -> int:
 
 def export_leads(store: Store, ids: Iterable[str], out: TextIO, *, excel: bool = False) -> int:
     """The chosen leads as ``export csv leads`` writes every lead: the same columns, cells,
-    order (oldest first) and, unless ``excel``, the same bytes (no BOM, ``\\n`` line ends)."""
-    columns = export_columns(Lead.table)
-    kinds = [field_kind(Lead, key) for _, key in columns]
-    writer = csv_writer(out, excel=excel)
-    writer.writerow([header for header, _ in columns])
-    table = store.storage.tables[Lead.table]
-    docs = [doc for doc in map(table.get, ids) if doc is not None and is_live(doc)]
-    count = 0
-    for doc in sorted(docs, key=lambda d: (str(d.get("created_at")), d["id"])):
-        full = with_defaults(Lead, doc)
-        writer.writerow([format_cell(full.get(key), kind) for (_, key), kind in zip(columns, kinds, strict=True)])
-        count += 1
-    return count
+    order (oldest first) and, unless ``excel``, the same bytes (no BOM, ``\n`` line ends)."""
+    return export_csv(store, Lead.table, out, excel=excel, ids=ids)

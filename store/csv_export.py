@@ -237,8 +237,10 @@ def csv_writer(out: TextIO, *, excel: bool) -> Any:
     return csv.writer(out, lineterminator="\r\n" if excel else "\n")
 
 
-def export_csv(store: Store, table: ExportTable | str, out: TextIO, *, excel: bool = False) -> int:
-    """Write ``table``'s live records to ``out`` as CSV; return how many.
+def export_csv(store: Store, table: ExportTable | str, out: TextIO, *, excel: bool = False,
+               ids: Iterable[str] | None = None) -> int:
+    """Write ``table``'s live records (only those of ``ids``, when given) to ``out`` as CSV;
+    return how many.
 
     ``excel`` starts the text with a byte order mark, which makes Excel read the
     file as UTF-8 (its default is the system code page), and ends lines with CRLF.
@@ -250,8 +252,10 @@ def export_csv(store: Store, table: ExportTable | str, out: TextIO, *, excel: bo
     cells = [_column_cell(store, cls, header, key) for header, key in columns]
     writer = csv_writer(out, excel=excel)
     writer.writerow([header for header, _ in columns])
+    chosen = None if ids is None else set(ids)
+    docs = store.rows(cls) if chosen is None else [doc for doc in store.rows(cls) if doc["id"] in chosen]
     count = 0
-    for doc in sorted(store.rows(cls), key=lambda d: (str(d.get("created_at")), d["id"])):
+    for doc in sorted(docs, key=lambda d: (str(d.get("created_at")), d["id"])):
         full = with_defaults(cls, doc)
         writer.writerow([cell(full) for cell in cells])
         count += 1
