@@ -359,20 +359,31 @@ class StageSpan:
     by: str
     #: the move that put the deal here undid an earlier move
     undo: bool
+    #: for an undo, when the stay it resumes began: an undone move never happened, so
+    #: the deal has been in this stage since then (as the board's days in stage count)
+    since: datetime | None = None
 
     def days(self, today: date) -> int:
-        """Calendar days from entering to leaving (or to ``today``)."""
-        return ((self.left.date() if self.left else today) - self.entered.date()).days
+        """Calendar days from entering (or, after an undo, from the stay it resumes) to
+        leaving (or to ``today``)."""
+        return ((self.left.date() if self.left else today) - (self.since or self.entered).date()).days
 
 
 def stage_spans(history: Sequence[Any]) -> list[StageSpan]:
     """The stage history (StageChange models) as consecutive stays, oldest first; the
     last one has no end."""
     ordered = sorted(history, key=lambda change: change.at)
-    spans = []
+    spans: list[StageSpan] = []
     for index, change in enumerate(ordered):
         left = ordered[index + 1].at if index + 1 < len(ordered) else None
-        spans.append(StageSpan(change.stage, change.at, left, change.by, bool(change.undoes)))
+        since = None
+        undone = next((i for i, c in enumerate(ordered[:index]) if c.id == change.undoes), None) \
+            if change.undoes else None
+        if undone:  # back to the stay the undone move interrupted: it goes on from its start
+            before = spans[undone - 1]
+            if before.stage == change.stage:
+                since = before.since or before.entered
+        spans.append(StageSpan(change.stage, change.at, left, change.by, bool(change.undoes), since))
     return spans
 
 

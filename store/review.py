@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -39,6 +40,7 @@ from store.review_week import (  # noqa: F401  (re-exported)
     add_to_waterfall,
     amount_at,
     effective_moves,
+    lead_owner_at,
     stage_at,
     week_changes,
 )
@@ -141,9 +143,11 @@ def build_review(week: Week, config: Config, *, owner: str | None, leads: Sequen
     # Each rep's figures read only that rep's documents: one pass to sort them out.
     by_owner: dict[str, dict[str, list[Any]]] = defaultdict(lambda: {"leads": [], "opportunities": [],
                                                                      "activities": []})
-    for name, docs in (("leads", leads), ("opportunities", opportunities)):
-        for doc in docs:
-            by_owner[doc.get("owner") or ""][name].append(doc)
+    end = _instant(week.end + timedelta(days=1))
+    for lead in leads:  # whose it was at the week's end: a handover since leaves the week be
+        by_owner[lead_owner_at(lead, end)]["leads"].append(lead)
+    for doc in opportunities:
+        by_owner[doc.get("owner") or ""]["opportunities"].append(doc)
     for day in activities:
         by_owner[day.owner]["activities"].append(day)
     trends = trends_by_owner(week, config, leads=leads, opportunities=opportunities, activities=activities)

@@ -14,6 +14,7 @@ from itertools import pairwise
 from typing import Any
 
 from store.config import Config
+from store.hlc import Stamp, is_stamp
 from store.models import FieldChange, LeadEvent, StageChange
 from store.pipeline import value_of
 from store.records import whole_entries
@@ -249,18 +250,57 @@ def effective_moves(history: Sequence[Doc]) -> list[Doc]:
     return [c for c in history if c.get("id") not in undone and not c.get("undoes")]
 
 
+# -- one lead's history ------------------------------------------------------------------------------
+
+
+def _set_after(lead: Doc, name: str, moment: str) -> bool:
+    """Whether the lead's ``name`` field was last written at or after ``moment``, by its
+    per-field change stamp (the sync's ``_s``); with none, by the document's ``updated_at``."""
+    stamps = lead.get("_s")
+    stamp = stamps.get(name) if isinstance(stamps, Mapping) else None
+    if is_stamp(stamp):
+        when = datetime.fromtimestamp(Stamp.parse(str(stamp)).wall_ms / 1000, UTC)
+        return when.isoformat().replace("+00:00", "Z") >= moment
+    return _iso(lead.get("updated_at")) >= moment
+
+
+def lead_owner_at(lead: Doc, moment: str) -> str:
+    """Whose the lead was at ``moment``: the last creation, assignment or claim before it
+    (each names its new owner in the lead's history), else its owner now."""
+    handed = [e for e in whole_entries(lead.get("history"), LeadEvent)
+              if e.get("kind") in ("created", "assigned", "claimed") and e.get("to") and _iso(e["at"]) < moment]
+    return str(max(handed, key=lambda e: _iso(e["at"]))["to"]) if handed else str(lead.get("owner") or "")
+
+
+def lead_grade_at(lead: Doc, config: Config, moment: str) -> str | None:
+    """The lead's grade at ``moment``. A regrade is not in the lead's history (nothing
+    records the grade it replaced), so this is approximate: a "graded" event before the
+    moment, if one was recorded, is exact; a grade set since the moment (its change stamp
+    is later) is taken as the one its score gave, as grades are given when a lead is
+    made (config.grade_for); a grade untouched since is the grade it had."""
+    graded = [e for e in whole_entries(lead.get("history"), LeadEvent)
+              if e.get("kind") == "graded" and e.get("to") and _iso(e["at"]) < moment]
+    if graded:
+        return str(max(graded, key=lambda e: _iso(e["at"]))["to"])
+    grade = lead.get("grade")
+    if _set_after(lead, "grade", moment) and isinstance(lead.get("score"), int):
+        return config.grade_for(lead["score"])
+    return str(grade) if grade else None
+
+
 def week_changes(week: Week, config: Config, *, leads: Iterable[Doc], opportunities: Iterable[Doc],
                  owner: str | None = None) -> WeekChanges:
     since, until = _instant(week.start), _instant(week.end + timedelta(days=1))
     result = WeekChanges()
     sources: Counter[str] = Counter()
     grades: Counter[str] = Counter()
-    for lead in leads:
-        if owner is not None and lead.get("owner") != owner:
+    for lead in leads:  # each as of the week's end: today's reassignments and regrades leave it be
+        if owner is not None and lead_owner_at(lead, until) != owner:
             continue
         if _in(lead["created_at"], since, until):
+            # a lead's source has no history: the one it has now (a source is seldom changed)
             sources[lead.get("source") or "other"] += 1
-            grades[lead.get("grade") or "ungraded"] += 1
+            grades[lead_grade_at(lead, config, until) or "ungraded"] += 1
         for event in whole_entries(lead.get("history"), LeadEvent):
             if _in(event["at"], since, until):
                 if event["kind"] == "converted":

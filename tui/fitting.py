@@ -24,3 +24,18 @@ def pack(parts: list[str], width: int, sep: str = " · ") -> list[str]:
         else:
             lines.append(part)
     return lines
+
+
+def whole_words(text: str, width: int) -> str:
+    """``text`` if it fits ``width``, else its longest run of leading whole words that
+    does ("Initial contact" → "Initial", "Won / signed" → "Won"): a shorter form, never
+    a cut word. Only a first word wider than ``width`` itself is cut."""
+    if cell_len(text) <= width:
+        return text
+    words = text.split()
+    for count in range(len(words) - 1, 0, -1):
+        # a prefix ending on a separator ("Won /") reads as cut: drop it too
+        shorter = " ".join(words[:count]).rstrip(" /-–—,;:&+·")
+        if shorter and cell_len(shorter) <= width:
+            return shorter
+    return text[:width]

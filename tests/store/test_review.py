@@ -15,7 +15,7 @@ import pytest
 from store.activity_log import ActivityDigest
 from store.config import Config, Rep
 from store.database import Store
-from store.models import Activity, Customer, Lead, Opportunity
+from store.models import Activity, Customer, Lead, LeadEvent, Opportunity
 from store.pipeline import deal_rows
 from store.review import (
     Week,
@@ -295,3 +295,19 @@ def test_won_this_quarter_follows_the_chosen_week(history: Store) -> None:
                              activities=[], customers=[], deal_rows=rows, customer_rows=[])
     assert september.team.won_quarter == 2000  # D8, won 10 September, in Q3
     assert september.team.pipeline == 0  # D1 was made in November
+
+
+def test_a_past_weeks_leads_stay_as_they_were_at_its_end(history: Store) -> None:
+    """Grading a lead up and handing it over after W47 leaves W47's lead figures alone."""
+    late = history.add_lead(name="L7", created_at=at("2026-11-19"), source="website", grade="C", score=30)
+    before = week_changes(W47, history.config, leads=docs(history, Lead), opportunities=[])
+    mine = week_changes(W47, history.config, leads=docs(history, Lead), opportunities=[], owner=history.me)
+    assert before.new_leads_by_grade == {"A": 2, "B": 1, "C": 1}  # L1, L2, L3, L7
+    # today (after the week): L7 graded up to A and given to bo
+    history.update(Lead, late.id, grade="A")
+    history.update(Lead, late.id, owner="bo", history=[LeadEvent(kind="assigned", by="ann", to="bo")])
+    after = week_changes(W47, history.config, leads=docs(history, Lead), opportunities=[])
+    assert after.new_leads_by_grade == before.new_leads_by_grade
+    assert after.new_leads_by_source == before.new_leads_by_source
+    assert week_changes(W47, history.config, leads=docs(history, Lead), opportunities=[],
+                        owner=history.me).new_leads_by_grade == mine.new_leads_by_grade

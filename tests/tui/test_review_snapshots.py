@@ -134,3 +134,42 @@ async def test_the_board_cuts_no_column_head_or_strip_figure(big_week: Path, siz
     assert "…" not in "".join(heads)
     strip = lines[-4:-1]
     assert any("coverage" in line for line in strip) and cut_lines(strip) == []
+
+
+@pytest.fixture
+def long_names(big_week: Path) -> Path:
+    """A stale deal with a long name, closing next week: its slide lines are wider than 80."""
+    with Store(big_week) as store:
+        acme = next(c for c in store.all(Customer) if c.name == "Acme Pumps")
+        store.new(Opportunity, title="Cobalt Northern Medical GmbH: the whole sensor line", customer_id=acme.id,
+                  stage="initial", amount=59500, expected_close="2026-11-26", next_step="Call",
+                  created_at=at("2026-09-01"), stage_history=[entered("initial", "2026-10-01")])
+    return big_week
+
+
+async def test_slide_lists_wrap_long_items_and_never_cut_a_figure(long_names: Path) -> None:
+    rep = await screen_lines(long_names, (80, 24), _slide(SLIDES["rep"]))
+    text = "\n".join(rep)
+    assert cut_lines(rep) == [], text
+    assert "Cobalt Northern Medical GmbH: the whole sensor line" in text and "(limit 14d)" in text, text
+    closing = await screen_lines(long_names, (80, 24), _slide(SLIDES["next-week"]))
+    text = "\n".join(closing)
+    assert cut_lines(closing) == [] and "2026-11-26 · 59,500" in text, text
+
+
+async def test_the_quarter_headline_shows_its_percent_sign(big_week: Path) -> None:
+    lines = await screen_lines(big_week, (80, 24), _slide(SLIDES["headlines"]))
+    share = lines.index(next(line for line in lines if "% of target" in line))
+    assert any(line.rstrip().endswith("%") for line in lines[share + 1:share + 4])
+
+
+def test_a_wide_item_takes_more_lines_broken_between_its_parts() -> None:
+    from tui.screens.present import wrap_items
+
+    items = [["Cobalt Northern Medical GmbH: first deal", "ann", "no activity for 20d (limit 14d)"]] * 3
+    lines = wrap_items(items, 60, 5)
+    assert lines == ["Cobalt Northern Medical GmbH: first deal · ann", "  no activity for 20d (limit 14d)",
+                     "Cobalt Northern Medical GmbH: first deal · ann", "  no activity for 20d (limit 14d)",
+                     "… and 1 more"]
+    assert wrap_items(items[:1], 200, 1) == ["Cobalt Northern Medical GmbH: first deal · ann · no activity for 20d "
+                                             "(limit 14d)"]

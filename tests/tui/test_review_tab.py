@@ -193,3 +193,33 @@ async def test_a_week_in_the_future_cannot_be_chosen(crm: Store) -> None:
         assert tab.week == Week(2026, 48)
         notices = [n.message for n in app._notifications]
         assert notices[-1] == "2026-W49 has not begun yet: 2026-W48 is the latest week."
+
+
+async def test_focus_stays_on_the_list_after_switching_rep(crm: Store) -> None:
+    app = DealdeckApp(crm)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await pilot.press("4")
+        tab = await ready(pilot, app)
+        first = next(iter(tab.query(OptionList)))
+        first.focus()
+        await pilot.pause()
+        await pilot.press("O")  # Ann Lee: the body is rebuilt
+        tab = await ready(pilot, app)
+        await pilot.pause()
+        focused = app.focused
+        assert isinstance(focused, OptionList) and focused.name == first.name and focused.is_attached
+        await pilot.press("enter")
+        from tui.screens.opportunity import OpportunityScreen
+
+        assert isinstance(app.screen, OpportunityScreen)
+
+
+def test_a_long_list_item_wraps_between_its_parts() -> None:
+    from store.review import Item
+    from tui.tabs.review import _options
+
+    item = Item(title="Cobalt Northern Medical GmbH: first deal", owner="alice", detail="in Initial contact",
+                table="opportunities", record_id="x")
+    prompt = str(_options([item], width=68)[0].prompt)
+    assert prompt.splitlines() == ["Cobalt Northern Medical GmbH: first deal · alice", "in Initial contact"]
+    assert str(_options([item], width=120)[0].prompt).count("\n") == 0

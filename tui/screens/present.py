@@ -7,6 +7,7 @@ are cut to the lines there are ("… and 4 more"): nothing scrolls on a slide.
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -49,8 +50,32 @@ def cut(lines: list[str], room: int) -> list[str]:
     return [*lines[:keep], f"… and {len(lines) - keep} more"]
 
 
-def item_lines(items: list[Any]) -> list[str]:
-    return [f"{i.title} · {i.owner} · {i.detail}" for i in items]
+def item_lines(items: list[Any]) -> list[list[str]]:
+    """Each review item as its parts (title, owner, detail), for ``wrap_items``."""
+    return [[i.title, i.owner, i.detail] for i in items]
+
+
+def item_block(parts: list[str], width: int) -> list[str]:
+    """One item on one line, or when too wide on more, broken between its parts (a part
+    wider than a line between its words, never inside a word or a figure); the lines
+    after the first are indented, so that each item reads as one."""
+    lines: list[str] = []
+    for line in pack([part for part in parts if part], width - 2):
+        lines += textwrap.wrap(line, width - 2, break_long_words=False, break_on_hyphens=False) or [""]
+    return [lines[0], *(f"  {line}" for line in lines[1:])] if lines else []
+
+
+def wrap_items(items: list[list[str]], width: int, room: int) -> list[str]:
+    """As many whole items as fit ``room`` lines of ``width``; a last line says how many
+    were left out ("… and 4 more")."""
+    lines: list[str] = []
+    for index, parts in enumerate(items):
+        block, left = item_block(parts, width), len(items) - index
+        if len(lines) + len(block) + (1 if left > 1 else 0) > room:
+            lines.append(f"… and {left} more")
+            break
+        lines += block
+    return lines
 
 
 class Slide(Vertical):
@@ -65,6 +90,7 @@ class Slide(Vertical):
     Slide .headline .block { width: 1fr; height: auto; padding: 0 2; }
     Slide .block { width: 1fr; height: auto; }
     Slide .slide-body { height: auto; }
+    Slide .percent { width: 2; height: 3; padding-left: 1; text-style: bold; }
     """
 
 
@@ -162,8 +188,10 @@ class PresentScreen(Screen[None]):
              f"{short_money(team.won_quarter)} + {short_money(team.weighted_quarter)} of "
              f"{short_money(team.target_quarter)}"),
         ]
+        # the big-digit font has no "%": the share's sign stands beside its digits
+        figures = [Digits(won), Digits(pipe), Horizontal(Digits(blocks[2][1]), Static("\n%", classes="percent"))]
         columns = [Vertical(Static(plain(f"{label} ({unit})" if unit else label), classes="slide-label"),
-                            Digits(digits), classes="block") for label, digits, unit in blocks]
+                            figure, classes="block") for (label, _, unit), figure in zip(blocks, figures, strict=True)]
         # Centred on the screen: on a projector the middle is what people look at.
         yield Horizontal(*columns, classes="headline") if wide else Vertical(*columns, classes="slide-body")
 
@@ -206,25 +234,28 @@ class PresentScreen(Screen[None]):
         ]
         numbers = [line for group in groups for line in pack(group, self.width_for_text)]
         rep_id = figures.owner
-        wins = [f"won {m.title} · {money(m.amount)}" for m in changes.won if m.owner == rep_id]
-        risks = [f"{i.title} · {i.detail}" for i in [*self.review.outlook.stale_deals,
-                                                       *self.review.outlook.slipped_deals] if i.owner == rep_id]
-        room = self.room - len(numbers) - 2
+        wins = [[f"won {m.title}", money(m.amount)] for m in changes.won if m.owner == rep_id]
+        risks = [[i.title, i.detail] for i in [*self.review.outlook.stale_deals,
+                                               *self.review.outlook.slipped_deals] if i.owner == rep_id]
+        room, width = self.room - len(numbers) - 2, self.width_for_text
         yield Static(self.fitted(numbers))
         yield Static(plain("Wins and risks"), classes="slide-title")
-        yield Static(self.fitted(cut(wins, max(room // 2, 1)) + cut(risks, max(room - min(len(wins), room // 2), 1))
+        won = wrap_items(wins, width, max(room // 2, 1) if risks else max(room, 1))
+        yield Static(self.fitted(won + wrap_items(risks, width, max(room - len(won), 1))
                                  or ["No wins or risks this week."]))
 
     def at_risk(self) -> ComposeResult:
         items: list[Item] = self.review.outlook.at_risk_customers
-        yield Static(self.fitted(cut(item_lines(items), self.room) or ["No customer at risk. Good week."]))
+        yield Static(self.fitted(wrap_items(item_lines(items), self.width_for_text, self.room)
+                                 or ["No customer at risk. Good week."]))
 
     def next_week(self) -> ComposeResult:
-        outlook = self.review.outlook
-        closing = ["Expected to close:", *item_lines(outlook.closing_next_week)] if outlook.closing_next_week \
-            else ["Nothing expected to close."]
-        visits = ["Planned revisits:", *item_lines(outlook.revisits_next_week)] if outlook.revisits_next_week \
-            else ["No revisits planned."]
+        outlook, width = self.review.outlook, self.width_for_text
         half = max(self.room // 2, 2)
-        yield Static(self.fitted([*cut(closing, half), "", *cut(visits, self.room - min(len(closing), half) - 1)]))
+        closing = ["Expected to close:", *wrap_items(item_lines(outlook.closing_next_week), width, half - 1)] \
+            if outlook.closing_next_week else ["Nothing expected to close."]
+        visits = ["Planned revisits:", *wrap_items(item_lines(outlook.revisits_next_week), width,
+                                                   max(self.room - len(closing) - 2, 1))] \
+            if outlook.revisits_next_week else ["No revisits planned."]
+        yield Static(self.fitted([*closing, "", *visits]))
 

@@ -28,7 +28,7 @@ from store.pipeline import (
 from store.records import required_keys
 from tui.bulk import Marks
 from tui.clock import today
-from tui.fitting import by_priority
+from tui.fitting import by_priority, whole_words
 from tui.owners import next_owner, owner_of
 from tui.screens.dialogs import PickScreen
 from tui.screens.opportunity import OpportunityScreen
@@ -49,13 +49,22 @@ from tui.widgets.table import Cell, Column, VirtualTable
 COLUMNS = [
     Column("title", "Opportunity", 18, flex=True),
     Column("customer", "Customer", 14, flex=True, priority=3),
-    Column("stage", "Stage", 11),
+    Column("stage", "Stage", 11),  # widened to the longest stage name (columns_for)
     Column("amount", "Amount", 9, align="right"),
     Column("owner", "Owner", 6, priority=2),
     Column("close", "Close", 10),
     Column("days", "Days", 4, align="right", priority=4),
     Column("risk", "Risk", 12, priority=1),
 ]
+
+
+def columns_for(labels: list[str]) -> list[Column]:
+    """The list's columns, the stage column as wide as the longest stage name (up to 16:
+    a narrower table shows a name's leading words, tui.fitting.whole_words)."""
+    stage = max((len(label) for label in labels), default=11)
+    return [replace(c, width=max(c.width, min(stage, 16))) if c.key == "stage" else c for c in COLUMNS]
+
+
 class BoardTab(BoardMarks, DealActions, Vertical):
     BINDINGS = [
         Binding("n", "new", "New", id="board.new"),
@@ -107,11 +116,11 @@ class BoardTab(BoardMarks, DealActions, Vertical):
         self.board = KanbanBoard(lambda: self.today, store.config.currency, id="board",
                                  is_marked=lambda row: row.id in self.marks)
         self.table: VirtualTable[DealRow] = VirtualTable(
-            COLUMNS, self.cells, sort_keys={
+            columns_for([s.label for s in store.config.stages]), self.cells, sort_keys={
                 "title": lambda r: r.title.casefold(), "customer": lambda r: r.customer.casefold(),
                 "stage": lambda r: self._stage_rank.get(r.stage, 99),
                 "amount": lambda r: r.value if r.value is not None else -1,
-                "owner": lambda r: r.owner, "close": lambda r: r.expected_close or date.max,
+                "owner": lambda r: r.owner, "close": lambda r: r.closed or r.expected_close or date.max,
                 "days": lambda r: r.days_in_stage(self.today), "risk": lambda r: len(r.risks),
             }, empty_text="No opportunities match. n adds one; esc clears the filter.", id="deal-table")
         self._stage_rank = {key: i for i, key in enumerate(store.config.stage_keys)}
@@ -281,12 +290,16 @@ class BoardTab(BoardMarks, DealActions, Vertical):
         return sum(1 for r in self.rows_by_id.values() if r.risks and r.owner == owner)
 
     def cells(self, row: DealRow) -> list[Cell]:
-        close = row.expected_close.isoformat() if row.expected_close else ""
+        # a closed deal's close is when it closed (winning or losing sets it), else the expected one
+        shown = row.closed or row.expected_close
+        close = shown.isoformat() if shown else ""
         late = row.expected_close is not None and row.expected_close < self.today and not row.closed
+        widths = {column.key: width for _, column, width in self.table.layout(self.table.content_width - 1)}
+        stage = whole_words(self._stage_label(row.stage), widths.get("stage", 99))
         return [(row.title, None), (row.customer, None),
-                (self._stage_label(row.stage), stage_style(self.store.config, row.stage)),
+                (stage, stage_style(self.store.config, row.stage)),
                 (self._amount(row), None), (row.owner, None), (close, "overdue" if late else None),
-                (f"{row.days_in_stage(self.today)}d", None), (risk_text(row), "health-risk")]
+                (f"{row.days_in_stage(self.today)}d", None), (risk_text(row, widths.get("risk", 99)), "health-risk")]
 
     def _amount(self, row: DealRow) -> str:
         """In the team's currency as a bare amount; any other names its currency."""
@@ -440,16 +453,21 @@ class BoardTab(BoardMarks, DealActions, Vertical):
     def open_deal(self, deal_id: str) -> None:
         self.app.push_screen(OpportunityScreen(self.store, deal_id, self))
 
-    def show_deal(self, deal_id: str) -> None:
-        """Bring a deal into view (from the palette or a customer), widening the filter if needed."""
+    def shows(self, deal_id: str) -> bool:
+        """Whether the deal is on the board under the filter as it is."""
+        if self.loaded_version < 0:
+            self.reload()
         row = self.rows_by_id.get(deal_id)
-        if row is None:
-            return
-        if not self.predicate()(row):
-            self.filter = DealFilter(owner="team", show_lost=True, closed_days=None)
-            self.query_one("#board-search", Input).value = ""
+        return row is not None and self.predicate()(row)
+
+    def show_deal(self, deal_id: str) -> bool:
+        """Put the cursor on a deal (from the palette or the review) when the filter shows
+        it; the filter is the user's and is never widened behind their back. False: not shown."""
+        if not self.shows(deal_id):
+            return False
         self.place_deals(keep_id=deal_id)
         self.focus_view()
+        return True
 
     @on(KanbanBoard.Selected)
     def _open_card(self, event: KanbanBoard.Selected) -> None:

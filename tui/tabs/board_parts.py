@@ -28,8 +28,16 @@ def stage_style(config: Config, key: str) -> str:
     return "stage-early" if position == 0 else "stage-late" if position == len(keys) - 1 else "stage-mid"
 
 
-def risk_text(row: DealRow) -> str:
-    return ", ".join(RISK_WORDS[r.kind] for r in row.risks)
+def risk_text(row: DealRow, width: int = 99) -> str:
+    """The risks in a word each, as many whole words as fit ``width`` and a count of the
+    rest ("stuck +1"), never a cut word."""
+    words = [RISK_WORDS[r.kind] for r in row.risks]
+    for count in range(len(words), 0, -1):
+        rest = len(words) - count
+        text = ", ".join(words[:count]) + (f" +{rest}" if rest else "")
+        if len(text) <= width:
+            return text
+    return f"+{len(words)}" if words else ""
 
 
 @dataclass(frozen=True)

@@ -47,13 +47,18 @@ from tui.text import counted, plain, plain_lines, plain_text
 LIST_LIMIT = 30
 
 
-def _options(items: list[Any], table: str | None = None) -> list[Option]:
-    """Items of a review list as options whose id opens the record."""
+#: cells a list's border, padding and scroll bar take from the body's text width
+LIST_CHROME = 6
+
+
+def _options(items: list[Any], table: str | None = None, width: int = 200) -> list[Option]:
+    """Items of a review list as options whose id opens the record; an item too wide
+    for ``width`` takes a second line, broken between its parts (never a stray word)."""
     options = []
     for index, item in enumerate(items[:LIST_LIMIT]):
         where, record_id = (item.table, item.record_id) if isinstance(item, Item) else (table, item.id)
         # a deal can move twice in a week: the position keeps the option ids apart
-        options.append(Option(plain(f"{item.title} · {item.owner} · {item.detail}"),
+        options.append(Option(plain_lines(pack([item.title, item.owner, item.detail], width)),
                               id=f"{where}:{record_id}:{index}"))
     return options
 
@@ -152,14 +157,35 @@ class ReviewTab(Vertical):
         self.review, self.shown_key = review, key
         body = self.query_one("#review-body", VerticalScroll)
         top = body.scroll_y
+        focused = self._focused_list(body)
         with self.app.batch_update():
             body.remove_children()
             body.mount_all(self.sections(review))
         body.scroll_to(y=top, animate=False)
+        if focused is not None:  # the focused list was rebuilt: its successor keeps the focus
+            self.call_after_refresh(self._refocus, *focused)
         self.paint_bar()
         if self.present_when_ready:
             self.present_when_ready = False
             self.action_present()
+
+    def _focused_list(self, body: VerticalScroll) -> tuple[str, int] | None:
+        """(which list by name, which line) has the focus in the body; ("", 0): the body."""
+        focused = self.app.focused
+        if focused is body:
+            return "", 0
+        if not isinstance(focused, OptionList) or focused not in body.query(OptionList):
+            return None
+        return focused.name or "", focused.highlighted or 0
+
+    def _refocus(self, name: str, line: int) -> None:
+        body = self.query_one("#review-body", VerticalScroll)
+        same = [widget for widget in body.query(OptionList) if name and widget.name == name]
+        if same:  # the same list for the new week or rep; empty now: the body
+            same[0].focus(scroll_visible=False)
+            same[0].highlighted = min(line, same[0].option_count - 1)
+        else:
+            body.focus(scroll_visible=False)
 
     def on_resize(self) -> None:
         """Laid out again for the new width (which figures fit side by side)."""
@@ -211,7 +237,9 @@ class ReviewTab(Vertical):
         label = Static(plain(title), classes="review-section" if heading else "")
         if not items:
             return [label, Static(plain("none"), classes="review-muted")]
-        return [label, OptionList(*_options(items, table), classes="review-list")]
+        # named by the list, not its count: focus comes back to it after a rebuild
+        return [label, OptionList(*_options(items, table, self.text_width() - LIST_CHROME), classes="review-list",
+                                  name=title.rsplit(" (", 1)[0])]
 
     def _waterfall(self, review: Review) -> Table:
         table = Table(box=None, show_header=False, pad_edge=False)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 
 from rich.segment import Segment
 from rich.style import Style
@@ -20,7 +21,8 @@ from textual.message import Message
 from textual.strip import Strip
 from textual.widget import Widget
 
-from store.pipeline import ColumnTotal, DealRow, short_money
+from store.pipeline import ColumnTotal, DealRow, Risk, short_money
+from tui.fitting import whole_words
 from tui.text import fit
 from tui.widgets.styles import Run, ThemeStyles
 
@@ -58,12 +60,11 @@ def card_lines(row: DealRow, today: date, currency: str, width: int, marked: boo
     late = row.expected_close is not None and row.expected_close < today and row.closed is None
     # The next step has a line of its own; "no next step" is shown there, not twice.
     risks = [r for r in row.risks if r.kind != "no_next_step"]
-    risk = (risks[0].short if narrow else risks[0].reason) if risks else ""
-    if len(risks) > 1:  # a long reason is cut at its end: the count goes in front
-        risk = f"{risk} +{len(risks) - 1}" if narrow else f"{len(risks)} risks · {risk}"
+    risk = risk_line(risks, width - 1, narrow)  # less the leading space
     if row.closed is not None:  # days in a won or lost "stage" mean nothing: when it closed does
         ago = (today - row.closed).days
-        days = f"closed {row.closed.strftime('%m-%d')} · {ago}d ago" if not narrow else f"closed {ago}d ago"
+        when = "today" if ago == 0 else f"{ago}d ago"
+        days = f"closed {row.closed.strftime('%m-%d')} · {when}" if not narrow else f"closed {when}"
         step: Run = ("", None, False)
     elif row.next_step:
         step = (f"→ {row.next_step}", "quiet", False)
@@ -80,19 +81,45 @@ def card_lines(row: DealRow, today: date, currency: str, width: int, marked: boo
     ]
 
 
+def risk_line(risks: list[Risk], width: int, narrow: bool) -> str:
+    """The first risk's words, with the count of the others: whole parts are left out
+    (the limit in brackets, then the reason for its short form) rather than a figure
+    cut in half ("limit 1…" reads as a one-day limit)."""
+    if not risks:
+        return ""
+    first, more = risks[0], len(risks) - 1
+    reason, _, limit = first.reason.partition(" (")
+    choices = [] if narrow else [first.reason, reason] if limit else [first.reason]
+    choices.append(first.short)
+    if more:  # the count goes in front, where it is never the part left out
+        choices = [f"{len(risks)} risks · {text}" for text in choices] if not narrow else \
+            [f"{text} +{more}" for text in choices]
+    return first_fitting(choices, width)
+
+
 def first_fitting(choices: list[str], width: int) -> str:
     """The first (the most telling) of ``choices`` that fits ``width``; else the last, to be cut."""
     return next((text for text in choices if len(text) <= width), choices[-1])
 
 
-def head_titles(column: BoardColumn) -> list[str]:
-    return [f" {column.label}", column.label]
+def head_titles(column: BoardColumn, width: int) -> list[str]:
+    """The stage's name, or where it does not fit, its leading whole words."""
+    short = whole_words(column.label, width - 1)
+    return [f" {column.label}", column.label, f" {short}", whole_words(column.label, width)]
 
 
 def head_totals(total: ColumnTotal) -> list[str]:
     """Count and amount before the weighted amount (the forecast strip has that too)."""
     count, amount, weighted = f"{total.count:,}", short_money(total.amount), short_money(total.weighted)
     return [f" {count} · {amount} · w {weighted}", f" {count} · {amount}", f"{count}·{amount}", count]
+
+
+def totals_level(columns: list[BoardColumn], widths: list[int]) -> int:
+    """The fullest form of the column totals that every column fits, so all heads say
+    the same things (an empty column does not show a weighted figure the others drop)."""
+    levels = len(head_totals(ColumnTotal(0, Decimal(0), Decimal(0))))
+    return max((next((i for i, text in enumerate(head_totals(c.total)) if len(text) <= w), levels - 1)
+                for c, w in zip(columns, widths, strict=True)), default=0)
 
 
 def column_widths(width: int, count: int) -> list[int]:
@@ -154,6 +181,8 @@ class KanbanBoard(ThemeStyles, Widget, can_focus=True):
             if before is not None:
                 column.cursor, column.top = before.cursor, before.top
             column.cursor = max(0, min(column.cursor, len(column.rows) - 1))
+            # a column that shrank keeps no scroll past its end ("↑ 6 more" over one card)
+            column.top = max(0, min(column.top, column.cursor, len(column.rows) - self.cards_per_column))
         self.columns = columns
         self.column_index = min(self.column_index, max(len(columns) - 1, 0))
         if keep_id is None or not self.select(keep_id):
@@ -300,10 +329,11 @@ class KanbanBoard(ThemeStyles, Widget, can_focus=True):
     def _column_line(self, index: int, column: BoardColumn, width: int, y: int, base: Style) -> list[Segment]:
         quiet = base + self.style_for("quiet")
         if y == 0:
-            return [Segment(fit(first_fitting(head_titles(column), width), width),
+            return [Segment(fit(first_fitting(head_titles(column, width), width), width),
                             base + self.style_for(column.style, bold=True))]
         if y == 1:
-            return [Segment(fit(first_fitting(head_totals(column.total), width), width), quiet)]
+            level = totals_level(self.columns, column_widths(self._width, len(self.columns)))
+            return [Segment(fit(head_totals(column.total)[level], width), quiet)]
         if y == 2:
             rule = base + self.get_component_rich_style("kanban-board--rule", partial=True)
             if column.top > 0:  # cards scrolled out above: said where they went, as below
