@@ -49,10 +49,13 @@ class AfterSales:
                            survey_after: int) -> None:
         customer, _ = w.current(Customer, ticket.customer_id)
         owner = ticket.assignee or self.me
-        w.insert(self.validate(Task, {
-            "owner": owner, "title": f"After-sales call: {ticket.title}", "kind": "after_sales",
-            "due": day + timedelta(days=call_after), "customer_id": customer.id, "ticket_id": ticket.id,
-            "contact_id": ticket.contact_id, "notes": f"Check that “{ticket.title}” stays fixed."}))
+        called = any(doc.get("ticket_id") == ticket.id and doc.get("kind") == "after_sales" and not doc.get("done")
+                     for doc in self.rows(Task))
+        if not called:  # one open after-sales call per ticket (resolved again, or planned already)
+            w.insert(self.validate(Task, {
+                "owner": owner, "title": f"After-sales call: {ticket.title}", "kind": "after_sales",
+                "due": day + timedelta(days=call_after), "customer_id": customer.id, "ticket_id": ticket.id,
+                "contact_id": ticket.contact_id, "notes": f"Check that “{ticket.title}” stays fixed."}))
         answered = any(doc["customer_id"] == customer.id and str(doc["at"]) >= str(ticket.created_at.isoformat())
                        for doc in self.rows(Survey))
         pending = any(doc.get("customer_id") == customer.id and doc.get("kind") == "survey" and not doc.get("done")

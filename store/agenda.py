@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, Literal
@@ -84,14 +84,27 @@ def birthdays(contacts: Iterable[Doc], today: date, greeted: set[tuple[str, date
     return items
 
 
-def open_tasks(tasks: Iterable[Doc], today: date) -> list[AgendaItem]:
+#: a task's links, in the order its Detail names them
+TASK_LINKS = ("opportunity_id", "customer_id", "lead_id", "contact_id")
+#: a linked record's name, by the link field and the record's id ("" when it is not there)
+NameOf = Callable[[str, str], str]
+
+
+def task_detail(task: Doc, name_of: NameOf | None) -> str:
+    """What a task is about: the deal, customer, lead or contact it is linked to, by name;
+    its notes when it has no link (or nobody to look names up)."""
+    names = [name_of(link, task[link]) for link in TASK_LINKS if name_of and task.get(link)]
+    return " · ".join(name for name in names if name) or task.get("notes") or ""
+
+
+def open_tasks(tasks: Iterable[Doc], today: date, name_of: NameOf | None = None) -> list[AgendaItem]:
     """Open tasks due, overdue, or coming up within ``TASK_LOOKAHEAD_DAYS``."""
     horizon = today + timedelta(days=TASK_LOOKAHEAD_DAYS)
     items = []
     for task in tasks:
         due = _date(task.get("due"))
         if due and due <= horizon and not task.get("done") and task.get("kind") != "birthday":
-            items.append(AgendaItem("task", due, task["title"], task.get("notes") or "",
+            items.append(AgendaItem("task", due, task["title"], task_detail(task, name_of),
                                     task["owner"], "tasks", task["id"]))
     return items
 
@@ -107,15 +120,17 @@ def greeted_birthdays(tasks: Iterable[Doc]) -> set[tuple[str, date]]:
 
 
 def agenda(*, leads: Iterable[Doc], customers: Iterable[Doc], contacts: Iterable[Doc],
-           tasks: Iterable[Doc], today: date, owner: str | None = None) -> list[AgendaItem]:
+           tasks: Iterable[Doc], today: date, owner: str | None = None,
+           name_of: NameOf | None = None) -> list[AgendaItem]:
     """Everything due today or overdue, and what is coming up within a week (birthdays,
     tasks), oldest first.
 
-    ``owner`` limits it to one rep; None is the whole team.
+    ``owner`` limits it to one rep; None is the whole team. ``name_of`` names the records
+    a task is linked to (its Detail).
     """
     task_list = list(tasks)
     items = [*follow_ups(leads, today), *revisits(customers, today),
-             *birthdays(contacts, today, greeted_birthdays(task_list)), *open_tasks(task_list, today)]
+             *birthdays(contacts, today, greeted_birthdays(task_list)), *open_tasks(task_list, today, name_of)]
     if owner is not None:
         items = [item for item in items if item.owner == owner]
     return sorted(items, key=lambda item: (item.due, item.kind, item.title))

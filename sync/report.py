@@ -94,8 +94,8 @@ class MergeReport:
         for report in self.files:
             added, updated, deleted, resurrected = _counts(report.changes)
             conflicts = len(report.changes.conflicts)
-            counts = (f"{added} added, {updated} updated, {deleted} deleted, {resurrected} resurrected, "
-                      f"{conflicts} concurrent edits")
+            counts = (f"{added} added, {updated} updated, {deleted} deleted, {resurrected} brought back, "
+                      f"{_counted(conflicts, 'concurrent edit')}")
             if names is None:
                 out.append(f"{report.rep} ({report.replica}, {report.what or report.path.name}): {counts}")
                 out.extend(f"  {describe_conflict(c)}" for c in report.changes.conflicts)
@@ -141,13 +141,28 @@ def describe_conflict(conflict: Conflict) -> str:
             f"kept {conflict.winner} ({conflict.reason})")
 
 
+def _counted(count: int, noun: str) -> str:
+    return f"{count:,} {noun if count == 1 else noun + 's'}"
+
+
+#: a link field's table: ``contact_id`` -> ``contacts`` (its value is shown by the record's name)
+LINK_TABLES = {f"{cls.noun}_id": table for table, cls in BY_TABLE.items()}
+
+
 def told_conflict(conflict: Conflict, rep: str, label: Label | None = None) -> str:
     """A concurrent edit as a rep reads it: ``lead Emma Clarke, phone: yours '1' vs Bo
-    Chen's '2'; kept Bo Chen's (newer edit)``."""
+    Chen's '2'; kept Bo Chen's (newer edit)``; a link (``contact_id``) by the names of the
+    records it points to: ``contact: yours 'Jo Park' vs Bo Chen's 'Li Na'``."""
     name = label(conflict.table, conflict.record_id) if label else conflict.record_id
     kept = "yours" if conflict.winner == "local" else f"{rep}'s"
-    return (f"{conflict.table[:-1]} {name}, {conflict.field.replace('_', ' ')}: "
-            f"yours {_short(conflict.local_value)} vs {rep}'s {_short(conflict.remote_value)}; "
+    field, local, remote = conflict.field, conflict.local_value, conflict.remote_value
+    linked = LINK_TABLES.get(field)
+    if linked and label:
+        field = field.removesuffix("_id")
+        local, remote = (label(linked, value) if isinstance(value, str) and value else value
+                         for value in (local, remote))
+    return (f"{conflict.table[:-1]} {name}, {field.replace('_', ' ')}: "
+            f"yours {_short(local)} vs {rep}'s {_short(remote)}; "
             f"kept {kept} ({conflict.reason})")
 
 

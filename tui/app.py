@@ -13,6 +13,7 @@ from textual import events, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.message import Message
+from textual.notifications import Notification, Notify
 from textual.widgets import Footer, TabbedContent, TabPane
 from textual.widgets._footer import FooterKey  # Footer's own key widget (not exported by textual.widgets)
 
@@ -65,9 +66,18 @@ class AppFooter(Footer):
     #: the width the keys were last chosen for
     _laid_out_for = 0
 
+    def on_mount(self) -> None:
+        self.app.screen_change_signal.subscribe(self, self._screen_changed)
+
+    def on_unmount(self) -> None:
+        self.app.screen_change_signal.unsubscribe(self)
+
+    def _screen_changed(self, _screen: object) -> None:
+        self.refresh(recompose=True)
+
     def compose(self) -> ComposeResult:
-        if not self._bindings_ready:
-            return
+        if not self._bindings_ready or self.screen is not self.app.screen:
+            return  # a dialog is over this screen: its keys are its own (or none), never ours
         items: dict[str, tuple[Binding, bool, str]] = {}
         for _, binding, enabled, tooltip in self.screen.active_bindings.values():
             if binding.show:
@@ -142,6 +152,8 @@ class DealdeckApp(App[None]):
         self.sync_step = ""
         #: the change feed is to run after this refresh (``take_changes``)
         self._feed_waiting = False
+        #: the "Syncing with the team…" toast, taken away when the sync ends
+        self._syncing_note: Notification | None = None
 
     # -- start ------------------------------------------------------------------------------
     def get_theme_variable_defaults(self) -> dict[str, str]:
@@ -374,10 +386,13 @@ class DealdeckApp(App[None]):
         """Who and where, what is due (as last counted), and the sync's state."""
         names = {r.id: r.name for r in self.store.config.reps}
         due, overdue = self.due_counts
-        self.query_one(AppHeader).show(header_parts(
+        parts = header_parts(
             rep=names.get(self.store.me, self.store.me), rep_id=self.store.me, due=due, overdue=overdue,
             at_risk=self.query_one(BoardTab).at_risk_count(self.store.me), folder=_short_path(self.store.folder),
-            sync_step=self.sync_step, merged=self.merged, names=names, today=today()))
+            sync_step=self.sync_step, merged=self.merged, names=names, today=today())
+        for screen in self.screen_stack:  # the tabs' header, and the one on a details screen
+            for header in screen.query(AppHeader):
+                header.show(parts)
 
     # -- actions ---------------------------------------------------------------------------------------
     def action_show_tab(self, tab: str) -> None:
@@ -437,8 +452,16 @@ class DealdeckApp(App[None]):
             self.notify("No team folder yet: set sync.folder (and sync.transport) in config.yaml.",
                         severity="warning")
             return
-        self.notify(f"Syncing with the team ({config.transport})…")
+        self._syncing_note = Notification(f"Syncing with the team ({config.transport})…", "", "information",
+                                          self.NOTIFICATION_TIMEOUT, markup=False)
+        self.post_message(Notify(self._syncing_note))  # as notify() does, keeping it to take away at the end
         self.run_sync(Path(config.folder).expanduser(), config.transport)
+
+    def _end_syncing_note(self) -> None:
+        """The sync ended (its report or its error shows): "Syncing…" is no longer true."""
+        note, self._syncing_note = self._syncing_note, None
+        if note is not None and note in self._notifications:
+            self._unnotify(note)
 
     @work(thread=True, exclusive=True, group="sync")
     def run_sync(self, folder: Path, transport: str) -> None:
@@ -484,10 +507,13 @@ class DealdeckApp(App[None]):
     def show_sync_step(self, step: str) -> None:
         """While a sync runs, its current step shows in the header."""
         self.sync_step = step
+        if not step:
+            self._end_syncing_note()
         self.paint_header()  # nothing was written yet: no need to recount what is due
 
     def _synced(self, lines: list[str], doubles: list[Any]) -> None:
         self.sync_step = ""
+        self._end_syncing_note()
         self.merged = last_merge(self.store)  # the merge is recorded even when it changed nothing
         if not self.check_other_processes():  # a merge that changed data repaints via data_changed
             self.paint_header()
@@ -495,8 +521,8 @@ class DealdeckApp(App[None]):
                                           {rep.id: rep.name for rep in self.store.config.reps}))
 
     def action_present(self) -> None:
-        """The weekly review on a projector: from any tab, with the review's week and rep."""
-        self.action_show_tab("review")
+        """The weekly review on a projector: from any tab, with the review's week and rep;
+        esc comes back to the tab you were on."""
         self.query_one(ReviewTab).action_present()
 
     def present_theme(self, name: str) -> None:
@@ -550,23 +576,17 @@ class DealdeckApp(App[None]):
             self.notify(labelled("Saved $noun $name", noun=record.noun, name=record.label()))
 
     def open_record(self, table: str, record_id: str) -> None:
+        """A record's details over the tab you are on: esc comes back to it (the tabs
+        beneath neither switch nor change their filter)."""
         if table == Opportunity.table:
-            self.action_show_tab("board")
-            board = self.query_one(BoardTab)
-            board.show_deal(record_id)
-            board.open_deal(record_id)
+            self.query_one(BoardTab).open_deal(record_id)
             return
         if table == Customer.table:
-            self.action_show_tab("customers")
             customers = self.query_one(CustomersTab)
             if customers.loaded_version < 0:
                 customers.reload()
-            customers.show_customer(record_id)
             customers.open_customer(record_id)
             return
-        if table == Lead.table:
-            self.action_show_tab("leads")
-            self.query_one(LeadsTab).show_lead(record_id)
         self.push_screen(RecordScreen(self.store, table, record_id))
 
     def deal_changed(self, deal_id: str) -> None:

@@ -18,12 +18,15 @@ from textual.content import Content
 from store.database import Store
 from store.models import Contact, Customer, Lead, Opportunity, Record
 from tui.forms import FORMS
+from tui.header import wrapped
 from tui.text import with_article
 
 if TYPE_CHECKING:
     from tui.app import DealdeckApp
 
 MAX_HITS = 40
+#: the palette's list is the screen's width less its padding (2 a side) and scrollbar
+HIT_MARGIN = 6
 SEARCHED = (
     (Lead, "lead", ("name", "company", "email", "phone")),
     (Customer, "customer", ("name", "email", "phone", "industry")),
@@ -43,9 +46,14 @@ def highlighted(text: str, needle: str) -> Content:
 class Entry:
     haystack: str
     title: str
-    detail: str
+    #: the second line's parts, most telling first: the type, the owner, then the fields
+    parts: tuple[str, ...]
     table: str
     record_id: str
+
+    @property
+    def detail(self) -> str:
+        return " · ".join(self.parts)
 
 
 class SearchIndex:
@@ -69,10 +77,8 @@ class SearchIndex:
 def _entries(store: Store, cls: type[Record], noun: str, fields: tuple[str, ...]) -> Iterator[Entry]:
     for doc in store.rows(cls):
         values = [str(doc.get(f) or "") for f in fields]
-        detail = " · ".join(v for v in values[1:] if v)
-        yield Entry(" ".join(values).casefold(), values[0],
-                    f"{noun} · {doc.get('owner', '')}" + (f" · {detail}" if detail else ""),
-                    cls.table, doc["id"])
+        parts = (noun, str(doc.get("owner", "")), *(v for v in values[1:] if v))
+        yield Entry(" ".join(values).casefold(), values[0], parts, cls.table, doc["id"])
 
 
 def record_hits(index: SearchIndex, store: Store, query: str) -> list[tuple[float, Entry]]:
@@ -102,11 +108,13 @@ class RecordsProvider(Provider):
     async def search(self, query: str) -> Hits:
         app = self.dealdeck
         words = query.casefold().split()
+        width = max(20, app.size.width - HIT_MARGIN)
         for score, entry in record_hits(app.search_index, app.store, query):
             # Textual parses a hit's ``help`` as markup, so record text goes only
-            # into the prompt, as plain Content.
+            # into the prompt, as plain Content. The palette cuts a line at its edge,
+            # so the details go on as many lines as they need, each part whole.
             prompt = Content.assemble(highlighted(entry.title, words[0]), "\n",
-                                      Content(entry.detail).stylize("dim"))
+                                      Content("\n".join(wrapped(entry.parts, width))).stylize("dim"))
             yield Hit(score, prompt, partial(app.open_record, entry.table, entry.record_id),
                       text=entry.title)
 

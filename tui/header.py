@@ -10,10 +10,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from rich.cells import cell_len
 from textual.content import Content
+from textual.geometry import Size
 from textual.widget import Widget
 
-from tui.text import counted, labelled
+from store.models import clean_line
+from tui.text import counted, fit, labelled
 
 SEPARATOR = " · "
 
@@ -55,6 +58,19 @@ def fitted(parts: Sequence[Part], width: int) -> Content:
     texts = [text for text in shown if text is not None]
     line = Content(SEPARATOR).join(texts) if texts else Content("")
     return line if line.cell_length <= width else line.truncate(max(0, width), ellipsis=True)
+
+
+def wrapped(parts: Sequence[str], width: int, separator: str = SEPARATOR) -> list[str]:
+    """The parts on as many lines of ``width`` cells as they need, each part whole (one
+    wider than a line is cut to it) and separators only between parts on one line: no
+    line starts or ends with one."""
+    lines: list[str] = []
+    for part in (part for part in parts if part):
+        if lines and cell_len(lines[-1] + separator + part) <= width:
+            lines[-1] += separator + part
+        else:
+            lines.append(part if cell_len(part) <= width else fit(part, width))
+    return lines
 
 
 def people(names: Sequence[str], most: int = 3) -> str:
@@ -111,3 +127,26 @@ class AppHeader(Widget):
 
     def render(self) -> Content:
         return fitted(self.parts, self.content_size.width)
+
+
+class PartsLine(Widget):
+    """Parts of a line (a title, a list of keys) that wrap between whole parts to the
+    width they are shown at, never leaving a separator at a line's start or end; record
+    text is plain, never markup."""
+
+    DEFAULT_CSS = "PartsLine { height: auto; }"
+
+    def __init__(self, parts: Sequence[str], *, separator: str = SEPARATOR, id: str | None = None,
+                 classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self.parts = [clean_line(part) for part in parts]
+        self.separator = separator
+
+    def lines(self, width: int) -> list[str]:
+        return wrapped(self.parts, max(1, width), self.separator)
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        return max(1, len(self.lines(width)))
+
+    def render(self) -> Content:
+        return Content("\n".join(self.lines(self.content_size.width)))

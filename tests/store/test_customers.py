@@ -233,6 +233,12 @@ def test_resolving_a_ticket_schedules_the_call_and_a_survey_once(store: Store, a
     store.set_ticket_status(ticket.id, "in_progress", today=TODAY)  # reopened, then resolved again
     store.set_ticket_status(ticket.id, "resolved", today=TODAY)
     kinds = [t.kind for t in store.find(Task, where={"customer_id": acme.id})]
+    assert kinds.count("survey") == 1 and kinds.count("after_sales") == 1  # its call is still open
+    call = next(t for t in store.find(Task, where={"customer_id": acme.id}) if t.kind == "after_sales")
+    store.update(Task, call.id, done=True)
+    store.set_ticket_status(ticket.id, "in_progress", today=TODAY)  # called, then it broke again
+    store.set_ticket_status(ticket.id, "resolved", today=TODAY)
+    kinds = [t.kind for t in store.find(Task, where={"customer_id": acme.id})]
     assert kinds.count("survey") == 1 and kinds.count("after_sales") == 2
     due = agenda(leads=[], customers=[], contacts=[], tasks=store.rows(Task), today=TODAY + timedelta(days=3))
     assert {item.title for item in due} >= {"After-sales call: Pump leaks again", "Satisfaction survey: Acme"}

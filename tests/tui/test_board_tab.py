@@ -19,7 +19,7 @@ from tui.screens.dialogs import ConfirmScreen, PickScreen
 from tui.screens.form import FormScreen
 from tui.screens.opportunity import OpportunityScreen, parse_quote_lines, quote_table
 from tui.tabs.board import BoardTab
-from tui.widgets.board import KanbanBoard
+from tui.widgets.board import KanbanBoard, card_lines
 from tui.widgets.table import VirtualTable
 
 
@@ -160,9 +160,10 @@ async def test_filters_list_view_and_sorting(pipeline_store: Store) -> None:
         await pilot.press("escape", "v")
         table = board_of(app).table
         assert table.has_focus and isinstance(table, VirtualTable)
-        assert [r.title for r in table.rows] == ["Valve line", "Pump retrofit", "Sensors", "Cable order"]
-        await pilot.press("o")  # close date, descending: no date counts as latest
-        assert [r.title for r in table.rows] == ["Cable order", "Sensors", "Pump retrofit", "Valve line"]
+        # a closed deal sorts by when it closed (the date the list shows): Cable order 11-10
+        assert [r.title for r in table.rows] == ["Valve line", "Cable order", "Pump retrofit", "Sensors"]
+        await pilot.press("o")  # close date, descending
+        assert [r.title for r in table.rows] == ["Sensors", "Pump retrofit", "Valve line", "Cable order"]
         table.sort_by("amount", reverse=True)
         await pilot.pause()
         assert table.rows[0].title == "Valve line"
@@ -196,7 +197,8 @@ async def test_detail_shows_history_quote_and_risks_and_revises_the_quote(pipeli
         await pilot.press("enter")
         screen = app.screen
         assert isinstance(screen, OpportunityScreen)
-        text = "\n".join(str(s.render()) for s in screen.query("Static"))
+        # the title is a PartsLine (wrapped between its parts), the rest Statics
+        text = "\n".join(str(s.render()) for s in screen.query("Static, PartsLine"))
         assert "no next step" in text and "Sensor" in text and "8,000" in text and "Quote" in text
         await pilot.press("Q")
         assert isinstance(app.screen, FormScreen)
@@ -207,7 +209,7 @@ async def test_detail_shows_history_quote_and_risks_and_revises_the_quote(pipeli
         deal = deal_named(pipeline_store, "Sensors")
         assert [q.version for q in deal.quotes] == [1, 2] and deal.amount == 7700
         assert isinstance(app.screen, OpportunityScreen)
-        text = "\n".join(str(s.render()) for s in app.screen.query("Static"))
+        text = "\n".join(str(s.render()) for s in app.screen.query("Static, PartsLine"))
         assert "Version 2" in text and "version 1, 2026-11-18 by ann: 8,000 USD (1 lines)" in text
         assert "⚠ no next step\n⚠ amount down 8,000 → 7,700" in text
         assert "amount: 8,000 → 7,700" in text
@@ -363,3 +365,109 @@ async def test_customer_filter_and_edit_from_the_board(pipeline_store: Store) ->
         assert deal_named(pipeline_store, "Valve line").next_step == "Send the revised offer"
         await pilot.press("C", *"any", "enter")
         assert "Pump retrofit" in all_titles(app)
+
+
+def board_text(app: DealdeckApp) -> list[str]:
+    board = board_of(app).board
+    return [board.render_line(y).text for y in range(board.size.height)]
+
+
+async def test_opening_a_deal_from_the_review_leaves_the_board_filter_alone(pipeline_store: Store) -> None:
+    app = DealdeckApp(pipeline_store)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await pilot.press("2")
+        before = board_of(app).filter
+        turbine = deal_named(pipeline_store, "Turbine service")  # bo's: not on my board
+        await pilot.press("4")
+        app.open_record(Opportunity.table, turbine.id)
+        await pilot.pause()
+        assert isinstance(app.screen, OpportunityScreen)
+        await pilot.press("escape", "2")
+        assert board_of(app).filter == before
+        assert "Turbine service" not in all_titles(app)
+        assert not board_of(app).show_deal(turbine.id)  # nor does the palette widen it
+        assert board_of(app).filter == before
+
+
+async def test_a_shrunk_column_keeps_no_stale_scroll(pipeline_store: Store) -> None:
+    customer_id = deal_named(pipeline_store, "Sensors").customer_id
+    for n in range(8):
+        pipeline_store.new(Opportunity, title=f"Lead deal {n}", customer_id=customer_id, stage="initial",
+                           amount=1000, next_step="Call")
+    app = DealdeckApp(pipeline_store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("2", "end")
+        board = board_of(app).board
+        assert board.columns[0].top > 0
+        await pilot.press("w", "y", "n")  # the last card leaves for the won column
+        await pilot.pause()
+        column = board.columns[0]
+        assert column.top <= len(column.rows) - board.cards_per_column
+        await pilot.press("left", "home", "end")
+        assert column.top <= len(column.rows) - board.cards_per_column
+
+
+async def test_cards_drop_whole_parts_of_a_risk_never_cut_a_figure(pipeline_store: Store) -> None:
+    app = DealdeckApp(pipeline_store)
+    async with app.run_test(size=(200, 55)) as pilot:
+        await pilot.press("2", "O")
+        text = "\n".join(board_text(app))
+        assert "…" not in text  # Valve line: stale, stuck and late, in a 39-cell column
+        assert "3 risks · no activity for 55d" in text
+        assert "(limit 1" not in text or "(limit 14d)" in text
+
+
+async def test_stage_names_are_whole_words_on_the_board_and_in_the_list(pipeline_store: Store) -> None:
+    app = DealdeckApp(pipeline_store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("2", "L")
+        heads = board_text(app)[0]
+        assert "…" not in heads and "Initial" in heads and "Needs" in heads
+        await pilot.press("v")
+        board = board_of(app)
+        lines = [board.table.render_line(y).text for y in range(len(board.table.rows))]
+        assert "Initial contact" in "\n".join(lines) and "…" not in "\n".join(lines)
+        assert "Won / signed" in "\n".join(lines)
+
+
+async def test_an_undone_move_counts_days_in_stage_from_the_first_entry(pipeline_store: Store) -> None:
+    app = DealdeckApp(pipeline_store)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await pilot.press("2")
+        await select(pilot, app, "Valve line")
+        days = board_of(app).current().days_in_stage(board_of(app).today)  # type: ignore[union-attr]
+        await pilot.press("right_square_bracket", "u", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, OpportunityScreen)
+        deal = deal_named(pipeline_store, "Valve line")
+        history = app.screen.timeline(deal, {s.key: s.label for s in pipeline_store.config.stages}).plain
+        now = history.splitlines()[-1]
+        assert "(undo)" in now and f"{days}d" in now, now
+        assert board_of(app).current().days_in_stage(board_of(app).today) == days  # type: ignore[union-attr]
+
+
+async def test_a_won_deal_shows_when_it_closed(pipeline_store: Store) -> None:
+    app = DealdeckApp(pipeline_store)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await pilot.press("2")
+        await select(pilot, app, "Sensors")
+        await pilot.press("w", "y", "n")  # won; not now to the customer card
+        await pilot.pause()
+        row = next(r for r in board_of(app).rows_by_id.values() if r.title == "Sensors")
+        assert row.closed is not None
+        await pilot.press("v")
+        cells = board_of(app).cells(row)
+        assert cells[5][0] == row.closed.isoformat()
+    lines = card_lines(row, row.closed, "EUR", 40)
+    assert "closed" in lines[3][0][0] and "today" in lines[3][0][0]
+    assert card_lines(row, row.closed, "EUR", 20)[3][0][0] == "closed today"
+
+
+async def test_column_heads_say_the_same_things_full_or_empty(pipeline_store: Store) -> None:
+    app = DealdeckApp(pipeline_store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("2")
+        totals = board_text(app)[1].split("│")
+        assert len(totals) == 5
+        assert all(" w " not in part for part in totals)  # no column has room for it: none shows it
+        assert all(part.count("·") == totals[0].count("·") for part in totals)

@@ -88,3 +88,21 @@ async def test_a_name_is_needed_and_esc_skips(tmp_path: Path) -> None:
 def test_a_rep_id_comes_from_the_first_name() -> None:
     assert [rep_id_of(n) for n in ("Ana Lima", "Émile Zola", "  ")] == ["ana", "emile", "me"]
     assert rep_id_of("李娜", "Li.Na@example.cn") == "li.na" and rep_id_of("李娜") == "me"
+
+
+async def test_the_welcome_says_how_to_finish_and_ctrl_s_does(tmp_path: Path) -> None:
+    folder = tmp_path / "new"
+    with Store(folder) as store:
+        app = DealdeckApp(store)
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            screen = app.screen
+            assert isinstance(screen, FirstRunScreen)
+            hint = screen.query_one(".dialog-hint")
+            assert "ctrl+s: done" in str(hint.render()) and "esc: later" in str(hint.render())
+            assert hint.region.y >= 0 and hint.region.bottom <= SIZE[1]  # on the screen at 80x24
+            await type_text(pilot, "Ana Lima")
+            await pilot.press("ctrl+s")  # done, from the first field
+            await pilot.pause()
+            assert isinstance(app.screen, EmptyDatabaseScreen)
+    assert load_config(folder).me == "ana"

@@ -75,3 +75,17 @@ async def test_help_has_its_own_footer(app: DealdeckApp) -> None:
         await pilot.pause()
         await help_lines(app, pilot)
         assert [str(key.description) for key in app.screen.query(FooterKey)] == ["Close"]
+
+
+def test_the_readme_documents_every_key_help_lists_as_everywhere() -> None:
+    """Help's "Everywhere" section is the app's own keys: the README's first key table (or,
+    for ``?``, the text before it) says each of them, not only on one tab."""
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    start = readme.index("| key | what it does |")
+    table = readme[start:readme.index("\n\n", start)]
+    display = {"question_mark": "?"}
+    for binding in DealdeckApp.BINDINGS:
+        key = display.get(binding.key, binding.key)
+        where = readme[:start] if key == "?" else table
+        assert f"`{key}`" in where, f"README's first key table does not say `{key}`"
+    assert "`p` | present" in table and "any tab" in table

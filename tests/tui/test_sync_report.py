@@ -76,6 +76,7 @@ async def test_the_report_speaks_in_words_and_opens_a_double_follow_up(tmp_path:
             await pilot.pause()
             report = app.screen
             assert isinstance(report, SyncReportScreen)
+            assert not any("Syncing" in str(note.message) for note in app._notifications)  # it ended
             text = shown_text(report)
             assert "Bo Chen (" in text and "2 added" in text
             assert bo_replica not in text and mine.replica_id not in text  # no replica ids
@@ -95,3 +96,21 @@ async def test_the_report_speaks_in_words_and_opens_a_double_follow_up(tmp_path:
             await pilot.pause()
             assert isinstance(app.screen, RecordScreen)
             assert {first, app.screen.record_id} == {emma.id, twin.id}
+
+
+def test_a_concurrent_edit_of_a_link_names_the_linked_records() -> None:
+    conflict = Conflict("leads", "0f3a9c", "contact_id", "ac81a99c", "ea23e251", "s1", "s2", "local", "newer edit")
+    names = {("leads", "0f3a9c"): "Emily Patel", ("contacts", "ac81a99c"): "Jo Park", ("contacts", "ea23e251"): "Li Na"}
+    line = told_conflict(conflict, "Bo Chen", lambda table, record_id: names[table, record_id])
+    assert line == "lead Emily Patel, contact: yours 'Jo Park' vs Bo Chen's 'Li Na'; kept yours (newer edit)"
+
+
+def test_the_counts_say_brought_back_and_agree_with_their_number() -> None:
+    from sync.merge import MergeChanges
+    from sync.report import FileReport, MergeReport
+
+    one = Conflict("leads", "x", "phone", "1", "2", "s1", "s2", "remote", "newer edit")
+    changes = MergeChanges([("leads", "a")], [], [], [("leads", "b")], [one])
+    report = MergeReport(files=[FileReport(Path("bo"), "r1", "bo", changes, "1 segment(s)")])
+    line = report.lines({"bo": "Bo Chen"}, lambda table, record_id: record_id)[1]
+    assert line == "Bo Chen (1 segment): 1 added, 0 updated, 0 deleted, 1 brought back, 1 concurrent edit"

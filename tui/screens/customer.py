@@ -23,16 +23,20 @@ from store.models import Contact, Customer, Opportunity, Survey, Ticket
 from store.pipeline import money, stage_of
 from tui.clock import today
 from tui.forms import FORMS, new_values, without_blanks
-from tui.screens.detail import HELP_KEY, DetailScreen
+from tui.header import PartsLine, wrapped
+from tui.screens.detail import HELP_KEY, UNDO_KEYS, DetailScreen
 from tui.screens.dialogs import DETAIL_CSS, PickScreen
 from tui.screens.form import FormScreen
 from tui.tabs.customers import CUSTOMER_TABLES
-from tui.text import plain, plain_text
+from tui.text import counted, plain, plain_text
 
 if TYPE_CHECKING:
     from tui.tabs.board import BoardTab
     from tui.tabs.customers import CustomersTab
 
+#: the page's width (at most), and where a fact's value starts
+CUSTOMER_WIDTH = 110
+FACT_INDENT = 17
 #: the timeline shows this many events; the count says how many more there are
 TIMELINE_LIMIT = 200
 TICKET_STATUSES = (("open", "open"), ("in progress", "in_progress"), ("resolved", "resolved"), ("closed", "closed"))
@@ -47,9 +51,10 @@ class CustomerScreen(DetailScreen):
         Binding("k", "ticket", "New ticket", id="customer.ticket"),
         Binding("y", "survey", "Survey answer", id="customer.survey"),
         Binding("r", "repeat_deal", "Repeat deal", id="customer.repeat"),
+        *UNDO_KEYS,
         HELP_KEY,
     ]
-    DEFAULT_CSS = DETAIL_CSS.format(name="CustomerScreen", width=110)
+    DEFAULT_CSS = DETAIL_CSS.format(name="CustomerScreen", width=CUSTOMER_WIDTH)
 
     def __init__(self, store: Store, customer_id: str, tab: CustomersTab) -> None:
         super().__init__()
@@ -67,8 +72,8 @@ class CustomerScreen(DetailScreen):
                 yield Static("This customer no longer exists.")
                 return
             yield from self.sections(customer, row)
-            yield Static("e edit · c add contact · a log activity · k new ticket · y survey answer · "
-                         "r repeat deal · enter on a deal or ticket opens it · esc close", classes="detail-keys")
+            yield PartsLine(["e edit", "c add contact", "a log activity", "k new ticket", "y survey answer",
+                             "r repeat deal", "enter on a deal or ticket opens it", "esc close"], classes="detail-keys")
 
     def sections(self, customer: Customer, row: CustomerRow) -> ComposeResult:
         """Few widgets (mounting each costs more than its data): blocks of text around
@@ -182,8 +187,8 @@ class CustomerScreen(DetailScreen):
         pairs = [
             ("industry", customer.industry or "-"), ("segment", customer.segment or "-"),
             ("tags", ", ".join(customer.tags) or "-"), ("owner", customer.owner),
-            ("phone / email", " · ".join(x for x in (customer.phone, customer.email) if x) or "-"),
-            ("lifetime value", f"{money(row.value)} from {len(row.purchases)} won deals"),
+            ("phone / email", self.fitted_parts([customer.phone, customer.email]) or "-"),
+            ("lifetime value", f"{money(row.value)} from {counted(len(row.purchases), 'won deal')}"),
             ("open deals", f"{row.open_deals} ({money(row.open_value)})"),
             ("last contact", f"{row.last_contact.isoformat()} ({(day - row.last_contact).days}d ago)"
              if row.last_contact else "never"),
@@ -194,10 +199,17 @@ class CustomerScreen(DetailScreen):
         text = Text(end="")
         for name, value in pairs:
             text.append(f"{name:>15}  ", style="bold")
-            text.append_text(plain_text(value))
-            text.append("\n")
+            for number, line in enumerate(value.split("\n")):  # a wrapped value's lines under its first
+                text.append_text(plain_text(f"{' ' * FACT_INDENT if number else ''}{line}"))
+                text.append("\n")
         text.rstrip()
         return text
+
+    def fitted_parts(self, parts: list[str]) -> str:
+        """Parts of a fact on as many lines as the page's width needs, each whole (a phone
+        and a long e-mail: no `·` left at a line's end)."""
+        room = min(CUSTOMER_WIDTH, self.app.size.width) - 4 - FACT_INDENT  # border and padding
+        return "\n".join(wrapped([part for part in parts if part], room))
 
     def contact_line(self, contact: Contact) -> str:
         details = [contact.role, contact.phone or "", contact.email or "",

@@ -8,16 +8,22 @@ and the footer beneath shows the tab's keys, which do nothing there either."""
 
 from __future__ import annotations
 
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widget import Widget
 
 from store.changes import Changes
+from tui.header import AppHeader
 
 #: ``?`` on a modal screen; the app's id, so rebinding ``app.help`` in config.yaml moves it too
 HELP_KEY = Binding("question_mark", "app.help", "Keys", id="app.help")
+#: ctrl+z / ctrl+y on a modal screen that is no text input: the app's undo and redo (which a
+#: modal would stop), by the app's ids so a rebinding moves them too; the screen's change
+#: feed shows the result at once
+UNDO_KEYS = [Binding("ctrl+z", "app.undo", "Undo", show=False, id="app.undo"),
+             Binding("ctrl+y", "app.redo", "Redo", show=False, id="app.redo")]
 
 
 def keys_footer() -> Widget:
@@ -27,11 +33,22 @@ def keys_footer() -> Widget:
     return AppFooter(compact=True, show_command_palette=False)
 
 
+def details_header(app: App[object]) -> AppHeader:
+    """The app's header on a details screen (an opaque one hides the tabs' header): the
+    same parts as the tabs' one, kept current by the app's ``paint_header``."""
+    header = AppHeader()
+    header.styles.dock = "top"
+    for below in app.screen_stack[0].query(AppHeader):
+        header.parts = below.parts
+    return header
+
+
 class DetailScreen(ModalScreen[None]):
     """A modal of one ``VerticalScroll`` (``body``) and its footer; subclasses say which
     tables they show, and end their ``BINDINGS`` with ``HELP_KEY`` (last, as on the tabs)."""
 
     def compose(self) -> ComposeResult:
+        yield details_header(self.app)
         yield from self.body()
         yield keys_footer()
 

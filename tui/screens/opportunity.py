@@ -19,7 +19,8 @@ from store.errors import ValidationFailed
 from store.models import Activity, Contact, Customer, Opportunity, Quote, Task
 from store.pipeline import deal_row, last_activity_dates, money, stage_of, stage_spans
 from tui.clock import today
-from tui.screens.detail import HELP_KEY, DetailScreen
+from tui.header import PartsLine
+from tui.screens.detail import HELP_KEY, UNDO_KEYS, DetailScreen
 from tui.screens.dialogs import DETAIL_CSS
 from tui.screens.form import Field, FormScreen
 from tui.text import plain, plain_lines, plain_text
@@ -84,6 +85,7 @@ class OpportunityScreen(DetailScreen):
         Binding("f", "follow_up", "Follow-up", id="deal.follow_up"),
         Binding("Q", "quote", "Revise quote", id="deal.quote"),
         Binding("c", "customer", "Customer card", id="deal.customer"),
+        *UNDO_KEYS,
         HELP_KEY,
     ]
     DEFAULT_CSS = DETAIL_CSS.format(name="OpportunityScreen", width=100)
@@ -103,8 +105,8 @@ class OpportunityScreen(DetailScreen):
                 yield Static("This opportunity no longer exists.")
                 return
             yield from self.sections(deal)
-            yield Static("e edit · a log activity · f follow-up · Q revise quote · c customer card · esc close",
-                         classes="detail-keys")
+            yield PartsLine(["e edit", "a log activity", "f follow-up", "Q revise quote", "c customer card",
+                             "esc close"], classes="detail-keys")
 
     def sections(self, deal: Opportunity) -> ComposeResult:
         store, config, day = self.store, self.store.config, today()
@@ -117,8 +119,8 @@ class OpportunityScreen(DetailScreen):
                        last_activity=last_activity_dates(a.model_dump(mode="json") for a in activities[:1]),
                        today=day)
         label = {s.key: s.label for s in config.stages}
-        yield Static(plain(f"{deal.title}  ·  {label.get(deal.stage, deal.stage)}  ·  "
-                           f"{money(deal.amount, deal.currency)}"), classes="detail-title")
+        yield PartsLine([deal.title, label.get(deal.stage, deal.stage), money(deal.amount, deal.currency)],
+                        separator="  ·  ", classes="detail-title")
         yield Static(self.facts(deal, customer, row.forecast, row.days_in_stage(day)))
         yield Static("Risks", classes="detail-section")
         if row.risks:

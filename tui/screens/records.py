@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Literal, get_args, get_origin
 
 from rich.text import Text
 from textual import on
@@ -16,9 +17,11 @@ from textual.widgets.option_list import Option
 
 from store.changes import Changes
 from store.database import Store
+from store.hlc import Stamp
 from store.models import BY_TABLE, Activity, Contact, Customer, Lead, Opportunity, Record
+from store.records import BASE, STAMPS
 from tui.forms import FORMS
-from tui.screens.detail import HELP_KEY, DetailScreen, keys_footer
+from tui.screens.detail import HELP_KEY, UNDO_KEYS, DetailScreen, keys_footer
 from tui.text import plain, plain_lines, plain_text
 
 HIDDEN_FIELDS = {"id", "history", "stage_history", "quotes", "changes", "notes", "body", "description"}
@@ -42,13 +45,44 @@ def shown_value(value: object) -> str:
     return str(value)
 
 
-def _field_lines(record: Record) -> Text:
+#: a link field's record type, by the field's name (``opportunity_id``: an opportunity)
+LINKED: dict[str, type[Record]] = {f"{cls.noun}_id": cls for cls in BY_TABLE.values()}
+#: stored choices as a person says them (the rest: underscores become spaces)
+WORDS = {"todo": "to do", "after_sales": "after-sales call", "follow_up": "follow-up", "csat": "CSAT",
+         "nps": "NPS"}
+
+
+def _is_choice(record: Record, name: str) -> bool:
+    """Whether the field holds one of a fixed set of words (a ``Literal``)."""
+    field = type(record).model_fields.get(name)
+    annotation = field.annotation if field is not None else None
+    return any(get_origin(arg) is Literal for arg in (annotation, *get_args(annotation)))
+
+
+def _field_value(store: Store, record: Record, name: str, value: object) -> tuple[str, str]:
+    """A field's label and value in words: linked records by name, reps by name, choices
+    without underscores; a raw id only for a record that is not here."""
+    cls = LINKED.get(name)
+    if cls is not None and isinstance(value, str):
+        linked = store.get(cls, value)
+        return cls.noun, linked.label() if linked is not None else f"(not here: {value[:8]})"
+    if name == "owner" and isinstance(value, str):
+        reps = {rep.id: rep.name for rep in store.config.reps}
+        return "owner", f"{reps[value]} ({value})" if value in reps else value
+    if isinstance(value, str) and _is_choice(record, name):
+        return name.replace("_", " "), WORDS.get(value, value.replace("_", " "))
+    if isinstance(value, list):
+        return name.replace("_", " "), ", ".join(map(str, value))
+    return name.replace("_", " "), "yes" if value is True else shown_value(value)
+
+
+def _field_lines(store: Store, record: Record) -> Text:
     text = Text(end="")
     for name, value in record.model_dump().items():
         if name in HIDDEN_FIELDS or value in (None, "", [], False):
             continue
-        shown = ", ".join(map(str, value)) if isinstance(value, list) else shown_value(value)
-        text.append(f"{name.replace('_', ' '):>18}  ", style="bold")
+        label, shown = _field_value(store, record, name, value)
+        text.append(f"{label:>18}  ", style="bold")
         text.append_text(plain_text(shown))
         text.append("\n")
     notes = getattr(record, "notes", "") or getattr(record, "body", "") or getattr(record, "description", "")
@@ -58,6 +92,33 @@ def _field_lines(record: Record) -> Text:
     return text
 
 
+#: fields whose changes the history already tells (assigned, an activity) or that change with every edit
+UNTOLD_EDITS = {"updated_at", "last_contacted_at", "last_contact_at", "owner", "in_pool", "history",
+                "stage_history"}
+
+
+def _edits(store: Store, record: Record) -> list[tuple[str, str]]:
+    """Edits since the record was made, one line per write: the fields it changed, when,
+    by whom. The store keeps the newest change stamp of each field (``STAMPS``), so an
+    edit shows once for the fields it was the last to change."""
+    doc = store.storage.tables[record.table].get(record.id)
+    if doc is None:
+        return []
+    stamps: dict[str, str] = doc[STAMPS]
+    fields_by_stamp: dict[str, list[str]] = {}
+    for name, stamp in stamps.items():
+        if name != BASE and name not in UNTOLD_EDITS and stamp != stamps.get(BASE):
+            fields_by_stamp.setdefault(stamp, []).append(name.removesuffix("_id").replace("_", " "))
+    me = next((rep.name for rep in store.config.reps if rep.id == store.me), store.me)
+    edits = []
+    for stamp, names in fields_by_stamp.items():
+        parsed = Stamp.parse(stamp)
+        when = datetime.fromtimestamp(parsed.wall_ms / 1000, UTC).isoformat()[:16]
+        who = me if parsed.replica == store.replica_id else "a teammate"
+        edits.append((when, f"edited {', '.join(sorted(names))} (by {who})"))
+    return edits
+
+
 def _timeline(store: Store, record: Record) -> Text:
     """Events of a record, newest first: its history entries and linked activities."""
     events: list[tuple[str, str]] = []
@@ -65,6 +126,7 @@ def _timeline(store: Store, record: Record) -> Text:
         events.append((entry.at.isoformat()[:16], f"{entry.kind.replace('_', ' ')} {entry.to} {entry.note}".strip()))
     for change in getattr(record, "stage_history", []):
         events.append((change.at.isoformat()[:16], f"stage → {change.stage} (by {change.by})"))
+    events += _edits(store, record)
     link = {Lead: "lead_id", Customer: "customer_id", Opportunity: "opportunity_id",
             Contact: "contact_id"}.get(type(record))
     if link:
@@ -84,7 +146,7 @@ class RecordScreen(DetailScreen):
     """All fields and the history of one record."""
 
     BINDINGS = [Binding("escape,q", "close", "Close", id="record.close"),
-                Binding("e", "edit", "Edit", id="record.edit"), HELP_KEY]
+                Binding("e", "edit", "Edit", id="record.edit"), *UNDO_KEYS, HELP_KEY]
     DEFAULT_CSS = """
     RecordScreen { align: center middle; }
     RecordScreen > VerticalScroll {
@@ -109,7 +171,7 @@ class RecordScreen(DetailScreen):
                 yield Static("This record no longer exists.")
                 return
             yield Static(plain(f"{record.noun.title()}: {record.label()}"), classes="record-title")
-            yield Static(_field_lines(record))
+            yield Static(_field_lines(self.store, record))
             duplicates = (self.store.duplicates_of(record.model_dump(), exclude_id=record.id)
                           if isinstance(record, Lead) else [])
             if duplicates:

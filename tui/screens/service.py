@@ -17,7 +17,8 @@ from store.changes import Changes
 from store.database import Store
 from store.models import Customer, Ticket
 from tui.clock import today
-from tui.screens.detail import HELP_KEY, keys_footer
+from tui.header import PartsLine
+from tui.screens.detail import HELP_KEY, UNDO_KEYS, keys_footer
 from tui.text import counted, labelled
 from tui.widgets.table import Cell, Column, VirtualTable
 
@@ -43,6 +44,7 @@ class ServiceScreen(ModalScreen[None]):
         Binding("r", "status('resolved')", "Resolved", id="service.resolved"),
         Binding("c", "status('closed')", "Closed", id="service.closed"),
         Binding("A", "toggle_all", "Mine / all", id="service.all"),
+        *UNDO_KEYS,
         HELP_KEY,
     ]
     DEFAULT_CSS = """
@@ -68,8 +70,8 @@ class ServiceScreen(ModalScreen[None]):
             yield Static("", id="service-title")
             yield self.table.header
             yield self.table
-            yield Static("enter customer history · i in progress · r resolved · c closed · A mine/all · esc close",
-                         id="service-keys")
+            yield PartsLine(["enter customer history", "i in progress", "r resolved", "c closed", "A mine/all",
+                             "esc close"], id="service-keys")
         yield keys_footer()
 
     def on_mount(self) -> None:

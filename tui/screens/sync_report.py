@@ -17,7 +17,7 @@ from textual.widgets.option_list import Option
 from store.database import Store
 from store.models import BY_TABLE
 from sync.report import DoubleFollowUp, MergeReport
-from tui.screens.detail import HELP_KEY
+from tui.screens.detail import HELP_KEY, UNDO_KEYS, keys_footer
 from tui.text import counted, plain, plain_lines
 
 
@@ -35,7 +35,7 @@ def report_lines(report: MergeReport, store: Store) -> list[str]:
 
 
 class SyncReportScreen(ModalScreen[None]):
-    BINDINGS = [Binding("escape,enter,q", "close", "Close", id="sync_report.close"), HELP_KEY]
+    BINDINGS = [Binding("escape,enter,q", "close", "Close", id="sync_report.close"), *UNDO_KEYS, HELP_KEY]
     DEFAULT_CSS = """
     SyncReportScreen { align: center middle; }
     SyncReportScreen > VerticalScroll {
@@ -63,6 +63,7 @@ class SyncReportScreen(ModalScreen[None]):
                              id="doubles-title")
                 yield OptionList(*self._options(), id="doubles")
             yield Static(plain("\nesc: close" + (" · enter: open the record" if self.doubles else "") + " · ?: keys"))
+        yield keys_footer()
 
     def _options(self) -> list[Option]:
         options = []

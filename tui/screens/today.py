@@ -17,9 +17,10 @@ from store.changes import Changes
 from store.database import Store
 from store.dates import parse_when
 from store.errors import StoreError
-from store.models import Contact, Customer, Lead, Task
+from store.models import Contact, Customer, Lead, Opportunity, Task
 from tui.clock import today
-from tui.screens.detail import HELP_KEY
+from tui.header import PartsLine
+from tui.screens.detail import HELP_KEY, UNDO_KEYS, keys_footer
 from tui.screens.dialogs import AskScreen
 from tui.text import labelled
 from tui.widgets.table import Cell, Column, VirtualTable
@@ -34,9 +35,17 @@ COLUMNS = [
 ]
 
 
+#: the record type a task's link field points to
+LINKED = {"opportunity_id": Opportunity, "customer_id": Customer, "lead_id": Lead, "contact_id": Contact}
+
+
 def load_agenda(store: Store, today_: date, team: bool) -> list[AgendaItem]:
+    def name_of(link: str, record_id: str) -> str:
+        record = store.get(LINKED[link], record_id)
+        return record.label() if record is not None else ""
+
     return agenda(leads=store.rows(Lead), customers=store.rows(Customer), contacts=store.rows(Contact),
-                  tasks=store.rows(Task), today=today_, owner=None if team else store.me)
+                  tasks=store.rows(Task), today=today_, owner=None if team else store.me, name_of=name_of)
 
 
 def item_cells(item: AgendaItem, today_: date) -> list[Cell]:
@@ -50,6 +59,7 @@ class TodayScreen(ModalScreen[None]):
         Binding("d", "done", "Done", id="today.done"),
         Binding("r", "reschedule", "Reschedule", id="today.reschedule"),
         Binding("T", "toggle_team", "Me / team", id="today.team"),
+        *UNDO_KEYS,
         HELP_KEY,
     ]
     DEFAULT_CSS = """
@@ -75,7 +85,9 @@ class TodayScreen(ModalScreen[None]):
             yield Static("", id="today-title")
             yield self.table.header
             yield self.table
-            yield Static("d done · r reschedule · T me/team · enter open · esc close · ? keys", id="today-keys")
+            yield PartsLine(["d done", "r reschedule", "T me/team", "enter open", "esc close", "? keys"],
+                            id="today-keys")
+        yield keys_footer()  # its own: the tab's keys beneath do nothing here
 
     def on_mount(self) -> None:
         self.reload()

@@ -71,15 +71,19 @@ class FirstRunScreen(ModalScreen[FirstRun | None]):
     """On a new data folder: who you are, and the team folder to join or to start, before
     any demo data is offered (demo records in a team folder would go to the whole team)."""
 
-    BINDINGS = [Binding("escape", "skip", "Not now", id="welcome.skip")]
+    BINDINGS = [Binding("escape", "skip", "Not now", id="welcome.skip"),
+                Binding("ctrl+s", "done", "Done", id="welcome.done")]
     DEFAULT_CSS = DIALOG_CSS.format(name="FirstRunScreen") + """
-    FirstRunScreen Input { margin-bottom: 1; }
-    FirstRunScreen .dialog-hint { color: $text-muted; }
+    FirstRunScreen .dialog-title { margin-bottom: 0; }
+    FirstRunScreen .dialog-hint { color: $text-muted; margin-bottom: 1; }
     """
 
     def compose(self) -> ComposeResult:
+        # The hint under the title: at 80x24 the end of the dialog is below the screen's edge.
         with Vertical():
             yield Static(plain("Welcome to Dealdeck"), classes="dialog-title")
+            yield Static(plain("enter: next field · ctrl+s: done · esc: later"),
+                         classes="dialog-hint")
             yield Static(plain("Your name (as your team knows you)"))
             yield Input(placeholder="Ana Lima", id="first-name")
             yield Static(plain("Your e-mail (optional: imports match owners by it)"))
@@ -88,7 +92,6 @@ class FirstRunScreen(ModalScreen[FirstRun | None]):
                                "clone) to join it, or a new one to start a team; blank: work alone for now"))
             yield Input(placeholder="~/team-crm", id="first-team")
             yield Static("", id="first-error", classes="dialog-error")
-            yield Static(plain("enter: go on · tab: next field · esc: not now"), classes="dialog-hint")
 
     def on_mount(self) -> None:
         self.query_one("#first-name", Input).focus()
@@ -112,6 +115,9 @@ class FirstRunScreen(ModalScreen[FirstRun | None]):
             self.query_one("#first-name" if not name else "#first-team", Input).focus()
             return
         self.dismiss(FirstRun(name, rep_id_of(name, email), email, team))
+
+    def action_done(self) -> None:
+        self.go_on()
 
     def action_skip(self) -> None:
         self.dismiss(None)
