@@ -12,6 +12,7 @@ changed, before and after, are kept for ``undo``, and what was merged is recorde
 
 from __future__ import annotations
 
+import functools
 import gc
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import Literal
 
 from store.database import Store
+from store.records import DELETED, Doc, is_live
 from store.storage import collector_paused
 from sync.checks import Limits
 from sync.errors import SyncError
@@ -97,6 +99,11 @@ class _Source:
     #: the newest stamp of each replica its writer had merged
     seen: dict[str, str]
 
+    @functools.cached_property
+    def newest(self) -> str:
+        """The newest stamp in its records ("" if none): asked three times a merge."""
+        return observed_max_stamp(self.records) or ""
+
 
 @dataclass
 class _Gathered:
@@ -119,10 +126,24 @@ def merge_files(store: Store, paths: Sequence[Path], *, dry_run: bool = False, l
     refuse_copied_folder(store)
     state = load_state(store.folder)
     report = MergeReport(dry_run=dry_run)
-    with collector_paused():
+    with collector_paused():  # the merge makes many small acyclic dicts: the collector's passes over them are waste
         gathered = _gather(store, paths, state, limits, report, progress)
         if freeze:
             gc.freeze()
+        kept = _merge_gathered(store, gathered, state, report, progress, dry_run=dry_run)
+    if dry_run:
+        return report
+    if kept is not None:
+        store.version += 1
+        forget_undo(store, confirm_undo(kept), keep_newest=True)
+    _record(store, state, gathered, report)
+    return report
+
+
+def _merge_gathered(store: Store, gathered: _Gathered, state: SyncState, report: MergeReport,
+                    progress: Progress, *, dry_run: bool) -> Path | None:
+    """Merge the checked sources in one transaction; the undo file kept (None: nothing changed,
+    or a dry run, which writes nothing)."""
     progress(f"merging {len({s.replica for s in gathered.sources})} teammate(s)")
     kept = None
     with store.storage.transaction() as txn:
@@ -133,10 +154,11 @@ def merge_files(store: Store, paths: Sequence[Path], *, dry_run: bool = False, l
             _merge_source(working, source, local_seen, report)
         changed = {table: overlay.written() for table, overlay in working.items()}
         before = {table: {key: working[table].before[key] for key in docs} for table, docs in changed.items()}
-        report.double_follow_ups = double_follow_ups(changed, {t: _values(working[t]) for t in ("leads", "customers")})
+        report.double_follow_ups = double_follow_ups(_may_double(before, changed),
+                                                     {t: _values(working[t]) for t in _DOUBLE_TABLES})
         report.needs_a_look = records_needing_a_look(before, changed)
         if dry_run:
-            return report
+            return None
         if any(changed.values()):
             undo = merge_changes({t: {k: d for k, d in docs.items() if d is not None} for t, docs in before.items()},
                                  changed, {table: list(docs) for table, docs in changed.items() if docs})
@@ -145,11 +167,31 @@ def merge_files(store: Store, paths: Sequence[Path], *, dry_run: bool = False, l
                 for doc in docs.values():
                     txn.put(table, doc)
             _observe(store, gathered.sources)
-    if kept is not None:
-        store.version += 1
-        forget_undo(store, confirm_undo(kept), keep_newest=True)
-    _record(store, state, gathered, report)
-    return report
+    return kept
+
+
+#: the tables a double follow-up is looked for in, and the fields it depends on
+#: (``store.leads.match_keys``, ``customer_match_keys``, the owner, a lead's status)
+_DOUBLE_TABLES = ("leads", "customers")
+_DOUBLE_FIELDS = ("email", "phone", "company", "name", "owner", "status")
+
+
+def _fields(doc: Doc) -> tuple[object, ...]:
+    return tuple(map(doc.get, _DOUBLE_FIELDS))
+
+
+def _may_double(before: RecordSet, changed: RecordSet) -> RecordSet:
+    """The merged leads and customers that may be new double follow-ups: new here, or with a
+    field a match depends on changed, or live again. An edit of the notes of a lead already
+    followed up twice is not reported again at every merge (and 200 reps' edits are not
+    all matched against every lead)."""
+    out: RecordSet = {}
+    for table in _DOUBLE_TABLES:
+        olds = before.get(table, {})
+        out[table] = {key: doc for key, doc in changed.get(table, {}).items()
+                      if (old := olds.get(key)) is None or _fields(old) != _fields(doc)
+                      or ((DELETED in old or DELETED in doc) and is_live(old) != is_live(doc))}
+    return out
 
 
 def _values(overlay: Overlay) -> Iterator[dict[str, object]]:
@@ -159,7 +201,7 @@ def _values(overlay: Overlay) -> Iterator[dict[str, object]]:
 def _observe(store: Store, sources: list[_Source]) -> None:
     """Move the clock past what came in (checked against the drift); our own records may
     hold older stamps beyond it, which ``dealdeck check`` reports and the clock must not move to."""
-    newest = max((observed_max_stamp(source.records) or "" for source in sources), default="")
+    newest = max((source.newest for source in sources), default="")
     if newest:
         store.clock.observe(newest)
         store.storage.note_clock(store.clock.last)
@@ -169,7 +211,7 @@ def _record(store: Store, state: SyncState, gathered: _Gathered, report: MergeRe
     for replica, seq in gathered.applied.items():
         state.applied[replica] = max(seq, state.applied.get(replica, 0))
     state.seen = newest_of(state.seen, *(source.seen for source in gathered.sources),
-                           *({s.replica: max(observed_max_stamp(s.records) or "", s.seen.get(s.replica, ""))}
+                           *({s.replica: max(s.newest, s.seen.get(s.replica, ""))}
                              for s in gathered.sources if s.kind == "segment"))
     state.legacy.update(gathered.exports)
     state.merged_from = sorted({f.rep for f in report.files})
@@ -183,8 +225,7 @@ def _merge_source(working: dict[str, Overlay], source: _Source, local_seen: dict
         report.orphans += orphans
     else:
         replaced = merge_into(working, source.records)  # type: ignore[arg-type]
-    remote_seen = newest_of(source.seen, {source.replica: max(source.seen.get(source.replica, ""),
-                                                              observed_max_stamp(source.records) or "")})
+    remote_seen = newest_of(source.seen, {source.replica: max(source.seen.get(source.replica, ""), source.newest)})
     changes = describe_changes(replaced, working, local_seen=local_seen, remote=source.records,  # type: ignore[arg-type]
                                remote_seen=remote_seen)
     if source.kind == "segment":

@@ -110,11 +110,16 @@ def merge_docs(table: str, a: Doc, b: Doc) -> Doc:
     base = max(a[STAMPS][BASE], b[STAMPS][BASE])
     merged: Doc = {"id": max(doc["id"] for doc in (a, b) if "id" in doc)} if "id" in a or "id" in b else {}
     stamps: dict[str, str] = {BASE: base}
+    a_stamps, b_stamps = a[STAMPS], b[STAMPS]
     for name in register_fields(table, a, b):
-        winner = field_winner(a, b, name)
+        stamp_a = a_stamps.get(name) or a_stamps[BASE]  # stamp_of inlined: 500k calls in a 200-rep merge
+        stamp_b = b_stamps.get(name) or b_stamps[BASE]
+        if stamp_a != stamp_b:
+            winner, stamp = (a, stamp_a) if stamp_a > stamp_b else (b, stamp_b)
+        else:
+            winner, stamp = field_winner(a, b, name), stamp_a
         if name in winner:
             merged[name] = winner[name]
-        stamp = stamp_of(winner, name)
         if stamp != base:
             stamps[name] = stamp
     for name in sorted(grow_only_fields(table)):
@@ -301,15 +306,31 @@ def classify(changes: MergeChanges, table: str, record_id: str, before: Doc | No
         changes.deleted.append(key)
     elif live_after and not live_before:
         changes.resurrected.append(key)
-    elif live_before and content(table, before) != content(table, after):
+    elif live_before and not same_content(table, before, after):
         changes.updated.append(key)
 
 
-def content(table: str, doc: Doc) -> Doc:
-    """The record's fields without sync metadata; grow-only lists as sets by id."""
+def same_content(table: str, a: Doc, b: Doc) -> bool:
+    """Whether two versions of a record hold the same fields (sync metadata left out,
+    grow-only lists compared as sets by entry id)."""
     grow_only = grow_only_fields(table)
-    return {name: {entry["id"]: entry for entry in value} if name in grow_only else value
-            for name, value in doc.items() if name not in (STAMPS, DELETED)}
+    if len(a.keys() - _META_KEYS) != len(b.keys() - _META_KEYS):
+        return False
+    for name, value in a.items():
+        if name in _META_KEYS:
+            continue
+        if name not in b:
+            return False
+        other = b[name]
+        if name in grow_only:
+            if value != other and {e["id"]: e for e in value} != {e["id"]: e for e in other}:
+                return False
+        elif value != other:
+            return False
+    return True
+
+
+_META_KEYS = frozenset({STAMPS, DELETED})
 
 
 def replica_of(stamp: str) -> str:
@@ -320,9 +341,11 @@ def concurrent_edits(table: str, ours: Doc, theirs: Doc, local_seen: dict[str, s
                      remote_seen: dict[str, str]) -> Iterable[Conflict]:
     """Fields both replicas set to different values without having seen the other's write
     (of a partial document, only the fields it names)."""
-    names = register_fields(table, ours, theirs)
-    if BASE not in theirs[STAMPS]:
-        names = [name for name in names if name in theirs[STAMPS]]
+    if BASE in theirs[STAMPS]:
+        names = register_fields(table, ours, theirs)
+    else:  # a partial document: only the fields it names
+        grow_only = grow_only_fields(table)
+        names = [name for name in theirs[STAMPS] if name not in NOT_REGISTERS and name not in grow_only]
         theirs = mergeable(theirs)
     for name in names:
         local_stamp, remote_stamp = stamp_of(ours, name), stamp_of(theirs, name)

@@ -156,6 +156,22 @@ def test_double_follow_up_is_reported(replica: Replica, shared: Path) -> None:
     assert any("double follow-up: 2" in line for line in report.lines())
 
 
+def test_a_double_follow_up_is_reported_when_it_arises_not_at_every_later_edit(replica: Replica,
+                                                                              shared: Path) -> None:
+    ann, bo = replica("ann"), replica("bo")
+    lead = ann.new(Lead, name="Emma Clarke", email="emma@northwind.example")
+    bo.new(Lead, name="E. Clarke", email="EMMA@northwind.example")
+    export_to(ann, shared)
+    assert {d.key for d in merge_files(bo, [shared]).double_follow_ups} == {"email:emma@northwind.example"}
+    ann.update(Lead, lead.id, notes="Called, wants a quote")  # nothing a match depends on
+    export_to(ann, shared)
+    assert merge_files(bo, [shared]).double_follow_ups == []
+    ann.update(Lead, lead.id, email="emma.clarke@northwind.example")
+    bo.new(Lead, name="Emma C.", email="emma.clarke@northwind.example")
+    export_to(ann, shared)
+    assert {d.key for d in merge_files(bo, [shared]).double_follow_ups} == {"email:emma.clarke@northwind.example"}
+
+
 def test_the_local_clock_moves_past_every_merged_stamp(replica: Replica, shared: Path) -> None:
     ann, bo = replica("ann"), replica("bo")
     ann.new(Lead, name="Ada")
