@@ -7,7 +7,10 @@
   segment of theirs is safe to fold away;
 - now and then a **snapshot** of its merged state, for reps who join later and for
   folding: one when segments it could fold are in no snapshot yet, or when the folder
-  holds ``sync.snapshot_after_segments`` segments newer than the newest snapshot;
+  holds ``sync.snapshot_after_segments`` segments newer than the newest snapshot. A
+  snapshot is a copy of the whole team state, and git keeps every one for good, so it is
+  written only once the segments it would replace weigh as much as it does (see
+  ``_snapshot_due``);
 - **folding**: its segments that every active teammate has merged, older than
   ``sync.fold_after_days`` and held by a snapshot, are deleted (retired reps, listed in
   ``sync.retired``, hold nothing back); its older snapshots once a newer one holds more;
@@ -26,6 +29,7 @@ from pathlib import Path
 
 import orjson
 
+from store.config import Sync as SyncConfig
 from store.database import Store
 from store.files import private_folder, write_atomic
 from store.hlc import REPAIR_COMMAND, Stamp, describe_ahead
@@ -57,6 +61,9 @@ from sync.team_files import (
 DAY_MS = 86_400_000
 #: no second snapshot while one this fresh is in the folder (two reps syncing at once)
 SNAPSHOT_QUIET_MS = 3_600_000
+#: segments since the newest snapshot that call for a new one even while they weigh less
+#: than it, in units of ``sync.snapshot_after_segments`` (a joiner reads every file)
+SNAPSHOT_COUNT_CEILING = 10
 
 
 @dataclass
@@ -246,17 +253,50 @@ def _keep_snapshots(own: Path, store: Store, team: TeamFolder, manifest: Manifes
     foldable = _foldable(manifest, _active(team, store), now_ms, config.fold_after_days)
     uncovered = bool(foldable) and foldable[-1].seq > covered
     quiet = all(now_ms - ref.written_ms > SNAPSHOT_QUIET_MS for ref in snapshots)
-    if quiet and (uncovered or _segments_since(team, manifest, snapshots) >= config.snapshot_after_segments):
+    if quiet and _snapshot_due(team, manifest, snapshots, uncovered, now_ms, config):
         manifest = _write_snapshot(own, store, team, manifest, state, now_ms, result)
     return _drop_covered_snapshots(own, manifest, _all_snapshots(team, manifest), result)
 
 
-def _segments_since(team: TeamFolder, own: Manifest, snapshots: list[SnapshotRef]) -> int:
-    """Segments in the folder that the newest snapshot does not hold."""
+@dataclass
+class _Since:
+    """The segments in the folder that the newest snapshot does not hold."""
+
+    count: int = 0
+    bytes: int = 0
+    #: bytes of the full copy they add to: the newest snapshot, or with none each
+    #: replica's oldest segment (a replica's first one holds all it had then)
+    base: int = 0
+
+
+def _snapshot_due(team: TeamFolder, own: Manifest, snapshots: list[SnapshotRef], uncovered: bool, now_ms: int,
+                  config: SyncConfig) -> bool:
+    """Whether a new snapshot pays: once the segments since the newest full copy weigh as
+    much as it does (a joiner then reads at most about twice the state). Whatever they
+    weigh, folding gets one at most every ``fold_after_days``, and a folder of very many
+    small segments one at ``SNAPSHOT_COUNT_CEILING`` times ``snapshot_after_segments``."""
+    since = _segments_since(team, own, snapshots)
+    outweighs = since.bytes >= since.base
+    if uncovered:
+        newest = max((ref.written_ms for ref in snapshots), default=None)
+        return outweighs or newest is None or now_ms - newest >= config.fold_after_days * DAY_MS
+    needed = config.snapshot_after_segments * (1 if outweighs else SNAPSHOT_COUNT_CEILING)
+    return since.count >= needed
+
+
+def _segments_since(team: TeamFolder, own: Manifest, snapshots: list[SnapshotRef]) -> _Since:
     newest = max(snapshots, key=lambda ref: ref.written_ms, default=None)
     held = newest.applied if newest else {}
-    manifests = {**team.manifests(), own.replica: own}
-    return sum(sum(1 for ref in m.segments if ref.seq > held.get(r, 0)) for r, m in manifests.items())
+    since = _Since(base=newest.bytes if newest else 0)
+    for replica, manifest in {**team.manifests(), own.replica: own}.items():
+        refs = sorted((ref for ref in manifest.segments if ref.seq > held.get(replica, 0)), key=lambda r: r.seq)
+        if newest is None and refs:
+            since.base += refs[0].bytes
+            since.count += 1
+            refs = refs[1:]
+        since.count += len(refs)
+        since.bytes += sum(ref.bytes for ref in refs)
+    return since
 
 
 def _write_snapshot(own: Path, store: Store, team: TeamFolder, manifest: Manifest, state: SyncState,

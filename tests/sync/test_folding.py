@@ -98,6 +98,23 @@ def test_a_rep_who_joins_later_starts_from_a_snapshot(team: Team) -> None:
     assert state(team["ann"]) == state(team["bo"]) == state(team["cy"])
 
 
+def add_many(team: Team, rep: str, count: int, seed: int) -> None:
+    """``count`` leads in one commit, published as one segment."""
+    store = team[rep]
+    with store.writing():
+        for n in range(count):
+            store.new(Lead, name=f"Lead {seed}-{n}", notes=f"{(seed * 7919 + n * 104729) % 999983:x} " * 4)
+    export_to(store, team.shared)
+
+
+def test_small_segments_call_for_a_snapshot_only_once_they_weigh_as_much_as_the_state(team: Team) -> None:
+    add_many(team, "ann", 300, 1)  # a replica's first segment: all it had
+    team.add("bo", *(f"Bo's {n:02d}" for n in range(12)))  # past snapshot_after_segments, but light
+    assert team.manifest("ann")["snapshots"] == [] and team.manifest("bo")["snapshots"] == []
+    add_many(team, "bo", 300, 2)  # now the segments since weigh more than the first ones
+    assert [ref["file"][:9] for ref in team.manifest("bo")["snapshots"]] == ["snapshot-"]
+
+
 def test_segments_everyone_merged_are_folded_away_after_their_age(team: Team) -> None:
     team.add("ann", "Ada", "Ben")
     team.sync_all("bo", "ann", "bo")
