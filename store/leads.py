@@ -42,15 +42,21 @@ def normalise_phone(phone: str | None) -> str:
 def match_keys(doc: Mapping[str, Any]) -> set[str]:
     """Keys under which two records are the same person or company."""
     keys: set[str] = set()
-    if doc.get("email"):
-        keys.add("email:" + str(doc["email"]).casefold())
-    phone = normalise_phone(doc.get("phone"))
+    get = doc.get  # a merge's report calls this for every lead: kept lean
+    email = get("email")
+    if email:
+        keys.add("email:" + str(email).casefold())
+    phone = get("phone")
     if phone:
-        keys.add("phone:" + phone)
-    company = normalise_company(str(doc.get("company") or ""))
-    name = normalise_name(str(doc.get("name") or ""))
-    if company and name:
-        keys.add(f"person:{company}|{name}")
+        phone = normalise_phone(phone)
+        if phone:
+            keys.add("phone:" + phone)
+    company, name = get("company"), get("name")
+    if company and name:  # the name is normalised only when there is a company to pair it with
+        company = normalise_company(str(company))
+        name = normalise_name(str(name)) if company else ""
+        if name:
+            keys.add(f"person:{company}|{name}")
     return keys
 
 

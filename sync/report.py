@@ -5,7 +5,6 @@ and the files that were refused or are still awaited. Pure: no I/O."""
 from __future__ import annotations
 
 import re
-from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -216,30 +215,41 @@ def double_follow_ups(changed: Mapping[str, Mapping[str, Doc]], everything: Mapp
     name) under a different owner: one pass over ``everything`` (the leads and customers
     after the merge), looking only for the keys of the changed ones."""
     wanted: set[str] = set()
+    known: dict[str, set[str]] = {}  # the changed records' keys, not worked out twice
     for table, keys_of in _KEYS.items():
         for doc in changed.get(table, {}).values():
             if _working(table, doc):
-                wanted.update(keys_of(doc))
+                known[doc["id"]] = keys = keys_of(doc)
+                wanted.update(keys)
     if not wanted:
         return []
-    groups: dict[str, list[tuple[str, str, str, str]]] = defaultdict(list)
-    said: dict[str, str] = {}
+    first: dict[str, tuple[str, Doc]] = {}  # the first record met under each key
+    groups: dict[str, list[tuple[str, Doc]]] = {}  # keys met more than once: every record
     for table, keys_of in _KEYS.items():
         for doc in everything.get(table, ()):
             if not _working(table, doc):
                 continue
-            found = keys_of(doc) & wanted
-            if found:
-                entry = (table, doc["id"], str(doc.get("name", "")), str(doc.get("owner", "")))
-                for key in found:
-                    groups[key].append(entry)
-                    said.setdefault(key, in_words(key, table, doc))
-    doubles = []
-    for key, entries in sorted(groups.items()):
-        unique = list(dict.fromkeys(entries))
-        if len({owner for *_, owner in unique}) > 1:
-            doubles.append(DoubleFollowUp(key, unique, said[key]))
-    return _one_per_group(doubles)[:limit]
+            keys = known.get(doc["id"])
+            for key in (keys_of(doc) if keys is None else keys) & wanted:
+                met = first.setdefault(key, (table, doc))
+                if met[1] is not doc:  # most keys meet only the changed record itself
+                    groups.setdefault(key, [met]).append((table, doc))
+    doubles: list[DoubleFollowUp] = []
+    pairs: set[frozenset[str]] = set()  # the same records matched by e-mail and by phone: once
+    for key in sorted(groups):
+        met = groups[key]
+        if len({str(doc.get("owner", "")) for _, doc in met}) < 2:
+            continue
+        ids = frozenset(doc["id"] for _, doc in met)
+        if ids in pairs:
+            continue
+        pairs.add(ids)
+        unique = list(dict.fromkeys((table, doc["id"], str(doc.get("name", "")), str(doc.get("owner", "")))
+                                    for table, doc in met))
+        doubles.append(DoubleFollowUp(key, unique, in_words(key, *first[key])))
+        if len(doubles) == limit:
+            break
+    return doubles
 
 
 def in_words(key: str, table: str, doc: Doc) -> str:
@@ -257,15 +267,3 @@ def in_words(key: str, table: str, doc: Doc) -> str:
 
 def _working(table: str, doc: Doc) -> bool:
     return is_live(doc) and (table != "leads" or doc.get("status", "new") in ACTIVE_LEAD)
-
-
-def _one_per_group(found: list[DoubleFollowUp]) -> list[DoubleFollowUp]:
-    """The same pair matched by email and by phone is reported once."""
-    seen: set[frozenset[str]] = set()
-    kept = []
-    for double in found:
-        ids = frozenset(record_id for _, record_id, _, _ in double.records)
-        if ids not in seen:
-            seen.add(ids)
-            kept.append(double)
-    return kept
