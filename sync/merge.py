@@ -346,7 +346,7 @@ def concurrent_edits(table: str, ours: Doc, theirs: Doc, local_seen: dict[str, s
     else:  # a partial document: only the fields it names
         grow_only = grow_only_fields(table)
         names = [name for name in theirs[STAMPS] if name not in NOT_REGISTERS and name not in grow_only]
-        theirs = mergeable(theirs)
+        # each name has its own stamp there: no need of ``mergeable``'s copy with a base stamp
     for name in names:
         local_stamp, remote_stamp = stamp_of(ours, name), stamp_of(theirs, name)
         if (name in BOOKKEEPING or local_stamp == remote_stamp or same_value(ours, theirs, name)

@@ -227,10 +227,12 @@ def double_follow_ups(changed: Mapping[str, Mapping[str, Doc]], everything: Mapp
     groups: dict[str, list[tuple[str, Doc]]] = {}  # keys met more than once: every record
     for table, keys_of in _KEYS.items():
         for doc in everything.get(table, ()):
-            if not _working(table, doc):
-                continue
-            keys = known.get(doc["id"])
-            for key in (keys_of(doc) if keys is None else keys) & wanted:
+            keys = known.get(doc["id"])  # a changed record's: working, and its keys known
+            if keys is None:
+                if not _working(table, doc):
+                    continue
+                keys = keys_of(doc)
+            for key in keys & wanted:
                 met = first.setdefault(key, (table, doc))
                 if met[1] is not doc:  # most keys meet only the changed record itself
                     groups.setdefault(key, [met]).append((table, doc))
