@@ -262,3 +262,17 @@ def test_the_command_line_names_each_refused_file_on_stderr(replica: Replica, sh
     assert captured.err.startswith(f"dealdeck: refused {ann.replica_id}/{segment.name}: file: ")
     assert captured.err.count("\n") == 1 and "Traceback" not in captured.err
     assert orjson.loads((shared / ann.replica_id / MANIFEST).read_bytes())["segments"][0]["file"] == segment.name
+
+
+@pytest.mark.parametrize(("seen", "expected"), [
+    (lambda ann, bo: {bo: ["not", "a", "stamp"]}, "header: seen: not the newest stamps by replica id"),
+    (lambda ann, bo: {bo: f"1700000000000000:0000:{ann}"}, "header: seen: not the newest stamps by replica id"),
+    (lambda ann, bo: {bo: f"9999999999999999:0000:{bo}"}, "header: seen: stamp 9999999999999999"),
+], ids=["a-list", "another-replicas-stamp", "in-the-future"])
+def test_a_segment_header_with_a_bad_seen_vector_is_refused(replica: Replica, shared: Path,
+                                                           seen: Callable[[str, str], object], expected: str) -> None:
+    ann, bo = replica("ann"), replica("bo")
+    (segment,) = published(ann, shared, "Ada")
+    tamper.rewrite(segment, header=lambda header: header.update(seen=seen(ann.replica_id, bo.replica_id)))
+    why, _ = refusal(bo, shared)
+    assert why.startswith(expected), why
