@@ -8,14 +8,12 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from rich.cells import cell_len
-from textual import events, work
+from textual import work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.message import Message
-from textual.notifications import Notification, Notify
-from textual.widgets import Footer, TabbedContent, TabPane
-from textual.widgets._footer import FooterKey  # Footer's own key widget (not exported by textual.widgets)
+from textual.notifications import Notification
+from textual.widgets import TabbedContent, TabPane
 
 from store.agenda import due_today_count
 from store.changes import Changes
@@ -37,9 +35,9 @@ from tui.screens.opportunity import OpportunityScreen
 from tui.screens.present import PresentScreen
 from tui.screens.records import RecordScreen
 from tui.screens.service import ServiceScreen
-from tui.screens.sync_report import SyncReportScreen, report_lines
 from tui.screens.today import TodayScreen, load_agenda
 from tui.screens.welcome import EmptyDatabaseScreen, FirstRun, FirstRunScreen
+from tui.sync_actions import SyncActions
 from tui.tabs.board import BoardTab
 from tui.tabs.customers import CustomersTab
 from tui.tabs.leads import LeadsTab
@@ -48,66 +46,13 @@ from tui.text import labelled
 from tui.themes import ANSI_THEME, DEFAULT_THEME, THEME_VARIABLE_DEFAULTS, has_16_colours, load_themes
 from tui.widgets.board import KanbanBoard
 from tui.widgets.cards import CardGrid
+from tui.widgets.footer import AppFooter
 from tui.widgets.table import VirtualTable
 
 TABS = (("leads", "1 Lead funnel"), ("board", "2 Opportunities"), ("customers", "3 Customers"),
         ("review", "4 Weekly review"))
 #: how often to look for changes made by another Dealdeck process on this folder
 REFRESH_SECONDS = 3.0
-
-
-class AppFooter(Footer):
-    """The keys that apply where you are, each one whole: a tab can have more keys than
-    80 columns hold, so the footer shows those that fit, in order, and always ``? Keys``
-    (which lists every key), instead of cutting the line mid-word."""
-
-    #: the binding the footer always keeps
-    KEEP = "app.help"
-    #: the width the keys were last chosen for
-    _laid_out_for = 0
-
-    def on_mount(self) -> None:
-        self.app.screen_change_signal.subscribe(self, self._screen_changed)
-
-    def on_unmount(self) -> None:
-        self.app.screen_change_signal.unsubscribe(self)
-
-    def _screen_changed(self, _screen: object) -> None:
-        self.refresh(recompose=True)
-
-    def compose(self) -> ComposeResult:
-        if not self._bindings_ready or self.screen is not self.app.screen:
-            return  # a dialog is over this screen: its keys are its own (or none), never ours
-        items: dict[str, tuple[Binding, bool, str]] = {}
-        for _, binding, enabled, tooltip in self.screen.active_bindings.values():
-            if binding.show:
-                items.setdefault(binding.action, (binding, enabled, tooltip))
-        room = (self.size.width or self.app.size.width) + 1  # the last key's margin may go past the edge
-        room -= sum(self._width(binding) for binding, _, _ in items.values() if binding.id == self.KEEP)
-        kept: set[str] = set()
-        full = False
-        for action, (binding, _, _) in items.items():
-            if binding.id == self.KEEP:
-                kept.add(action)
-            elif not full and self._width(binding) <= room:
-                kept.add(action)
-                room -= self._width(binding)
-            else:
-                full = True  # the keys after one that does not fit are left out too, keeping the order
-        for action, (binding, enabled, tooltip) in items.items():
-            if action in kept:
-                yield FooterKey(binding.key, self.app.get_key_display(binding), binding.description,
-                                binding.action, disabled=not enabled,
-                                tooltip=tooltip).data_bind(compact=Footer.compact)
-
-    def _width(self, binding: Binding) -> int:
-        """Cells a key takes in the compact footer: the key, a space, the words, a margin."""
-        return cell_len(self.app.get_key_display(binding)) + 1 + cell_len(binding.description) + 1
-
-    def on_resize(self, event: events.Resize) -> None:
-        if event.size.width != self._laid_out_for:
-            self._laid_out_for = event.size.width
-            self.call_after_refresh(self.recompose)
 
 
 class ChangesWaiting(Message):
@@ -118,7 +63,7 @@ class ChangesWaiting(Message):
 AGENDA_TABLES = ("leads", "tasks", "customers", "contacts")
 
 
-class DealdeckApp(App[None]):
+class DealdeckApp(SyncActions, App[None]):
     TITLE = "Dealdeck"
     CSS_PATH = "dealdeck.tcss"
     COMMANDS = {RecordsProvider, ActionsProvider}
@@ -445,80 +390,6 @@ class DealdeckApp(App[None]):
         sections.insert(1, ("Command palette", [Binding("ctrl+p", "command_palette",
                                                         "find any record, run any action")]))
         self.push_screen(HelpScreen(sections, dict(self.store.config.keys)))
-
-    def action_sync(self) -> None:
-        config = self.store.config.sync
-        if not config.folder:
-            self.notify("No team folder yet: set sync.folder (and sync.transport) in config.yaml.",
-                        severity="warning")
-            return
-        self._syncing_note = Notification(f"Syncing with the team ({config.transport})…", "", "information",
-                                          self.NOTIFICATION_TIMEOUT, markup=False)
-        self.post_message(Notify(self._syncing_note))  # as notify() does, keeping it to take away at the end
-        self.run_sync(Path(config.folder).expanduser(), config.transport)
-
-    def _end_syncing_note(self) -> None:
-        """The sync ended (its report or its error shows): "Syncing…" is no longer true."""
-        note, self._syncing_note = self._syncing_note, None
-        if note is not None and note in self._notifications:
-            self._unnotify(note)
-
-    @work(thread=True, exclusive=True, group="sync")
-    def run_sync(self, folder: Path, transport: str) -> None:
-        """In a thread, with a Store of its own on the same folder: the file lock and
-        the journal keep the two consistent exactly as for two processes."""
-        from sync.exchange import export_to, merge_files, sync_folder
-        from sync.git import git_sync
-        from sync.publish import own_paths
-
-        lines: list[str] = []
-        doubles: list[Any] = []  # the double follow-ups, which the report opens
-
-        def progress(step: str) -> None:
-            self.call_from_thread(self.show_sync_step, step)
-
-        try:
-            with Store(self.store.folder, me=self.store.me) as store:
-                if transport == "git":
-                    def merge() -> object:
-                        report = merge_files(store, [folder], progress=progress)
-                        lines.extend(report_lines(report, store))
-                        doubles.extend(report.double_follow_ups)
-                        return report
-
-                    def publish() -> list[Path]:
-                        progress("publishing")
-                        lines.extend(export_to(store, folder).lines())
-                        return own_paths(folder, store.replica_id)
-
-                    progress("git: pull, merge, publish, push")
-                    result = git_sync(folder, publish=publish, merge=merge, replica=store.replica_id, rep=store.me)
-                    lines.extend(line for line in (result.message, result.warning) if line)
-                else:
-                    report, published = sync_folder(store, folder, progress)
-                    lines.extend([*report_lines(report, store), *published.lines()])
-                    doubles.extend(report.double_follow_ups)
-        except StoreError as exc:
-            self.call_from_thread(self.show_sync_step, "")
-            self.call_from_thread(self.notify, str(exc), severity="error", markup=False)
-            return
-        self.call_from_thread(self._synced, lines, doubles)
-
-    def show_sync_step(self, step: str) -> None:
-        """While a sync runs, its current step shows in the header."""
-        self.sync_step = step
-        if not step:
-            self._end_syncing_note()
-        self.paint_header()  # nothing was written yet: no need to recount what is due
-
-    def _synced(self, lines: list[str], doubles: list[Any]) -> None:
-        self.sync_step = ""
-        self._end_syncing_note()
-        self.merged = last_merge(self.store)  # the merge is recorded even when it changed nothing
-        if not self.check_other_processes():  # a merge that changed data repaints via data_changed
-            self.paint_header()
-        self.push_screen(SyncReportScreen("Team sync", lines, doubles,
-                                          {rep.id: rep.name for rep in self.store.config.reps}))
 
     def action_present(self) -> None:
         """The weekly review on a projector: from any tab, with the review's week and rep;

@@ -16,6 +16,7 @@ from textual.widget import Widget
 
 from store.changes import Changes
 from tui.header import AppHeader
+from tui.widgets.footer import AppFooter
 
 #: ``?`` on a modal screen; the app's id, so rebinding ``app.help`` in config.yaml moves it too
 HELP_KEY = Binding("question_mark", "app.help", "Keys", id="app.help")
@@ -28,8 +29,6 @@ UNDO_KEYS = [Binding("ctrl+z", "app.undo", "Undo", show=False, id="app.undo"),
 
 def keys_footer() -> Widget:
     """A modal screen's footer: its own keys, and always ``? Keys``."""
-    from tui.app import AppFooter  # here, not at the top: the app imports every screen
-
     return AppFooter(compact=True, show_command_palette=False)
 
 
