@@ -57,6 +57,7 @@ from sync.team_files import (
     segment_name,
     snapshot_name,
 )
+from sync.undo import counted
 
 DAY_MS = 86_400_000
 #: no second snapshot while one this fresh is in the folder (two reps syncing at once)
@@ -82,15 +83,16 @@ class Published:
     unlisted: list[Path] = field(default_factory=list)
 
     def lines(self) -> list[str]:
-        out = [f"published {self.records:,} changed record(s) to the team folder" if self.segment
-               else "nothing new to publish"]
+        out = [f"published {counted(self.records, 'changed record', 'changed records')} to the team folder"
+               if self.segment else "nothing new to publish"]
         if self.withdrawn:
-            out.append(f"withdrew segment(s) {', '.join(map(str, self.withdrawn))}: their stamps ran ahead of "
+            out.append(f"withdrew {'segment' if len(self.withdrawn) == 1 else 'segments'} "
+                       f"{', '.join(map(str, self.withdrawn))}: their stamps ran ahead of "
                        "the clock; what they held goes out again")
         if self.snapshot:
             out.append(f"wrote a snapshot for reps who join later ({self.snapshot.name})")
         if self.folded:
-            out.append(f"folded away {len(self.folded)} segment(s) every teammate has merged")
+            out.append(f"folded away {counted(len(self.folded), 'segment', 'segments')} every teammate has merged")
         if self.export:
             out.append(f"wrote {self.export.name} for teammates still on the first sync layout")
         return out

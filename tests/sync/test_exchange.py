@@ -40,6 +40,16 @@ def test_a_teammates_records_arrive_and_the_report_counts_them(replica: Replica,
     assert last_merge(bo) is not None and last_merge(bo)[1] == ["ann"]  # type: ignore[index]
 
 
+def test_what_was_published_is_said_with_its_plural(replica: Replica, shared: Path) -> None:
+    ann = replica("ann")
+    ann.new(Lead, name="Ada")
+    assert export_to(ann, shared).lines() == ["published 1 changed record to the team folder"]
+    ann.new(Lead, name="Bea")
+    ann.new(Lead, name="Cy")
+    assert export_to(ann, shared).lines() == ["published 2 changed records to the team folder"]
+    assert export_to(ann, shared).lines() == ["nothing new to publish"]
+
+
 def test_own_segments_are_not_merged_back(replica: Replica, shared: Path) -> None:
     ann = replica("ann")
     ann.new(Lead, name="Ada")
