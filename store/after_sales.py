@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Any
 from store.models import Activity, Customer, Lead, Opportunity, StageChange, Survey, Task, Ticket, utc_now
 
 if TYPE_CHECKING:
-    from store.database import Store, _Writer
+    from store.database import Store
+    from store.writer import Writer
 
 #: activities that count as the visit a customer's maintenance plan asks for
 REVISIT_KINDS = frozenset({"visit", "call", "meeting"})
@@ -45,7 +46,7 @@ class AfterSales:
                 self._after_sales_tasks(w, updated, day, rules.follow_up_after_days, rules.survey_after_days)
             return updated
 
-    def _after_sales_tasks(self: Store, w: _Writer, ticket: Ticket, day: date, call_after: int,
+    def _after_sales_tasks(self: Store, w: Writer, ticket: Ticket, day: date, call_after: int,
                            survey_after: int) -> None:
         customer, _ = w.current(Customer, ticket.customer_id)
         owner = ticket.assignee or self.me

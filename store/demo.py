@@ -17,12 +17,10 @@ into the table files.
 
 from __future__ import annotations
 
-import os
 import random
-import unicodedata
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal, TypeVar
@@ -32,26 +30,13 @@ from store.database import Store
 from store.demo_data import (
     CHINA_REGIONS,
     CLOSE_DATE_MOVES,
-    CN_CITIES,
-    CN_CORES,
-    CN_GIVEN,
-    CN_ROADS,
-    CN_SURNAMES,
     CSAT_SCORES,
     DEAL_ACTIVITY_KINDS,
     DEAL_TYPES,
     DISCOUNTS,
     DISQUALIFY_REASONS,
-    EN_CITIES,
-    EN_FIRST,
-    EN_LAST,
-    EN_PREFIXES,
-    EN_QUALIFIERS,
-    EN_STREETS,
-    EN_SUFFIXES,
     EXTRA_CONTACTS,
     FOLLOW_UPS,
-    INDUSTRIES,
     LEAD_ACTIVITY_KINDS,
     LEAD_NOTES,
     LEAD_STATUSES,
@@ -63,7 +48,6 @@ from store.demo_data import (
     REPEAT_DEALS,
     REVISIT_DAYS,
     REVISIT_KINDS,
-    SEGMENTS,
     SEVERITIES,
     SOURCE_WEIGHTS,
     STATUSES,
@@ -74,18 +58,17 @@ from store.demo_data import (
     TEAM,
     TICKET_STATUSES,
     TICKET_TITLES,
-    TITLES,
     TODOS,
     UNHAPPY_SEVERITIES,
     Culture,
     DealType,
-    Industry,
-    Locale,
     Weights,
 )
+from store.demo_people import Company, Draw, People, Person
 from store.errors import StoreError
 from store.folder_check import inspect_folder
-from store.leads import due_for_pool, normalise_phone, score_lead
+from store.gc_pause import collector_paused
+from store.leads import due_for_pool, score_lead
 from store.models import (
     Activity,
     Contact,
@@ -103,7 +86,6 @@ from store.models import (
     Ticket,
 )
 from store.records import is_live
-from store.storage import collector_paused
 
 T = TypeVar("T")
 
@@ -269,26 +251,6 @@ def save_team(folder: Path, team: list[dict[str, Any]]) -> None:
 # --- what gets built --------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Company:
-    name: str
-    domain: str
-    industry: str
-    segment: str
-    size: int
-    culture: Culture
-    locale: Locale
-    city: str
-
-
-@dataclass(frozen=True)
-class _Person:
-    name: str
-    email: str | None
-    phone: str | None
-    title: str
-
-
 class _Draft:
     """A record's fields while the rest of the demo is still being drawn around it."""
 
@@ -308,8 +270,8 @@ class _LeadDraft(_Draft):
     """A lead's fields while its activities and conversion are still being made."""
 
     fields: dict[str, Any]
-    company: _Company
-    person: _Person
+    company: Company
+    person: Person
     created: datetime
     contacted: datetime | None
     closed: datetime | None  # converted or disqualified at
@@ -323,7 +285,7 @@ class _LeadDraft(_Draft):
 @dataclass
 class _CustomerDraft(_Draft):
     fields: dict[str, Any]
-    company: _Company
+    company: Company
     created: datetime
     contacts: list[Contact] = field(default_factory=list)
     deals: list[Opportunity] = field(default_factory=list)
@@ -363,162 +325,13 @@ class _Offer:
     estimate: Decimal
 
 
-#: uuid4 bits: version 4 in bits 76-79, variant 0b10 in bits 62-63
-_UUID4_CLEAR = ~((0xF << 76) | (0x3 << 62))
-_UUID4_SET = (0x4 << 76) | (0x2 << 62)
-
-
-class _Draw:
-    """Random choices from one seeded generator, and times relative to ``today``."""
-
-    def __init__(self, rng: random.Random, today: date, weeks: int, ids: random.Random | None = None) -> None:
-        self.rng = rng
-        #: ids come from their own generator, seeded per folder: the content stays reproducible
-        self.ids = ids or random.Random(int.from_bytes(os.urandom(16)))
-        self.today = today
-        #: every timestamp lies before the start of ``today`` (UTC), so in the past
-        self.horizon = datetime.combine(today, time(), UTC)
-        self.start = self.horizon - timedelta(weeks=weeks)
-
-    def uid(self) -> str:
-        """A uuid4 hex from the seeded generator: ``uuid.UUID(int=bits, version=4).hex``, faster."""
-        return f"{self.ids.getrandbits(128) & _UUID4_CLEAR | _UUID4_SET:032x}"
-
-    def chance(self, p: float) -> bool:
-        return self.rng.random() < p
-
-    def pick(self, options: Sequence[T]) -> T:
-        return options[self.rng.randrange(len(options))]
-
-    def weighted(self, weights: Weights[T]) -> T:
-        return self.rng.choices(weights.options, cum_weights=weights.cumulative)[0]
-
-    def moment(self, lo: datetime, hi: datetime | None = None) -> datetime:
-        """A minute in [lo, hi) (hi defaults to the horizon); lo if the span is empty, but
-        never at or past the horizon."""
-        span = int(((hi or self.horizon) - lo).total_seconds() // 60)
-        if span > 0:
-            return lo + timedelta(minutes=self.rng.randrange(span))
-        return min(lo, self.horizon - timedelta(minutes=1))
-
-    def moments(self, lo: datetime, hi: datetime, count: int) -> list[datetime]:
-        """``count`` distinct sorted times in (lo, hi): whole minutes, or evenly spaced if short."""
-        span = int((hi - lo).total_seconds() // 60)
-        if span <= count:
-            return [lo + (hi - lo) * (i + 1) / (count + 1) for i in range(count)]
-        return [lo + timedelta(minutes=m) for m in sorted(self.rng.sample(range(1, span), count))]
-
-    def within(self, lo: datetime, days: float) -> datetime:
-        """A moment up to ``days`` after ``lo``, before the horizon."""
-        return self.moment(lo, min(lo + timedelta(days=days), self.horizon))
-
-    def day(self, lo: int, hi: int) -> date:
-        """A date ``lo`` to ``hi`` days from today."""
-        return self.today + timedelta(days=self.rng.randint(lo, hi))
-
-    def at_day(self, day: date, hour: int = 9) -> datetime:
-        return datetime.combine(day, time(hour), UTC)
-
-
-# --- people and companies ---------------------------------------------------------------------------
-
-
-def _ascii(text: str) -> str:
-    return "".join(ch for ch in unicodedata.normalize("NFKD", text).lower() if ch.isascii() and ch.isalnum())
-
-
-class _People:
-    """Names, companies, emails and phones; emails, phones and names-at-a-company stay unique."""
-
-    def __init__(self, draw: _Draw) -> None:
-        self.draw = draw
-        self.emails: set[str] = set()
-        self.phones: set[str] = set()
-        self.people: set[tuple[str, str]] = set()
-
-    def company_pools(self, lead_count: int) -> dict[Culture, list[_Company]]:
-        """Companies the leads work at; several leads may share one (a repeat customer)."""
-        size = max(12, int(lead_count * 0.35))
-        cn = [(city, core, ind) for city in CN_CITIES for core in CN_CORES for ind in INDUSTRIES]
-        en = [(prefix, q, ind) for prefix in EN_PREFIXES for q in EN_QUALIFIERS for ind in INDUSTRIES]
-        sample = self.draw.rng.sample
-        return {"cn": [self._cn_company(*cn[i]) for i in sample(range(len(cn)), min(size, len(cn)))],
-                "en": [self._en_company(*en[i]) for i in sample(range(len(en)), min(size, len(en)))]}
-
-    def _cn_company(self, city: str, core: tuple[str, str], industry: Industry) -> _Company:
-        segment, size = self.draw.weighted(SEGMENTS)
-        return _Company(f"{city}{core[0]}{industry[2]}有限公司", f"{core[1]}{industry[3]}.com.cn",
-                        industry[0], segment, size, "cn", "cn", city)
-
-    def _en_company(self, prefix: str, qualifier: str, industry: Industry) -> _Company:
-        locale: Locale = "us" if self.draw.chance(0.5) else "eu"
-        words = " ".join(part for part in (prefix, qualifier, industry[1]) if part)
-        segment, size = self.draw.weighted(SEGMENTS)
-        tld = ".com" if locale == "us" else self.draw.pick((".co.uk", ".de", ".eu"))
-        return _Company(f"{words} {self.draw.pick(EN_SUFFIXES[locale])}", _ascii(words) + tld,
-                        industry[0], segment, size, "en", locale, self.draw.pick(EN_CITIES[locale]))
-
-    def person(self, company: _Company, *, email: bool = True, phone: bool = True) -> _Person:
-        for _ in range(20):
-            name, local = self._name(company.culture)
-            if (company.name, name) not in self.people:
-                break
-        self.people.add((company.name, name))
-        return _Person(name, self._email(local, company.domain) if email else None,
-                       self.phone(company.locale) if phone else None, self.draw.pick(TITLES[company.culture]))
-
-    def _name(self, culture: Culture) -> tuple[str, str]:
-        """A display name and the email local part made from it."""
-        if culture == "cn":
-            surname, given = self.draw.pick(CN_SURNAMES), self.draw.pick(CN_GIVEN)
-            return surname[0] + given[0], f"{surname[1]}.{given[1]}"
-        first, last = self.draw.pick(EN_FIRST), self.draw.pick(EN_LAST)
-        return f"{first} {last}", f"{_ascii(first)}.{_ascii(last)}"
-
-    def _email(self, local: str, domain: str) -> str:
-        address, n = f"{local}@{domain}", 1
-        while address in self.emails:
-            n += 1
-            address = f"{local}{n}@{domain}"
-        self.emails.add(address)
-        return address
-
-    def phone(self, locale: Locale) -> str:
-        while True:
-            number = self._phone_number(locale)
-            key = normalise_phone(number)
-            if key not in self.phones:
-                self.phones.add(key)
-                return number
-
-    def _phone_number(self, locale: Locale) -> str:
-        r = self.draw.rng
-        if locale == "cn":
-            return (f"+86 1{r.choice('356789')}{r.randrange(10)} "
-                    f"{r.randrange(10_000):04d} {r.randrange(10_000):04d}")
-        if locale == "us":
-            return f"+1 ({r.randrange(201, 990)}) {r.randrange(200, 1000)}-{r.randrange(10_000):04d}"
-        if r.random() < 0.5:
-            return f"+44 20 {r.randrange(3000, 9000)} {r.randrange(10_000):04d}"
-        return f"+49 {r.choice(('30', '40', '89'))} {r.randrange(1_000_000, 10_000_000)}"
-
-    def address(self, company: _Company) -> str:
-        r = self.draw.rng
-        if company.culture == "cn":
-            return f"{company.city}市{self.draw.pick(CN_ROADS)}{r.randrange(1, 999)}号"
-        return f"{r.randrange(1, 400)} {self.draw.pick(EN_STREETS)}, {company.city}"
-
-
-# --- the builder ----------------------------------------------------------------------------------------
-
-
 class _DemoBuilder:
     """Builds every demo record in memory, in a fixed order of random draws."""
 
     def __init__(self, rng: random.Random, config: Config, today: date, weeks: int,
                  ids: random.Random | None = None) -> None:
-        self.draw = _Draw(rng, today, weeks, ids)
-        self.people = _People(self.draw)
+        self.draw = Draw(rng, today, weeks, ids)
+        self.people = People(self.draw)
         self.config = config
         self.reps: list[Rep] = config.reps
         self.regions = {rep.id: rep.region for rep in config.reps}
@@ -582,7 +395,7 @@ class _DemoBuilder:
         status = self.draw.weighted(STATUSES)
         return "qualified" if status == "converted" and self.converted_count >= MAX_CONVERTED else status
 
-    def _add_lead(self, pools: dict[Culture, list[_Company]], index: int) -> None:
+    def _add_lead(self, pools: dict[Culture, list[Company]], index: int) -> None:
         status = self._status(index)
         owner, culture = self._owner_and_culture()
         company = self.draw.pick(pools[culture])
@@ -611,7 +424,7 @@ class _DemoBuilder:
         days = 14 if status == "converted" else 20
         return created, contacted, draw.moment(closing, min(closing + timedelta(days=days), latest))
 
-    def _lead_draft(self, status: str, owner: str, company: _Company, person: _Person) -> _LeadDraft:
+    def _lead_draft(self, status: str, owner: str, company: Company, person: Person) -> _LeadDraft:
         draw = self.draw
         created, contacted, closed = self._lead_times(status)
         fields: dict[str, Any] = {
@@ -684,9 +497,9 @@ class _DemoBuilder:
             person = original.person
             if original.company.culture == "en" and self.draw.chance(0.5):
                 first, _, last = person.name.partition(" ")
-                person = _Person(f"{first[0]}. {last}", person.email, person.phone, person.title)
+                person = Person(f"{first[0]}. {last}", person.email, person.phone, person.title)
             same_email = person.email is not None and (person.phone is None or self.draw.chance(0.5))
-            twin = _Person(person.name, person.email if same_email else None,
+            twin = Person(person.name, person.email if same_email else None,
                            None if same_email else person.phone, person.title)
             status = self.draw.pick(("new", "contacted"))
             draft = self._lead_draft(status, self.draw.pick(others), original.company, twin)
@@ -720,7 +533,7 @@ class _DemoBuilder:
             self._contact(customer, self.people.person(company), at, primary=False)
         return customer
 
-    def _contact(self, customer: _CustomerDraft, person: _Person, at: datetime, *, primary: bool) -> Contact:
+    def _contact(self, customer: _CustomerDraft, person: Person, at: datetime, *, primary: bool) -> Contact:
         contact = Contact.model_construct(
             id=self.draw.uid(), owner=customer.owner, created_at=at, updated_at=at, customer_id=customer.id,
             name=person.name, role=person.title, phone=person.phone, email=person.email,
@@ -801,7 +614,7 @@ class _DemoBuilder:
         self._deal_activities(deal, customer.company.culture, stale)
         return deal
 
-    def _deal_title(self, company: _Company, deal_type: DealType, repeat: bool) -> str:
+    def _deal_title(self, company: Company, deal_type: DealType, repeat: bool) -> str:
         cn = company.culture == "cn"
         title = deal_type[1] if cn else deal_type[0]
         if repeat:
@@ -828,7 +641,7 @@ class _DemoBuilder:
             forecast_category=None, closed_at=closed if closes else None, notes="",
             stage_history=history, quotes=quotes, changes=changes)
 
-    def _offer(self, company: _Company, product_indexes: tuple[int, ...]) -> _Offer:
+    def _offer(self, company: Company, product_indexes: tuple[int, ...]) -> _Offer:
         draw = self.draw
         lines = []
         for index in product_indexes[: draw.rng.randint(1, len(product_indexes))]:

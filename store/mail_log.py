@@ -15,7 +15,8 @@ from store.mail_import import AddressBook, MailMessage, Unreadable, check_paths,
 from store.models import Activity, Customer, Lead, strip_controls
 
 if TYPE_CHECKING:
-    from store.database import Store, _Writer
+    from store.database import Store
+    from store.writer import Writer
 
 
 def logged_message_ids(activities: Iterable[Mapping[str, Any]]) -> set[str]:
@@ -82,7 +83,7 @@ def _plan(store: Store, items: Iterable[MailMessage | Unreadable], report: MailR
     return planned
 
 
-def _write(writer: _Writer, activities: Sequence[Activity]) -> None:
+def _write(writer: Writer, activities: Sequence[Activity]) -> None:
     for activity in activities:
         writer.insert(activity)
     for lead_id, at in _latest(activities, "lead_id").items():

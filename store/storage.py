@@ -48,6 +48,7 @@ from store.backups import BACKUPS_KEPT, Backups
 from store.changes import ChangeLog
 from store.errors import CorruptFileError, StoreError
 from store.files import fsync_folder, private_folder, remove_stale_temp_files, write_all, write_atomic
+from store.gc_pause import collector_paused
 from store.journal import JournalDamaged, committed_transactions, journal_header, journal_lines
 from store.sessions import Sessions
 from store.tablefile import (
@@ -61,13 +62,12 @@ from store.tablefile import (
     read_table_file,
     table_file_pieces,
 )
+from store.transaction import Transaction
 
 JOURNAL_NAME = "journal.jsonl"
 PREVIOUS_JOURNAL_NAME = "journal.prev.jsonl"
 LOCK_NAME = ".lock"
 JOURNAL_LIMIT_BYTES = 4 * 1024 * 1024
-#: records of a transaction whose documents before it are kept (for a session's undo)
-BEFORE_KEPT_MAX = 5000
 LOCK_TIMEOUT_S = 30.0
 
 #: table group (file stem) -> tables kept in that file
@@ -83,58 +83,6 @@ TABLE_GROUPS: dict[str, tuple[str, ...]] = {
 #: A migration turns a parsed table file of schema N into schema N + 1.
 Migration = Callable[[dict[str, Any]], dict[str, Any]]
 MIGRATIONS: dict[int, Migration] = {}
-
-
-@contextlib.contextmanager
-def collector_paused(*, keep: bool = False) -> Iterator[None]:
-    """No cyclic garbage collection while many small, acyclic, long-lived objects are
-    made (parsing tables, building demo data, reading exports): its passes would walk
-    them over and over, for nothing. ``keep``: what was made stays (an import's new
-    records), so it is moved out of the collector's sight before it resumes; otherwise
-    its first pass walks all of it (0.4 s after a 100k-row import)."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if keep:
-            gc.freeze()
-        if was_enabled:
-            gc.enable()
-
-
-class Transaction:
-    """Changes made under the lock; committed as one journal line."""
-
-    def __init__(self, storage: DurableStorage) -> None:
-        self._storage = storage
-        self.puts: list[tuple[str, dict[str, Any]]] = []
-        #: each record's document before this transaction first put it (None: a new record),
-        #: for a session's undo; None once the transaction is too big to keep it
-        self.before: dict[tuple[str, str], dict[str, Any] | None] | None = {}
-        #: the committed clock this transaction sets (``set_clock``), or None
-        self.clock_reset: str | None = None
-
-    def set_clock(self, stamp: str) -> None:
-        """Set the committed clock to ``stamp`` when this commits, even if it is lower:
-        for a clock repair, after the stamps that ran ahead were replaced."""
-        self.clock_reset = stamp
-
-    def get(self, table: str, record_id: str) -> dict[str, Any] | None:
-        return self._storage.tables.get(table, {}).get(record_id)
-
-    def put(self, table: str, doc: dict[str, Any]) -> None:
-        if table not in self._storage.table_group:
-            raise StoreError(f"unknown table {table!r}")
-        key = (table, doc["id"])
-        if self.before is not None and key not in self.before:
-            if len(self.before) >= BEFORE_KEPT_MAX:
-                self.before = None  # a bulk write: too big to keep for undo
-            else:
-                self.before[key] = self._storage.tables.get(table, {}).get(doc["id"])
-        self._storage.tables.setdefault(table, {})[doc["id"]] = doc
-        self._storage.changes.record(table, doc["id"])
-        self.puts.append((table, doc))
 
 
 @dataclass

@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import Literal
 
 from store.database import Store
+from store.gc_pause import collector_paused
 from store.records import DELETED, Doc, is_live
-from store.storage import collector_paused
 from sync.checks import Limits
 from sync.errors import SyncError
 from sync.format import RecordSet, export_name, seen_vector

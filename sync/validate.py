@@ -37,8 +37,8 @@ from typing import Annotated, Any
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from store.gc_pause import collector_paused
 from store.hlc import REPLICA_PATTERN, is_stamp, wall_clock_ms
-from store.storage import collector_paused
 from sync.checks import (
     BodyRules,
     Limits,

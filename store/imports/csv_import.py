@@ -24,6 +24,7 @@ from pydantic import ValidationError
 from store.config import Config
 from store.database import Store
 from store.errors import StoreError, ValidationFailed
+from store.gc_pause import collector_paused
 from store.imports.cells import friendly
 from store.imports.columns import (
     IMPORT_TABLES,
@@ -42,7 +43,6 @@ from store.imports.vocab import normalise_value, translate
 from store.leads import score_lead
 from store.models import LeadEvent, new_id, utc_now
 from store.records import document_fields, field_errors
-from store.storage import collector_paused
 
 ImportTable = Literal["leads", "customers", "contacts"]
 Progress = Callable[[int, int], None]
