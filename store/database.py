@@ -54,6 +54,7 @@ from store.replica import load_replica
 from store.session_undo import SessionChange, SessionUndo, session_change
 from store.storage import DurableStorage
 from store.tablefile import PackedTable
+from store.team_store import TeamSettingsOps
 from store.transaction import Transaction
 from store.writer import Writer
 
@@ -95,24 +96,24 @@ class StageMove:
     customer_after: dict[str, Any] | None = None
 
 
-class Store(LeadOps, AfterSales, SessionUndo):
+class Store(LeadOps, AfterSales, SessionUndo, TeamSettingsOps):
     """Records of one data folder, as seen by one rep."""
 
     def __init__(self, folder: Path | str, config: Config | None = None, me: str | None = None,
                  wall: Callable[[], int] = wall_clock_ms, **storage_options: Any) -> None:
         """``wall``: the wall clock in milliseconds the change stamps follow (tests pass their own)."""
         self.folder = private_folder(Path(folder))
-        self.config = config or load_config(self.folder)
-        self.me = me or self.config.me
+        self._effective, self._settings_seen = None, None
+        self.config = config or load_config(self.folder)  # the personal half: see ``TeamSettingsOps``
+        self.me = me or self.local_config.me
         #: this folder's replica id, and whether the folder is a copy that must not sync
         self.replica = load_replica(self.folder)
         self.replica_id = self.replica.id
         self.db = _DealdeckDB(self.folder, storage=DurableStorage, **storage_options)
         self.storage: DurableStorage = self.db.storage  # type: ignore[assignment]
-        self.clock = Clock(self.replica_id, wall=wall, max_drift_ms=self.config.sync.max_drift_ms)
+        self.clock = Clock(self.replica_id, wall=wall, max_drift_ms=self.local_config.sync.max_drift_ms)
         self.catch_up_clock()
         self.append_only = frozenset({Activity.table, "surveys"})
-        self._context = {"config": self.config}
         self._models: dict[tuple[str, str], tuple[records.Doc, Record]] = {}
         self._writer: Writer | None = None
         #: bumped by every commit and every change picked up from another process,
@@ -203,7 +204,7 @@ class Store(LeadOps, AfterSales, SessionUndo):
     # -- validation and model cache --------------------------------------------------
     def validate(self, cls: type[R], data: Mapping[str, Any]) -> R:
         try:
-            return cls.model_validate(data, context=self._context)
+            return cls.model_validate(data, context={"config": self.config})
         except ValidationError as exc:
             raise records.validation_failed(cls.noun, exc) from None
 
@@ -434,8 +435,8 @@ class Store(LeadOps, AfterSales, SessionUndo):
             before = [c.stage for c in sorted(current.stage_history, key=lambda c: c.at) if c.stage in keys[:-1]]
             return self.move_stage(opportunity_id, before[-1] if before else keys[0])
         if current.stage not in keys:
-            raise StoreError(f"{current.title} is in {current.stage!r}, which is no longer a stage; "
-                             "edit it to pick one")
+            raise StoreError(f"{current.title} is in {current.stage!r}, a stage no longer used; "
+                             "move it to one of today's (m on the board)")
         if current.stage == config.won_stage.key and steps > 0:
             raise StoreError(f"{current.title} is already won")
         index = min(max(keys.index(current.stage) + steps, 0), len(keys) - 1)

@@ -479,9 +479,41 @@ class Survey(Record):
     at: Timestamp = Field(default_factory=utc_now)
 
 
+# --- the team's shared settings ---------------------------------------------------------
+
+#: a team setting's value as JSON text: each top-level key of the team settings
+SettingJson = Annotated[str, Field(min_length=1, max_length=20_000), BeforeValidator(clean_text)]
+
+
+class SettingChange(Entry):
+    """One value a team setting had from ``at``: the review of a past week reads the
+    stages (probabilities) of that week from these."""
+
+    at: Timestamp = Field(default_factory=utc_now)
+    by: RepId
+    value: SettingJson
+
+
+class TeamSetting(Record):
+    """One top-level key of the team settings (stages, reps, custom fields ...): synced
+    and merged like any record, so concurrent edits of one key resolve last writer wins
+    and edits of different keys both stay. Its id is derived from the key
+    (``store.team_settings.setting_id``), so every replica's copy is the same record."""
+
+    table: ClassVar[str] = "settings"
+    noun: ClassVar[str] = "team setting"
+    grow_only: ClassVar[frozenset[str]] = frozenset({"history"})
+
+    key: Annotated[str, Field(pattern=r"^[a-z][a-z_]{0,39}$")]
+    value: SettingJson
+    history: list[SettingChange] = []
+
+    def label(self) -> str:
+        return self.key
+
 
 RECORD_TYPES: tuple[type[Record], ...] = (
-    Lead, Opportunity, Customer, Contact, Activity, Task, Ticket, Survey,
+    Lead, Opportunity, Customer, Contact, Activity, Task, Ticket, Survey, TeamSetting,
 )
 BY_TABLE: dict[str, type[Record]] = {cls.table: cls for cls in RECORD_TYPES}
 #: records that are never edited after they are written

@@ -40,6 +40,8 @@ class Figures:
     activities: int = 0
     leads_followed_up: int = 0
     open_deals: int = 0
+    #: of the open deals, those in a stage the team's settings no longer have
+    retired_stage_deals: int = 0
     #: of the leads decided (converted or disqualified) in the trailing weeks, the share converted
     lead_conversion: float | None = None
     #: of the deals closed in the trailing weeks, the share won
@@ -104,6 +106,8 @@ def figures(week: Week, config: Config, *, who: str, owner: str | None, leads: S
     # As the deals stood at the week's end, as the waterfall's end counts them.
     then = rows_as_of(week, config, opportunities, deal_rows, owner)
     result.open_deals = sum(1 for r in then if _kind(config, r.stage) == "open")
+    known = set(config.stage_keys)
+    result.retired_stage_deals = sum(1 for r in then if r.stage not in known)
     outlook = forecast(then, config, today=end_day, owner=owner)
     result.pipeline, result.weighted_month, result.weighted_quarter = (
         outlook.pipeline, outlook.weighted_month, outlook.weighted_quarter)

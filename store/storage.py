@@ -77,6 +77,7 @@ TABLE_GROUPS: dict[str, tuple[str, ...]] = {
     "customers": ("customers", "contacts"),
     "activities": ("activities", "tasks"),
     "service": ("tickets", "surveys"),
+    "team": ("settings",),
 }
 
 

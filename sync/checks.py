@@ -33,8 +33,9 @@ import orjson
 from pydantic import ValidationError
 
 from store.hlc import DEFAULT_DRIFT_MS, REPAIR_COMMAND, describe_ahead, is_stamp
-from store.models import BY_TABLE, ID_PATTERN, Record, clean_text
+from store.models import BY_TABLE, ID_PATTERN, Record, TeamSetting, clean_text
 from store.records import BASE, DELETED, STAMPS, missing_field, required_keys
+from store.team_settings import setting_id
 from sync.duplicate_keys import first_duplicate, same_bytes
 from sync.format import TABLES, RecordSet
 from sync.wire import body_validator
@@ -216,6 +217,10 @@ def check_records(body: Json, records: RecordSet, rules: BodyRules) -> None:
             _refuse(cls, key, docs[key], _Checks(rules, horizon, _multiline(cls)))
         for key in _grow_only_suspects(cls, docs):
             _refuse(cls, key, docs[key], _Checks(rules, horizon, _multiline(cls)))
+    for key, doc in records.get(TeamSetting.table, {}).items():
+        problem = _setting_problem(key, doc)
+        if problem:
+            raise Refused(f"settings record {show_id(key)}", problem)
 
 
 def _suspects(cls: type[Record], docs: dict[str, Json], newest: str) -> Iterator[str]:
@@ -248,6 +253,21 @@ def _own_suspects(cls: type[Record], docs: dict[str, Json], rules: BodyRules, ne
                 yield key
         elif any(name not in stamps for name in doc if name not in _NOT_STAMPED and name not in grow_only):
             yield key
+
+
+def _setting_problem(key: str, doc: Json) -> str | None:
+    """A team setting must be filed under its key's id (else two replicas' records for one
+    key would both stand, and which one counts would depend on the order they were read)
+    and hold JSON."""
+    if "key" in doc and setting_id(str(doc["key"])) != key:
+        return f"key: {show(doc['key'])} is filed under an id that is not its own"
+    for text in [doc.get("value"), *(entry.get("value") for entry in doc.get("history") or ())]:
+        if text is not None:
+            try:
+                orjson.loads(text)
+            except orjson.JSONDecodeError:
+                return "value: not JSON"
+    return None
 
 
 #: keys of a document that carry no stamp of their own

@@ -68,10 +68,19 @@ def sync_folder(store: Store, folder: Path, progress: Progress = lambda step: No
     replica's changes go out even when the merge fails), acknowledging what was merged."""
     try:
         report = merge_files(store, [folder], progress=progress)
+        join_team_settings(store, report)
     finally:
         progress("publishing")
         published = export_to(store, folder)
     return report, published
+
+
+def join_team_settings(store: Store, report: MergeReport) -> None:
+    """After a whole sync's merge: the first replica in a team folder seeds the team
+    settings from its own, a rep the team's reps lack adds themselves. Only with every
+    teammate's files read: settings seeded beside a refused file's would win over them."""
+    if not (report.refused or report.waiting or report.dry_run):
+        store.seed_team_settings()
 
 
 def _refuse_a_twin(store: Store, folder: Path) -> None:

@@ -36,7 +36,8 @@ FORMAT = "dealdeck-export"
 VERSION = 2
 SUFFIX = ".dealdeck.json"
 #: the record tables an export carries, in a fixed order
-TABLES = ("leads", "opportunities", "customers", "contacts", "activities", "tasks", "tickets", "surveys")
+TABLES = ("leads", "opportunities", "customers", "contacts", "activities", "tasks", "tickets", "surveys",
+          "settings")
 
 Doc = dict[str, Any]
 #: table -> record id -> stored document

@@ -17,6 +17,7 @@ from store.leads import customer_match_keys, match_keys
 from store.models import BY_TABLE
 from store.records import Doc, is_live
 from store.tablefile import json_default
+from store.team_settings import TEAM_KEYS, setting_id
 from sync.format import TABLES
 from sync.merge import Conflict, MergeChanges
 
@@ -103,6 +104,11 @@ class MergeReport:
             what = re.sub(r"\b1 segment\(s\)", "1 segment", report.what or report.path.name).replace("(s)", "s")
             out.append(f"{rep} ({what}): {counts}")
             out.extend(f"  {told_conflict(c, rep, label)}" for c in report.changes.conflicts)
+        settings = settings_changed(self.files)
+        if settings:
+            more = f" and {len(settings) - 4} more" if len(settings) > 5 else ""
+            shown = ", ".join(settings[:4] if more else settings)
+            out.append(f"team settings changed: {shown}{more} (they apply now)")
         for path in self.skipped:
             out.append(f"skipped {path.name}: this replica's own export")
         for path, why in self.not_ours:
@@ -121,6 +127,17 @@ class MergeReport:
             out.append(f"double follow-up: {len(self.double_follow_ups)} people or companies worked by two reps")
             out.extend(f"  {double.described(names)}" for double in self.double_follow_ups)
         return out
+
+
+_SETTING_KEYS = {setting_id(key): key for key in TEAM_KEYS}
+
+
+def settings_changed(files: Iterable[FileReport]) -> list[str]:
+    """The team settings a merge changed, in ``TEAM_KEYS`` order."""
+    ids = {record_id for report in files
+           for table, record_id in (*report.changes.added, *report.changes.updated, *report.changes.resurrected)
+           if table == "settings"}
+    return [key for key in TEAM_KEYS if setting_id(key) in ids]
 
 
 def _shown(path: Path) -> str:

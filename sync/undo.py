@@ -267,7 +267,8 @@ def _put_back_liveness(new: Doc, before: Doc, doc: Doc, stamp: str, *, changed_s
 
 def label(table: str, doc: Doc) -> str:
     """A record as a person knows it: ``lead 'Ann Lee'``."""
-    name = doc.get("name") or doc.get("title") or doc.get("subject") or str(doc.get("id", ""))[:8]
+    name = (doc.get("name") or doc.get("title") or doc.get("subject") or doc.get("key")
+            or str(doc.get("id", ""))[:8])
     return f"{BY_TABLE[table].noun} '{name}'"
 
 

@@ -104,3 +104,39 @@ def test_a_deal_without_a_rate_is_named_once_by_the_totals(history: Store) -> No
     warning = "⚠ 1 deal in CHF has no rate: not in the totals; add rates.CHF to config.yaml"
     assert to_markdown(review).count(warning) == 1
     assert to_html(review).count(warning) == 1
+
+
+def test_a_past_week_is_weighed_with_the_probabilities_of_that_week(tmp_path: Path) -> None:
+    """The team raised Quote from 50% to 80% after week 47: its review keeps 50%; and once
+    the team drops the stage, the review says how many open deals still sit in it."""
+    from datetime import UTC, datetime
+
+    from store.models import Customer, Opportunity
+
+    wall = [int(datetime(2026, 11, 2, tzinfo=UTC).timestamp() * 1000)]
+
+    def clock() -> int:
+        wall[0] += 1
+        return wall[0]
+
+    (tmp_path / "config.yaml").write_text("me: ann\nreps: [{id: ann, name: Ann}]\n")
+    with Store(tmp_path, wall=clock) as store:
+        stages = [s.model_dump(mode="json") for s in store.config.stages]
+        store.save_team_settings({"stages": stages})
+        customer = store.new(Customer, name="Acme")
+        for title in ("Pumps", "Valves"):
+            store.new(Opportunity, title=title, customer_id=customer.id, stage="quote", amount=1000,
+                      created_at="2026-11-03T09:00:00+00:00",
+                      stage_history=[{"stage": "quote", "at": "2026-11-03T09:00:00+00:00", "by": "ann"}])
+        wall[0] = int(datetime(2026, 11, 24, tzinfo=UTC).timestamp() * 1000)
+        raised = [{**s, "probability": 80} if s["key"] == "quote" else s for s in stages]
+        store.save_team_settings({"stages": raised})
+        past = collect_review(store, W47, None, W47.end)
+        assert ("quote", "Quote", 50) in past.stages
+        assert ("quote", "Quote", 80) in collect_review(store, W47.step(1), None, W47.end).stages
+        assert past.team.retired_stage_deals == 0
+        store.save_team_settings({"stages": [s for s in raised if s["key"] != "quote"]})
+        dropped = collect_review(store, W47.step(1), None, W47.end)
+        assert dropped.team.open_deals == dropped.team.retired_stage_deals == 2
+        line = to_markdown(dropped).split("of them in a stage no longer used")[1].splitlines()[0]
+        assert line.startswith(" | 2 |")

@@ -35,6 +35,7 @@ from tui.screens.opportunity import OpportunityScreen
 from tui.screens.present import PresentScreen
 from tui.screens.records import RecordScreen
 from tui.screens.service import ServiceScreen
+from tui.screens.settings import SettingsScreen
 from tui.screens.today import TodayScreen, load_agenda
 from tui.screens.welcome import EmptyDatabaseScreen, FirstRun, FirstRunScreen
 from tui.sync_actions import SyncActions
@@ -289,6 +290,9 @@ class DealdeckApp(SyncActions, App[None]):
         """The one change feed: every write (here, by a sync, or by another process on this
         folder) reaches every tab, every screen open over them and the header, and each
         updates only what shows the records written."""
+        if changes.touches("settings"):
+            self.settings_changed(changes)
+            return
         self.query_one(LeadsTab).apply_changes(changes)
         self.query_one(BoardTab).apply_changes(changes)
         self.query_one(CustomersTab).apply_changes(changes)
@@ -301,6 +305,17 @@ class DealdeckApp(SyncActions, App[None]):
             self.update_header()
         else:
             self.paint_header()
+
+    def settings_changed(self, changes: Changes) -> None:
+        """The team's settings changed (stages, reps, rules ...): every view is built again."""
+        for problem in self.store.settings_problems():
+            self.notify(problem, severity="warning", markup=False)
+        self.query_one(BoardTab).stages_changed()
+        self.data_changed()
+        for screen in self.screen_stack[1:]:
+            apply = getattr(screen, "apply_changes", None)
+            if apply is not None:
+                apply(changes)
 
     def data_changed(self) -> None:
         """Something was written: reload the views and the header."""
@@ -356,6 +371,9 @@ class DealdeckApp(SyncActions, App[None]):
     def action_import_csv(self) -> None:
         """The import screen; it refreshes every tab itself when it has written."""
         self.push_screen(ImportScreen(self.store))
+
+    def action_team_settings(self) -> None:
+        self.push_screen(SettingsScreen(self.store))
 
     def action_undo(self) -> None:
         """Undo this session's last change, on any record: a new change, which syncs."""

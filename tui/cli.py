@@ -16,7 +16,7 @@ from typing import Any, NoReturn
 
 from store.errors import StoreError
 from store.locations import data_folder
-from tui import cli_csv, cli_eml, cli_ics, cli_vcf
+from tui import cli_csv, cli_eml, cli_ics, cli_team, cli_vcf
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
 #: the reader of stdout went away (``| head``): the status of a Unix tool killed by SIGPIPE
@@ -111,6 +111,8 @@ def build_parser() -> argparse.ArgumentParser:
     review.add_argument("-o", "--output", type=Path, metavar="FILE", help="write here (default: stdout)")
     review.set_defaults(run=_run_review)
 
+    cli_team.add_parsers(commands, _common, _open_store)
+
     check = commands.add_parser("check", help="verify the database files; non-zero exit on damage")
     _common(check)
     check.add_argument("--repair-clock", action="store_true",
@@ -172,7 +174,8 @@ def _open_store(args: argparse.Namespace):
 def _reads_only(args: argparse.Namespace) -> bool:
     if args.command == "import":
         return bool(getattr(args, "dry_run", False))
-    return args.command in ("export", "review") or (args.command == "sync" and args.sync_command == "export")
+    return (args.command in ("export", "review") or (args.command == "sync" and args.sync_command == "export")
+            or (args.command == "team" and args.team_command == "show"))
 
 
 def _run_demo(args: argparse.Namespace) -> int:
@@ -250,7 +253,7 @@ def _run_sync_undo(args: argparse.Namespace) -> int:
 
 
 def _run_sync_git(args: argparse.Namespace) -> int:
-    from sync.exchange import export_to, merge_files, refuse_copied_folder
+    from sync.exchange import export_to, join_team_settings, merge_files, refuse_copied_folder
     from sync.git import git_sync
     from sync.publish import own_paths
 
@@ -263,6 +266,7 @@ def _run_sync_git(args: argparse.Namespace) -> int:
         def merge() -> object:
             nonlocal refused
             report = merge_files(store, [folder], freeze=True)
+            join_team_settings(store, report)
             lines.extend(report.lines())
             refused = bool(report.refused)
             return report

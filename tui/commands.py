@@ -133,6 +133,7 @@ def actions(app: DealdeckApp) -> list[tuple[str, str, Callable[[], Any]]]:
         ("Opportunity board", "tab 2", partial(app.action_show_tab, "board")),
         ("Customer cards", "tab 3", partial(app.action_show_tab, "customers")),
         ("Weekly review", "tab 4", partial(app.action_show_tab, "review")),
+        ("Team settings", "reps, stages, sources, rules: shared with the team", app.action_team_settings),
         ("Keys", "every key binding (?)", app.action_help),
     ]
     for name in sorted(app.dealdeck_themes):

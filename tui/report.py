@@ -9,7 +9,7 @@ import html
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -17,9 +17,10 @@ from store.activity_log import ActivityDay
 from store.config import Config
 from store.customers import CustomerRow, customer_rows
 from store.database import Store
-from store.models import Contact, Customer, Lead, Opportunity, Survey, Task, Ticket
+from store.models import Contact, Customer, Lead, Opportunity, Survey, Task, TeamSetting, Ticket
 from store.pipeline import DealRow, deal_rows, money
 from store.review import Figures, Item, Review, Week, build_review
+from store.team_settings import effective_config, values_as_of
 from tui.tabs.board_parts import rate_warning
 from tui.text import counted
 
@@ -39,6 +40,16 @@ class ReviewInput:
     customers: list[Any]
     deal_rows: list[DealRow]
     customer_rows: list[CustomerRow]
+    #: the settings this computer has of its own, and the team's (with their history): a
+    #: past week is weighed with the stage probabilities of that week
+    local_config: Config | None = None
+    settings: tuple[Any, ...] = ()
+
+    def config_of(self, week: Week) -> Config:
+        if self.local_config is None or not self.settings:
+            return self.config
+        end = datetime.combine(week.end + timedelta(days=1), time(), UTC)
+        return effective_config(self.local_config, values_as_of(self.settings, end)).config
 
 
 def review_input(store: Store, today: date, *, deals: list[DealRow] | None = None,
@@ -58,12 +69,13 @@ def review_input(store: Store, today: date, *, deals: list[DealRow] | None = Non
                                  last_activity=digest.last_by_customer(),
                                  tickets=store.rows(Ticket), surveys=store.rows(Survey), today=today,
                                  tasks=store.rows(Task), contacts=store.rows(Contact))
-    return ReviewInput(config, list(store.rows(Lead)), opportunities, digest.days(), customers, deals, accounts)
+    return ReviewInput(config, list(store.rows(Lead)), opportunities, digest.days(), customers, deals, accounts,
+                       store.local_config, tuple(store.rows(TeamSetting)))
 
 
 def review_of(data: ReviewInput, week: Week, owner: str | None) -> Review:
     """Pure: the review from a snapshot (the app runs this off the UI thread)."""
-    return build_review(week, data.config, owner=owner, leads=data.leads, opportunities=data.opportunities,
+    return build_review(week, data.config_of(week), owner=owner, leads=data.leads, opportunities=data.opportunities,
                         activities=data.activities, customers=data.customers, deal_rows=data.deal_rows,
                         customer_rows=data.customer_rows)
 
@@ -89,12 +101,15 @@ def sparkline(values: Sequence[float]) -> str:
     return "".join(SPARKS[min(int(v / top * (len(SPARKS) - 1) + 0.5), len(SPARKS) - 1)] for v in values)
 
 
-def figure_rows(figures: Figures) -> list[tuple[str, str]]:
-    """A rep's (or the team's) figures as label, value."""
+def figure_rows(figures: Figures, *, retired: bool = False) -> list[tuple[str, str]]:
+    """A rep's (or the team's) figures as label, value. ``retired``: with the row of deals
+    in a stage no longer used (when the team has any, every column has the row)."""
     return [
         ("Activities logged", str(figures.activities)),
         ("Leads followed up", str(figures.leads_followed_up)),
         ("Open opportunities", str(figures.open_deals)),
+        *([("  of them in a stage no longer used", str(figures.retired_stage_deals))]
+          if retired else []),
         ("Lead → opportunity (12 weeks)", percent(figures.lead_conversion)),
         ("Win rate (12 weeks)", percent(figures.win_rate)),
         ("Average cycle, created → won", days(figures.cycle_days)),
@@ -171,7 +186,7 @@ def to_markdown(review: Review) -> str:
     lines += [f"| {label} | {money(value)} |" for label, value in waterfall_rows(review)]
     lines += ["", "## Figures", "", "| | " + " | ".join(_md(f.who) for f in [review.team, *review.reps]) + " |",
               "|---|" + "---:|" * (1 + len(review.reps))]
-    columns = [figure_rows(f) for f in [review.team, *review.reps]]
+    columns = [figure_rows(f, retired=bool(review.team.retired_stage_deals)) for f in [review.team, *review.reps]]
     for index, (label, _) in enumerate(columns[0]):
         lines.append(f"| {label} | " + " | ".join(col[index][1] for col in columns) + " |")
     lines += ["", "## Trend, 12 weeks", ""]
@@ -276,7 +291,7 @@ def _html_numbers(review: Review) -> list[str]:
                                                                       "end"]))
     people = [team, *review.reps] if review.who == "team" else [team]
     out += ["<h2>Figures</h2>", "<table><tr><th></th>" + "".join(f"<th>{_e(f.who)}</th>" for f in people) + "</tr>"]
-    columns = [figure_rows(f) for f in people]
+    columns = [figure_rows(f, retired=bool(team.retired_stage_deals)) for f in people]
     for index, (label, _) in enumerate(columns[0]):
         out.append(f"<tr><td>{_e(label)}</td>" + "".join(f'<td class="n">{_e(col[index][1])}</td>'
                                                         for col in columns) + "</tr>")

@@ -42,7 +42,7 @@ class SyncActions:
     def run_sync(self: DealdeckApp, folder: Path, transport: str) -> None:
         """In a thread, with a Store of its own on the same folder: the file lock and
         the journal keep the two consistent exactly as for two processes."""
-        from sync.exchange import export_to, merge_files, sync_folder
+        from sync.exchange import export_to, join_team_settings, merge_files, sync_folder
         from sync.git import git_sync
         from sync.publish import own_paths
 
@@ -57,6 +57,7 @@ class SyncActions:
                 if transport == "git":
                     def merge() -> object:
                         report = merge_files(store, [folder], progress=progress)
+                        join_team_settings(store, report)
                         lines.extend(report_lines(report, store))
                         doubles.extend(report.double_follow_ups)
                         return report

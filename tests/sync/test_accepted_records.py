@@ -35,14 +35,17 @@ from store.models import (
     Quote,
     QuoteLine,
     Record,
+    SettingChange,
     StageChange,
     Survey,
     Task,
+    TeamSetting,
     Ticket,
 )
 from store.pipeline import deal_rows
 from store.records import stamp_record
 from store.review import Week
+from store.team_settings import setting_id
 from sync.errors import SyncError
 from sync.exchange import merge_files
 from sync.format import FORMAT, SUFFIX, TABLES, VERSION, checksum, seen_vector
@@ -97,6 +100,9 @@ def whole_records() -> list[Record]:
                created_at=at(16), updated_at=at(19)),
         Survey(owner="ann", customer_id=CUSTOMER, contact_id=CONTACT, ticket_id=TICKET, kind="nps", score=9,
                comment="c", at=at(19), created_at=at(19), updated_at=at(19)),
+        TeamSetting(id=setting_id("lead_sources"), owner="ann", key="lead_sources", value='["expo","web"]',
+                    created_at=at(2), updated_at=at(3),
+                    history=[SettingChange(at=at(3), by="ann", value='["expo","web"]')]),
     ]
 
 

@@ -11,6 +11,7 @@ import pytest
 
 from store.database import Store
 from store.models import Lead
+from store.team_settings import TEAM_KEYS
 from sync.exchange import export_to, merge_files
 from tests.sync import tamper
 from tests.sync.conftest import TEAM, folder_bytes
@@ -50,7 +51,9 @@ def test_two_reps_share_their_work_through_a_git_remote(tmp_path: Path, isolated
     assert main(["sync", "git", "--data", str(ann)]) == 0
     assert main(["sync", "git", "--data", str(bo)]) == 0
     out = capsys.readouterr().out
-    assert "ann (" in out and "1 added" in out
+    # the lead, and the team settings ann's first sync seeded from her config.yaml
+    assert "ann (" in out and f"{1 + len(TEAM_KEYS)} added" in out
+    assert f"team settings changed: reps, currency, rates, stages and {len(TEAM_KEYS) - 4} more" in out
     with Store(bo) as store:
         assert store.require(Lead, lead.id).name == "Emma Clarke"
         store.update(Lead, lead.id, title="Buyer")

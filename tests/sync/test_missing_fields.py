@@ -57,6 +57,7 @@ def fill(store: Store) -> None:
     store.add(Task(owner="ann", title="Call back", due=date(2025, 1, 6)))
     store.add(Ticket(owner="ann", customer_id=customer.id, title="Leaking pump"))
     store.add(Survey(owner="ann", customer_id=customer.id, kind="csat", score=4))
+    store.save_team_settings({"lead_sources": ["expo", "web"]})
 
 
 def cases() -> list[tuple[str, str, str]]:

@@ -37,6 +37,7 @@ from tui.tabs.board_bulk import BULK_BINDINGS, BoardMarks
 from tui.tabs.board_parts import (
     DealFilter,
     rate_warning,
+    retired_column,
     risk_text,
     stage_style,
     strip_lines,
@@ -148,6 +149,11 @@ class BoardTab(BoardMarks, DealActions, Vertical):
             self.app.paint_header()  # type: ignore[attr-defined]  # now with the at-risk count
 
     # -- data ---------------------------------------------------------------------------------
+    def stages_changed(self) -> None:
+        """The team's settings changed: the currency and stage names the views were built with."""
+        self.board.currency = self.store.config.currency
+        self.table.set_columns(columns_for([s.label for s in self.store.config.stages]))
+
     def reload(self) -> None:
         """Rebuild every row from the store (start, sync, another process's changes)."""
         store = self.store
@@ -247,10 +253,14 @@ class BoardTab(BoardMarks, DealActions, Vertical):
             by_stage.setdefault(row.stage, []).append(row)
         totals = column_totals(rows, config)
         shown = [s for s in config.stages if s.kind != "lost" or self.filter.show_lost]
-        self.board.set_columns([BoardColumn(s.key, s.label, stage_style(config, s.key), totals[s.key],
-                                            by_stage[s.key]) for s in shown], keep_id=keep_id)
+        columns = [BoardColumn(s.key, s.label, stage_style(config, s.key), totals[s.key], by_stage[s.key])
+                   for s in shown]
+        retired = [row for row in rows if row.stage not in totals]
+        if retired:  # deals in a stage the team's settings dropped: they stay, after the open stages
+            columns.insert(len(config.open_stages), retired_column(retired))
+        self.board.set_columns(columns, keep_id=keep_id)
         self.table.set_rows(rows, keep=(lambda r: r.id == keep_id) if keep_id else None, presorted=True)
-        others = len(rows) - sum(len(by_stage[s.key]) for s in config.stages)
+        others = len(retired)
         self._counts = (len(rows), sum(1 for r in rows if r.at_risk), others)
         self.show_summary()
         # The strip sums every deal: let the board repaint first, the strip a moment later.
@@ -264,7 +274,7 @@ class BoardTab(BoardMarks, DealActions, Vertical):
             parts.append((0, self.marks.summary(len(self.marked_rows()))))
         parts.append((2, self.filter.describe()))
         if others:
-            parts.append((3, f"{others} in stages no longer configured (list view)"))
+            parts.append((3, f"{others} in a stage no longer used"))
         line = self.query_one("#board-filters", Static)
         width = line.size.width - 2 if line.size.width else 200  # less its padding
         line.update(plain(by_priority(parts, width)))

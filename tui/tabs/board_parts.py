@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from datetime import date
 
 from store.config import Config
-from store.pipeline import DealRow, Forecast, short_money
+from store.pipeline import ZERO, ColumnTotal, DealRow, Forecast, short_money
 from tui.fitting import by_priority
 from tui.text import counted
+from tui.widgets.board import BoardColumn
 
 RISK_WORDS = {"stale": "stale", "stuck": "stuck", "slipped": "slipped", "no_next_step": "no step",
               "amount_dropped": "amount↓"}
@@ -26,6 +27,17 @@ def stage_style(config: Config, key: str) -> str:
     keys = [s.key for s in config.open_stages]
     position = keys.index(key)
     return "stage-early" if position == 0 else "stage-late" if position == len(keys) - 1 else "stage-mid"
+
+
+#: the board column of deals whose stage the team's settings no longer have
+RETIRED_STAGE = "Stage no longer used"
+
+
+def retired_column(rows: list[DealRow]) -> BoardColumn:
+    """Deals in stages the team dropped: counted and summed, weighted at nothing (no
+    probability is known for them); ``m`` moves one to a stage of today's."""
+    amount = sum((row.value for row in rows if row.value is not None), ZERO)
+    return BoardColumn("", RETIRED_STAGE, "quiet", ColumnTotal(len(rows), amount, ZERO), rows)
 
 
 def risk_text(row: DealRow, width: int = 99) -> str:

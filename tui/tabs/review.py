@@ -264,7 +264,7 @@ class ReviewTab(Vertical):
     def _figure_table(self, review: Review) -> tuple[Table, list[str]]:
         """Team and reps side by side, as many as fit the width whole; and who did not."""
         people = [review.team, *review.reps] if review.who == "team" else [review.team]
-        columns = [figure_rows(p) for p in people]
+        columns = [figure_rows(p, retired=bool(review.team.retired_stage_deals)) for p in people]
         labels = [label for label, _ in columns[0]]
         room = self.text_width() - max(len(label) for label in labels)
         shown = 0

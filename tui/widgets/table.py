@@ -183,6 +183,13 @@ class VirtualTable(ThemeStyles, ScrollView, Generic[RowT], can_focus=True):
         self._layouts: dict[int, list[tuple[int, Column, int]]] = {}
         self.header = TableHeader(self)
 
+    def set_columns(self, columns: Sequence[Column]) -> None:
+        """Other columns (the team's stage names changed, say): laid out again."""
+        self.columns = list(columns)
+        self._layouts.clear()
+        self.refresh()
+        self.header.refresh()
+
     def want_widths(self, wanted: dict[str, int]) -> None:
         """Let the columns named grow to these widths when the table has the room."""
         columns = [replace(c, wanted=wanted.get(c.key, c.wanted)) for c in self.columns]
