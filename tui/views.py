@@ -11,6 +11,7 @@ from pydantic import BaseModel
 
 from store.config import SavedLeadView, save_config_values
 from store.errors import StoreError
+from store.team_settings import TEAM_KEYS
 from tui.screens.dialogs import AskScreen, PickScreen
 from tui.text import labelled
 
@@ -42,14 +43,20 @@ def ask_and_save(app: Any, store: Any, key: str, title: str, make: Callable[[str
         if not name:
             return
         entry = make(name)
-        kept = [e.model_dump(exclude_defaults=True) for e in getattr(store.config, key) if e.name != name]
+        kept = [e.model_dump(mode="json", exclude_defaults=True) for e in getattr(store.config, key) if e.name != name]
+        views = [*kept, entry.model_dump(mode="json", exclude_defaults=True)]
+        team = key in TEAM_KEYS  # customer segments are the team's; lead and deal views the rep's own
         try:
-            store.config = save_config_values(store.folder, {key: [*kept, entry.model_dump(exclude_defaults=True)]})
+            if team:
+                store.save_team_settings({key: views})
+            else:
+                store.config = save_config_values(store.folder, {key: views})
         except StoreError as exc:
             app.notify(str(exc), severity="error", markup=False)
             return
         saved(entry)
-        app.notify(labelled("Saved “$name” in config.yaml: V picks it", name=name))
+        where = "the team settings (it goes to the team with the next sync)" if team else "config.yaml"
+        app.notify(labelled("Saved “$name” in $where: V picks it", name=name, where=where))
 
     app.push_screen(AskScreen(title, placeholder="e.g. Expo follow-ups", parse=view_name), chosen)
 

@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 from textual.widgets import OptionList
 
-from store.config import load_config
 from store.database import Store
 from store.models import Activity, Contact, Customer, Opportunity, Survey, Task, Ticket
 from tui.app import DealdeckApp
@@ -192,7 +191,7 @@ async def test_save_a_segment_pick_it_and_export_it(crm: Store, tmp_path: Path) 
         await pilot.press("3", "O", "T", *"key-acc", "enter", "W")
         assert isinstance(app.screen, AskScreen)
         await pilot.press(*"Key accounts", "enter")
-        saved = load_config(crm.folder).segments
+        saved = crm.config.segments  # the team settings: they go to the team with the next sync
         assert [(s.name, s.tag) for s in saved] == [("Key accounts", "key-account")]
         await pilot.press("escape", "S", *"Key", "enter")
         tab = tab_of(app)

@@ -203,7 +203,7 @@ async def test_customer_segments_keep_the_sort_and_v_picks_them_too(store: Store
         await pilot.press("3", "O", "o", "o")  # the team's customers by value
         await pilot.press("W", *"Valuable", "enter")
         await pilot.pause()
-        [segment] = load_config(store.folder).segments
+        [segment] = store.config.segments
         assert (segment.sort, segment.reverse) == ("value", False)
         tab = app.query_one(CustomersTab)
         tab.table.sort_by("name")
