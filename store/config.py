@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from store.custom_fields import CustomField, CustomTable
 from store.errors import StoreError
 from store.files import private_folder, write_atomic
 from store.hlc import DEFAULT_DRIFT_MS
@@ -238,6 +239,8 @@ class Config(Strict):
     segments: list[SavedSegment] = []
     lead_views: list[SavedLeadView] = []
     deal_views: list[SavedDealView] = []
+    #: fields the team added, per record type (``store.custom_fields``)
+    custom_fields: dict[CustomTable, list[CustomField]] = {}
     sync: Sync = Sync()
     imports: Imports = Imports()
     keys: dict[str, str] = {}
@@ -255,6 +258,21 @@ class Config(Strict):
         if "open" not in kinds:
             raise ValueError("at least one stage must be kind 'open'")
         return stages
+
+    @field_validator("custom_fields")
+    @classmethod
+    def _custom_keys_unique(cls, declared: dict[str, list[CustomField]]) -> dict[str, list[CustomField]]:
+        for table, specs in declared.items():
+            keys = [spec.key for spec in specs]
+            twice = next((key for key in keys if keys.count(key) > 1), None)
+            if twice:
+                raise ValueError(f"{table}: the field {twice!r} is declared twice")
+        return declared
+
+    def custom(self, table: str, *, with_deleted: bool = False) -> list[CustomField]:
+        """The custom fields of a record type (without those the team deleted)."""
+        return [spec for spec in self.custom_fields.get(table, ())  # type: ignore[call-overload]
+                if with_deleted or not spec.deleted]
 
     @model_validator(mode="after")
     def _me_is_a_rep(self) -> Config:

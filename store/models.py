@@ -26,6 +26,8 @@ from pydantic import (
     model_validator,
 )
 
+from store.custom_fields import CUSTOM_TABLES, FIELD_NAME, check_value, is_stored_shape
+
 ID_PATTERN = r"^[0-9a-f]{32}$"
 _ANSI = re.compile(r"\x1b(\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)|[@-Z\\-_])")
 _CONTROL_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
@@ -173,7 +175,8 @@ Rule = Callable[[Mapping[str, Any]], str | None]
 class Record(BaseModel):
     """Fields every record has. Subclasses set ``table``."""
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=False)
+    # Extra fields are the team's custom fields (``cf.<key>``): ``_custom_values`` refuses any other.
+    model_config = ConfigDict(extra="allow", validate_assignment=False)
     table: ClassVar[str]
     rules: ClassVar[tuple[Rule, ...]] = ()
     #: list fields merged as grow-only sets of ``Entry`` (append, never edit)
@@ -192,6 +195,33 @@ class Record(BaseModel):
             problem = rule(self.__dict__)
             if problem:
                 raise ValueError(problem)
+        return self
+
+    @model_validator(mode="after")
+    def _custom_values(self, info: ValidationInfo) -> Record:
+        """Custom fields: only on the record types that have them, each value as its
+        declaration in the settings (the validation context) reads it; a field the settings
+        do not declare (not yet, or no longer) is kept as stored, if it is of a shape any
+        Dealdeck stores. An emptied value goes (the document leaves it out)."""
+        extra = self.__pydantic_extra__
+        if not extra:
+            return self
+        config = (info.context or {}).get("config")
+        declared = {spec.name: spec for spec in config.custom(self.table, with_deleted=True)} if config else {}
+        for name, value in list(extra.items()):
+            if self.table not in CUSTOM_TABLES or not FIELD_NAME.match(name):
+                raise ValueError(f"{name}: not a field of {'an' if self.noun[0] in 'aeiou' else 'a'} {self.noun}")
+            spec = declared.get(name)
+            try:
+                checked = check_value(spec, value) if spec is not None else value
+            except ValueError as exc:
+                raise ValueError(f"{name}: {exc}") from None
+            if spec is None and not is_stored_shape(value):
+                raise ValueError(f"{name}: not a value a custom field holds")
+            if checked is None or checked == "" or checked == []:
+                del extra[name]
+            else:
+                extra[name] = checked
         return self
 
     def label(self) -> str:

@@ -99,6 +99,8 @@ def _plain_document(record: Record) -> Doc | None:
             doc[name] = list(value)
         else:
             return None
+    if record.__pydantic_extra__:  # custom fields: JSON values already (``Record._custom_values``)
+        doc.update(record.__pydantic_extra__)
     return doc
 
 
@@ -260,7 +262,8 @@ def lenient_model(cls: type[R], fields: Doc) -> R:
     except ValidationError:
         values = {name: _field_adapter(cls, name).validate_python(value)
                   for name, value in fields.items() if name in cls.model_fields}
-        return cls.model_construct(**values)
+        custom = {name: value for name, value in fields.items() if name.startswith("cf.")}
+        return cls.model_construct(**values, **custom)
 
 
 def check_documents(tables: dict[str, dict[str, Doc]], limit: int = 20) -> list[str]:

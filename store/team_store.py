@@ -11,8 +11,9 @@ from pydantic import ValidationError
 
 from store import team_settings
 from store.config import Config, describe_error
+from store.custom_fields import PREFIX
 from store.errors import StoreError
-from store.models import SettingChange, TeamSetting
+from store.models import BY_TABLE, SettingChange, TeamSetting
 from store.records import DELETED, STAMPS
 
 if TYPE_CHECKING:
@@ -102,6 +103,20 @@ class TeamSettingsOps:
             if mine:
                 return self.save_team_settings({"reps": [*reps, *mine]})
         return []
+
+    def purge_custom_field(self: Store, table: str, key: str) -> int:
+        """Clear a custom field the team deleted from every record of ``table``, in one
+        commit (it syncs, and can be undone); how many records held a value."""
+        declared = {spec.key: spec for spec in self.config.custom(table, with_deleted=True)}
+        if key in declared and not declared[key].deleted:
+            raise StoreError(f"{table}.{key}: only a deleted field is purged (set `deleted: true` first)")
+        cls = BY_TABLE[table]
+        name = PREFIX + key
+        held = [doc["id"] for doc in self.rows(cls) if name in doc]
+        with self.writing() as w:
+            for record_id in held:
+                w.update(cls, record_id, {name: None})
+        return len(held)
 
     def config_as_of(self: Store, moment: datetime) -> Config:
         """The settings in force at ``moment``: the team's values of then (a past week's

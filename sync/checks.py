@@ -27,11 +27,13 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any, NoReturn
 
 import orjson
 from pydantic import ValidationError
 
+from store.custom_fields import CUSTOM_TABLES, FIELD_NAME
 from store.hlc import DEFAULT_DRIFT_MS, REPAIR_COMMAND, describe_ahead, is_stamp
 from store.models import BY_TABLE, ID_PATTERN, Record, TeamSetting, clean_text
 from store.records import BASE, DELETED, STAMPS, missing_field, required_keys
@@ -217,6 +219,10 @@ def check_records(body: Json, records: RecordSet, rules: BodyRules) -> None:
             _refuse(cls, key, docs[key], _Checks(rules, horizon, _multiline(cls)))
         for key in _grow_only_suspects(cls, docs):
             _refuse(cls, key, docs[key], _Checks(rules, horizon, _multiline(cls)))
+    for table in CUSTOM_TABLES:
+        for key, name in _unknown_fields(BY_TABLE[table], records.get(table, {})):
+            raise Refused(f"{table} record {show_id(key)}", f"{show_key(name)}: not a field of "
+                                                             f"{_with_article(BY_TABLE[table].noun)}")
     for key, doc in records.get(TeamSetting.table, {}).items():
         problem = _setting_problem(key, doc)
         if problem:
@@ -253,6 +259,26 @@ def _own_suspects(cls: type[Record], docs: dict[str, Json], rules: BodyRules, ne
                 yield key
         elif any(name not in stamps for name in doc if name not in _NOT_STAMPED and name not in grow_only):
             yield key
+
+
+def _unknown_fields(cls: type[Record], docs: dict[str, Json]) -> Iterator[tuple[str, str]]:
+    """(record id, field) for each field that is neither the model's nor a custom field
+    (``cf.<key>``): the body check lets extra keys through for the custom fields."""
+    known = _known_fields(cls)
+    for key, doc in docs.items():
+        if not known.issuperset(doc):  # the usual case, in C: nothing but the model's fields
+            for name in doc.keys() - known:
+                if not FIELD_NAME.match(name):
+                    yield key, name
+
+
+def _with_article(noun: str) -> str:
+    return f"{'an' if noun[0] in 'aeiou' else 'a'} {noun}"
+
+
+@cache
+def _known_fields(cls: type[Record]) -> frozenset[str]:
+    return frozenset(cls.model_fields) | {STAMPS, DELETED}
 
 
 def _setting_problem(key: str, doc: Json) -> str | None:

@@ -34,6 +34,7 @@ from typing import Any
 from pydantic_core import SchemaValidator
 from pydantic_core import core_schema as cs
 
+from store.custom_fields import CUSTOM_TABLES, MAX_ITEMS, MAX_TEXT
 from store.hlc import STAMP_PATTERN
 from store.models import (
     BY_TABLE,
@@ -81,7 +82,7 @@ _DAY = rf"(?:{_YEAR}-{_MONTH_DAY}|{_LEAP_YEAR}-02-29)"
 _TIME = r"T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](?:\.[0-9]{1,6})?(?:Z|[+-]00:00)"
 DATE = rf"^{_DAY}$"
 DATE_TIME = rf"^{_DAY}{_TIME}$"
-_STAMP_KEY = r"^(\*|[a-z][a-z0-9_]{0,63})$"
+_STAMP_KEY = r"^(\*|[a-z][a-z0-9_]{0,63}|cf\.[a-z][a-z0-9_]{0,31})$"
 #: an e-mail or phone may also be stored empty (the model reads "" as none)
 _EMAIL = f"^$|{EMAIL_PATTERN}"
 _PHONE = f"(?i)^$|{PHONE_PATTERN}"
@@ -112,7 +113,8 @@ _EQUIVALENTS: dict[Callable[..., Any], dict[str, Any]] = {
 #: validators that need the app's config as context (stage names): not for a teammate's file
 _NEEDS_CONFIG: frozenset[str] = frozenset({"_known_stage", "_lost_has_reason"})
 #: model-level validators: ``Record._check_rules`` (not a file's problem) and config checks
-_MODEL_CHECKS: frozenset[str] = frozenset({Record._check_rules.__name__} | _NEEDS_CONFIG)
+_MODEL_CHECKS: frozenset[str] = frozenset({Record._check_rules.__name__, Record._custom_values.__name__}
+                                          | _NEEDS_CONFIG)
 
 
 @cache
@@ -145,6 +147,15 @@ class _Compiler:
                                 max_length=self.max_list)
         document["fields"][STAMPS] = cs.typed_dict_field(stamps)
         document["fields"][DELETED] = cs.typed_dict_field(stamp, required=False)
+        if cls.table in CUSTOM_TABLES:
+            # Custom fields (``cf.<key>``): any value a custom field may hold; their names are
+            # checked in ``sync.checks`` (a schema cannot say what the extra keys look like).
+            text = self.string(cs.str_schema(max_length=MAX_TEXT), _Text(base=CLEAN_TEXT))
+            number = cs.float_schema(strict=True, allow_inf_nan=False)
+            value = cs.nullable_schema(cs.union_schema([
+                cs.bool_schema(strict=True), cs.int_schema(strict=True), number, text,
+                cs.list_schema(text, strict=True, max_length=min(MAX_ITEMS, self.max_list))]))
+            document = {**document, "extra_behavior": "allow", "extras_schema": value}
         return cs.dict_schema(cs.str_schema(pattern=ID_PATTERN, strict=True), document, strict=True)
 
     def node(self, node: Schema, text: _Text) -> Schema:
@@ -177,7 +188,7 @@ class _Compiler:
 
     def function(self, node: Schema, text: _Text) -> Schema:
         func = node["function"]["function"]
-        if node["type"] == "function-after" and node["schema"]["type"] == "model":
+        if node["type"] == "function-after" and node["schema"]["type"] in ("model", "function-after"):
             if func.__name__ not in _MODEL_CHECKS:
                 raise TypeError(f"model validator {func.__qualname__} has no check for a teammate's file")
             return self.node(node["schema"], text)

@@ -79,6 +79,7 @@ def whole_records() -> list[Record]:
              status="converted", next_follow_up=date(2026, 11, 20), last_contacted_at=at(17), in_pool=True,
              tags=["hot"], notes="n", disqualified_reason="r", customer_id=CUSTOMER, contact_id=CONTACT,
              opportunity_id=DEAL, created_at=at(16), updated_at=at(17),
+             **{"cf.industry": "Retail", "cf.size": 120, "cf.tags": ["a", "b"], "cf.vip": True},
              history=[LeadEvent(kind="assigned", by="ann", to="bo", note="auto-assigned", at=at(17))]),
         Opportunity(id=DEAL, owner="bo", title="Pumps", customer_id=CUSTOMER, contact_id=CONTACT, lead_id=LEAD,
                     amount=Decimal("1200.50"), currency="EUR", stage="won", expected_close=date(2026, 11, 19),
