@@ -250,6 +250,10 @@ def export_csv(store: Store, table: ExportTable | str, out: TextIO, *, excel: bo
     cls = EXPORT_TABLES[table]
     columns = export_columns(table)
     cells = [_column_cell(store, cls, header, key) for header, key in columns]
+    for spec in store.config.custom(table):  # the team's fields: a column named by the key
+        taken = any(header == spec.key for header, _ in columns)
+        columns.append((spec.name if taken else spec.key, spec.name))
+        cells.append(lambda doc, name=spec.name: format_cell(doc.get(name)))
     writer = csv_writer(out, excel=excel)
     writer.writerow([header for header, _ in columns])
     chosen = None if ids is None else set(ids)

@@ -61,6 +61,8 @@ class Item:
     title: str
     detail: str
     owner: str
+    #: the record's custom fields by key (the review JSON carries them)
+    custom: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
 
 
 @dataclass

@@ -311,6 +311,8 @@ class DealdeckApp(SyncActions, App[None]):
         for problem in self.store.settings_problems():
             self.notify(problem, severity="warning", markup=False)
         self.query_one(BoardTab).stages_changed()
+        self.query_one(LeadsTab).custom_changed()
+        self.query_one(CustomersTab).custom_changed()
         self.data_changed()
         for screen in self.screen_stack[1:]:
             apply = getattr(screen, "apply_changes", None)

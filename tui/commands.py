@@ -17,6 +17,7 @@ from textual.content import Content
 
 from store.database import Store
 from store.models import Contact, Customer, Lead, Opportunity, Record
+from tui.custom import search_text
 from tui.forms import FORMS
 from tui.header import wrapped
 from tui.text import with_article
@@ -75,10 +76,13 @@ class SearchIndex:
 
 
 def _entries(store: Store, cls: type[Record], noun: str, fields: tuple[str, ...]) -> Iterator[Entry]:
+    custom = search_text(store.config, cls.table)  # the team's custom text fields are searched too
     for doc in store.rows(cls):
         values = [str(doc.get(f) or "") for f in fields]
         parts = (noun, str(doc.get("owner", "")), *(v for v in values[1:] if v))
-        yield Entry(" ".join(values).casefold(), values[0], parts, cls.table, doc["id"])
+        haystack = " ".join(values).casefold()
+        extra = custom(doc)
+        yield Entry(f"{haystack} {extra}" if extra else haystack, values[0], parts, cls.table, doc["id"])
 
 
 def record_hits(index: SearchIndex, store: Store, query: str) -> list[tuple[float, Entry]]:

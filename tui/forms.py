@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from functools import partial
 from typing import Any
 
+from store.custom_fields import check_value
 from store.database import Store
 from store.models import (
     Contact,
@@ -20,7 +22,7 @@ from store.models import (
     Task,
     Ticket,
 )
-from tui.screens.form import Field
+from tui.screens.form import Field, Kind
 
 
 def _customers(store: Store) -> dict[str, str]:
@@ -37,13 +39,43 @@ def of(model: type[Record], fields: list[Field]) -> list[Field]:
     return [replace(spec, model=model) if spec.name in model.model_fields else spec for spec in fields]
 
 
+#: how each custom field type is typed in a form
+_CUSTOM_KIND: dict[str, Kind] = {"long_text": "notes", "date": "date", "choice": "choice", "yes_no": "choice",
+                                 "multi_choice": "tags"}
+_CUSTOM_HINT = {"multi_choice": "comma separated: {}", "number": "a number, such as 12 or 12.5",
+                "money": "an amount, such as 12500 or 12,500.50", "url": "example.com or https://...",
+                "email": "name@example.com"}
+
+
+def custom_fields(store: Store, table: str) -> list[Field]:
+    """The team's custom fields of a record type, in the order declared, checked as their
+    declaration says (``store.custom_fields.check_value``)."""
+    fields = []
+    for spec in store.config.custom(table):
+        kind = _CUSTOM_KIND.get(spec.type, "text")
+        choices: list[tuple[str, object]] = [(c, c) for c in spec.choices]
+        if spec.type == "yes_no":
+            choices = [("yes", True), ("no", False)]
+        money = f" ({spec.currency or store.config.currency})" if spec.type == "money" else ""
+        hint = _CUSTOM_HINT.get(spec.type, "").format(", ".join(spec.choices))
+        fields.append(Field(spec.name, spec.label + money, kind, choices, placeholder=hint,
+                            required=spec.required, check=partial(check_value, spec)))
+    return fields
+
+
+def custom_defaults(store: Store, table: str) -> dict[str, Any]:
+    """A new record's custom fields at their declared defaults."""
+    return {spec.name: spec.default for spec in store.config.custom(table) if spec.default is not None}
+
+
 def customer_fields(store: Store) -> list[Field]:
     return of(Customer, [
         Field("name", "Company name", required=True), Field("industry", "Industry"),
         Field("segment", "Segment"), Field("region", "Region"), Field("phone", "Phone"),
         Field("email", "Email"), Field("website", "Website"), Field("address", "Address"),
         Field("tags", "Tags", "tags", placeholder="comma separated"),
-        Field("revisit_days", "Revisit every N days", "number"), Field("notes", "Notes", "notes")])
+        Field("revisit_days", "Revisit every N days", "number"), Field("notes", "Notes", "notes"),
+        *custom_fields(store, Customer.table)])
 
 
 def contact_fields(store: Store) -> list[Field]:
@@ -51,7 +83,7 @@ def contact_fields(store: Store) -> list[Field]:
         Field("customer_id", "Customer", "lookup", lookup=_customers(store), required=True),
         Field("name", "Name", required=True), Field("role", "Role"), Field("phone", "Phone"),
         Field("email", "Email"), Field("birthday", "Birthday", "date", placeholder="1988-04-02"),
-        Field("notes", "Notes", "notes")])
+        Field("notes", "Notes", "notes"), *custom_fields(store, Contact.table)])
 
 
 def opportunity_fields(store: Store) -> list[Field]:
@@ -66,7 +98,7 @@ def opportunity_fields(store: Store) -> list[Field]:
         Field("lost_reason", "Lost reason (when lost)"),
         Field("expected_close", "Expected close", "date"), Field("next_step", "Next step"),
         Field("forecast_category", "Forecast category (empty: the stage's default)", "choice", categories),
-        Field("notes", "Notes", "notes")])
+        Field("notes", "Notes", "notes"), *custom_fields(store, Opportunity.table)])
 
 
 def task_fields(store: Store) -> list[Field]:
@@ -81,7 +113,8 @@ def ticket_fields(store: Store) -> list[Field]:
         Field("severity", "Severity", "choice", _choices(("low", "normal", "high", "urgent")), required=True),
         Field("status", "Status", "choice", _choices(("open", "in_progress", "resolved", "closed")),
               required=True),
-        Field("assignee", "Assignee", "choice", [(f"{r.name} ({r.id})", r.id) for r in store.config.reps])])
+        Field("assignee", "Assignee", "choice", [(f"{r.name} ({r.id})", r.id) for r in store.config.reps]),
+        *custom_fields(store, Ticket.table)])
 
 
 def survey_fields(store: Store) -> list[Field]:
@@ -103,7 +136,7 @@ def new_values(cls: type[Record], store: Store) -> dict[str, Any]:
         Opportunity: {"currency": store.config.currency, "stage": store.config.first_stage.key},
         Ticket: {"severity": "normal", "status": "open"}, Survey: {"kind": "csat"},
     }
-    return dict(starts.get(cls, {}))
+    return {**starts.get(cls, {}), **custom_defaults(store, cls.table)}
 
 
 def without_blanks(values: dict[str, Any]) -> dict[str, Any]:

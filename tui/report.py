@@ -75,9 +75,25 @@ def review_input(store: Store, today: date, *, deals: list[DealRow] | None = Non
 
 def review_of(data: ReviewInput, week: Week, owner: str | None) -> Review:
     """Pure: the review from a snapshot (the app runs this off the UI thread)."""
-    return build_review(week, data.config_of(week), owner=owner, leads=data.leads, opportunities=data.opportunities,
-                        activities=data.activities, customers=data.customers, deal_rows=data.deal_rows,
-                        customer_rows=data.customer_rows)
+    review = build_review(week, data.config_of(week), owner=owner, leads=data.leads,
+                          opportunities=data.opportunities, activities=data.activities, customers=data.customers,
+                          deal_rows=data.deal_rows, customer_rows=data.customer_rows)
+    _with_custom_fields(review, data)
+    return review
+
+
+def _with_custom_fields(review: Review, data: ReviewInput) -> None:
+    """Each listed record's custom field values, by key (the JSON carries them)."""
+    docs = {"leads": data.leads, "opportunities": data.opportunities, "customers": data.customers}
+    specs = {table: data.config.custom(table) for table in docs}
+    if not any(specs.values()):
+        return
+    wanted = {(item.table, item.record_id) for items in vars(review.outlook).values() for item in items}
+    found = {(table, doc["id"]): doc for table, rows in docs.items() for doc in rows if (table, doc["id"]) in wanted}
+    for items in vars(review.outlook).values():
+        for item in items:
+            doc = found.get((item.table, item.record_id), {})
+            item.custom.update({spec.key: doc[spec.name] for spec in specs.get(item.table, ()) if spec.name in doc})
 
 
 def collect_review(store: Store, week: Week, owner: str | None, today: date) -> Review:

@@ -34,7 +34,8 @@ class LeadRow:
     search: str
 
     @classmethod
-    def from_doc(cls, doc: Mapping[str, Any]) -> LeadRow:
+    def from_doc(cls, doc: Mapping[str, Any], extra: str = "") -> LeadRow:
+        """``extra``: more text ``/`` matches (the lead's custom text fields, lower-cased)."""
         follow = doc.get("next_follow_up")
         tags = tuple(doc.get("tags") or ())
         # Stored text was cleaned of control characters by the models when written.
@@ -47,7 +48,7 @@ class LeadRow:
             follow_up=stored_day(follow) if follow else None,
             created=stored_day(str(doc["created_at"])),
             in_pool=bool(doc.get("in_pool")), tags=tags,
-            search="\x00".join((name, company, email, phone, *tags)).casefold(),
+            search="\x00".join((name, company, email, phone, *tags)).casefold() + ("\x00" + extra if extra else ""),
         )
 
     def is_open(self) -> bool:

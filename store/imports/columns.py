@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from store.csv_export import FORMULA_START
+from store.custom_fields import CustomField
 from store.imports.reading import Refused
 from store.models import Contact, Customer, Lead, Record
 
@@ -221,18 +222,30 @@ def unescape(cell: str) -> str:
     return cell
 
 
+def custom_targets(specs: Iterable[CustomField]) -> dict[str, str]:
+    """The words that name each custom field in a header or a ``--map``: its key, its label
+    and ``cf.<key>``, normalised -> ``cf.<key>``."""
+    words: dict[str, str] = {}
+    for spec in specs:
+        for word in (spec.name, spec.key, spec.label):
+            words.setdefault(normalise_header(word), spec.name)
+    return words
+
+
 def plan_columns(table: str, first: list[str], mapping: Mapping[str, str], path: Path, *,
                  key: str | None = None, keep_unmapped: bool = True, saved: Mapping[str, str] | None = None,
-                 ) -> Layout:
+                 custom: Mapping[str, str] | None = None) -> Layout:
     """The layout of a file whose first row is ``first``: ``mapping`` (``--map``) wins over
-    ``saved`` (a saved mapping), which wins over the header; ``key`` names the id column."""
+    ``saved`` (a saved mapping), which wins over the header; ``key`` names the id column;
+    ``custom``: the team's custom fields of ``table`` (``custom_targets``), matched by key or label."""
+    custom = custom or {}
     explicit = {**{col: (t, "mapping") for col, t in (saved or {}).items()},
                 **{col: (t, "--map") for col, t in mapping.items()}}
     if key:
         explicit[key] = (KEY, "--key")
-    targets = {col: (_target(table, col, wanted, how), how) for col, (wanted, how) in explicit.items()}
+    targets = {col: (_target(table, col, wanted, how, custom), how) for col, (wanted, how) in explicit.items()}
     positions = _columns_by_name(first, targets)
-    known = set(_INDEX[table]) | _dealdeck_fields(table) | _KEY_INDEX[table]
+    known = set(_INDEX[table]) | _dealdeck_fields(table) | _KEY_INDEX[table] | set(custom)
     has_header = (bool(positions) or any(normalise_header(cell) in known for cell in first)
                   or any(not column.strip().isdigit() for column in targets))
     if not has_header and not targets:
@@ -240,22 +253,25 @@ def plan_columns(table: str, first: list[str], mapping: Mapping[str, str], path:
     columns = _explicit_columns(targets, positions, first, path, has_header, saved or {})
     notes: list[str] = []
     if has_header:
-        columns += _header_columns(table, first, columns, notes, keep_unmapped)
+        columns += _header_columns(table, first, columns, notes, keep_unmapped, custom)
     columns.sort(key=lambda c: c.index)
     _check_required(table, columns, first if has_header else [], path)
     notes += _shared_fields(columns)
     return Layout(table, columns, len(first), has_header, notes=notes)
 
 
-def _target(table: str, column: str, wanted: str, how: str) -> str:
+def _target(table: str, column: str, wanted: str, how: str, custom: Mapping[str, str]) -> str:
     name = wanted.strip().lower()
     fields = importable_fields(table)
     if name in fields or name in TARGETS:
         return name
+    if name.startswith("cf.") and normalise_header(name) in custom:
+        return custom[normalise_header(name)]
     noun = IMPORT_TABLES[table].noun
     flag = "--key" if how == "--key" else f"{'--map' if how == '--map' else 'the saved mapping'} {column}={wanted}"
+    own = sorted(set(custom.values()))
     raise Refused(f"{flag}: {wanted!r} is not a {noun} field "
-                  f"(fields: {', '.join(fields)}; or {', '.join(TARGETS)})")
+                  f"(fields: {', '.join([*fields, *own])}; or {', '.join(TARGETS)})")
 
 
 def _columns_by_name(first: list[str], targets: Mapping[str, object]) -> dict[str, int]:
@@ -298,7 +314,7 @@ def _did_you_mean(column: str, first: list[str]) -> str:
 
 
 def _header_columns(table: str, first: list[str], explicit: list[Column], notes: list[str],
-                    keep_unmapped: bool) -> list[Column]:
+                    keep_unmapped: bool, custom: Mapping[str, str]) -> list[Column]:
     """Columns named by the header, minus those --map already took."""
     taken_cells = {c.index for c in explicit}
     taken_fields = {c.target for c in explicit if c.target not in (IGNORE, NOTES_LINE)}
@@ -311,6 +327,8 @@ def _header_columns(table: str, first: list[str], explicit: list[Column], notes:
         name, rank = _INDEX[table].get(normalised), 0
         if name is None and normalised in _FALLBACK_INDEX[table]:
             name, rank = _FALLBACK_INDEX[table][normalised], 1
+        if name is None and normalise_header(cell) in custom:  # the team's own field, by key or label
+            name = custom[normalise_header(cell)]
         if name is None and normalised in _KEY_INDEX[table]:
             if KEY not in taken_fields:
                 name = KEY

@@ -29,6 +29,7 @@ from store.imports.cells import friendly
 from store.imports.columns import (
     IMPORT_TABLES,
     Layout,
+    custom_targets,
     is_field_key_row,
     listing,
     normalise_header,
@@ -305,7 +306,8 @@ class _Run:
         if first is None:
             raise Refused(f"{path} is empty: no header and no rows")
         layout = plan_columns(table, first[1], options.columns, path, key=options.key,
-                              keep_unmapped=options.keep_unmapped, saved=options.saved_columns)
+                              keep_unmapped=options.keep_unmapped, saved=options.saved_columns,
+                              custom=custom_targets(store.config.custom(table)))
         layout.delimiter = csv.delimiter
         model = IMPORT_TABLES[table]
         reps = Reps(store, model)

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from store.database import Store
-from store.imports.columns import IMPORT_TABLES, Column, Layout, is_field_key_row, plan_columns
+from store.imports.columns import IMPORT_TABLES, Column, Layout, custom_targets, is_field_key_row, plan_columns
 from store.imports.csv_import import ImportOptions
 from store.imports.reading import CsvFile, Refused, open_csv, with_first
 from store.imports.rows import CHOICE_DEFAULTS, translated
@@ -58,7 +58,8 @@ def preview_csv(store: Store, path: Path, table: str, options: ImportOptions | N
     if first is None:
         raise Refused(f"{path} is empty: no header and no rows")
     layout = plan_columns(table, first[1], options.columns, path, key=options.key,
-                          keep_unmapped=options.keep_unmapped, saved=options.saved_columns)
+                          keep_unmapped=options.keep_unmapped, saved=options.saved_columns,
+                          custom=custom_targets(store.config.custom(table)))
     data_rows = rows if layout.has_header else with_first(first, rows)
     choice_columns = [c for c in layout.columns if c.target in CHOICE_DEFAULTS]
     counts: dict[int, Counter[str]] = {c.index: Counter() for c in choice_columns}

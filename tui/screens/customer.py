@@ -22,6 +22,7 @@ from store.database import Store
 from store.models import Contact, Customer, Opportunity, Survey, Ticket
 from store.pipeline import money, stage_of
 from tui.clock import today
+from tui.custom import custom_pairs
 from tui.forms import FORMS, new_values, without_blanks
 from tui.header import PartsLine, wrapped
 from tui.screens.detail import HELP_KEY, UNDO_KEYS, DetailScreen
@@ -195,6 +196,7 @@ class CustomerScreen(DetailScreen):
             ("satisfaction", f"{answer.shown()}{trend} on {answer.day.isoformat()}" if answer else "no answer yet"),
             ("RFM", f"R{row.rfm[0]} F{row.rfm[1]} M{row.rfm[2]} (total {row.rfm_total} of 15)"),
             ("reorder due", reorder),
+            *custom_pairs(self.store.config, customer.table, customer.__pydantic_extra__ or {}),
         ]
         text = Text(end="")
         for name, value in pairs:

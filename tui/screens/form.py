@@ -49,6 +49,17 @@ class Field:
     #: the record model this field is a field of (same name), to check what was typed
     #: with the other fields' errors, before saving
     model: type[BaseModel] | None = None
+    #: for a field no model declares (a custom field): the value as stored, or ValueError
+    check: Callable[[Any], Any] | None = None
+
+    @property
+    def widget_id(self) -> str:
+        """The input's id: a custom field's name (``cf.industry``) has a dot, which ids do not."""
+        return "field-" + self.name.replace(".", "--")
+
+    @property
+    def error_id(self) -> str:
+        return "error-" + self.name.replace(".", "--")
 
 
 #: shapes the models check with a pattern, as a rep would say them
@@ -108,6 +119,11 @@ def _adapter(model: type[BaseModel], name: str) -> TypeAdapter[Any]:
 
 def model_check(spec: Field, value: Any) -> tuple[Any, str]:
     """``value`` as the field's model reads it, or the first problem in words ("" when none)."""
+    if spec.check is not None:
+        try:
+            return spec.check(value), ""
+        except ValueError as exc:
+            return value, str(exc)
     if spec.model is None or spec.name not in spec.model.model_fields:
         return value, ""
     try:
@@ -202,7 +218,7 @@ class FormScreen(ModalScreen[Any]):
                 label = spec.label + (" *" if spec.required else "")
                 yield Label(plain(label), classes="form-label")
                 yield self._input(spec)
-                yield Static("", classes="form-error empty", id=f"error-{spec.name}")
+                yield Static("", classes="form-error empty", id=spec.error_id)
             with Horizontal():
                 yield Button("Save  ctrl+s", variant="primary", id="form-save")
                 yield Button("Cancel  esc", id="form-cancel")
@@ -210,7 +226,7 @@ class FormScreen(ModalScreen[Any]):
 
     def _input(self, spec: Field) -> Input | Select[Any] | TextArea:
         value = shown_value(spec, self.values.get(spec.name))
-        widget_id = f"field-{spec.name}"
+        widget_id = spec.widget_id
         if spec.kind == "choice":
             # rich Text: never parsed as markup, and Select can type-to-search it (not Content)
             return Select([(plain_text(label), v) for label, v in spec.choices], value=value, id=widget_id,
@@ -232,7 +248,7 @@ class FormScreen(ModalScreen[Any]):
         """What each field holds now, as typed (before any reading)."""
         raw: dict[str, Any] = {}
         for spec in self.fields:
-            widget = self.query_one(f"#field-{spec.name}")
+            widget = self.query_one(f"#{spec.widget_id}")
             raw[spec.name] = widget.text if isinstance(widget, TextArea) else widget.value  # type: ignore[attr-defined]
         return raw
 
@@ -320,10 +336,10 @@ class FormScreen(ModalScreen[Any]):
         general_line.update(plain(summary))
         general_line.set_class(not summary, "empty")
         for spec in self.fields:
-            message = self.query_one(f"#error-{spec.name}", Static)
+            message = self.query_one(f"#{spec.error_id}", Static)
             message.update(plain(errors.get(spec.name, "")))
             message.set_class(spec.name not in errors, "empty")
         for spec in self.fields:
             if spec.name in errors:
-                self.query_one(f"#field-{spec.name}").focus()
+                self.query_one(f"#{spec.widget_id}").focus()
                 break

@@ -35,6 +35,7 @@ from store.imports.columns import (
     REQUIRED,
     TARGETS,
     Column,
+    custom_targets,
     is_field_key_row,
     plan_columns,
 )
@@ -99,7 +100,8 @@ def _missing_fields(store: Store, path: Path, table: str, options: ImportOptions
             stand_ins = {str(width + n + 1): name for n, name in enumerate(missing)}
             try:
                 layout = plan_columns(table, header, {**options.columns, **stand_ins}, path, key=options.key,
-                                      keep_unmapped=options.keep_unmapped, saved=options.saved_columns)
+                                      keep_unmapped=options.keep_unmapped, saved=options.saved_columns,
+                                      custom=custom_targets(store.config.custom(table)))
             except Refused:
                 continue
             if layout.has_header:

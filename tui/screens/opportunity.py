@@ -19,6 +19,7 @@ from store.errors import ValidationFailed
 from store.models import Activity, Contact, Customer, Opportunity, Quote, Task
 from store.pipeline import deal_row, last_activity_dates, money, stage_of, stage_spans
 from tui.clock import today
+from tui.custom import custom_pairs
 from tui.header import PartsLine
 from tui.screens.detail import HELP_KEY, UNDO_KEYS, DetailScreen
 from tui.screens.dialogs import DETAIL_CSS
@@ -161,6 +162,7 @@ class OpportunityScreen(DetailScreen):
             pairs.append(("closed", deal.closed_at.date().isoformat()))
         if deal.lost_reason:
             pairs.append(("lost because", deal.lost_reason))
+        pairs += custom_pairs(self.store.config, deal.table, deal.__pydantic_extra__ or {})
         text = Text(end="")
         for name, value in pairs:
             text.append(f"{name:>15}  ", style="bold")

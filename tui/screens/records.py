@@ -16,10 +16,12 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from store.changes import Changes
+from store.custom_fields import PREFIX
 from store.database import Store
 from store.hlc import Stamp
 from store.models import BY_TABLE, Activity, Contact, Customer, Lead, Opportunity, Record
 from store.records import BASE, STAMPS
+from tui.custom import custom_pairs, declared
 from tui.forms import FORMS
 from tui.screens.detail import HELP_KEY, UNDO_KEYS, DetailScreen, keys_footer
 from tui.text import plain, plain_lines, plain_text
@@ -79,9 +81,13 @@ def _field_value(store: Store, record: Record, name: str, value: object) -> tupl
 def _field_lines(store: Store, record: Record) -> Text:
     text = Text(end="")
     for name, value in record.model_dump().items():
-        if name in HIDDEN_FIELDS or value in (None, "", [], False):
+        if name in HIDDEN_FIELDS or name.startswith(PREFIX) or value in (None, "", [], False):
             continue
         label, shown = _field_value(store, record, name, value)
+        text.append(f"{label:>18}  ", style="bold")
+        text.append_text(plain_text(shown))
+        text.append("\n")
+    for label, shown in custom_pairs(store.config, record.table, record.__pydantic_extra__ or {}):
         text.append(f"{label:>18}  ", style="bold")
         text.append_text(plain_text(shown))
         text.append("\n")
@@ -105,10 +111,12 @@ def _edits(store: Store, record: Record) -> list[tuple[str, str]]:
     if doc is None:
         return []
     stamps: dict[str, str] = doc[STAMPS]
+    custom = declared(store.config, record.table)
     fields_by_stamp: dict[str, list[str]] = {}
     for name, stamp in stamps.items():
         if name != BASE and name not in UNTOLD_EDITS and stamp != stamps.get(BASE):
-            fields_by_stamp.setdefault(stamp, []).append(name.removesuffix("_id").replace("_", " "))
+            label = custom.get(name).label if name in custom else name.removeprefix(PREFIX)
+            fields_by_stamp.setdefault(stamp, []).append(label.removesuffix("_id").replace("_", " "))
     me = next((rep.name for rep in store.config.reps if rep.id == store.me), store.me)
     edits = []
     for stamp, names in fields_by_stamp.items():

@@ -28,6 +28,7 @@ from store.pipeline import (
 from store.records import required_keys
 from tui.bulk import Marks
 from tui.clock import today
+from tui.custom import CustomList
 from tui.fitting import by_priority, whole_words
 from tui.owners import next_owner, owner_of
 from tui.screens.dialogs import PickScreen
@@ -85,6 +86,7 @@ class BoardTab(BoardMarks, DealActions, Vertical):
         Binding("C", "pick_customer", "Customer", show=False, id="board.filter_customer"),
         Binding("M", "pick_month", "Close month", show=False, id="board.filter_month"),
         Binding("R", "toggle_risk", "At risk", show=False, id="board.filter_risk"),
+        Binding("F", "custom_filter", "Custom field filter", show=False, id="board.filter_custom"),
         Binding("L", "toggle_lost", "Lost column", show=False, id="board.toggle_lost"),
         Binding("v", "toggle_view", "List/board", id="board.toggle_view"),
         Binding("o", "cycle_sort", "Sort", show=False, id="board.sort"),
@@ -116,13 +118,16 @@ class BoardTab(BoardMarks, DealActions, Vertical):
         self._counts = (0, 0, 0)
         self.board = KanbanBoard(lambda: self.today, store.config.currency, id="board",
                                  is_marked=lambda row: row.id in self.marks)
+        self.custom = CustomList(store, Opportunity.table, self._docs.get)
         self.table: VirtualTable[DealRow] = VirtualTable(
-            columns_for([s.label for s in store.config.stages]), self.cells, sort_keys={
+            [*columns_for([s.label for s in store.config.stages]), *self.custom.columns()],
+            lambda row: [*self.cells(row), *self.custom.cells(row.id)], sort_keys={
                 "title": lambda r: r.title.casefold(), "customer": lambda r: r.customer.casefold(),
                 "stage": lambda r: self._stage_rank.get(r.stage, 99),
                 "amount": lambda r: r.value if r.value is not None else -1,
                 "owner": lambda r: r.owner, "close": lambda r: r.closed or r.expected_close or date.max,
                 "days": lambda r: r.days_in_stage(self.today), "risk": lambda r: len(r.risks),
+                **self.custom.sort_keys(),
             }, empty_text="No opportunities match. n adds one; esc clears the filter.", id="deal-table")
         self._stage_rank = {key: i for i, key in enumerate(store.config.stage_keys)}
         self.table.is_marked = lambda row: row.id in self.marks
@@ -152,7 +157,10 @@ class BoardTab(BoardMarks, DealActions, Vertical):
     def stages_changed(self) -> None:
         """The team's settings changed: the currency and stage names the views were built with."""
         self.board.currency = self.store.config.currency
-        self.table.set_columns(columns_for([s.label for s in self.store.config.stages]))
+        self.table.set_columns([*columns_for([s.label for s in self.store.config.stages]), *self.custom.columns()])
+        self.table.sort_keys.update(self.custom.sort_keys())
+        if self.filter.custom and not self.custom.still_filters(self.filter.custom):
+            self.filter = replace(self.filter, custom=None)
 
     def reload(self) -> None:
         """Rebuild every row from the store (start, sync, another process's changes)."""
@@ -161,7 +169,8 @@ class BoardTab(BoardMarks, DealActions, Vertical):
         self._stage_rank = {key: i for i, key in enumerate(store.config.stage_keys)}
         self.customers = {doc["id"]: doc["name"] for doc in store.rows(Customer)}
         self.last_activity = store.activity_digest().last_by_deal()
-        self._docs = {doc["id"]: doc for doc in store.rows(Opportunity)}
+        self._docs.clear()  # in place: the custom columns read it
+        self._docs.update((doc["id"], doc) for doc in store.rows(Opportunity))
         self.rows_by_id = {deal_id: self.row_of(doc) for deal_id, doc in self._docs.items()}
         self.loaded_version = store.version
         self.marks.keep(self.rows_by_id.__contains__)
@@ -226,6 +235,7 @@ class BoardTab(BoardMarks, DealActions, Vertical):
     def predicate(self) -> Callable[[DealRow], bool]:
         f, owner = self.filter, self.owner_id()
         lost = self.store.config.lost_stage.key
+        custom_text = self.custom.search_text()
         closed_since = self.today - timedelta(days=f.closed_days) if f.closed_days else date.min
 
         def passes(r: DealRow) -> bool:
@@ -235,7 +245,8 @@ class BoardTab(BoardMarks, DealActions, Vertical):
                     and (f.customer_id is None or r.customer_id == f.customer_id)
                     and (f.close_month is None or r.close_month() == f.close_month)
                     and (not f.at_risk or r.at_risk)
-                    and (not f.text or f.text in r.search))
+                    and (f.custom is None or self.custom.matches(r.id, f.custom))
+                    and (not f.text or f.text in r.search or f.text in custom_text(self._docs.get(r.id) or {})))
 
         return passes
 
@@ -392,6 +403,9 @@ class BoardTab(BoardMarks, DealActions, Vertical):
 
     def action_toggle_lost(self) -> None:
         self.set_filter(show_lost=not self.filter.show_lost)
+
+    def action_custom_filter(self) -> None:
+        self.custom.pick_filter(self.app, lambda chosen: self.set_filter(custom=chosen))
 
     def action_pick_customer(self) -> None:
         with_deals = {r.customer_id for r in self.rows_by_id.values()}

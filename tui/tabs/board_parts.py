@@ -67,6 +67,8 @@ class DealFilter:
     closed_days: int | None = CLOSED_DAYS
     #: the saved view in use, if any
     view: str = ""
+    #: a custom field's quick filter: (field, value, in words)
+    custom: tuple[str, str, str] | None = None
 
     def describe(self) -> str:
         parts = [f"view “{self.view}”"] if self.view else []
@@ -81,6 +83,8 @@ class DealFilter:
             parts.append("at risk only")
         if self.show_lost:
             parts.append("lost shown")
+        if self.custom:
+            parts.append(self.custom[2])
         if self.text:
             parts.append(f"“{self.text}”")
         return " · ".join(parts)

@@ -4,7 +4,7 @@ segments and the export in ``tui.customer_actions``."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
@@ -31,6 +31,7 @@ from store.models import Activity, Contact, Customer, Opportunity, Survey, Task,
 from store.pipeline import short_money
 from tui.bulk import Marks, mark_bindings
 from tui.clock import today
+from tui.custom import CustomList, custom_pairs
 from tui.customer_actions import CustomerListActions
 from tui.forms import FORMS, new_values, without_blanks
 from tui.owners import next_owner, owner_of
@@ -86,6 +87,8 @@ class CustomerFilter:
     segment: SavedSegment | None = None
     #: only customers whose reorder is due (repeat business to open)
     reorders: bool = False
+    #: a custom field's quick filter: (field, value, in words)
+    custom: tuple[str, str, str] | None = None
 
     def describe(self) -> str:
         parts = [f"owner {self.owner}"]
@@ -97,6 +100,8 @@ class CustomerFilter:
             parts.append(f"tag {self.tag}")
         if self.reorders:
             parts.append("reorder due")
+        if self.custom:
+            parts.append(self.custom[2])
         if self.text:
             parts.append(f"“{self.text}”")
         return " · ".join(parts)
@@ -112,11 +117,14 @@ def satisfaction_text(row: CustomerRow) -> str:
     return "" if answer is None else f"{answer.shown()} {TREND[row.trend()]}".strip()
 
 
-def customer_card(row: CustomerRow, width: int, today_: date, marked: bool = False) -> CardLines:
-    """Six lines: name, what it is, standing, money, contact rhythm, satisfaction and service.
-    A card marked for a bulk action has a ✓ before its name."""
+def customer_card(row: CustomerRow, width: int, today_: date, marked: bool = False,
+                  custom: Sequence[tuple[str, str]] = ()) -> CardLines:
+    """Six lines: name, what it is (and the custom fields shown on cards), standing, money,
+    contact rhythm, satisfaction and service. A card marked for a bulk action has a ✓
+    before its name."""
     tags = " ".join(f"#{t}" for t in row.tags)
-    kind = " · ".join(x for x in (row.industry, row.segment, tags) if x) or "no industry"
+    facts = (row.industry, row.segment, tags, *(f"{label}: {value}" for label, value in custom))
+    kind = " · ".join(x for x in facts if x) or "no industry"
     revisit = row.next_revisit.isoformat()[5:] if row.next_revisit else "none"
     late = row.next_revisit is not None and row.next_revisit < today_
     service = counted(len(row.open_tickets), "open ticket") if row.open_tickets else ""
@@ -154,6 +162,7 @@ class CustomersTab(CustomerListActions, Vertical):
         Binding("W", "save_segment", "Save segment", show=False, id="customers.save_segment"),
         Binding("X", "export_segment", "Export CSV", show=False, id="customers.export"),
         Binding("R", "toggle_reorders", "Reorders due", show=False, id="customers.reorders"),
+        Binding("F", "custom_filter", "Custom field filter", show=False, id="customers.filter_custom"),
         Binding("v", "toggle_view", "Cards/list", show=False, id="customers.toggle_view"),
         Binding("o", "cycle_sort", "Sort", show=False, id="customers.sort"),
         *mark_bindings("customers"),
@@ -183,18 +192,23 @@ class CustomersTab(CustomerListActions, Vertical):
         self.view_chosen = False
         #: documents grouped by customer (and activities by lead and deal), built when
         #: first needed and again after any change: a detail then reads only its own
-        self.grid: CardGrid[CustomerRow] = CardGrid(lambda row, width: customer_card(row, width, self.today,
-                                                                                   row.id in self.marks),
+        self._docs: dict[str, Any] = {}
+        self.custom = CustomList(store, Customer.table, self._docs.get)
+        self.grid: CardGrid[CustomerRow] = CardGrid(lambda row, width: customer_card(
+            row, width, self.today, row.id in self.marks,
+            custom_pairs(store.config, Customer.table, self._docs.get(row.id) or {}, card_only=True)),
                                                     empty_text="No customers match. esc clears the filter.",
                                                     id="customer-grid")
         self.table: VirtualTable[CustomerRow] = VirtualTable(
-            COLUMNS, self.cells, sort_keys={
+            [*COLUMNS, *self.custom.columns()], lambda row: [*self.cells(row), *self.custom.cells(row.id)],
+            sort_keys={
                 "name": lambda r: r.name.casefold(), "industry": lambda r: r.industry.casefold(),
                 "health": lambda r: HEALTH_ORDER[r.health], "value": lambda r: -r.value,
                 "open": lambda r: -r.open_deals,
                 "contact": lambda r: -(r.days_since_contact(self.today) or 10**6),
                 "revisit": lambda r: r.next_revisit or date.max, "csat": lambda r: r.latest_answer.level
                 if r.latest_answer else 2.0, "rfm": lambda r: -r.rfm_total,
+                **self.custom.sort_keys(),
             }, empty_text="No customers match. esc clears the filter.", id="customer-table")
         self.table.is_marked = lambda row: row.id in self.marks
 
@@ -229,6 +243,8 @@ class CustomersTab(CustomerListActions, Vertical):
                              surveys=store.rows(Survey), today=self.today, tasks=store.rows(Task),
                              contacts=store.rows(Contact))
         self.rows_by_id = {row.id: row for row in rows}
+        self._docs.clear()  # in place: the custom columns and cards read it
+        self._docs.update((doc["id"], doc) for doc in store.rows(Customer))
         self.marks.keep(self.rows_by_id.__contains__)
         self.loaded_version = store.version
         self._built_from = {t: store.storage.changes.versions[t] for t in CUSTOMER_TABLES}
@@ -268,6 +284,7 @@ class CustomersTab(CustomerListActions, Vertical):
     def predicate(self) -> Callable[[CustomerRow], bool]:
         f, owner, day = self.filter, self.owner_id(), self.today
         prompts = {r.id for r in reorder_prompts(self.rows_by_id.values(), day)} if f.reorders else set()
+        custom_text = self.custom.search_text()
 
         def passes(r: CustomerRow) -> bool:
             return ((owner is None or r.owner == owner)
@@ -275,7 +292,8 @@ class CustomersTab(CustomerListActions, Vertical):
                     and (f.tag is None or f.tag in r.tags)
                     and (f.segment is None or in_segment(r, f.segment, day))
                     and (not f.reorders or r.id in prompts)
-                    and (not f.text or f.text in r.search))
+                    and (f.custom is None or self.custom.matches(r.id, f.custom))
+                    and (not f.text or f.text in r.search or f.text in custom_text(self._docs.get(r.id) or {})))
 
         return passes
 
@@ -382,6 +400,16 @@ class CustomersTab(CustomerListActions, Vertical):
 
     def action_toggle_reorders(self) -> None:
         self.set_filter(reorders=not self.filter.reorders)
+
+    def action_custom_filter(self) -> None:
+        self.custom.pick_filter(self.app, lambda chosen: self.set_filter(custom=chosen))
+
+    def custom_changed(self) -> None:
+        """The team's custom fields changed: the list's columns and sort keys."""
+        self.table.set_columns([*COLUMNS, *self.custom.columns()])
+        self.table.sort_keys.update(self.custom.sort_keys())
+        if self.filter.custom and not self.custom.still_filters(self.filter.custom):
+            self.filter = replace(self.filter, custom=None)
 
     def action_pick_tag(self) -> None:
         tags = sorted({t for r in self.rows_by_id.values() for t in r.tags}, key=str.casefold)

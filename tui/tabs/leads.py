@@ -24,7 +24,8 @@ from store.records import required_keys
 from tui import views
 from tui.bulk import Marks, mark_bindings
 from tui.clock import today
-from tui.forms import of
+from tui.custom import CustomList
+from tui.forms import custom_defaults, custom_fields, of
 from tui.lead_actions import LeadActions
 from tui.owners import next_owner, owner_of
 from tui.rows import LeadRow, lead_widths
@@ -63,6 +64,8 @@ class LeadFilter:
     owner: str = "me"
     overdue: bool = False
     pool: bool = False
+    #: a custom field's quick filter: (field, value, in words)
+    custom: tuple[str, str, str] | None = None
 
     def describe(self) -> str:
         # The pool has no owner: its leads are anyone's to claim, whatever O says.
@@ -71,6 +74,8 @@ class LeadFilter:
             parts.append(f"grade {self.grade}")
         if self.overdue:
             parts.append("overdue only")
+        if self.custom:
+            parts.append(self.custom[2])
         if self.text:
             parts.append(f"“{self.text}”")
         return " · ".join(parts)
@@ -106,6 +111,7 @@ class LeadsTab(LeadActions, Vertical):
         Binding("O", "cycle_owner", "Owner", show=False, id="leads.filter_owner"),
         Binding("D", "toggle_overdue", "Overdue", show=False, id="leads.filter_overdue"),
         Binding("L", "toggle_pool", "Pool", show=False, id="leads.filter_pool"),
+        Binding("F", "custom_filter", "Custom field filter", show=False, id="leads.filter_custom"),
         Binding("P", "cycle_period", "Period", show=False, id="leads.period"),
         Binding("v", "toggle_funnel", "Funnel", show=False, id="leads.toggle_funnel"),
         *mark_bindings("leads"),
@@ -141,12 +147,15 @@ class LeadsTab(LeadActions, Vertical):
         self.today = today()
         self.marks = Marks()
         self.view: SavedLeadView | None = None
+        self.custom = CustomList(store, Lead.table, self._docs.get)
         self.table: VirtualTable[LeadRow] = VirtualTable(
-            COLUMNS, lambda row: lead_cells(row, self.today), sort_keys={
+            [*COLUMNS, *self.custom.columns()],
+            lambda row: [*lead_cells(row, self.today), *self.custom.cells(row.id)], sort_keys={
                 "name": lambda r: r.name.casefold(), "company": lambda r: r.company.casefold(),
                 "grade": lambda r: r.grade or "Z", "source": lambda r: r.source,
                 "status": lambda r: LEAD_STATUSES.index(r.status), "owner": lambda r: r.owner,
                 "follow_up": lambda r: r.follow_up or date.max, "age": lambda r: (self.today - r.created).days,
+                **self.custom.sort_keys(),
             }, empty_text=NO_LEADS, id="lead-table")
         self.table.is_marked = lambda row: row.id in self.marks
 
@@ -175,8 +184,10 @@ class LeadsTab(LeadActions, Vertical):
     def reload(self) -> None:
         """Rebuild every row from the store (start, sync, another process's changes)."""
         self.today = today()
-        self._docs = {doc["id"]: doc for doc in self.store.rows(Lead)}
-        self.rows_by_id = {lead_id: LeadRow.from_doc(doc) for lead_id, doc in self._docs.items()}
+        self._docs.clear()  # in place: the custom columns read it
+        self._docs.update((doc["id"], doc) for doc in self.store.rows(Lead))
+        extra = self.custom.search_text()
+        self.rows_by_id = {lead_id: LeadRow.from_doc(doc, extra(doc)) for lead_id, doc in self._docs.items()}
         self.marks.keep(self.rows_by_id.__contains__)
         self.all_rows = self.table.sort_rows(list(self.rows_by_id.values()))
         self._base_key = None
@@ -219,7 +230,7 @@ class LeadsTab(LeadActions, Vertical):
             if doc is None or not doc.keys() >= required_keys(Lead):  # damaged: listed by `check`, not here
                 continue
             self._docs[lead_id] = doc
-            row = self.rows_by_id[lead_id] = LeadRow.from_doc(doc)
+            row = self.rows_by_id[lead_id] = LeadRow.from_doc(doc, self.custom.search_text()(doc))
             fresh.append(row)
         if not fresh:
             return
@@ -242,7 +253,8 @@ class LeadsTab(LeadActions, Vertical):
             return ((r.in_pool if f.pool else owner is None or (r.owner == owner and not r.in_pool))
                     and (f.grade is None or r.grade == f.grade)
                     and (f.status is None or (r.is_open() if f.status == "open" else r.status == f.status))
-                    and (not f.overdue or r.overdue(day)))
+                    and (not f.overdue or r.overdue(day))
+                    and (f.custom is None or self.custom.matches(r.id, f.custom)))
 
         return passes
 
@@ -254,7 +266,7 @@ class LeadsTab(LeadActions, Vertical):
         """Rows passing the non-text filters, kept until those filters or the rows change,
         so that a keystroke costs one substring test per row."""
         f = self.filter
-        key = (f.pool, self.owner_id(), f.grade, f.status, f.overdue, self.today)
+        key = (f.pool, self.owner_id(), f.grade, f.status, f.overdue, f.custom, self.today)
         if self._base_key != key:
             self._base = list(filter(self.base_predicate(), self.all_rows))
             self._base_key = key
@@ -354,6 +366,16 @@ class LeadsTab(LeadActions, Vertical):
     def action_toggle_pool(self) -> None:
         self.set_filter(pool=not self.filter.pool)
 
+    def action_custom_filter(self) -> None:
+        self.custom.pick_filter(self.app, lambda chosen: self.set_filter(custom=chosen))
+
+    def custom_changed(self) -> None:
+        """The team's custom fields changed: the columns and sort keys, then every row."""
+        self.table.set_columns([*COLUMNS, *self.custom.columns()])
+        self.table.sort_keys.update(self.custom.sort_keys())
+        if self.filter.custom and not self.custom.still_filters(self.filter.custom):
+            self.filter = replace(self.filter, custom=None)
+
     def action_cycle_period(self) -> None:
         self.period = PERIODS[(PERIODS.index(self.period) + 1) % len(PERIODS)]
         self.refresh_funnel()
@@ -430,10 +452,12 @@ class LeadsTab(LeadActions, Vertical):
             Field("next_follow_up", "Next follow-up", "date"),
             Field("tags", "Tags", "tags", placeholder="comma separated"),
             Field("notes", "Notes", "notes"),
+            *custom_fields(self.store, Lead.table),
         ])
 
     def action_new(self, values: dict[str, Any] | None = None) -> None:
-        values = values or {"owner": self.store.me, "source": self.store.config.lead_sources[0]}
+        values = values or {"owner": self.store.me, "source": self.store.config.lead_sources[0],
+                            **custom_defaults(self.store, Lead.table)}
 
         def save(new: dict[str, Any]) -> Any:
             self.store.validate(Lead, {**new, "owner": self.store.me if new["owner"] == "auto"
