@@ -69,3 +69,22 @@ def test_an_editor_that_fails_saves_nothing(folder: Path, monkeypatch: pytest.Mo
     monkeypatch.setenv("EDITOR", "false")
     assert main(["team", "edit", "--data", str(folder)]) == 1
     assert capsys.readouterr().err == "dealdeck: the editor 'false' exited with status 1: nothing saved\n"
+
+
+def test_purge_clears_a_deleted_custom_field_and_refuses_a_live_one(folder: Path,
+                                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    from store.models import Lead
+
+    field = {"key": "industry", "label": "Industry"}
+    with Store(folder) as store:
+        store.save_team_settings({"custom_fields": {"leads": [field]}})
+        store.new(Lead, name="Emma", **{"cf.industry": "Retail"})
+    assert main(["team", "purge-field", "leads.industry", "--data", str(folder)]) == 1
+    assert "only a deleted field is purged" in capsys.readouterr().err
+    with Store(folder) as store:
+        store.save_team_settings({"custom_fields": {"leads": [{**field, "deleted": True}]}})
+    assert main(["team", "purge-field", "leads.industry", "--data", str(folder)]) == 0
+    assert capsys.readouterr().out.startswith("dealdeck: cleared leads.industry on 1 record;")
+    with Store(folder) as store:
+        assert all("cf.industry" not in doc for doc in store.rows(Lead))
+    assert main(["team", "purge-field", "nowhere", "--data", str(folder)]) == 1

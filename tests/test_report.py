@@ -140,3 +140,20 @@ def test_a_past_week_is_weighed_with_the_probabilities_of_that_week(tmp_path: Pa
         assert dropped.team.open_deals == dropped.team.retired_stage_deals == 2
         line = to_markdown(dropped).split("of them in a stage no longer used")[1].splitlines()[0]
         assert line.startswith(" | 2 |")
+
+
+def test_the_review_json_carries_the_custom_fields_of_the_deals_it_lists(tmp_path: Path) -> None:
+    from datetime import date
+
+    from store.models import Customer, Opportunity
+
+    (tmp_path / "config.yaml").write_text("me: ann\nreps: [{id: ann, name: Ann}]\n")
+    with Store(tmp_path) as store:
+        store.save_team_settings({"custom_fields": {"opportunities": [
+            {"key": "tier", "label": "Tier", "type": "choice", "choices": ["Gold", "Silver"]}]}})
+        customer = store.new(Customer, name="Acme")
+        deal = store.new(Opportunity, title="Pumps", customer_id=customer.id, stage="quote", amount=1000,
+                         expected_close=date(2026, 11, 26), **{"cf.tier": "gold"})
+        data = json.loads(to_json(collect_review(store, W47, None, W47.end)))
+    closing = data["outlook"]["closing_next_week"]
+    assert [(item["record_id"], item["custom"]) for item in closing] == [(deal.id, {"tier": "Gold"})]

@@ -29,6 +29,10 @@ def add_parsers(commands: argparse._SubParsersAction, common: Common, open_store
     edit = team_commands.add_parser("edit", help="edit them in $EDITOR; an invalid save is refused with its line")
     common(edit)
     edit.set_defaults(run=lambda args: _run_edit(args, open_store))
+    purge = team_commands.add_parser("purge-field", help="clear a deleted custom field's values from every record")
+    common(purge)
+    purge.add_argument("field", metavar="TABLE.KEY", help="e.g. leads.industry (declared deleted: true)")
+    purge.set_defaults(run=lambda args: _run_purge(args, open_store))
 
 
 def _run_show(args: argparse.Namespace, open_store: OpenStore) -> int:
@@ -64,6 +68,19 @@ def _run_edit(args: argparse.Namespace, open_store: OpenStore) -> int:
             break
     saved = ", ".join(changed) if len(changed) <= 4 else f"{len(changed)} team settings"
     print(f"dealdeck: saved {saved or 'nothing new'}; they go to the team with the next sync")
+    return 0
+
+
+def _run_purge(args: argparse.Namespace, open_store: OpenStore) -> int:
+    from store.custom_fields import CUSTOM_TABLES
+
+    table, _, key = args.field.partition(".")
+    if table not in CUSTOM_TABLES or not key:
+        raise StoreError(f"{args.field!r}: give TABLE.KEY, TABLE one of {', '.join(CUSTOM_TABLES)}")
+    with open_store(args) as store:
+        count = store.purge_custom_field(table, key)
+    print(f"dealdeck: cleared {table}.{key} on {count} record{'' if count == 1 else 's'}; "
+          "this goes to the team with the next sync")
     return 0
 
 
