@@ -13,7 +13,6 @@ from store.models import Activity, Customer, Lead, Opportunity, StageChange, Sur
 
 if TYPE_CHECKING:
     from store.database import Store
-    from store.writer import Writer
 
 #: activities that count as the visit a customer's maintenance plan asks for
 REVISIT_KINDS = frozenset({"visit", "call", "meeting"})
@@ -25,11 +24,10 @@ class AfterSales:
     def set_ticket_status(self: Store, ticket_id: str, status: str, *, today: date | None = None) -> Ticket:
         """Move a ticket on (open -> in progress -> resolved -> closed, or back).
 
-        Resolving it schedules the after-sales call, and a survey request unless the
-        customer has answered one since the ticket was opened."""
-        rules = self.config.customers
-        day = today or datetime.now(UTC).date()
+        What a resolved ticket starts (by default the after-sales call and a survey
+        request) is the team's rules' doing (``store.rules.default_rules``), in this commit."""
         with self.writing() as w:
+            w.today = today
             ticket, _ = w.current(Ticket, ticket_id)
             if ticket.status == status:
                 return ticket
@@ -41,31 +39,7 @@ class AfterSales:
                 changes["resolved_at"] = ticket.resolved_at or utc_now()
             else:
                 changes.update(resolved_at=None, closed_at=None)
-            updated = w.update(Ticket, ticket_id, changes)
-            if status == "resolved":
-                self._after_sales_tasks(w, updated, day, rules.follow_up_after_days, rules.survey_after_days)
-            return updated
-
-    def _after_sales_tasks(self: Store, w: Writer, ticket: Ticket, day: date, call_after: int,
-                           survey_after: int) -> None:
-        customer, _ = w.current(Customer, ticket.customer_id)
-        owner = ticket.assignee or self.me
-        called = any(doc.get("ticket_id") == ticket.id and doc.get("kind") == "after_sales" and not doc.get("done")
-                     for doc in self.rows(Task))
-        if not called:  # one open after-sales call per ticket (resolved again, or planned already)
-            w.insert(self.validate(Task, {
-                "owner": owner, "title": f"After-sales call: {ticket.title}", "kind": "after_sales",
-                "due": day + timedelta(days=call_after), "customer_id": customer.id, "ticket_id": ticket.id,
-                "contact_id": ticket.contact_id, "notes": f"Check that “{ticket.title}” stays fixed."}))
-        answered = any(doc["customer_id"] == customer.id and str(doc["at"]) >= str(ticket.created_at.isoformat())
-                       for doc in self.rows(Survey))
-        pending = any(doc.get("customer_id") == customer.id and doc.get("kind") == "survey" and not doc.get("done")
-                      for doc in self.rows(Task))
-        if not answered and not pending:
-            w.insert(self.validate(Task, {
-                "owner": owner, "title": f"Satisfaction survey: {customer.name}", "kind": "survey",
-                "due": day + timedelta(days=survey_after), "customer_id": customer.id, "ticket_id": ticket.id,
-                "contact_id": ticket.contact_id}))
+            return w.update(Ticket, ticket_id, changes)
 
     def ticket_tasks(self: Store, ticket_id: str) -> list[dict[str, Any]]:
         """The open tasks a ticket started (its after-sales call and survey request)."""

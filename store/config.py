@@ -17,6 +17,7 @@ from store.custom_fields import CustomField, CustomTable
 from store.errors import StoreError
 from store.files import private_folder, write_atomic
 from store.hlc import DEFAULT_DRIFT_MS
+from store.rules import RULE_TABLES, Rule, check_rules, default_rules
 
 CONFIG_NAME = "config.yaml"
 RepId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.-]{0,31}$")]
@@ -241,6 +242,8 @@ class Config(Strict):
     deal_views: list[SavedDealView] = []
     #: fields the team added, per record type (``store.custom_fields``)
     custom_fields: dict[CustomTable, list[CustomField]] = {}
+    #: the team's rules (``store.rules``); unset: the two after-sales defaults
+    rules: list[Rule] = []
     sync: Sync = Sync()
     imports: Imports = Imports()
     keys: dict[str, str] = {}
@@ -273,6 +276,29 @@ class Config(Strict):
         """The custom fields of a record type (without those the team deleted)."""
         return [spec for spec in self.custom_fields.get(table, ())  # type: ignore[call-overload]
                 if with_deleted or not spec.deleted]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_rules(cls, data: object) -> object:
+        """No ``rules`` key: the after-sales call and survey request Dealdeck always made,
+        due after the days ``customers`` sets."""
+        if not isinstance(data, dict) or "rules" in data:
+            return data
+        customers = data.get("customers")
+        days = customers if isinstance(customers, dict) else {}
+        call, survey = days.get("follow_up_after_days", 2), days.get("survey_after_days", 3)
+        if not (type(call) is int and type(survey) is int and call >= 0 and survey >= 0):
+            return data  # the customers block is refused with its own message
+        return {**data, "rules": [rule.model_dump(by_alias=True) for rule in default_rules(call, survey)]}
+
+    @model_validator(mode="after")
+    def _rules_name_what_is_there(self) -> Config:
+        from store.models import BY_TABLE
+
+        fields = {table: [*BY_TABLE[table].model_fields, *(s.name for s in self.custom(table))]
+                  for table in RULE_TABLES}
+        check_rules(self.rules, fields, self.stage_keys, self.rep_ids())
+        return self
 
     @model_validator(mode="after")
     def _me_is_a_rep(self) -> Config:
@@ -451,9 +477,9 @@ class _StrictLoader(yaml.SafeLoader):
 def describe_error(error: ValidationError) -> str:
     """The first validation problem as 'key.path: message'."""
     first = error.errors()[0]
-    where = ".".join(str(part) for part in first["loc"]) or "(top level)"
+    where = ".".join(str(part) for part in first["loc"])
     message = first["msg"].removeprefix("Value error, ")
-    return f"{where}: {message}"
+    return f"{where}: {message}" if where else message  # a whole-settings check names its key itself
 
 
 def load_config(folder: Path) -> Config:

@@ -25,7 +25,8 @@ from store.pipeline import money, value_of
 from store.records import whole_entries
 
 Doc = Mapping[str, Any]
-ReasonKind = Literal["revisit_overdue", "low_satisfaction", "satisfaction_dropped", "ticket_open", "no_contact"]
+ReasonKind = Literal["revisit_overdue", "low_satisfaction", "satisfaction_dropped", "ticket_open", "no_contact",
+                     "flagged"]
 HEALTH_ORDER: dict[str, int] = {"risk": 0, "watch": 1, "good": 2, "churned": 3}
 
 
@@ -78,6 +79,8 @@ class CustomerRow:
     rfm: tuple[int, int, int] = (1, 1, 1)
     #: when a repeat order is expected (None: nothing bought yet)
     reorder_due: date | None = None
+    #: a risk one of the team's rules raised (``flag_risk``)
+    flag: str = ""
     #: open tasks due within the week and contact birthdays coming up (see Today)
     reminders: int = 0
     search: str = ""
@@ -167,7 +170,7 @@ def _bare_row(doc: Doc) -> CustomerRow:
         id=doc["id"], name=name, industry=industry, segment=segment, tags=tags, owner=doc.get("owner") or "",
         lifecycle=doc.get("lifecycle") or "prospect", created=_day(doc["created_at"]) or date.min,
         last_contact=_day(doc.get("last_contact_at")), revisit_days=doc.get("revisit_days"),
-        next_revisit=_day(doc.get("next_revisit")),
+        next_revisit=_day(doc.get("next_revisit")), flag=doc.get("flag") or "",
         search="\x00".join((name, industry, segment, doc.get("email") or "", doc.get("phone") or "",
                             *tags)).casefold())
 
@@ -235,9 +238,10 @@ def contact_reason(last_contact: date | None, since: date, limit_days: int, toda
 
 def churn_reasons(row: CustomerRow, rules: CustomerRules, today: date) -> tuple[Reason, ...]:
     """Why an active customer may be slipping away; prospects and churned ones have none."""
+    flagged = (Reason("flagged", f"flagged: {row.flag}"),) if row.flag else ()
     if row.lifecycle not in ("active", "at_risk"):
-        return ()
-    found = [revisit_reason(row.next_revisit, row.revisit_days, today),
+        return flagged
+    found = [*flagged, revisit_reason(row.next_revisit, row.revisit_days, today),
              *satisfaction_reasons(row.answers, rules),
              ticket_reason(row.open_tickets, rules.ticket_open_days, today),
              contact_reason(row.last_contact, row.created, rules.no_contact_days, today)]

@@ -51,6 +51,7 @@ from store.queries import (
     text_matcher,
 )
 from store.replica import load_replica
+from store.rule_engine import RuleEngine
 from store.session_undo import SessionChange, SessionUndo, session_change
 from store.storage import DurableStorage
 from store.tablefile import PackedTable
@@ -96,7 +97,7 @@ class StageMove:
     customer_after: dict[str, Any] | None = None
 
 
-class Store(LeadOps, AfterSales, SessionUndo, TeamSettingsOps):
+class Store(LeadOps, AfterSales, SessionUndo, TeamSettingsOps, RuleEngine):
     """Records of one data folder, as seen by one rep."""
 
     def __init__(self, folder: Path | str, config: Config | None = None, me: str | None = None,
@@ -180,7 +181,7 @@ class Store(LeadOps, AfterSales, SessionUndo, TeamSettingsOps):
         stamps replaced; ``others``: the other replicas' stamps in the future, left as
         they are). See ``store.clockfix``."""
         drift = self.clock.max_drift_ms
-        with self.writing() as w:
+        with self.writing(rules=False) as w:  # new stamps for the same values: no change fires a rule
             found = clockfix.scan(self.storage.tables, self.replica_id,
                                   clockfix.future_limit(self.clock.wall_ms(), drift))
             fresh = Clock(self.replica_id, wall=self.clock.wall_ms, max_drift_ms=drift)
@@ -225,12 +226,14 @@ class Store(LeadOps, AfterSales, SessionUndo, TeamSettingsOps):
 
     # -- transactions ------------------------------------------------------------------
     @contextlib.contextmanager
-    def writing(self, *, remember: bool = True) -> Iterator[Writer]:
+    def writing(self, *, remember: bool = True, rules: bool = True) -> Iterator[Writer]:
         """All writes inside commit together, as one durable journal entry.
 
         Nested use (an operation called inside another's transaction) joins the
         outer transaction, so composite actions stay one commit. ``remember``: the commit
         can be undone later in this session (``undo_last``); an undo itself is not.
+        ``rules``: the team's rules act on the changes, in the same commit (an undo, of
+        a session's change or of a merge, puts back what was, and fires none).
         """
         if self._writer is not None:
             yield self._writer
@@ -238,8 +241,12 @@ class Store(LeadOps, AfterSales, SessionUndo, TeamSettingsOps):
         with self.storage.transaction() as txn:
             self.catch_up_clock()
             self._writer = Writer(self, txn)
+            if rules:
+                txn.watch = frozenset(self.event_rules())
             try:
                 yield self._writer
+                if txn.watch:
+                    self.run_rules(self._writer)
             finally:
                 self._writer = None
                 self.version += 1

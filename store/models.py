@@ -229,6 +229,15 @@ class Record(BaseModel):
         return getattr(self, "name", None) or getattr(self, "title", None) or self.id
 
 
+class RuleRun(Entry):
+    """What one of the team's rules did to a record (``store.rules``): its history line.
+    Its id is made from the rule, the record and the occurrence, the same on every replica."""
+
+    at: Timestamp = Field(default_factory=utc_now)
+    rule: Line
+    did: Line
+
+
 # --- leads --------------------------------------------------------------------
 
 
@@ -256,7 +265,7 @@ class Lead(Record):
     table: ClassVar[str] = "leads"
     rules: ClassVar[tuple[Rule, ...]] = (_lead_is_consistent,)
     noun: ClassVar[str] = "lead"
-    grow_only: ClassVar[frozenset[str]] = frozenset({"history"})
+    grow_only: ClassVar[frozenset[str]] = frozenset({"history", "rule_log"})
 
     name: Name
     company: Line = ""
@@ -279,6 +288,9 @@ class Lead(Record):
     contact_id: RecordId | None = None
     opportunity_id: RecordId | None = None
     history: list[LeadEvent] = []
+    #: a risk a rule raised (``flag_risk``), shown with the record until cleared
+    flag: Line = ""
+    rule_log: list[RuleRun] = []
 
 
 
@@ -335,7 +347,7 @@ class FieldChange(Entry):
 class Opportunity(Record):
     table: ClassVar[str] = "opportunities"
     noun: ClassVar[str] = "opportunity"
-    grow_only: ClassVar[frozenset[str]] = frozenset({"stage_history", "quotes", "changes"})
+    grow_only: ClassVar[frozenset[str]] = frozenset({"stage_history", "quotes", "changes", "rule_log"})
     #: fields whose every change is kept in ``changes``
     tracked: ClassVar[tuple[str, ...]] = ("amount", "expected_close")
 
@@ -355,6 +367,8 @@ class Opportunity(Record):
     stage_history: list[StageChange] = []
     quotes: list[Quote] = []
     changes: list[FieldChange] = []
+    flag: Line = ""
+    rule_log: list[RuleRun] = []
 
     @field_validator("stage")
     @classmethod
@@ -388,6 +402,7 @@ class Opportunity(Record):
 class Customer(Record):
     table: ClassVar[str] = "customers"
     noun: ClassVar[str] = "customer"
+    grow_only: ClassVar[frozenset[str]] = frozenset({"rule_log"})
 
     name: Name
     industry: Line = ""
@@ -408,11 +423,14 @@ class Customer(Record):
     last_contact_at: Timestamp | None = None
     active_since: date | None = None
     churned_at: date | None = None
+    flag: Line = ""
+    rule_log: list[RuleRun] = []
 
 
 class Contact(Record):
     table: ClassVar[str] = "contacts"
     noun: ClassVar[str] = "contact"
+    grow_only: ClassVar[frozenset[str]] = frozenset({"rule_log"})
 
     customer_id: RecordId
     name: Name
@@ -423,6 +441,7 @@ class Contact(Record):
     primary: bool = False
     notes: Text = ""
     external_id: ExternalId = ""
+    rule_log: list[RuleRun] = []
 
 
 # --- activities, tasks, service --------------------------------------------------------
@@ -473,6 +492,7 @@ class Task(Record):
 class Ticket(Record):
     table: ClassVar[str] = "tickets"
     noun: ClassVar[str] = "ticket"
+    grow_only: ClassVar[frozenset[str]] = frozenset({"rule_log"})
 
     customer_id: RecordId
     contact_id: RecordId | None = None
@@ -483,6 +503,8 @@ class Ticket(Record):
     assignee: RepId | None = None
     resolved_at: Timestamp | None = None
     closed_at: Timestamp | None = None
+    flag: Line = ""
+    rule_log: list[RuleRun] = []
 
 
 def _score_in_range(values: Mapping[str, Any]) -> str | None:

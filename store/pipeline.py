@@ -22,8 +22,8 @@ from store.models import FieldChange, StageChange
 from store.records import whole_entries
 
 Doc = Mapping[str, Any]
-RiskKind = Literal["stale", "stuck", "slipped", "no_next_step", "amount_dropped"]
-RISK_KINDS: tuple[RiskKind, ...] = ("stale", "stuck", "slipped", "no_next_step", "amount_dropped")
+RiskKind = Literal["stale", "stuck", "slipped", "no_next_step", "amount_dropped", "flagged"]
+RISK_KINDS: tuple[RiskKind, ...] = ("stale", "stuck", "slipped", "no_next_step", "amount_dropped", "flagged")
 FORECAST_CATEGORIES: tuple[ForecastCategory, ...] = ("commit", "best_case", "pipeline", "omitted")
 ZERO = Decimal(0)
 
@@ -104,6 +104,7 @@ def deal_risks(doc: Doc, stage: Stage, *, entered: date, last_touch: date, today
                      [c for c in changes if c.get("field") == "expected_close"], today, recent_days),
         no_next_step_risk(doc.get("next_step") or ""),
         amount_dropped_risk([c for c in changes if c.get("field") == "amount"], today, recent_days),
+        Risk("flagged", f"flagged by a rule: {doc['flag']}", "flagged") if doc.get("flag") else None,
     )
     return tuple(risk for risk in found if risk is not None)
 

@@ -82,7 +82,7 @@ def _replay(store: Store, source: list[SessionChange], target: list[SessionChang
     if not source:
         return None
     change = source[-1]
-    with store.writing(remember=False) as w:
+    with store.writing(remember=False, rules=False) as w:
         written = []
         for table, record_id, before, after in reversed(change.records):
             current = w.txn.get(table, record_id)

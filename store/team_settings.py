@@ -29,7 +29,7 @@ from store.records import Doc, is_live
 #: the team's keys, in the order ``team show`` prints them and a fallback tries them
 TEAM_KEYS: tuple[str, ...] = (
     "reps", "currency", "rates", "stages", "lost_reasons", "disqualify_reasons", "lead_sources", "grades",
-    "assignment", "lead_pool", "maintenance", "risk", "customers", "segments", "custom_fields",
+    "assignment", "lead_pool", "maintenance", "risk", "customers", "segments", "custom_fields", "rules",
 )
 #: what ``dealdeck team edit`` opens with, above the settings
 YAML_HEADER = """\
@@ -107,7 +107,7 @@ def effective_config(local: Config, team: Mapping[str, Any]) -> Effective:
         try:
             Config.model_validate(trial)
         except ValidationError as exc:
-            problem = describe_error(exc).removeprefix("(top level): ")
+            problem = describe_error(exc)
             where = "" if problem.startswith(f"{key}") else f"{key}: "
             problems.append(f"team setting {where}{problem} (config.yaml's is used)")
         else:

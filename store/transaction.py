@@ -3,6 +3,7 @@ journal line."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from store.errors import StoreError
@@ -25,6 +26,11 @@ class Transaction:
         self.before: dict[tuple[str, str], dict[str, Any] | None] | None = {}
         #: the committed clock this transaction sets (``set_clock``), or None
         self.clock_reset: str | None = None
+        #: tables whose changes the team's rules watch (``store.rule_engine``): each record's
+        #: document before this transaction, and before the current round of rules
+        self.watch: frozenset[str] = frozenset()
+        self.previous: dict[tuple[str, str], dict[str, Any] | None] = {}
+        self._round: dict[tuple[str, str], dict[str, Any] | None] | None = None
 
     def set_clock(self, stamp: str) -> None:
         """Set the committed clock to ``stamp`` when this commits, even if it is lower:
@@ -43,6 +49,25 @@ class Transaction:
                 self.before = None  # a bulk write: too big to keep for undo
             else:
                 self.before[key] = self._storage.tables.get(table, {}).get(doc["id"])
+        if table in self.watch:
+            old = self._storage.tables.get(table, {}).get(doc["id"])
+            self.previous.setdefault(key, old)
+            if self._round is not None:
+                self._round.setdefault(key, old)
         self._storage.tables.setdefault(table, {})[doc["id"]] = doc
         self._storage.changes.record(table, doc["id"])
         self.puts.append((table, doc))
+
+    def watched(self, tables: Iterable[str]) -> dict[tuple[str, str], dict[str, Any] | None]:
+        """The records of ``tables`` this transaction changed, each as it was before it."""
+        wanted = set(tables)
+        return {key: doc for key, doc in self.previous.items() if key[0] in wanted}
+
+    def start_round(self, tables: Iterable[str]) -> None:
+        """Rules act: note each record they change as it was before they did."""
+        self.watch = self.watch | frozenset(tables)
+        self._round = {}
+
+    def end_round(self) -> dict[tuple[str, str], dict[str, Any] | None]:
+        changed, self._round = self._round or {}, None
+        return changed

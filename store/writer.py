@@ -4,6 +4,7 @@ documents, validates and stamps what it writes."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from store import records
@@ -23,6 +24,8 @@ class Writer:
     def __init__(self, store: Store, txn: Transaction) -> None:
         self.store, self.txn = store, txn
         self._stamp: str | None = None
+        #: the day an operation was given (rules count due dates from it); None: the clock's
+        self.today: date | None = None
 
     @property
     def stamp(self) -> str:

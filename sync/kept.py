@@ -145,7 +145,7 @@ def undo_last_merge(store: Store, *, dry_run: bool = False) -> list[str]:
             kept, current = last_kept_merge(store, forget=False)
             plan = plan_undo(kept.undo, current, store.clock.now(), in_use(kept.undo, store.storage.tables))
             return undo_lines(plan, kept.merged_at, dry_run=True)
-    with store.writing() as w:
+    with store.writing(rules=False) as w:
         kept, current = last_kept_merge(store, forget=True)
         plan = plan_undo(kept.undo, current, w.stamp, in_use(kept.undo, store.storage.tables))
         if plan.puts:  # marked first, so that a second undo can tell whether this one committed

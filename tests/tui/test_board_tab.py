@@ -328,11 +328,11 @@ async def test_a_deal_in_a_stage_no_longer_configured_still_opens(pipeline_store
     async with app.run_test(size=(160, 50)) as pilot:
         await pilot.press("2", "v")
         board = board_of(app)
-        assert "no longer configured" in str(app.query_one("#board-filters").render())
+        assert "1 in a stage no longer used" in str(app.query_one("#board-filters").render())
         row = next(r for r in board.table.rows if r.title == "Sensors")
         board.table.set_rows(board.table.rows, keep=lambda r: r is row, presorted=True)
         await pilot.press("right_square_bracket")
-        assert any("no longer a stage" in str(n.message) for n in app._notifications)
+        assert any("a stage no longer used" in str(n.message) for n in app._notifications)
         await pilot.press("enter")
         assert isinstance(app.screen, OpportunityScreen)
 
