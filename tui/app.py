@@ -24,7 +24,7 @@ from store.models import ACTIVITY_KINDS, Customer, Lead, Opportunity, Record, Ta
 from sync.exchange import last_merge
 from tui.clock import today
 from tui.commands import ActionsProvider, RecordsProvider, SearchIndex
-from tui.forms import FORMS, new_values, without_blanks
+from tui.forms import FORMS, new_values, with_flag, without_blanks
 from tui.header import AppHeader, header_parts
 from tui.screens.customer import CustomerScreen
 from tui.screens.form import Field, FormScreen
@@ -34,6 +34,7 @@ from tui.screens.importer import IMPORT_WORKERS, ImportScreen
 from tui.screens.opportunity import OpportunityScreen
 from tui.screens.present import PresentScreen
 from tui.screens.records import RecordScreen
+from tui.screens.rules import RulesScreen
 from tui.screens.service import ServiceScreen
 from tui.screens.settings import SettingsScreen
 from tui.screens.today import TodayScreen, load_agenda
@@ -43,7 +44,7 @@ from tui.tabs.board import BoardTab
 from tui.tabs.customers import CustomersTab
 from tui.tabs.leads import LeadsTab
 from tui.tabs.review import ReviewTab
-from tui.text import labelled
+from tui.text import counted, labelled
 from tui.themes import ANSI_THEME, DEFAULT_THEME, THEME_VARIABLE_DEFAULTS, has_16_colours, load_themes
 from tui.widgets.board import KanbanBoard
 from tui.widgets.cards import CardGrid
@@ -178,6 +179,10 @@ class DealdeckApp(SyncActions, App[None]):
         if returned:
             self.notify(f"{len(returned)} leads not followed up in time went back to the lead pool.")
             self.data_changed()
+        acted = self._run(self.store.run_timed_rules, today())
+        if acted:  # the feed brings the records they changed to the views
+            self.notify(f"The team's rules acted on {counted(len(acted), 'record')} today "
+                        "(ctrl+p, Rules, says what they did).", markup=False)
         due, overdue = self.due_counts
         if due or overdue:
             self.notify(f"{due} due today, {overdue} overdue. Press t to see them.", title="Today")
@@ -377,6 +382,9 @@ class DealdeckApp(SyncActions, App[None]):
     def action_team_settings(self) -> None:
         self.push_screen(SettingsScreen(self.store))
 
+    def action_rules(self) -> None:
+        self.push_screen(RulesScreen(self.store))
+
     def action_undo(self) -> None:
         """Undo this session's last change, on any record: a new change, which syncs."""
         self._step(self.store.undo_last, "Undid", "ctrl+y redoes it.", "Nothing to undo in this session.")
@@ -458,8 +466,9 @@ class DealdeckApp(SyncActions, App[None]):
         def save(values: dict[str, Any]) -> Record:
             return self.store.update(cls, record_id, **values)
 
-        self.push_screen(FormScreen(f"Edit {cls.noun}: {record.label()}", FORMS[cls](self.store),
-                                    record.model_dump(), save), self._record_saved)
+        values = record.model_dump()
+        self.push_screen(FormScreen(f"Edit {cls.noun}: {record.label()}", with_flag(FORMS[cls](self.store), values),
+                                    values, save), self._record_saved)
 
     def _record_saved(self, record: Record | None) -> None:
         if record is not None:

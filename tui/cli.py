@@ -112,6 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
     review.set_defaults(run=_run_review)
 
     cli_team.add_parsers(commands, _common, _open_store)
+    cli_team.add_rules_parsers(commands, _common, _open_store)
 
     check = commands.add_parser("check", help="verify the database files; non-zero exit on damage")
     _common(check)
@@ -175,7 +176,8 @@ def _reads_only(args: argparse.Namespace) -> bool:
     if args.command == "import":
         return bool(getattr(args, "dry_run", False))
     return (args.command in ("export", "review") or (args.command == "sync" and args.sync_command == "export")
-            or (args.command == "team" and args.team_command == "show"))
+            or (args.command == "team" and args.team_command == "show")
+            or (args.command == "rules" and args.rules_command == "test"))
 
 
 def _run_demo(args: argparse.Namespace) -> int:

@@ -35,6 +35,35 @@ def add_parsers(commands: argparse._SubParsersAction, common: Common, open_store
     purge.set_defaults(run=lambda args: _run_purge(args, open_store))
 
 
+def add_rules_parsers(commands: argparse._SubParsersAction, common: Common, open_store: OpenStore) -> None:
+    rules = commands.add_parser("rules", help="the team's rules: what they would do, and the timed ones' sweep")
+    rule_commands = rules.add_subparsers(dest="rules_command", required=True, parser_class=type(rules))
+    test = rule_commands.add_parser("test", help="what the rules would do on the current data, changing nothing")
+    common(test)
+    test.set_defaults(run=lambda args: _run_rules_test(args, open_store))
+    run = rule_commands.add_parser("run", help="fire the timed rules (dates reached, no activity) on your records")
+    common(run)
+    run.set_defaults(run=lambda args: _run_rules_run(args, open_store))
+
+
+def _run_rules_test(args: argparse.Namespace, open_store: OpenStore) -> int:
+    from tui.clock import today
+
+    with open_store(args) as store:
+        lines = store.rules_dry_run(today())
+    sys.stdout.write("\n".join(lines or ["no rules"]) + "\n")
+    return 0
+
+
+def _run_rules_run(args: argparse.Namespace, open_store: OpenStore) -> int:
+    from tui.clock import today
+
+    with open_store(args) as store:
+        lines = store.run_timed_rules(today())
+    sys.stdout.write("\n".join(lines or ["no timed rule had anything to do"]) + "\n")
+    return 0
+
+
 def _run_show(args: argparse.Namespace, open_store: OpenStore) -> int:
     from store.team_settings import as_yaml
 

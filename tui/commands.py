@@ -138,6 +138,7 @@ def actions(app: DealdeckApp) -> list[tuple[str, str, Callable[[], Any]]]:
         ("Customer cards", "tab 3", partial(app.action_show_tab, "customers")),
         ("Weekly review", "tab 4", partial(app.action_show_tab, "review")),
         ("Team settings", "reps, stages, sources, rules: shared with the team", app.action_team_settings),
+        ("Rules", "the team's rules: what each did in the last 30 days, and would do now", app.action_rules),
         ("Keys", "every key binding (?)", app.action_help),
     ]
     for name in sorted(app.dealdeck_themes):

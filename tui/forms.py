@@ -130,6 +130,13 @@ FORMS: dict[type[Record], Callable[[Store], list[Field]]] = {
 }
 
 
+def with_flag(fields: list[Field], values: dict[str, Any]) -> list[Field]:
+    """An edit form of a record one of the team's rules flagged: the flag, to clear once dealt with."""
+    if not values.get("flag"):
+        return fields
+    return [*fields, Field("flag", "Risk flag (a rule raised it: empty it once dealt with)")]
+
+
 def new_values(cls: type[Record], store: Store) -> dict[str, Any]:
     """Sensible starting values for a new record of ``cls``."""
     starts: dict[type[Record], dict[str, Any]] = {

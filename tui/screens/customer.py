@@ -28,6 +28,7 @@ from tui.header import PartsLine, wrapped
 from tui.screens.detail import HELP_KEY, UNDO_KEYS, DetailScreen
 from tui.screens.dialogs import DETAIL_CSS, PickScreen
 from tui.screens.form import FormScreen
+from tui.screens.records import rule_events
 from tui.tabs.customers import CUSTOMER_TABLES
 from tui.text import counted, plain, plain_text
 
@@ -146,14 +147,16 @@ class CustomerScreen(DetailScreen):
         events = timeline(customer.id, self.store.config, activities=related.activities,
                           opportunities=related.deals, tickets=related.tickets, surveys=related.surveys,
                           lead_id=customer.lead_id)
-        _section(text, f"Timeline ({len(events)})")
-        for event in events[:TIMELINE_LIMIT]:
-            text.append(event.at[:16].replace("T", " ") + "  ", style="bold")
-            text.append_text(plain_text(event.text))
+        ruled = [(when, what) for when, what in rule_events(customer)]
+        merged = sorted([*((e.at[:16], e.text) for e in events), *ruled], reverse=True)
+        _section(text, f"Timeline ({len(merged)})")
+        for when, what in merged[:TIMELINE_LIMIT]:
+            text.append(when.replace("T", " ") + "  ", style="bold")
+            text.append_text(plain_text(what))
             text.append("\n")
-        if len(events) > TIMELINE_LIMIT:
-            text.append(f"… and {len(events) - TIMELINE_LIMIT} older", style="italic")
-        if not events:
+        if len(merged) > TIMELINE_LIMIT:
+            text.append(f"… and {len(merged) - TIMELINE_LIMIT} older", style="italic")
+        if not merged:
             text.append("Nothing yet.", style="italic")
         if customer.notes:
             _section(text, "Notes")

@@ -24,6 +24,7 @@ from tui.header import PartsLine
 from tui.screens.detail import HELP_KEY, UNDO_KEYS, DetailScreen
 from tui.screens.dialogs import DETAIL_CSS
 from tui.screens.form import Field, FormScreen
+from tui.screens.records import rule_events
 from tui.text import plain, plain_lines, plain_text
 
 if TYPE_CHECKING:
@@ -132,6 +133,10 @@ class OpportunityScreen(DetailScreen):
         yield Static(self.timeline(deal, label))
         yield Static("Quote", classes="detail-section")
         yield from self.quotes(deal)
+        if deal.rule_log:
+            yield Static("What the team's rules did", classes="detail-section")
+            yield Static(plain_lines(f"{when.replace('T', ' ')}  {what}" for when, what in sorted(
+                rule_events(deal), reverse=True)))
         if deal.changes:
             yield Static("Amount and close date changes", classes="detail-section")
             yield Static(plain_lines(

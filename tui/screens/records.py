@@ -26,7 +26,7 @@ from tui.forms import FORMS
 from tui.screens.detail import HELP_KEY, UNDO_KEYS, DetailScreen, keys_footer
 from tui.text import plain, plain_lines, plain_text
 
-HIDDEN_FIELDS = {"id", "history", "stage_history", "quotes", "changes", "notes", "body", "description"}
+HIDDEN_FIELDS = {"id", "history", "stage_history", "quotes", "changes", "notes", "body", "description", "rule_log"}
 
 
 def describe(record: Record) -> str:
@@ -127,6 +127,11 @@ def _edits(store: Store, record: Record) -> list[tuple[str, str]]:
     return edits
 
 
+def rule_events(record: Record) -> list[tuple[str, str]]:
+    """(when, what) of each thing the team's rules did to the record, by the rule's name."""
+    return [(run.at.isoformat()[:16], f"rule “{run.rule}”: {run.did}") for run in getattr(record, "rule_log", [])]
+
+
 def _timeline(store: Store, record: Record) -> Text:
     """Events of a record, newest first: its history entries and linked activities."""
     events: list[tuple[str, str]] = []
@@ -134,6 +139,7 @@ def _timeline(store: Store, record: Record) -> Text:
         events.append((entry.at.isoformat()[:16], f"{entry.kind.replace('_', ' ')} {entry.to} {entry.note}".strip()))
     for change in getattr(record, "stage_history", []):
         events.append((change.at.isoformat()[:16], f"stage → {change.stage} (by {change.by})"))
+    events += rule_events(record)
     events += _edits(store, record)
     link = {Lead: "lead_id", Customer: "customer_id", Opportunity: "opportunity_id",
             Contact: "contact_id"}.get(type(record))

@@ -34,7 +34,7 @@ class SettingsScreen(ModalScreen[None]):
     DEFAULT_CSS = """
     SettingsScreen { align: center middle; }
     SettingsScreen > Vertical {
-        width: 120; max-width: 100%; height: 100%; border: thick $primary; background: $surface;
+        width: 160; max-width: 100%; height: 100%; border: thick $primary; background: $surface;
     }
     SettingsScreen #settings-title { text-style: bold; padding: 0 1; }
     SettingsScreen #settings-status { padding: 0 1; height: auto; }

@@ -11,7 +11,7 @@ from store.dates import parse_when
 from store.models import Customer, Opportunity
 from store.pipeline import FORECAST_CATEGORIES, DealRow, money
 from tui.clock import today
-from tui.forms import FORMS, new_values, without_blanks
+from tui.forms import FORMS, new_values, with_flag, without_blanks
 from tui.screens.dialogs import AskScreen, ConfirmScreen, PickScreen
 from tui.screens.form import FormScreen
 from tui.tabs.board_parts import CATEGORY_LABELS
@@ -153,8 +153,9 @@ class DealActions:
             if result is not None and after is not None:
                 after()
 
-        self.app.push_screen(FormScreen(f"Edit opportunity: {deal.title}", FORMS[Opportunity](self.store),
-                                        deal.model_dump(), save), saved)
+        values = deal.model_dump()
+        self.app.push_screen(FormScreen(f"Edit opportunity: {deal.title}",
+                                        with_flag(FORMS[Opportunity](self.store), values), values, save), saved)
 
     def _saved(self: BoardTab, result: Opportunity | None) -> None:
         if result is not None:

@@ -13,7 +13,7 @@ from tui.text import counted
 from tui.widgets.board import BoardColumn
 
 RISK_WORDS = {"stale": "stale", "stuck": "stuck", "slipped": "slipped", "no_next_step": "no step",
-              "amount_dropped": "amount↓"}
+              "amount_dropped": "amount↓", "flagged": "flagged"}
 CATEGORY_LABELS = {"commit": "commit", "best_case": "best case", "pipeline": "pipeline", "omitted": "omitted"}
 #: won and lost deals show for this long after closing (older ones stay in reports)
 CLOSED_DAYS = 90

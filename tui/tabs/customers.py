@@ -33,7 +33,7 @@ from tui.bulk import Marks, mark_bindings
 from tui.clock import today
 from tui.custom import CustomList, custom_pairs
 from tui.customer_actions import CustomerListActions
-from tui.forms import FORMS, new_values, without_blanks
+from tui.forms import FORMS, new_values, with_flag, without_blanks
 from tui.owners import next_owner, owner_of
 from tui.screens.dialogs import PickScreen
 from tui.screens.form import FormScreen
@@ -465,8 +465,9 @@ class CustomersTab(CustomerListActions, Vertical):
                 if after:
                     after()
 
-        self.app.push_screen(FormScreen(f"Edit customer: {customer.name}", FORMS[Customer](self.store),
-                                        customer.model_dump(), save), saved)
+        values = customer.model_dump()
+        self.app.push_screen(FormScreen(f"Edit customer: {customer.name}",
+                                        with_flag(FORMS[Customer](self.store), values), values, save), saved)
 
     def action_activity(self) -> None:
         row = self.selected()

@@ -25,7 +25,7 @@ from tui import views
 from tui.bulk import Marks, mark_bindings
 from tui.clock import today
 from tui.custom import CustomList
-from tui.forms import custom_defaults, custom_fields, of
+from tui.forms import custom_defaults, custom_fields, of, with_flag
 from tui.lead_actions import LeadActions
 from tui.owners import next_owner, owner_of
 from tui.rows import LeadRow, lead_widths
@@ -494,8 +494,8 @@ class LeadsTab(LeadActions, Vertical):
         lead = self.selected()
         if lead is None:
             return
-        fields = [f for f in self.lead_fields() if f.name != "owner"]
         values = lead.model_dump()
+        fields = with_flag([f for f in self.lead_fields() if f.name != "owner"], values)
 
         def save(changes: dict[str, Any]) -> Lead:
             return self.store.update(Lead, lead.id, **changes)
