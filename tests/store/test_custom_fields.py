@@ -120,3 +120,12 @@ def test_a_bad_declaration_is_refused_naming_its_key(fields: list[dict[str, Any]
     with pytest.raises(ValidationError) as failed:
         Config.model_validate({"custom_fields": {"leads": fields}})
     assert re.search(problem, describe_error(failed.value)), describe_error(failed.value)
+
+
+def test_a_bad_declaration_saved_as_team_settings_is_refused_and_nothing_is_written(store: Store) -> None:
+    before = dict(store.storage.tables["settings"])
+    bad = [{"key": "tier", "label": "Tier", "type": "choice", "choices": ["Gold"], "default": "Silver"}]
+    with pytest.raises(StoreError) as refused:
+        store.save_team_settings({"custom_fields": {"leads": bad}})
+    assert str(refused.value) == "custom_fields.leads.0: tier: default should be one of Gold"
+    assert store.storage.tables["settings"] == before
