@@ -159,7 +159,11 @@ def parse_team_yaml(text: str, local: Config) -> dict[str, Any]:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"line {mark.line + 1}: " if mark else ""
-        raise StoreError(f"{where}{exc.problem or 'not valid YAML'}") from None
+        if isinstance(exc, yaml.constructor.ConstructorError) and exc.problem:
+            raise StoreError(f"{where}{exc.problem}") from None  # ours: "the key 'x' is set twice"
+        # The parser's own words ("expected <block end>") say little to a person.
+        raise StoreError(f"{where}not YAML as the rest: check the indentation, and that the line is "
+                         "`key: value` or `- item` with its brackets and quotes closed") from None
     if raw is None:
         raise StoreError("the team settings are empty: nothing saved")
     if not isinstance(raw, dict):

@@ -75,6 +75,8 @@ def _run_show(args: argparse.Namespace, open_store: OpenStore) -> int:
 
 
 def _run_edit(args: argparse.Namespace, open_store: OpenStore) -> int:
+    import yaml
+
     from store.team_settings import as_yaml, parse_team_yaml
 
     with open_store(args) as store:
@@ -87,7 +89,9 @@ def _run_edit(args: argparse.Namespace, open_store: OpenStore) -> int:
                 return 0
             try:
                 values = parse_team_yaml(_without_notice(text), store.config)
-                changed = store.save_team_settings(values)
+                store.save_team_settings(values)
+                was = yaml.safe_load(original) or {}
+                changed = [key for key, value in values.items() if value != was.get(key)]
             except StoreError as exc:
                 if not _interactive():
                     raise StoreError(f"team settings not saved: {exc}") from None
@@ -96,7 +100,7 @@ def _run_edit(args: argparse.Namespace, open_store: OpenStore) -> int:
                 continue
             break
     saved = ", ".join(changed) if len(changed) <= 4 else f"{len(changed)} team settings"
-    print(f"dealdeck: saved {saved or 'nothing new'}; they go to the team with the next sync")
+    print(f"dealdeck: saved {saved or 'the team settings as they were'}; they go to the team with the next sync")
     return 0
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 
+import yaml
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -80,12 +81,15 @@ class SettingsScreen(ModalScreen[None]):
     def action_save(self) -> None:
         text = self.query_one(TextArea).text
         try:
-            changed = self.store.save_team_settings(parse_team_yaml(text, self.store.config))
+            values = parse_team_yaml(text, self.store.config)
+            self.store.save_team_settings(values)
         except StoreError as exc:
             self._tell(f"Not saved: {exc}", problem=True)
             self._go_to_problem(str(exc))
             self.app.bell()
             return
+        was = yaml.safe_load(self.saved_text) or {}
+        changed = [key for key, value in values.items() if value != was.get(key)]  # what the rep edited
         self.saved_text = text
         self._own = as_yaml(self.store.config)  # the feed's news of this save is not news
         if changed:

@@ -30,7 +30,7 @@ def stage_style(config: Config, key: str) -> str:
 
 
 #: the board column of deals whose stage the team's settings no longer have
-RETIRED_STAGE = "Stage no longer used"
+RETIRED_STAGE = "No longer used"  # a stage the team dropped: 14 cells, whole in a column at 80
 
 
 def retired_column(rows: list[DealRow]) -> BoardColumn:
