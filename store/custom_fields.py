@@ -78,8 +78,8 @@ class CustomField(BaseModel):
 
     @property
     def is_text(self) -> bool:
-        """Matched by ``/`` and the palette's search."""
-        return self.type in ("text", "long_text", "choice", "multi_choice", "email", "phone", "url")
+        """Matched by ``/`` and the palette's search (a choice has its quick filter instead)."""
+        return self.type in ("text", "long_text", "email", "phone", "url")
 
 
 def check_value(spec: CustomField, value: Any) -> Any:

@@ -126,7 +126,7 @@ class RuleEngine:
         links = {name: doc["id"] if name == f"{BY_TABLE[table].noun}_id" else doc.get(name)
                  for name in _LINKS[table]}
         links = {name: value for name, value in links.items() if value}
-        if action.skip_if_open and self._open_task(action.kind, links, table):
+        if action.skip_if_open and self._open_task(w, action, doc, links):
             return None
         customer_id = links.get("customer_id")
         if action.skip_if_answered and customer_id and any(
@@ -141,10 +141,19 @@ class RuleEngine:
                                       "due": due, **links}))
         return f"task “{title}” for {owner}, due {due.isoformat()}"
 
-    def _open_task(self: Store, kind: str, links: dict[str, str], table: str) -> bool:
-        """An open task of ``kind`` on the record already (a survey request: on its customer)."""
-        key = "customer_id" if kind == "survey" and "customer_id" in links else next(iter(links))
-        return any(t.get(key) == links[key] and t.get("kind", "todo") == kind and not t.get("done")
+    def _open_task(self: Store, w: Writer, action: Action, doc: Doc, links: dict[str, str]) -> bool:
+        """An open task of the same title this record's rules made (a deal back in a stage:
+        no second "send the quote"); for an after-sales call or a survey request, any open
+        one of the ticket or the customer (planned by hand too), as before rules."""
+        for entry in doc.get("rule_log") or ():  # a rule's task has its history entry's id
+            task = w.txn.get(Task.table, entry["id"])
+            if task is not None and not task.get("done") and task.get("kind", "todo") == action.kind \
+                    and is_live(task):
+                return True
+        if action.kind not in ("after_sales", "survey"):
+            return False  # the rest would cost a pass over every task at every change
+        key = "customer_id" if action.kind == "survey" and "customer_id" in links else next(iter(links))
+        return any(t.get(key) == links[key] and t.get("kind", "todo") == action.kind and not t.get("done")
                    for t in self.rows(Task))
 
     # -- timed rules -----------------------------------------------------------------------------

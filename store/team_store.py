@@ -14,7 +14,6 @@ from store.config import Config, describe_error
 from store.custom_fields import PREFIX
 from store.errors import StoreError
 from store.models import BY_TABLE, SettingChange, TeamSetting
-from store.records import DELETED, STAMPS
 
 if TYPE_CHECKING:
     from store.database import Store
@@ -27,7 +26,7 @@ class TeamSettingsOps:
 
     _local_config: Config
     _effective: team_settings.Effective | None
-    _settings_seen: tuple[Any, ...] | None
+    _settings_seen: int | None
 
     @property
     def config(self: Store) -> Config:
@@ -48,10 +47,10 @@ class TeamSettingsOps:
     def local_config(self: Store) -> Config:
         return self._local_config
 
-    def _settings_signature(self: Store) -> tuple[Any, ...]:
-        # A handful of records: their newest stamps say whether any changed.
-        return tuple((key, max(doc[STAMPS].values()), doc.get(DELETED))
-                     for key, doc in self.storage.tables["settings"].items())
+    def _settings_signature(self: Store) -> int:
+        # Bumped by every write to the table, a catch-up with another process's and a
+        # rollback (a reload): read at every ``config``, so it must cost nothing.
+        return self.storage.changes.versions["settings"]
 
     def settings_problems(self: Store) -> tuple[str, ...]:
         """A line for each team value left out of the settings in force."""

@@ -123,6 +123,14 @@ class CustomList:
     def still_filters(self, wanted: tuple[str, str, str]) -> bool:
         return any(choice == wanted[:2] for _, choice in filter_choices(self.store.config, self.table))
 
+    def refit(self, table: Any, base: list[Column], wanted: tuple[str, str, str] | None,
+              ) -> tuple[str, str, str] | None:
+        """The team's custom fields changed: the list's columns and sort keys again; the
+        quick filter kept while its field still is one (else None)."""
+        table.set_columns([*base, *self.columns()])
+        table.sort_keys.update(self.sort_keys())
+        return wanted if wanted and self.still_filters(wanted) else None
+
     def pick_filter(self, app: Any, then: Callable[[tuple[str, str, str] | None], None]) -> None:
         """``F``: pick a value of a custom field declared ``filter: true``."""
         from tui.screens.dialogs import PickScreen

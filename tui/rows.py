@@ -15,7 +15,7 @@ from store.dates import stored_day
 from tui.widgets.table import widest
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)  # compared by identity: a list's ``index`` of one is a C loop
 class LeadRow:
     id: str
     name: str

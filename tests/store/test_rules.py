@@ -193,3 +193,16 @@ def test_the_declaration_itself_is_checked_too() -> None:
     with pytest.raises(ValueError) as failed:
         Config.model_validate({"rules": [rule("x", {"trigger": "created"}, {"action": "add_tag", "tag": "t"})]})
     assert "a created trigger names its record type" in describe_error(failed.value)  # type: ignore[arg-type]
+
+
+def test_back_in_the_stage_with_the_rules_task_still_open_makes_no_second_one(store: Store) -> None:
+    with_rules(store, rule("Send the quote", {"trigger": "stage_entered", "stage": "quote"},
+                           {"action": "create_task", "title": "Send the quote"}))
+    pumps = deal(store)
+    for stage in ("quote", "needs", "quote"):
+        store.move_stage(pumps.id, stage)
+    [task] = tasks_of(store, opportunity_id=pumps.id)
+    store.update(Task, task["id"], done=True)
+    store.move_stage(pumps.id, "needs")
+    store.move_stage(pumps.id, "quote")  # the first one done: a new one
+    assert sorted(t.get("done", False) for t in tasks_of(store, opportunity_id=pumps.id)) == [False, True]

@@ -106,3 +106,20 @@ async def test_details_and_the_palette_show_custom_fields(store: Store) -> None:
         assert "Industry  Retail" in text and "Employees  40" in text
         hits: list[Any] = record_hits(app.search_index, store, "emma clarke sells")
         assert [hit.title for _, hit in hits] == ["Emma Clarke"]
+
+
+async def test_a_column_declared_while_the_app_runs_appears_and_goes(store: Store) -> None:
+    app = DealdeckApp(store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("O")
+        assert "Industry" not in shown_columns(app)
+        declare(store)  # as a sync or a teammate's settings would bring it
+        await pilot.pause()
+        assert "Industry" in shown_columns(app)
+        await pilot.press("F", *"Retail", "enter")
+        await pilot.pause()
+        assert [row.name for row in tab(app).table.rows] == ["Emma Clarke"]
+        store.save_team_settings({"custom_fields": {}})
+        await pilot.pause()
+        assert "Industry" not in shown_columns(app)
+        assert tab(app).filter.custom is None and len(tab(app).table.rows) == 4  # its filter went with it

@@ -157,10 +157,8 @@ class BoardTab(BoardMarks, DealActions, Vertical):
     def stages_changed(self) -> None:
         """The team's settings changed: the currency and stage names the views were built with."""
         self.board.currency = self.store.config.currency
-        self.table.set_columns([*columns_for([s.label for s in self.store.config.stages]), *self.custom.columns()])
-        self.table.sort_keys.update(self.custom.sort_keys())
-        if self.filter.custom and not self.custom.still_filters(self.filter.custom):
-            self.filter = replace(self.filter, custom=None)
+        base = columns_for([s.label for s in self.store.config.stages])
+        self.filter = replace(self.filter, custom=self.custom.refit(self.table, base, self.filter.custom))
 
     def reload(self) -> None:
         """Rebuild every row from the store (start, sync, another process's changes)."""

@@ -405,11 +405,8 @@ class CustomersTab(CustomerListActions, Vertical):
         self.custom.pick_filter(self.app, lambda chosen: self.set_filter(custom=chosen))
 
     def custom_changed(self) -> None:
-        """The team's custom fields changed: the list's columns and sort keys."""
-        self.table.set_columns([*COLUMNS, *self.custom.columns()])
-        self.table.sort_keys.update(self.custom.sort_keys())
-        if self.filter.custom and not self.custom.still_filters(self.filter.custom):
-            self.filter = replace(self.filter, custom=None)
+        """The team's custom fields changed: the list's columns, sort keys and quick filter."""
+        self.filter = replace(self.filter, custom=self.custom.refit(self.table, COLUMNS, self.filter.custom))
 
     def action_pick_tag(self) -> None:
         tags = sorted({t for r in self.rows_by_id.values() for t in r.tags}, key=str.casefold)

@@ -282,7 +282,8 @@ class LeadsTab(LeadActions, Vertical):
         source = self.table.rows if narrowing else self.base_rows()
         visible = [r for r in source if text in r.search] if text else list(source)
         self.table.empty_text = NO_LEADS if not self.all_rows else NO_MATCH_TEXT if text else NO_MATCH
-        self.table.set_rows(visible, keep=(lambda r: r.id == keep_id) if keep_id else None, presorted=True)
+        kept = self.rows_by_id.get(keep_id) if keep_id else None
+        self.table.set_rows(visible, keep_row=kept, presorted=True)
         self.show_summary()
 
     def show_summary(self) -> None:
@@ -370,11 +371,8 @@ class LeadsTab(LeadActions, Vertical):
         self.custom.pick_filter(self.app, lambda chosen: self.set_filter(custom=chosen))
 
     def custom_changed(self) -> None:
-        """The team's custom fields changed: the columns and sort keys, then every row."""
-        self.table.set_columns([*COLUMNS, *self.custom.columns()])
-        self.table.sort_keys.update(self.custom.sort_keys())
-        if self.filter.custom and not self.custom.still_filters(self.filter.custom):
-            self.filter = replace(self.filter, custom=None)
+        """The team's custom fields changed: the list's columns, sort keys and quick filter."""
+        self.filter = replace(self.filter, custom=self.custom.refit(self.table, COLUMNS, self.filter.custom))
 
     def action_cycle_period(self) -> None:
         self.period = PERIODS[(PERIODS.index(self.period) + 1) % len(PERIODS)]

@@ -208,15 +208,21 @@ class VirtualTable(ThemeStyles, ScrollView, Generic[RowT], can_focus=True):
 
     # -- data -----------------------------------------------------------------------
     def set_rows(self, rows: list[RowT], keep: Callable[[RowT], bool] | None = None,
-                 presorted: bool = False) -> None:
-        """Replace the rows; the cursor stays on the row ``keep`` picks, if still there.
+                 presorted: bool = False, keep_row: RowT | None = None) -> None:
+        """Replace the rows; the cursor stays on the row ``keep`` picks (or on ``keep_row``,
+        found by the rows' own equality: identity for rows that compare so), if still there.
 
         ``presorted``: the rows are already in this table's sort order (a filtered
         slice of a sorted list), so sorting is skipped: a keystroke stays cheap.
         """
         self.rows = rows if presorted else self.sort_rows(rows)
         target = 0
-        if keep is not None:
+        if keep_row is not None:
+            try:
+                target = self.rows.index(keep_row)  # in C: a keystroke in a 50k list scans it once, not row by row
+            except ValueError:
+                target = min(self.cursor, len(rows) - 1)
+        elif keep is not None:
             target = next((i for i, row in enumerate(self.rows) if keep(row)), min(self.cursor, len(rows) - 1))
         # No width: the cells always fit, so there is never a horizontal scrollbar to
         # hide the last row under.
