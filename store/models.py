@@ -190,22 +190,24 @@ class Record(BaseModel):
     updated_at: Timestamp = Field(default_factory=utc_now)
 
     @model_validator(mode="after")
-    def _check_rules(self) -> Record:
+    def _check_rules(self, info: ValidationInfo) -> Record:
+        """The record's rules, then its custom fields (one validator: a bulk import pays
+        for each call at every row)."""
         for rule in self.rules:
             problem = rule(self.__dict__)
             if problem:
                 raise ValueError(problem)
+        if self.__pydantic_extra__:
+            self._custom_values(info)
         return self
 
-    @model_validator(mode="after")
     def _custom_values(self, info: ValidationInfo) -> Record:
         """Custom fields: only on the record types that have them, each value as its
         declaration in the settings (the validation context) reads it; a field the settings
         do not declare (not yet, or no longer) is kept as stored, if it is of a shape any
         Dealdeck stores. An emptied value goes (the document leaves it out)."""
         extra = self.__pydantic_extra__
-        if not extra:
-            return self
+        assert extra is not None
         config = info.context.get("config") if info.context else None
         if config is None and self.table in CUSTOM_TABLES and all(name[:3] == "cf." for name in extra):
             # A stored document read back (the store validates with the settings as context):
@@ -294,7 +296,7 @@ class Lead(Record):
     history: list[LeadEvent] = []
     #: a risk a rule raised (``flag_risk``), shown with the record until cleared
     flag: Line = ""
-    rule_log: list[RuleRun] = []
+    rule_log: list[RuleRun] = Field(default_factory=list)  # a factory: a [] default is deep-copied per record
 
 
 
@@ -372,7 +374,7 @@ class Opportunity(Record):
     quotes: list[Quote] = []
     changes: list[FieldChange] = []
     flag: Line = ""
-    rule_log: list[RuleRun] = []
+    rule_log: list[RuleRun] = Field(default_factory=list)  # a factory: a [] default is deep-copied per record
 
     @field_validator("stage")
     @classmethod
@@ -428,7 +430,7 @@ class Customer(Record):
     active_since: date | None = None
     churned_at: date | None = None
     flag: Line = ""
-    rule_log: list[RuleRun] = []
+    rule_log: list[RuleRun] = Field(default_factory=list)  # a factory: a [] default is deep-copied per record
 
 
 class Contact(Record):
@@ -445,7 +447,7 @@ class Contact(Record):
     primary: bool = False
     notes: Text = ""
     external_id: ExternalId = ""
-    rule_log: list[RuleRun] = []
+    rule_log: list[RuleRun] = Field(default_factory=list)  # a factory: a [] default is deep-copied per record
 
 
 # --- activities, tasks, service --------------------------------------------------------
@@ -508,7 +510,7 @@ class Ticket(Record):
     resolved_at: Timestamp | None = None
     closed_at: Timestamp | None = None
     flag: Line = ""
-    rule_log: list[RuleRun] = []
+    rule_log: list[RuleRun] = Field(default_factory=list)  # a factory: a [] default is deep-copied per record
 
 
 def _score_in_range(values: Mapping[str, Any]) -> str | None:

@@ -127,9 +127,10 @@ def dumped_document(record: Record) -> Doc:
 @cache
 def falsy_defaults(cls: type[Record]) -> Doc:
     """The JSON values of the fields a stored document may leave out."""
-    return {name: [] if isinstance(info.default, list) else info.default
+    return {name: [] if isinstance(info.default, list) or info.default_factory is list else info.default
             for name, info in cls.model_fields.items()
-            if not info.is_required() and info.default_factory is None and not info.default}
+            if not info.is_required() and ((info.default_factory is None and not info.default)
+                                           or info.default_factory is list)}
 
 
 @cache

@@ -113,8 +113,7 @@ _EQUIVALENTS: dict[Callable[..., Any], dict[str, Any]] = {
 #: validators that need the app's config as context (stage names): not for a teammate's file
 _NEEDS_CONFIG: frozenset[str] = frozenset({"_known_stage", "_lost_has_reason"})
 #: model-level validators: ``Record._check_rules`` (not a file's problem) and config checks
-_MODEL_CHECKS: frozenset[str] = frozenset({Record._check_rules.__name__, Record._custom_values.__name__}
-                                          | _NEEDS_CONFIG)
+_MODEL_CHECKS: frozenset[str] = frozenset({Record._check_rules.__name__} | _NEEDS_CONFIG)
 
 
 @cache

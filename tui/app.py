@@ -414,7 +414,8 @@ class DealdeckApp(SyncActions, App[None]):
                     ("Today", TodayScreen.BINDINGS),
                     ("Import CSV", [*ImportScreen.BINDINGS, *PlanStep.BINDINGS, *ColumnsTable.BINDINGS,
                                     *ChoiceTable.BINDINGS[1:]]),
-                    ("Forms", FormScreen.BINDINGS)]
+                    ("Forms", FormScreen.BINDINGS), ("Team settings", SettingsScreen.BINDINGS),
+                    ("Rules", RulesScreen.BINDINGS)]
         sections.insert(1, ("Command palette", [Binding("ctrl+p", "command_palette",
                                                         "find any record, run any action")]))
         self.push_screen(HelpScreen(sections, dict(self.store.config.keys)))
