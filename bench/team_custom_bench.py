@@ -133,13 +133,15 @@ def main() -> None:
             for name, folder in (("plain", plain), ("custom", custom)):
                 for key, value in figures(str(Path(__file__).parent / script), folder).items():
                     runs[name].setdefault(key, []).append(value)
-    print(f"| figure ({args.size:,} leads, {args.pairs} pairs) | without: runs | with: runs | median with / without |")
-    print("|---|---|---|---:|")
+    print(f"| figure ({args.size:,} leads, {args.pairs} pairs) | without: runs | with: runs "
+          "| median with / without | best with / without |")
+    print("|---|---|---|---:|---:|")
     for _, key, label in WANTED:
         before, after = runs["plain"][key], runs["custom"][key]
         ratio = statistics.median(after) / statistics.median(before)
+        best = min(after) / min(before)  # the least disturbed run of each: the shared machine's noise is one-sided
         print(f"| {label} | {', '.join(f'{v:.2f}' for v in before)} | {', '.join(f'{v:.2f}' for v in after)} "
-              f"| {ratio:.2f}x |")
+              f"| {ratio:.2f}x | {best:.2f}x |")
 
 
 if __name__ == "__main__":
