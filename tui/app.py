@@ -179,6 +179,9 @@ class DealdeckApp(SyncActions, App[None]):
         if returned:
             self.notify(f"{len(returned)} leads not followed up in time went back to the lead pool.")
             self.data_changed()
+        for line in (self.store.settings_notice(), *self.store.settings_problems()):
+            if line:  # the team's settings differ from config.yaml, or a value of theirs does not fit
+                self.notify(line, title="Team settings", markup=False, timeout=10)
         acted = self._run(self.store.run_timed_rules, today())
         if acted:  # the feed brings the records they changed to the views
             self.notify(f"The team's rules acted on {counted(len(acted), 'record')} today "

@@ -68,8 +68,9 @@ def _run_show(args: argparse.Namespace, open_store: OpenStore) -> int:
     from store.team_settings import as_yaml
 
     with open_store(args) as store:
-        for problem in store.settings_problems():
-            print(f"dealdeck: {problem}", file=sys.stderr)
+        for line in (store.settings_notice(), *store.settings_problems()):
+            if line:
+                print(f"dealdeck: {line}", file=sys.stderr)
         sys.stdout.write(as_yaml(store.config))
     return 0
 

@@ -94,3 +94,14 @@ async def test_deals_in_a_dropped_stage_stay_under_stage_no_longer_used(deals: P
             assert "Quote" not in columns
             assert "1 in a stage no longer used" in str(board.query_one("#board-filters", Static).render())
             assert store.require(type(sensors), sensors.id).stage == "quote"  # the deal is as it was
+
+
+async def test_a_rep_whose_config_differs_is_told_at_start(deals: Path) -> None:
+    with Store(deals) as store:
+        store.save_team_settings({"lead_sources": ["fair", "web"]})  # as the team's, from a sync
+        app = DealdeckApp(store)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.pause()
+            told = [str(n.message) for n in app._notifications if n.title == "Team settings"]
+            assert told == ["The team's settings differ from your config.yaml in lead_sources: the team's apply "
+                            "(`dealdeck team show` prints them)."]
