@@ -16,7 +16,7 @@ from store.errors import StoreError
 from store.leads import pick_owner
 from store.models import BY_TABLE, Customer, RuleRun, Survey, Task
 from store.records import Doc, is_live
-from store.rules import CASCADE_LIMIT, TIMED, Action, Rule, effect_id, fires, task_title
+from store.rules import CASCADE_LIMIT, TIMED, Action, Rule, effect_id, fires, holds, task_title
 
 if TYPE_CHECKING:
     from store.database import Store
@@ -181,7 +181,7 @@ class RuleEngine:
                 if mine and (doc.get("assignee") or doc.get("owner")) != self.me:
                     continue  # the owner's replica fires it: once, not on every teammate's
                 occurrence = self._occurrence(rule, doc, today, idle)
-                if occurrence and all(doc.get(k) == v for k, v in rule.when.conditions.items()):
+                if occurrence and holds(doc, rule.when.conditions):
                     done = {entry["id"] for entry in doc.get("rule_log") or ()}
                     if effect_id(rule, doc["id"], occurrence, 0) not in done:
                         yield rule, rule.table, doc, occurrence
@@ -239,7 +239,7 @@ class RuleEngine:
                              + (": " + ", ".join(found[:10]) + (" …" if len(found) > 10 else "") if found else ""))
             else:
                 watched = sum(1 for doc in self.rows(BY_TABLE[rule.table])
-                              if all(doc.get(k) == v for k, v in rule.when.conditions.items()))
+                              if holds(doc, rule.when.conditions))
                 lines.append(f"  acts when that happens; nothing now ({watched} {rule.table} it watches)")
         return lines
 

@@ -241,14 +241,15 @@ def find_loop(rules: list[Rule]) -> list[str]:
 # -- which changes fire which rules --------------------------------------------------------------
 
 
-def _holds(doc: Mapping[str, Any], conditions: Mapping[str, Any]) -> bool:
+def holds(doc: Mapping[str, Any], conditions: Mapping[str, Any]) -> bool:
+    """A record's fields hold a rule's conditions (a stored document leaves out a false value)."""
     return all(doc.get(name) == value or (value is False and not doc.get(name)) for name, value in conditions.items())
 
 
 def fires(rule: Rule, before: Mapping[str, Any] | None, after: Mapping[str, Any], *, won: str, lost: str) -> bool:
     """Whether a change of one record (``before`` None: it was created) fires ``rule``."""
     when = rule.when
-    if not rule.enabled or when.trigger in TIMED or not _holds(after, when.conditions):
+    if not rule.enabled or when.trigger in TIMED or not holds(after, when.conditions):
         return False
     old = before or {}
     match when.trigger:

@@ -75,7 +75,8 @@ class TeamSettingsOps:
         except ValidationError as exc:
             raise StoreError(describe_error(exc)) from None
         wanted = team_settings.local_values(after)
-        changed = [key for key in values if wanted[key] != before.get(key) or key not in self.team_values()]
+        held = self.team_values()
+        changed = [key for key in values if wanted[key] != before.get(key) or key not in held]
         if not changed:
             return []
         at = datetime.fromtimestamp(self.clock.wall_ms() / 1000, UTC)
