@@ -9,7 +9,7 @@ then kept up to date with each activity appended (``Store.activity_digest``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -36,7 +36,10 @@ class ActivityDay:
 class ActivityDigest:
     """Last activity day per deal and per customer, and activities per rep and day."""
 
-    def __init__(self, activities: Iterable[Doc] = ()) -> None:
+    def __init__(self, activities: Iterable[Doc] = (), *, key: Callable[[str], int] = hash) -> None:
+        """``key``: how a lead id is kept in the sets of leads followed up (the activity
+        log's index, kept on disk, needs one that is the same in every process)."""
+        self._key = key
         self._last_by_deal: dict[str, str] = {}
         self._last_by_customer: dict[str, str] = {}
         #: (owner, day) -> [count, hashes of lead ids]
@@ -59,7 +62,21 @@ class ActivityDigest:
             tally = self._days[(pool(owner, owner), day)] = [0, set()]
         tally[0] += 1
         if lead := activity.get("lead_id"):
-            tally[1].add(hash(lead))
+            tally[1].add(self._key(lead))
+
+    def to_json(self) -> dict[str, object]:
+        return {"deals": self._last_by_deal, "customers": self._last_by_customer,
+                "days": [[owner, day, count, sorted(leads)] for (owner, day), (count, leads) in self._days.items()]}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any], *, key: Callable[[str], int] = hash) -> ActivityDigest:
+        digest = cls(key=key)
+        pool = digest._strings.setdefault
+        digest._last_by_deal = {deal: pool(day, day) for deal, day in data["deals"].items()}
+        digest._last_by_customer = {customer: pool(day, day) for customer, day in data["customers"].items()}
+        digest._days = {(pool(owner, owner), pool(day, day)): [count, set(leads)]
+                        for owner, day, count, leads in data["days"]}
+        return digest
 
     def last_by_deal(self) -> dict[str, date]:
         """The day of the latest activity logged on each opportunity (a new dict)."""

@@ -54,6 +54,12 @@ class ChangeLog:
         if not self._everything:
             self._ids.setdefault(table, set()).add(record_id)
 
+    def bump(self, tables: Iterable[str]) -> None:
+        """Tables just read (``DurableStorage.load_group``): the caches built from them
+        rebuild; the views are told by the app, which waited for them."""
+        for table in tables:
+            self.versions[table] = self.versions.get(table, 0) + 1
+
     def everything(self) -> None:
         for table in self.versions:
             self.versions[table] += 1

@@ -22,6 +22,7 @@ from tinydb.table import Table
 
 from store import clockfix, records
 from store.activity_log import ActivityDigest
+from store.activity_store import ActivityLog, LogIndex
 from store.after_sales import AfterSales
 from store.changes import Changes
 from store.config import Config, load_config
@@ -43,7 +44,6 @@ from store.models import (
 )
 from store.queries import (
     ACTIVITY_LINKS,
-    ActivityIndex,
     AllOf,
     GroupLists,
     Groups,
@@ -64,6 +64,9 @@ F = TypeVar("F")
 #: the note on a lead's history entry of an automatic assignment
 #: activities that count as the revisit a maintenance plan asks for
 
+
+#: tables kept as JSON text and decoded at each read
+ENCODED_TABLES = (PackedTable, ActivityLog)
 
 class RecordTable(Table):
     """TinyDB table keyed by our uuid hex ids instead of integers."""
@@ -211,7 +214,7 @@ class Store(LeadOps, AfterSales, SessionUndo, TeamSettingsOps, RuleEngine):
 
     def model_of(self, cls: type[R], doc: records.Doc) -> R:
         """The model for a stored document, cached while the document is unchanged."""
-        if isinstance(self.storage.tables[cls.table], PackedTable):
+        if isinstance(self.storage.tables[cls.table], ENCODED_TABLES):
             # Each read decodes a new document: a cache keyed on it would only grow.
             return records.lenient_model(cls, records.fields_of(doc))
         key = (cls.table, doc["id"])
@@ -290,7 +293,7 @@ class Store(LeadOps, AfterSales, SessionUndo, TeamSettingsOps, RuleEngine):
         read: see ``storage.PackedTable``) only the documents added since are folded in;
         a replaced or removed one starts the fold again."""
         table = self.storage.tables[cls.table]
-        packed = isinstance(table, PackedTable)
+        packed = isinstance(table, ENCODED_TABLES)
         state = (table.serial, table.replaced) if packed else (id(table), self.version)  # type: ignore[attr-defined]
         cached = self._folds.get((cls.table, name))
         value, seen = (cached[1], cached[2]) if cached is not None and cached[0] == state else (make(), 0)
@@ -313,9 +316,9 @@ class Store(LeadOps, AfterSales, SessionUndo, TeamSettingsOps, RuleEngine):
         instead of scanning 137k of them each time (treat as read-only). A packed
         table's groups keep ids, and decode a group's documents when it is read."""
         table = self.storage.tables[cls.table]
-        packed = isinstance(table, PackedTable)
-        if cls is Activity and set(fields) <= set(ACTIVITY_LINKS):  # one pass serves every screen
-            groups = self._activity_index().groups
+        packed = isinstance(table, ENCODED_TABLES)
+        if cls is Activity and set(fields) <= set(ACTIVITY_LINKS) and isinstance(table, ActivityLog):
+            groups = self._activity_index().links  # the log's index, kept on disk beside it
         else:
             groups = self.fold(cls, ("links", fields), lambda: Groups(fields, packed), Groups.add).groups
         return {field: GroupLists(groups[field], table if packed else None) for field in fields}
@@ -324,10 +327,13 @@ class Store(LeadOps, AfterSales, SessionUndo, TeamSettingsOps, RuleEngine):
         """Last activity per deal and customer, activities per rep and day (read-only)."""
         return self._activity_index().digest
 
-    def _activity_index(self) -> ActivityIndex:
-        """The digest and the links of the activity log, from one pass over it."""
-        packed = isinstance(self.storage.tables[Activity.table], PackedTable)
-        return self.fold(Activity, "index", lambda: ActivityIndex(packed), ActivityIndex.add)
+    def _activity_index(self) -> LogIndex:
+        """The digest and the links of the activity log (``store.activity_store``)."""
+        log: ActivityLog = self.storage.tables[Activity.table]  # type: ignore[assignment]
+        index = log.index()
+        for key in index.damaged:  # left out, as ``rows`` leaves them out
+            self.damaged.setdefault(Activity.table, set()).add(key)
+        return index
 
     def get(self, cls: type[R], record_id: str) -> R | None:
         doc = self.storage.tables[cls.table].get(record_id)

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import orjson
 
+from store.activity_store import read_log
 from store.journal import JournalDamaged, committed_transactions
-from store.storage import JOURNAL_NAME, TABLE_GROUPS
+from store.storage import JOURNAL_NAME, LOG_GROUPS, OLD_ACTIVITY_FILE, TABLE_GROUPS
 from store.tablefile import Tables, read_table_file
 
 
@@ -52,8 +53,16 @@ def inspect_folder(folder: Path) -> tuple[Tables, list[FileProblem]]:
     and the problems found. Takes no lock and writes nothing."""
     tables: Tables = {t: {} for names in TABLE_GROUPS.values() for t in names}
     problems: list[FileProblem] = []
-    for group, names in TABLE_GROUPS.items():
-        path = folder / f"{group}.json"
+    old = folder / OLD_ACTIVITY_FILE  # not yet moved to the log and the tasks file: the next open does it
+    sources = [(group, names, folder / f"{group}.json") for group, names in TABLE_GROUPS.items()
+               if group not in LOG_GROUPS] + ([("activities", ("activities", "tasks"), old)] if old.exists() else [])
+    for group in LOG_GROUPS:
+        path = folder / f"{group}.jsonl"
+        if path.exists() and not old.exists():
+            docs, found = read_log(path)
+            tables[TABLE_GROUPS[group][0]] = docs
+            problems += [FileProblem(path, problem) for problem in found]
+    for _, names, path in sources:
         if not path.exists():
             continue
         try:

@@ -22,8 +22,13 @@ from store.tablefile import SCHEMA_VERSION, json_default
 JOURNAL_PART_PUTS = 1000
 
 
-def journal_header(generation: int) -> bytes:
-    return orjson.dumps({"v": SCHEMA_VERSION, "generation": generation, "puts": []}) + b"\n"
+def journal_header(generation: int, clock: str = "") -> bytes:
+    """A new journal's first line. It names the clock: a fold that wrote only the log
+    (whose file has no header to hold it) must not lose the newest stamp."""
+    header: dict[str, Any] = {"v": SCHEMA_VERSION, "generation": generation, "puts": []}
+    if clock:
+        header["clock"] = clock
+    return orjson.dumps(header) + b"\n"
 
 
 def parse_journal_line(line: bytes) -> dict[str, Any]:

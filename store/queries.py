@@ -7,7 +7,6 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from store import records
-from store.activity_log import ActivityDigest
 from store.models import Record
 
 #: what an activity links to: ``Store.links`` keeps them from one pass over the activities
@@ -56,18 +55,6 @@ class Groups:
             value = doc.get(field)
             if value:
                 by_value[value] = (*by_value.get(value, ()), key if self.keep_ids else doc)
-
-
-class ActivityIndex(Groups):
-    """The activity log's links and digest, folded in one pass (``Store.fold``)."""
-
-    def __init__(self, keep_ids: bool) -> None:
-        super().__init__(ACTIVITY_LINKS, keep_ids)
-        self.digest = ActivityDigest()
-
-    def add(self, key: str, doc: records.Doc) -> None:
-        super().add(key, doc)
-        self.digest.add(doc)
 
 
 class GroupLists(Mapping[str, list[records.Doc]]):

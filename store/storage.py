@@ -36,7 +36,7 @@ import gc
 import os
 import shutil
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -44,12 +44,15 @@ from typing import Any
 import orjson
 from tinydb.storages import Storage
 
+from store import records
+from store.activity_store import ActivityLog, write_new_log
 from store.backups import BACKUPS_KEPT, Backups
 from store.changes import ChangeLog
 from store.errors import CorruptFileError, StoreError
 from store.files import fsync_folder, private_folder, remove_stale_temp_files, write_all, write_atomic
 from store.gc_pause import collector_paused
 from store.journal import JournalDamaged, committed_transactions, journal_header, journal_lines
+from store.models import BY_TABLE
 from store.sessions import Sessions
 from store.tablefile import (
     FILE_FORMAT,
@@ -61,6 +64,7 @@ from store.tablefile import (
     json_default,
     read_table_file,
     table_file_pieces,
+    table_steps,
 )
 from store.transaction import Transaction
 
@@ -75,10 +79,17 @@ TABLE_GROUPS: dict[str, tuple[str, ...]] = {
     "leads": ("leads",),
     "pipeline": ("opportunities",),
     "customers": ("customers", "contacts"),
-    "activities": ("activities", "tasks"),
+    "activities": ("activities",),
+    "tasks": ("tasks",),
     "service": ("tickets", "surveys"),
     "team": ("settings",),
 }
+#: groups kept as an append-only log on disk, read a record at a time (``store.activity_store``)
+LOG_GROUPS = frozenset({"activities"})
+#: the file that held the activities and the tasks together before the log (2026-12-07)
+OLD_ACTIVITY_FILE = "activities.json"
+#: what the log's index keeps for each record an activity links to
+ACTIVITY_LINK_FIELDS = ("customer_id", "lead_id", "opportunity_id")
 
 
 #: A migration turns a parsed table file of schema N into schema N + 1.
@@ -95,6 +106,8 @@ class _DiskView:
     journal_offset: int = 0
     #: generation of the table files and journal this process has read
     generation: int = 0
+    #: the journal read so far holds a change (not only the header a fold starts it with)
+    journal_puts: bool = False
 
 
 class DurableStorage(Storage):
@@ -109,13 +122,16 @@ class DurableStorage(Storage):
         backups_kept: int = BACKUPS_KEPT,
         lean: bool = True,
         fold_at_close: bool = False,
+        load: Iterable[str] | None = None,
     ) -> None:
         """``lean``: keep the tables small in memory for a long session (strings pooled,
         the tables in ``PACKED_TABLES`` encoded). A one-shot command reads once and
         exits: ``lean=False`` loads 0.7 s faster at the 50k demo, for 200 MB more.
         ``fold_at_close``: fold what this session wrote into the table files when it
         closes as the folder's last open session (the app; a script's one-shot command
-        would rewrite a table file per call)."""
+        would rewrite a table file per call).
+        ``load``: the tables to read now (None: all); the others are read when first used
+        (``tables`` is a ``LazyTables``), or ahead of that a step at a time (``load_steps``)."""
         self.folder = private_folder(Path(folder))
         self.migrations = MIGRATIONS if migrations is None else migrations
         self.journal_limit = journal_limit
@@ -129,7 +145,10 @@ class DurableStorage(Storage):
         #: what changed since the app last asked (``store.changes``)
         self.changes = ChangeLog(self.table_group)
         self.lean = lean
-        self.tables: Tables = {t: self.new_table(t) for t in self.table_group}
+        self.tables: Tables = LazyTables(self)
+        self._strings: StringPool | None = None
+        #: the groups read now; the others wait until they are used
+        self._first_groups = set(TABLE_GROUPS) if load is None else {self.table_group[t] for t in load}
         self._dirty_groups: set[str] = set()
         self._view = _DiskView()
         self._schemas = {g: SCHEMA_VERSION for g in TABLE_GROUPS}
@@ -172,10 +191,13 @@ class DurableStorage(Storage):
             self.compact_if_due(0 if last and self._journal_holds_changes() else self.journal_limit // 2)
             self._sessions.leave()  # under the lock: a session opening now waits for the fold
         self._release_lock_file()
+        for group in LOG_GROUPS:
+            if self.is_loaded(group):
+                dict.__getitem__(self.tables, TABLE_GROUPS[group][0]).close()
 
     def _journal_holds_changes(self) -> bool:
         """Whether the journal holds more than the header a fold starts it with."""
-        return self._view.journal_offset > len(journal_header(self._view.generation))
+        return self._view.journal_puts
 
     def compact_if_due(self, threshold: int | None = None) -> bool:
         """Compact when the journal has grown past ``threshold`` bytes (for idle time).
@@ -194,7 +216,14 @@ class DurableStorage(Storage):
 
     # -- paths ------------------------------------------------------------------
     def group_path(self, group: str) -> Path:
-        return self.folder / f"{group}.json"
+        return self.folder / (f"{group}.jsonl" if group in LOG_GROUPS else f"{group}.json")
+
+    def is_loaded(self, group: str) -> bool:
+        """Whether the group's tables are in memory (read, or made empty)."""
+        return dict.__contains__(self.tables, TABLE_GROUPS[group][0])
+
+    def loaded_groups(self) -> list[str]:
+        return [group for group in TABLE_GROUPS if self.is_loaded(group)]
 
     @property
     def journal_path(self) -> Path:
@@ -271,13 +300,14 @@ class DurableStorage(Storage):
         """Append the transaction to the journal and fsync it: committed (see the module
         docstring). A big one is then folded into the table files like any journal
         that grew past its limit."""
-        self._backups.daily(TABLE_GROUPS)
+        self._backups.daily(g for g in TABLE_GROUPS if g not in LOG_GROUPS)
         for table, _ in txn.puts:
             self._dirty_groups.add(self.table_group[table])
         if txn.clock_reset is not None:
             self.clock = txn.clock_reset
         st = self._append_to_journal(txn)
         self.wrote = True
+        self._view.journal_puts = True
         self._view.journal_inode = st.st_ino
         self._view.journal_offset = st.st_size
         if txn.clock_reset is not None:
@@ -321,9 +351,9 @@ class DurableStorage(Storage):
     def compact(self) -> None:
         """Fold the journal into the table files and start a new generation.
 
-        Order matters for crashes: the table files are replaced first (a crash
-        then leaves the old journal, whose replay is harmless), then the journal
-        is set aside as the previous one and a new one is begun.
+        Order matters for crashes: the table files are replaced (the log appended to)
+        first (a crash then leaves the old journal, whose replay is harmless), then the
+        journal is set aside as the previous one and a new one is begun.
         """
         with self.locked():
             self._catch_up()  # never fold a journal we have not read to the end
@@ -334,14 +364,18 @@ class DurableStorage(Storage):
                 path = self.group_path(group)
                 if group not in dirty and path.exists():
                     continue
+                if group in LOG_GROUPS:
+                    self.tables[TABLE_GROUPS[group][0]].fold()  # type: ignore[attr-defined]
+                    continue
                 self._backups.keep(group)
                 write_atomic(path, table_file_pieces(self.tables, TABLE_GROUPS[group], self.clock, generation))
             if self.journal_path.exists():
                 os.replace(self.journal_path, self.previous_journal_path)
-            write_atomic(self.journal_path, journal_header(generation))
+            write_atomic(self.journal_path, journal_header(generation, self.clock))
             self._dirty_groups.clear()
             self._clock_reset = False
             self._view.generation = generation
+            self._view.journal_puts = False
             self._remember_disk()
 
     def backups(self, group: str) -> list[Path]:
@@ -357,10 +391,15 @@ class DurableStorage(Storage):
         return (st.st_ino, st.st_mtime_ns, st.st_size)
 
     def _remember_disk(self) -> None:
-        self._view.files = {g: self._signature(self.group_path(g)) for g in TABLE_GROUPS}
+        self._view.files = self._signatures()
         journal = self._signature(self.journal_path)
         self._view.journal_inode = journal[0] if journal else None
         self._view.journal_offset = journal[2] if journal else 0
+
+    def _signatures(self) -> dict[str, tuple[int, int, int] | None]:
+        """The table files in memory, as they are on disk now (the log is followed by
+        ``ActivityLog.catch_up``: another process's fold appends to it)."""
+        return {g: self._signature(self.group_path(g)) for g in self.loaded_groups() if g not in LOG_GROUPS}
 
     def _catch_up(self) -> bool:
         """Under the lock: apply what other processes committed since we last looked."""
@@ -380,7 +419,12 @@ class DurableStorage(Storage):
         return True
 
     def _files_changed(self) -> bool:
-        return {g: self._signature(self.group_path(g)) for g in TABLE_GROUPS} != self._view.files
+        return self._signatures() != self._view.files
+
+    def _catch_up_logs(self) -> None:
+        for group in LOG_GROUPS:
+            if self.is_loaded(group):
+                self.tables[TABLE_GROUPS[group][0]].catch_up()  # type: ignore[attr-defined]
 
     def _follow_compaction(self) -> bool:
         """Catch up across journal changes without re-reading the table files.
@@ -403,8 +447,10 @@ class DurableStorage(Storage):
         # Everything up to here is in the new table files; what the new journal
         # holds is not, so its groups must stay dirty for our next compaction.
         self._dirty_groups.clear()
+        self._view.journal_puts = False
+        self._catch_up_logs()  # the fold appended what we hold pending to the log
         self._replay_journal(self.journal_path, start=0)
-        self._view.files = {g: self._signature(self.group_path(g)) for g in TABLE_GROUPS}
+        self._view.files = self._signatures()
         return True
 
     def _journal_generation(self, path: Path) -> int | None:
@@ -416,46 +462,46 @@ class DurableStorage(Storage):
             return None
         return generation if isinstance(generation, int) else None
 
+    # -- reading the tables: the first ones at once, the others when used ----------------------
     def _load_all(self) -> None:
+        """(Re)read the groups in memory (at the open: the first ones) and the journal."""
+        groups = self.loaded_groups() or sorted(self._first_groups)
         # The tables are a few million small objects with no cycles: a cyclic
         # GC pass during the parse only costs time (40% of it, measured).
         with collector_paused():
-            self._load_all_files()
+            self._move_old_activity_file()
+            self._load_groups(groups)
         # Move the loaded documents out of the collector's sight: otherwise every
         # later collection walks them all (making 50k list rows took 1.1 s instead
         # of 0.23 s). They hold no cycles, so reference counting still frees them.
         gc.freeze()
 
-    def _load_all_files(self) -> None:
-        tables: Tables = {t: self.new_table(t) for t in self.table_group}
-        schemas: dict[str, int] = {}
+    def _load_groups(self, groups: Iterable[str]) -> None:
+        self.tables = LazyTables(self)
+        self._strings = StringPool() if self.lean else None
+        schemas: dict[str, int] = dict.fromkeys(TABLE_GROUPS, SCHEMA_VERSION)
         one_line: set[str] = set()
-        generation = 0
-        clock = ""
-        strings = StringPool() if self.lean else None
-        for group, names in TABLE_GROUPS.items():
-            path = self.group_path(group)
-            if not path.exists():
-                schemas[group] = SCHEMA_VERSION
-                continue
-            parsed = self._read_group(group, path, strings)
-            schemas[group] = parsed["schema"]
-            if "layout" not in parsed:
-                one_line.add(group)
-            clock = max(clock, str(parsed.get("clock") or ""))
-            if isinstance(parsed.get("generation"), int):
-                generation = max(generation, parsed["generation"])
-            for name in names:
-                tables[name] = parsed["tables"].get(name, tables[name])
-        self.tables = tables
+        generation, clock = 0, ""
+        for group in TABLE_GROUPS:  # every header: the clock and the generation are the newest of all
+            header = self._peek_header(group)
+            clock = max(clock, str(header.get("clock") or ""))
+            if isinstance(header.get("generation"), int):
+                generation = max(generation, header["generation"])
+        for group in groups:
+            parsed = self._read_into(group)
+            if parsed is not None:
+                schemas[group] = parsed["schema"]
+                if "layout" not in parsed:
+                    one_line.add(group)
         self.changes.everything()
         self._dirty_groups.clear()
-        self._view.files = {g: self._signature(self.group_path(g)) for g in TABLE_GROUPS}
+        self._view.files = self._signatures()
         self._view.journal_inode, self._view.journal_offset = None, 0
         self._view.generation = generation
+        self._view.journal_puts = False
         self._schemas = schemas
         self.clock, self._clock_reset = clock, False  # what is on disk, not what this process held
-        self._replay_journal(self.journal_path, start=0, strings=strings)
+        self._replay_journal(self.journal_path, start=0, strings=self._strings)
         if any(v < SCHEMA_VERSION for v in schemas.values()):
             self._migrate(schemas)
         elif one_line:
@@ -464,8 +510,136 @@ class DurableStorage(Storage):
             self._dirty_groups |= one_line
             self.compact()
 
+    def _peek_header(self, group: str) -> dict[str, Any]:
+        """The header line of a group's table file ({} for none, or for the log)."""
+        if group in LOG_GROUPS:
+            return {}
+        try:
+            with self.group_path(group).open("rb") as file:
+                header = orjson.loads(file.readline())
+        except (OSError, orjson.JSONDecodeError):
+            return {}
+        return header if isinstance(header, dict) and "layout" in header else {}
+
+    def _read_into(self, group: str) -> dict[str, Any] | None:
+        """Read one group's file into ``tables`` (empty tables when it has none)."""
+        names = TABLE_GROUPS[group]
+        path = self.group_path(group)
+        if group in LOG_GROUPS:
+            log = self.new_table(names[0])
+            try:
+                log.open()  # type: ignore[attr-defined]
+            except ValueError as exc:
+                raise CorruptFileError(f"{path} {exc}; it was left untouched") from None
+            except OSError as exc:
+                raise StoreError(f"cannot read {path}: {exc.strerror}") from None
+            dict.__setitem__(self.tables, names[0], log)
+            return None
+        if not path.exists():
+            for name in names:
+                dict.__setitem__(self.tables, name, self.new_table(name))
+            return None
+        parsed = self._read_group(group, path, self._strings)
+        for name in names:
+            dict.__setitem__(self.tables, name, parsed["tables"].get(name) or self.new_table(name))
+        return parsed
+
+    def load_group(self, group: str) -> None:
+        """Read a group not read yet: its file, then what the journal holds for it. Under
+        the lock, after catching up: the file and the journal are then of one state."""
+        with self.locked():
+            self._catch_up()
+            if self.is_loaded(group):
+                return
+            with collector_paused():
+                self._read_into(group)
+            self._loaded(group)
+
+    def load_steps(self, group: str) -> Iterator[None]:
+        """``load_group`` a batch of documents at a time, for the app to run between frames
+        (``tui.loading``): yields after each. The file is read without the lock; its tables
+        are put in, with the journal's changes, under the lock at the end, unless another
+        process replaced the file meanwhile (then it is read again, at once)."""
+        path = self.group_path(group)
+        if self.is_loaded(group) or group in LOG_GROUPS or not path.exists():
+            self.load_group(group)  # a log reads only its index: one step
+            return
+        seen = self._signature(path)
+        try:
+            with path.open("rb") as lines:
+                steps = table_steps(lines, self._strings, make_table=self.new_table)
+                while True:
+                    with collector_paused():
+                        try:
+                            next(steps)
+                        except StopIteration as done:
+                            parsed: dict[str, Any] = done.value
+                            break
+                    gc.freeze()  # out of the collector's sight, as ``_load_all`` does
+                    yield
+        except (OSError, ValueError):
+            self.load_group(group)  # gone or damaged: read again and say so in the usual way
+            return
+        with self.locked():
+            self._catch_up()
+            if self.is_loaded(group):
+                return
+            if self._signature(path) != seen:
+                self.load_group(group)
+                return
+            for name in TABLE_GROUPS[group]:
+                dict.__setitem__(self.tables, name, parsed["tables"].get(name) or self.new_table(name))
+            self._loaded(group)
+
+    def _loaded(self, group: str) -> None:
+        """A group's file is in ``tables``: add what the journal holds for it."""
+        self._view.files = self._signatures()
+        with collector_paused():
+            self._replay_for(group)
+        gc.freeze()
+        self.changes.bump(TABLE_GROUPS[group])
+        if len(self.loaded_groups()) == len(TABLE_GROUPS):
+            self._strings = None  # every string read is in the tables now; the pool can go
+
+    def load_everything(self) -> None:
+        for group in TABLE_GROUPS:
+            if not self.is_loaded(group):
+                self.load_group(group)
+
+    def _replay_for(self, group: str) -> None:
+        """Apply the journal's changes to one group just read (the journal up to where
+        this process has read it; the other groups are at that point already)."""
+        with self.journal_path.open("rb") as journal:
+            for entries, end in committed_transactions(journal, 0):
+                if end > self._view.journal_offset:
+                    break
+                for entry in entries:
+                    self._apply_puts(entry, {group}, self._strings)
+
+    def _move_old_activity_file(self) -> None:
+        """A folder from before the log held the activities and the tasks in one table
+        file: the tasks get their own file, the activities a log, the old file is kept
+        among the backups. Each step is atomic and the old file goes last, so a kill
+        halfway leaves it, and the next open does it all again."""
+        old = self.folder / OLD_ACTIVITY_FILE
+        if not old.exists():
+            return
+        parsed = self._read_group("activities", old, None, plain=True)
+        tables = parsed["tables"]
+        clock, generation = str(parsed.get("clock") or ""), int(parsed.get("generation") or 0)
+        write_atomic(self.group_path("tasks"), table_file_pieces(tables, ("tasks",), clock, generation))
+        write_new_log(self.group_path("activities"), "activities", tables.get("activities", {}).values())
+        backups = private_folder(self._backups.folder)
+        os.replace(old, backups / f"activities.before-log.{generation}.json")
+        fsync_folder(self.folder)
+
     def new_table(self, name: str) -> dict[str, dict[str, Any]]:
-        """An empty in-memory table: packed for the tables in ``PACKED_TABLES`` when lean."""
+        """An empty in-memory table: packed for the tables in ``PACKED_TABLES`` when lean,
+        the log (not read yet) for a log group's."""
+        group = self.table_group[name]
+        if group in LOG_GROUPS:
+            return ActivityLog(self.group_path(group), table=name, links=ACTIVITY_LINK_FIELDS,  # type: ignore[return-value]
+                               required=records.required_keys(BY_TABLE[name]))
         return PackedTable() if self.lean and name in PACKED_TABLES else {}  # type: ignore[return-value]
 
     def packed(self, name: str, docs: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -474,9 +648,11 @@ class DurableStorage(Storage):
             return PackedTable(docs)  # type: ignore[return-value]
         return docs
 
-    def _read_group(self, group: str, path: Path, strings: StringPool | None) -> dict[str, Any]:
+    def _read_group(self, group: str, path: Path, strings: StringPool | None, *,
+                    plain: bool = False) -> dict[str, Any]:
+        make_table: Callable[[str], dict[str, Any]] = (lambda _: {}) if plain else self.new_table
         try:
-            return read_table_file(path, strings, make_table=self.new_table)
+            return read_table_file(path, strings, make_table=make_table)
         except OSError as exc:
             raise StoreError(f"cannot read {path}: {exc.strerror}") from None
         except ValueError as exc:
@@ -504,7 +680,7 @@ class DurableStorage(Storage):
             try:
                 for entries, end in committed_transactions(journal, start):
                     for entry in entries:
-                        self._apply_entry(entry, strings)
+                        self._apply_entry(entry, strings or self._strings)
                     committed = end
             except JournalDamaged as exc:
                 raise CorruptFileError(
@@ -523,6 +699,19 @@ class DurableStorage(Storage):
             # max: after a crash mid-compaction the old journal (older header)
             # is replayed over newer files.
             self._view.generation = max(self._view.generation, entry["generation"])
+        if entry["puts"]:
+            self._view.journal_puts = True
+        self._apply_puts(entry, set(self.loaded_groups()), strings)
+        if isinstance(entry.get("clock"), str):
+            if entry.get("clock_reset") is True:
+                self.clock = entry["clock"]
+                self._clock_reset = True
+            else:
+                self.note_clock(entry["clock"])
+
+    def _apply_puts(self, entry: dict[str, Any], groups: set[str], strings: StringPool | None) -> None:
+        """Put the entry's documents of ``groups``; the others' groups are only marked dirty
+        (read later from their file and this journal: ``load_group``)."""
         version = entry.get("v", SCHEMA_VERSION)
         for table, doc in entry["puts"]:
             group = self.table_group.get(table)
@@ -531,17 +720,14 @@ class DurableStorage(Storage):
             # A line older than its file's schema was folded in before a migration.
             if version < self._schemas.get(group, SCHEMA_VERSION):
                 continue
-            if strings is not None and not isinstance(self.tables[table], PackedTable):
-                strings.pool_docs([doc], table)
-            self.tables[table][doc["id"]] = doc
-            self.changes.record(table, doc["id"])
             self._dirty_groups.add(group)
-        if isinstance(entry.get("clock"), str):
-            if entry.get("clock_reset") is True:
-                self.clock = entry["clock"]
-                self._clock_reset = True
-            else:
-                self.note_clock(entry["clock"])
+            if group not in groups:
+                continue
+            docs = dict.__getitem__(self.tables, table)
+            if strings is not None and type(docs) is dict:
+                strings.pool_docs([doc], table)
+            docs[doc["id"]] = doc
+            self.changes.record(table, doc["id"])
 
     def _migrate(self, schemas: dict[str, int]) -> None:
         """Bring older files up to SCHEMA_VERSION, after keeping a backup of each."""
@@ -567,3 +753,48 @@ class DurableStorage(Storage):
             self._dirty_groups.add(group)
         self._schemas = {g: SCHEMA_VERSION for g in TABLE_GROUPS}
         self.compact()
+
+
+class LazyTables(dict):  # type: ignore[type-arg]
+    """The storage's tables by name: a table whose group has not been read yet is read
+    when first asked for (``DurableStorage.load_group``), so that every reader sees
+    every table whatever was read at the open. Going through all of them reads them all."""
+
+    def __init__(self, storage: DurableStorage) -> None:
+        super().__init__()
+        self._storage = storage
+
+    def __missing__(self, name: str) -> dict[str, Any]:
+        group = self._storage.table_group.get(name)
+        if group is None:
+            raise KeyError(name)
+        self._storage.load_group(group)
+        return dict.__getitem__(self._storage.tables, name)  # type: ignore[no-any-return]
+
+    def get(self, name: str, default: Any = None) -> Any:
+        return self[name] if name in self._storage.table_group else dict.get(self, name, default)
+
+    def setdefault(self, name: str, default: Any = None) -> Any:
+        return self[name] if name in self._storage.table_group else dict.setdefault(self, name, default)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._storage.table_group or dict.__contains__(self, name)
+
+    def _everything(self) -> LazyTables:
+        self._storage.load_everything()
+        return self._storage.tables  # type: ignore[return-value]
+
+    def __iter__(self) -> Iterator[str]:
+        return dict.__iter__(self._everything())
+
+    def __len__(self) -> int:
+        return len(self._storage.table_group)
+
+    def keys(self) -> Any:
+        return dict.keys(self._everything())
+
+    def values(self) -> Any:
+        return dict.values(self._everything())
+
+    def items(self) -> Any:
+        return dict.items(self._everything())

@@ -12,7 +12,7 @@ and so are a few cold lists (``EncodedList``): at the 50k-lead demo the tables t
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, MutableMapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +27,7 @@ FILE_LAYOUT = "batches"
 #: documents per line of a table file: a few hundred kB of text at a time
 BATCH_DOCS = 1000
 #: tables kept encoded in memory, each document decoded when it is read (``PackedTable``)
-PACKED_TABLES = frozenset({"activities"})
+PACKED_TABLES: frozenset[str] = frozenset()
 #: grow-only lists kept encoded in memory and decoded when read (``EncodedList``)
 ENCODED_FIELDS: dict[str, tuple[str, ...]] = {"leads": ("history",),
                                               "opportunities": ("quotes", "changes")}
@@ -196,7 +196,7 @@ def json_default(value: Any) -> Any:
     that hold an ``EncodedList`` or a ``PackedTable``, without decoding them."""
     if isinstance(value, EncodedList):
         return orjson.Fragment(value.raw)
-    if isinstance(value, PackedTable):
+    if isinstance(value, PackedTable) or hasattr(value, "fragments"):  # the activity log too
         return value.fragments()
     raise TypeError(f"cannot write {type(value).__name__} as JSON")
 
@@ -263,8 +263,20 @@ def read_table_lines(lines: Iterator[bytes], strings: StringPool | None = None, 
                      make_table: Callable[[str], dict[str, Any]] = lambda _: {}) -> dict[str, Any]:
     """A table file's header with its ``tables`` (name -> id -> document), from its
     lines; raise ValueError with the problem. ``make_table`` makes each empty table
-    (``DurableStorage.new_table``: packed ones are encoded as they are read); ``strings`` pools the
-    strings of the documents kept decoded."""
+    (``DurableStorage.new_table``); ``strings`` pools the strings of the documents."""
+    steps = table_steps(lines, strings, make_table=make_table)
+    while True:
+        try:
+            next(steps)
+        except StopIteration as done:
+            return done.value  # type: ignore[no-any-return]
+
+
+
+def table_steps(lines: Iterator[bytes], strings: StringPool | None = None, *,
+                make_table: Callable[[str], dict[str, Any]] = lambda _: {}) -> Generator[None, None, dict[str, Any]]:
+    """``read_table_lines`` a line (``BATCH_DOCS`` documents) at a time: yields after each,
+    returns the header with its tables (so that the app reads a table between frames)."""
     header = _json_line(next(lines, b""))
     if not isinstance(header, dict) or header.get("format") != FILE_FORMAT:
         raise ValueError("not a Dealdeck table file")
@@ -287,23 +299,29 @@ def read_table_lines(lines: Iterator[bytes], strings: StringPool | None = None, 
         raise ValueError(f"has an unknown layout {str(header['layout'])[:40]!r}; upgrade Dealdeck")
     tables: Tables = {str(name): make_table(str(name)) for name in counts}
     for line in lines:
-        name, docs = _batch(_json_line(line), tables)
-        table = tables[name]
-        for doc in docs:
-            key = doc.get("id") if type(doc) is dict else None
-            if type(key) is not str or key in table or type(doc.get("_s")) is not dict:
-                raise ValueError(f"table {name!r}, record {str(key)[:40]!r} is malformed")
-        if strings is not None and not isinstance(table, PackedTable):
-            strings.pool_docs(docs, name)
-        before = len(table)
-        table.update({doc["id"]: doc for doc in docs})
-        if len(table) - before != len(docs):
-            raise ValueError(f"table {name!r} holds a record twice")
+        _add_batch(_json_line(line), tables, strings)
+        yield
     for name, docs in tables.items():
         if len(docs) != counts[name]:
             raise ValueError(f"is cut short: table {name!r} has {len(docs)} of {counts[name]} records")
     header["tables"] = tables
     return header
+
+
+
+def _add_batch(parsed: Any, tables: Tables, strings: StringPool | None) -> None:
+    name, docs = _batch(parsed, tables)
+    table = tables[name]
+    for doc in docs:
+        key = doc.get("id") if type(doc) is dict else None
+        if type(key) is not str or key in table or type(doc.get("_s")) is not dict:
+            raise ValueError(f"table {name!r}, record {str(key)[:40]!r} is malformed")
+    if strings is not None and not isinstance(table, PackedTable):
+        strings.pool_docs(docs, name)
+    before = len(table)
+    table.update({doc["id"]: doc for doc in docs})
+    if len(table) - before != len(docs):
+        raise ValueError(f"table {name!r} holds a record twice")
 
 
 

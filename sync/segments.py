@@ -18,6 +18,7 @@ from collections.abc import Iterable, Iterator, Mapping
 
 import orjson
 
+from store.activity_store import ActivityLog
 from store.records import BASE, DELETED, STAMPS, Doc
 from store.tablefile import PackedTable
 from sync.format import TABLES, RecordSet, empty_set
@@ -44,7 +45,7 @@ def own_changes(tables: Mapping[str, Mapping[str, Doc]], replica: str, after: st
 def _with_stamps_of(docs: Mapping[str, Doc], replica: str) -> Iterator[tuple[str, Doc]]:
     """The documents that may hold a stamp of ``replica``: an encoded table decodes only
     those whose text names it (the activity log is mostly teammates' here)."""
-    if isinstance(docs, PackedTable):
+    if isinstance(docs, PackedTable | ActivityLog):
         marker = replica.encode()
         for record_id, raw in docs.encoded_items():
             if marker in raw:

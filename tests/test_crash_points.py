@@ -23,6 +23,7 @@ from store.demo import generate_demo
 from store.folder_check import check_folder, inspect_folder
 from store.models import Lead
 from store.records import check_documents
+from store.tablefile import json_default
 from store.replica import renew_replica
 from sync.exchange import export_to, merge_files
 
@@ -67,7 +68,7 @@ def normalised(tables: dict[str, Any]) -> dict[str, list[bytes]]:
         if isinstance(value, list):
             return [clean(v) for v in value]
         return "ID" if isinstance(value, str) and ID.match(value) else value
-    plain = orjson.loads(orjson.dumps(tables, default=lambda v: list(v) if not isinstance(v, dict) else v))
+    plain = orjson.loads(orjson.dumps(tables, default=json_default))
     return {name: sorted(orjson.dumps(clean(doc), option=orjson.OPT_SORT_KEYS) for doc in docs.values())
             for name, docs in plain.items() if docs}
 

@@ -96,7 +96,7 @@ def test_a_repair_killed_in_its_fold_still_sets_the_clock_back(tmp_path: Path) -
         assert store.clock_warning() is None and wall_of(store.storage.clock) <= NOW
         store.storage.compact()
     headers = [(folder / f"{group}.json").read_bytes().split(b"\n", 1)[0] for group in
-               ("leads", "pipeline", "customers", "activities", "service")]
+               ("leads", "pipeline", "customers", "tasks", "service")]
     assert all(b'"clock":"0001893456000000' not in header for header in headers)
     assert check_folder(folder) == []
 

@@ -8,9 +8,10 @@ from pathlib import Path
 import orjson
 import pytest
 
+from store.activity_store import ActivityLog
 from store.database import Store
 from store.models import Customer, Lead
-from store.tablefile import EncodedList, PackedTable, json_default
+from store.tablefile import EncodedList, json_default
 from sync.errors import SyncError
 from sync.exchange import export_to, last_merge, merge_files, undo_last_merge
 from sync.segments import own_changes
@@ -237,7 +238,7 @@ def test_lean_in_memory_forms_export_and_merge_like_plain_documents(replica: Rep
     ann.close()
     with Store(ann.folder) as lean, Store(ann.folder, lean=False) as plain:
         assert isinstance(lean.storage.tables["leads"][lead.id]["history"], EncodedList)
-        assert isinstance(lean.storage.tables["activities"], PackedTable)
+        assert isinstance(lean.storage.tables["activities"], ActivityLog)
         changes = {kind: orjson.dumps(own_changes(store.storage.tables, store.replica_id, ""), default=json_default)
                    for kind, store in (("lean", lean), ("plain", plain))}
         assert orjson.loads(changes["lean"]) == orjson.loads(changes["plain"])
