@@ -26,6 +26,7 @@ from tui.clock import today
 from tui.commands import ActionsProvider, RecordsProvider, SearchIndex
 from tui.forms import FORMS, new_values, with_flag, without_blanks
 from tui.header import AppHeader, header_parts
+from tui.loading import AGENDA_TABLES, ALL_TABLES, DETAIL_TABLES, FIRST_TABLES, TAB_TABLES, BackgroundLoading
 from tui.screens.customer import CustomerScreen
 from tui.screens.form import Field, FormScreen
 from tui.screens.help import HelpScreen
@@ -61,11 +62,7 @@ class ChangesWaiting(Message):
     """The store has writes the views have not shown yet (posted from any thread that writes)."""
 
 
-#: tables whose records make something due (the header's count, Today)
-AGENDA_TABLES = ("leads", "tasks", "customers", "contacts")
-
-
-class DealdeckApp(SyncActions, App[None]):
+class DealdeckApp(SyncActions, BackgroundLoading, App[None]):
     TITLE = "Dealdeck"
     CSS_PATH = "dealdeck.tcss"
     COMMANDS = {RecordsProvider, ActionsProvider}
@@ -84,9 +81,12 @@ class DealdeckApp(SyncActions, App[None]):
         Binding("q", "quit", "Quit", id="app.quit"),
     ]
 
-    def __init__(self, store: Store, *, theme: str | None = None) -> None:
+    def __init__(self, store: Store, *, theme: str | None = None, read_rest: bool = True) -> None:
+        """``read_rest``: read the tables the store was not opened with after the first
+        frame (``tui.loading``); False leaves it to whoever calls ``load_the_rest``."""
         super().__init__()
         self.store = store
+        self.read_rest = read_rest
         self.requested_theme = theme
         self.dealdeck_themes: set[str] = set()
         self._saving_theme = False
@@ -101,6 +101,7 @@ class DealdeckApp(SyncActions, App[None]):
         self._feed_waiting = False
         #: the "Syncing with the team…" toast, taken away when the sync ends
         self._syncing_note: Notification | None = None
+        self.init_loading()
 
     # -- start ------------------------------------------------------------------------------
     def get_theme_variable_defaults(self) -> dict[str, str]:
@@ -138,8 +139,10 @@ class DealdeckApp(SyncActions, App[None]):
             else:
                 self.push_screen(EmptyDatabaseScreen(), self._demo_answer)
         else:
-            self.start_of_day()
+            self.when_loaded(ALL_TABLES, self.start_of_day, say=False)  # its rules read every table
         self.call_after_refresh(self._warn_damaged)
+        if self.read_rest:
+            self.call_after_refresh(self.load_the_rest)
 
     def _warn_damaged(self) -> None:
         """Once the tabs have read the tables: say if damaged records were left out."""
@@ -348,7 +351,8 @@ class DealdeckApp(SyncActions, App[None]):
 
     def update_header(self) -> None:
         """Recount what is due (after every change), then repaint the header."""
-        self.due_counts = due_today_count(load_agenda(self.store, today(), team=False), today())
+        if self.loaded(AGENDA_TABLES):  # else counted when they are read (``tables_ready``)
+            self.due_counts = due_today_count(load_agenda(self.store, today(), team=False), today())
         self.merged = last_merge(self.store)  # a file read: here, not in every repaint
         self.paint_header()
 
@@ -367,6 +371,11 @@ class DealdeckApp(SyncActions, App[None]):
     # -- actions ---------------------------------------------------------------------------------------
     def action_show_tab(self, tab: str) -> None:
         self.query_one(TabbedContent).active = tab
+        self.when_loaded(TAB_TABLES[tab], lambda: self._focus_tab(tab))
+
+    def _focus_tab(self, tab: str) -> None:
+        if self.query_one(TabbedContent).active != tab:
+            return  # the user went on to another tab while this one's tables were read
         if tab == "leads":
             self.query_one(LeadsTab).table.focus()
         elif tab == "board":
@@ -404,7 +413,7 @@ class DealdeckApp(SyncActions, App[None]):
         self.notify(f"{verb}: {what}. {then}" if what else nothing, markup=False)
 
     def action_today(self) -> None:
-        self.push_screen(TodayScreen(self.store))
+        self.when_loaded(AGENDA_TABLES, lambda: self.push_screen(TodayScreen(self.store)))
 
     def action_help(self) -> None:
         sections = [("Everywhere", self.BINDINGS), ("Lead funnel", LeadsTab.BINDINGS),
@@ -426,13 +435,23 @@ class DealdeckApp(SyncActions, App[None]):
     def action_present(self) -> None:
         """The weekly review on a projector: from any tab, with the review's week and rep;
         esc comes back to the tab you were on."""
-        self.query_one(ReviewTab).action_present()
+        self.when_loaded(ALL_TABLES, self.query_one(ReviewTab).action_present)
 
     def present_theme(self, name: str) -> None:
         """Switch theme for the presentation only: not saved as the user's choice."""
         self._saving_theme = False
         self.theme = name if name in self.available_themes else DEFAULT_THEME
         self._saving_theme = True
+
+    def tables_ready(self) -> None:
+        """More tables were read (``load_the_rest``): the header's counts and the tabs that
+        waited for them."""
+        self.query_one(BoardTab).first_load()
+        self.query_one(CustomersTab).first_load()
+        self.update_header()
+        review = self.query_one(ReviewTab)
+        if review.is_on_screen:
+            review.refresh_review()
 
     def board_rows(self) -> list[Any] | None:
         """The board's deal rows, if it has built them (the review reuses them)."""
@@ -482,6 +501,9 @@ class DealdeckApp(SyncActions, App[None]):
     def open_record(self, table: str, record_id: str) -> None:
         """A record's details over the tab you are on: esc comes back to it (the tabs
         beneath neither switch nor change their filter)."""
+        self.when_loaded(DETAIL_TABLES, lambda: self._open_record(table, record_id))
+
+    def _open_record(self, table: str, record_id: str) -> None:
         if table == Opportunity.table:
             self.query_one(BoardTab).open_deal(record_id)
             return
@@ -551,7 +573,9 @@ def _short_path(folder: Path) -> str:
 
 
 def run_app(folder: Path, *, rep: str | None = None, theme: str | None = None) -> int:
-    store = Store(folder, me=rep, fold_at_close=True)  # the journal is folded at exit when no other session is open
+    # The journal is folded at exit when no other session is open; the tables the first
+    # frame does not show are read after it (``tui.loading``).
+    store = Store(folder, me=rep, fold_at_close=True, load=FIRST_TABLES)
     if store.me not in store.config.rep_ids():
         store.close()
         raise StoreError(f"{store.me!r} is not one of the reps in {folder / 'config.yaml'}")

@@ -30,6 +30,7 @@ from tui.bulk import Marks
 from tui.clock import today
 from tui.custom import CustomList
 from tui.fitting import by_priority, whole_words
+from tui.loading import TAB_TABLES
 from tui.owners import next_owner, owner_of
 from tui.screens.dialogs import PickScreen
 from tui.screens.opportunity import OpportunityScreen
@@ -146,10 +147,11 @@ class BoardTab(BoardMarks, DealActions, Vertical):
         self.table.sort_by("close", reverse=False)
         # The first screen is the lead tab: build the board (~0.2 s at 50k leads) once
         # that is painted, so start-up does not wait for a tab nobody is looking at yet.
-        self.call_after_refresh(self._first_load)
+        self.call_after_refresh(self.first_load)
 
-    def _first_load(self) -> None:
-        if self.loaded_version < 0:
+    def first_load(self) -> None:
+        """Build the rows once the tab's tables are read (``tui.loading``)."""
+        if self.loaded_version < 0 and self.app.loaded(TAB_TABLES["board"]):  # type: ignore[attr-defined]
             self.reload()
             self.app.paint_header()  # type: ignore[attr-defined]  # now with the at-risk count
 

@@ -34,6 +34,7 @@ from tui.clock import today
 from tui.custom import CustomList, custom_pairs
 from tui.customer_actions import CustomerListActions
 from tui.forms import FORMS, new_values, with_flag, without_blanks
+from tui.loading import TAB_TABLES
 from tui.owners import next_owner, owner_of
 from tui.screens.dialogs import PickScreen
 from tui.screens.form import FormScreen
@@ -223,10 +224,11 @@ class CustomersTab(CustomerListActions, Vertical):
 
     def on_mount(self) -> None:
         self.table.sort_by("health", reverse=False)
-        self.call_after_refresh(self._first_load)
+        self.call_after_refresh(self.first_load)
 
-    def _first_load(self) -> None:
-        if self.loaded_version < 0:
+    def first_load(self) -> None:
+        """Build the rows once the tab's tables are read (``tui.loading``)."""
+        if self.loaded_version < 0 and self.app.loaded(TAB_TABLES["customers"]):  # type: ignore[attr-defined]
             self.reload()
 
     def on_resize(self) -> None:

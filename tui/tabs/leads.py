@@ -27,6 +27,7 @@ from tui.clock import today
 from tui.custom import CustomList
 from tui.forms import custom_defaults, custom_fields, of, with_flag
 from tui.lead_actions import LeadActions
+from tui.loading import DETAIL_TABLES
 from tui.owners import next_owner, owner_of
 from tui.rows import LeadRow, lead_widths
 from tui.screens.form import Field, FormScreen
@@ -512,4 +513,5 @@ class LeadsTab(LeadActions, Vertical):
     def _open(self, event: VirtualTable.Selected) -> None:
         row = self.table.current
         if row is not None:
-            self.app.push_screen(RecordScreen(self.store, Lead.table, row.id))
+            self.app.when_loaded(DETAIL_TABLES,  # type: ignore[attr-defined]
+                                 lambda: self.app.push_screen(RecordScreen(self.store, Lead.table, row.id)))

@@ -27,6 +27,7 @@ from store.pipeline import money
 from store.review import Item, Review, Week
 from tui.clock import today
 from tui.fitting import by_priority, pack
+from tui.loading import ALL_TABLES
 from tui.report import (
     ReviewInput,
     change_lists,
@@ -120,7 +121,10 @@ class ReviewTab(Vertical):
 
     def refresh_review(self) -> None:
         """Show the review for the chosen week and rep: at once if it was computed
-        already, else computed in a thread (after the one running, if any)."""
+        already, else computed in a thread (after the one running, if any), once every
+        table is read (``tui.loading``: the app asks again then)."""
+        if not self.app.loaded(ALL_TABLES):  # type: ignore[attr-defined]
+            return
         key = self.wanted_key()
         if self.shown_key == key:
             return

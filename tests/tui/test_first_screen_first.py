@@ -1,0 +1,79 @@
+"""First screen first (``tui.loading``): the app opens with the lead tab's tables and reads
+the rest after its first frame; a key that needs a table not read yet says so on one line
+and acts once the table is in."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.widgets import Static
+
+from store.database import Store
+from store.models import Activity, Customer, Lead, Opportunity
+from tests.tui.conftest import at
+from tests.tui.test_leads_tab import shown_names, tab
+from tui.app import DealdeckApp
+from tui.loading import FIRST_TABLES
+from tui.screens.records import RecordScreen
+from tui.tabs.board import BoardTab
+
+SIZE = (120, 40)
+
+
+def with_deal_and_activity(folder: Path) -> tuple[str, str]:
+    with Store(folder) as store:
+        emma = store.find(Lead, text="emma")[0]
+        customer = store.find(Customer, text="contoso")[0]
+        deal = store.new(Opportunity, title="Contoso rollout", customer_id=customer.id, amount="12000",
+                         stage="quote", expected_close="2026-12-15", created_at=at("2026-11-01"))
+        store.log_activity("call", lead_id=emma.id, subject="Asked about the rollout", at=at("2026-11-19"))
+        store.storage.compact()  # in the table files and the log, as a folder is between sessions
+        return emma.id, deal.id
+
+
+async def test_keys_pressed_before_the_tables_are_read_act_when_they_are(team: Path) -> None:
+    emma, deal = with_deal_and_activity(team)
+    store = Store(team, load=FIRST_TABLES)
+    try:
+        app = DealdeckApp(store, read_rest=False)  # the test says when the rest is read
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            assert app.missing(["customers", "activities", "tasks"]) == ["customers", "activities", "tasks"]
+            assert "Emma Clarke" in shown_names(app)  # the first frame: the leads, without the rest
+            board = app.query_one(BoardTab)
+            await pilot.press("2")
+            await pilot.pause()
+            assert board.loaded_version < 0 and not board.rows_by_id  # not built from half the data
+            assert any(n.message.startswith("Loading ") and "customers" in n.message
+                       for n in app._notifications)
+            await pilot.press("1")
+            tab(app).table.cursor = shown_names(app).index("Emma Clarke")
+            await pilot.press("enter")  # a lead's details show its timeline: the log is not read yet
+            await pilot.pause()
+            assert not isinstance(app.screen, RecordScreen)
+            worker = app.load_the_rest()
+            await worker.wait()
+            await pilot.pause()
+            assert app.missing(["customers", "contacts", "activities", "tasks", "tickets"]) == []
+            assert isinstance(app.screen, RecordScreen) and app.screen.record_id == emma  # it acted
+            assert "Asked about the rollout" in " ".join(str(w.render()) for w in app.screen.query(Static))
+            assert deal in board.rows_by_id and board.rows_by_id[deal].customer == "Contoso GmbH"
+            assert len(store.links(Activity, "lead_id")["lead_id"][emma]) == 1
+    finally:
+        store.close()
+
+
+async def test_a_tab_left_before_its_tables_came_is_not_jumped_back_to(team: Path) -> None:
+    with_deal_and_activity(team)
+    store = Store(team, load=FIRST_TABLES)
+    try:
+        app = DealdeckApp(store, read_rest=False)
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            await pilot.press("2", "1")  # the board asked for, then the leads again
+            await (app.load_the_rest()).wait()
+            await pilot.pause()
+            assert app.query_one("#tabs").active == "leads"
+            assert app.query_one(BoardTab).loaded_version >= 0  # built anyway, for later
+    finally:
+        store.close()
