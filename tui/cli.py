@@ -161,7 +161,7 @@ def _open_store(args: argparse.Namespace):
     if _reads_only(args) and not folder.is_dir():
         raise StoreError(f"no data folder at {folder}: start `dealdeck` to make one, or give --data")
     # One read, then exit: the plain load is faster than the lean one the app keeps.
-    store = Store(folder, lean=False)
+    store = Store(folder, lean=False, load=())  # each table read when the command first uses it
     if args.rep:
         rep = RepNames(store.config).find(args.rep)
         if rep is None or rep == "auto":
