@@ -23,8 +23,8 @@ from store.demo import generate_demo
 from store.folder_check import check_folder, inspect_folder
 from store.models import Lead
 from store.records import check_documents
-from store.tablefile import json_default
 from store.replica import renew_replica
+from store.tablefile import json_default
 from sync.exchange import export_to, merge_files
 
 ROOT = Path(__file__).resolve().parents[1]
