@@ -87,6 +87,8 @@ class DealdeckApp(SyncActions, BackgroundLoading, App[None]):
         super().__init__()
         self.store = store
         self.read_rest = read_rest
+        #: the due counts were counted from every table they read (see ``tables_ready``)
+        self._header_counted = False
         self.requested_theme = theme
         self.dealdeck_themes: set[str] = set()
         self._saving_theme = False
@@ -351,7 +353,8 @@ class DealdeckApp(SyncActions, BackgroundLoading, App[None]):
 
     def update_header(self) -> None:
         """Recount what is due (after every change), then repaint the header."""
-        if self.loaded(AGENDA_TABLES):  # else counted when they are read (``tables_ready``)
+        self._header_counted = self.loaded(AGENDA_TABLES)
+        if self._header_counted:  # else counted when they are read (``tables_ready``)
             self.due_counts = due_today_count(load_agenda(self.store, today(), team=False), today())
         self.merged = last_merge(self.store)  # a file read: here, not in every repaint
         self.paint_header()
@@ -448,7 +451,8 @@ class DealdeckApp(SyncActions, BackgroundLoading, App[None]):
         waited for them."""
         self.query_one(BoardTab).first_load()
         self.query_one(CustomersTab).first_load()
-        self.update_header()
+        if not self._header_counted and self.loaded(AGENDA_TABLES):
+            self.update_header()
         review = self.query_one(ReviewTab)
         if review.is_on_screen:
             review.refresh_review()
