@@ -33,13 +33,16 @@ from store.lead_ops import Conversion, LeadOps
 from store.models import (
     BY_TABLE,
     Activity,
+    Contact,
     Customer,
     Opportunity,
     Quote,
     QuoteLine,
     Record,
     StageChange,
+    Survey,
     Task,
+    Ticket,
     utc_now,
 )
 from store.queries import (
@@ -294,7 +297,10 @@ class Store(LeadOps, AfterSales, SessionUndo, TeamSettingsOps, RuleEngine):
         a replaced or removed one starts the fold again."""
         table = self.storage.tables[cls.table]
         packed = isinstance(table, ENCODED_TABLES)
-        state = (table.serial, table.replaced) if packed else (id(table), self.version)  # type: ignore[attr-defined]
+        # A plain table's fold lasts until that table changes (a write elsewhere leaves it).
+        versions = self.storage.changes.versions
+        state = ((table.serial, table.replaced) if packed  # type: ignore[attr-defined]
+                 else (id(table), versions.get(cls.table, 0)))
         cached = self._folds.get((cls.table, name))
         value, seen = (cached[1], cached[2]) if cached is not None and cached[0] == state else (make(), 0)
         if cached is None or seen < len(table) or cached[0] != state:
@@ -322,6 +328,16 @@ class Store(LeadOps, AfterSales, SessionUndo, TeamSettingsOps, RuleEngine):
         else:
             groups = self.fold(cls, ("links", fields), lambda: Groups(fields, packed), Groups.add).groups
         return {field: GroupLists(groups[field], table if packed else None) for field in fields}
+
+    def warm_links(self) -> None:
+        """Fold the links the detail screens read (a customer's deals, contacts, tickets,
+        surveys and tasks; a deal's and a lead's tasks), so that the first one opened is
+        as quick as the next (the app does it once the tables are read)."""
+        for cls, fields in ((Opportunity, ("customer_id",)), (Contact, ("customer_id",)),
+                            (Ticket, ("customer_id",)), (Survey, ("customer_id",)),
+                            (Task, ("customer_id",)), (Task, ("opportunity_id",)), (Task, ("lead_id",))):
+            self.links(cls, *fields)
+        self._activity_index()
 
     def activity_digest(self) -> ActivityDigest:
         """Last activity per deal and customer, activities per rep and day (read-only)."""

@@ -87,6 +87,8 @@ class BackgroundLoading:
                 if self.store is not store:
                     return  # the app went on with another store (demo data filled in)
             self.tables_arrived()
+        await asyncio.sleep(0)
+        store.warm_links()  # the first details opened are then as quick as the next
 
     def tables_arrived(self: DealdeckApp) -> None:
         """Some tables were read: what waited for them runs, and the tabs build."""
