@@ -12,6 +12,8 @@ from store.config import Config
 Doc = Mapping[str, Any]
 Period = Literal["week", "month", "quarter", "all"]
 PERIODS: tuple[Period, ...] = ("week", "month", "quarter", "all")
+#: the steps a funnel counts from the leads alone (the rest follow them into their deals)
+LEAD_STEPS = 4
 _LEAD_RANK = {"new": 0, "contacted": 1, "qualified": 2, "converted": 3}
 
 

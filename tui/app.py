@@ -449,6 +449,7 @@ class DealdeckApp(SyncActions, BackgroundLoading, App[None]):
     def tables_ready(self) -> None:
         """More tables were read (``load_the_rest``): the header's counts and the tabs that
         waited for them."""
+        self.query_one(LeadsTab).tables_arrived()
         self.query_one(BoardTab).first_load()
         self.query_one(CustomersTab).first_load()
         if not self._header_counted and self.loaded(AGENDA_TABLES):

@@ -2,8 +2,9 @@
 reads the others between frames, each part of the app usable once its tables are in.
 
 After a team's sync every rep holds the whole team's data; reading all of it before
-the first frame kept the terminal blank for seconds. The lead tab needs the leads and,
-for its funnel, the deals: those are read at the open (``FIRST_TABLES``). The others
+the first frame kept the terminal blank for seconds. The lead list needs the leads: those
+are read at the open (``FIRST_TABLES``); its funnel counts the deal steps when the deals
+come, first of the rest. The others
 are read a batch of documents at a time in the app's own event loop
 (``DurableStorage.load_steps``): keys and repaints go on between batches, and no thread
 touches the store while it grows. A key that needs a table still being read says
@@ -25,10 +26,12 @@ from store.storage import TABLE_GROUPS
 if TYPE_CHECKING:
     from tui.app import DealdeckApp
 
-#: what the lead tab's first frame shows: the leads, the funnel's deals, the team's settings
-FIRST_TABLES = ("leads", "opportunities", "settings")
-#: the order the rest is read in: the header's due counts first, then the cards, the log's index
-LOAD_ORDER = ("tasks", "customers", "tickets", "activities")
+#: what the lead tab's first frame shows: the leads (and the team's settings); the funnel
+#: counts its deal steps a moment later
+FIRST_TABLES = ("leads", "settings")
+#: the order the rest is read in: the funnel's deals, the header's due counts, the cards,
+#: the log's index
+LOAD_ORDER = ("opportunities", "tasks", "customers", "tickets", "activities")
 ALL_TABLES = tuple(table for names in TABLE_GROUPS.values() for table in names)
 #: what each tab reads
 TAB_TABLES: dict[str, tuple[str, ...]] = {

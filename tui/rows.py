@@ -36,20 +36,18 @@ class LeadRow:
     @classmethod
     def from_doc(cls, doc: Mapping[str, Any], extra: str = "") -> LeadRow:
         """``extra``: more text ``/`` matches (the lead's custom text fields, lower-cased)."""
-        follow = doc.get("next_follow_up")
-        tags = tuple(doc.get("tags") or ())
+        get = doc.get
+        follow, tags = get("next_follow_up"), get("tags")
+        tags = tuple(tags) if tags else ()
         # Stored text was cleaned of control characters by the models when written.
-        name, company = doc["name"], doc.get("company") or ""
-        email, phone = doc.get("email") or "", doc.get("phone") or ""
-        return cls(
-            id=doc["id"], name=name, company=company, email=email, phone=phone,
-            grade=doc.get("grade") or "", source=doc.get("source") or "",
-            status=doc.get("status") or "new", owner=doc.get("owner") or "",
-            follow_up=stored_day(follow) if follow else None,
-            created=stored_day(str(doc["created_at"])),
-            in_pool=bool(doc.get("in_pool")), tags=tags,
-            search="\x00".join((name, company, email, phone, *tags)).casefold() + ("\x00" + extra if extra else ""),
-        )
+        name, company = doc["name"], get("company") or ""
+        email, phone = get("email") or "", get("phone") or ""
+        search = "\x00".join((name, company, email, phone, *tags)).casefold()
+        # Positional: keywords cost a fifth of the time of the 50k rows of a first screen.
+        return cls(doc["id"], name, company, email, phone, get("grade") or "", get("source") or "",
+                   get("status") or "new", get("owner") or "", stored_day(follow) if follow else None,
+                   stored_day(str(doc["created_at"])), bool(get("in_pool")), tags,
+                   search + "\x00" + extra if extra else search)
 
     def is_open(self) -> bool:
         return self.status in ("new", "contacted", "qualified")

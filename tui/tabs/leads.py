@@ -18,7 +18,7 @@ from textual.widgets import Input, Static
 from store.changes import Changes
 from store.config import SavedLeadView
 from store.database import Store
-from store.funnel import PERIODS, Period, funnel
+from store.funnel import LEAD_STEPS, PERIODS, Period, funnel
 from store.models import GRADES, LEAD_STATUSES, Lead, Opportunity
 from store.records import required_keys
 from tui import views
@@ -139,6 +139,8 @@ class LeadsTab(LeadActions, Vertical):
         self.store = store
         self.filter = LeadFilter()
         self.period: Period = "month"
+        #: the funnel counted the deal steps (they wait for the deals to be read)
+        self.funnel_complete = False
         self.rows_by_id: dict[str, LeadRow] = {}
         #: the stored document each row was built from: the feed skips rows still current
         self._docs: dict[str, object] = {}
@@ -208,6 +210,11 @@ class LeadsTab(LeadActions, Vertical):
         if stale:
             self._patch(stale)
         if stale or changes.touches(Opportunity.table):
+            self.refresh_funnel()
+
+    def tables_arrived(self) -> None:
+        """More tables were read: the funnel's deal steps, if it waited for them."""
+        if not self.funnel_complete:
             self.refresh_funnel()
 
     def lead_changed(self, lead_id: str) -> None:
@@ -296,9 +303,15 @@ class LeadsTab(LeadActions, Vertical):
         self.query_one("#lead-filters", Static).update(labelled("$s", s=" · ".join(p for p in parts if p)))
 
     def refresh_funnel(self) -> None:
-        steps = funnel(self.store.rows(Lead), self.store.rows(Opportunity), self.store.config,
+        """The funnel's lead steps, and its deal steps once the deals are read (``tui.loading``:
+        the lead list is painted before they are)."""
+        deals_in = self.app.loaded([Opportunity.table])  # type: ignore[attr-defined]
+        steps = funnel(self.store.rows(Lead), self.store.rows(Opportunity) if deals_in else (), self.store.config,
                        today=self.today, period=self.period, owner=self.owner_id())
-        self.query_one(FunnelChart).steps = steps
+        chart = self.query_one(FunnelChart)
+        chart.steps = steps if deals_in else steps[:LEAD_STEPS]
+        chart.waiting = "" if deals_in else "Deals: loading…"
+        self.funnel_complete = deals_in
         owner = {"me": "me", "team": "team"}.get(self.filter.owner, self.filter.owner)
         self.query_one("#funnel-title", Static).update(
             labelled("Funnel · $period · $owner", period="all time" if self.period == "all"

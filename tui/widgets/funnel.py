@@ -16,6 +16,8 @@ class FunnelChart(Widget):
     DEFAULT_CSS = "FunnelChart { height: auto; padding: 0 1; }"
 
     steps: reactive[list[FunnelStep]] = reactive(list, layout=True)
+    #: a line under the steps for the part not counted yet ("Deals: loading…")
+    waiting: reactive[str] = reactive("", layout=True)
 
     def render(self) -> Text:
         steps = self.steps
@@ -38,6 +40,8 @@ class FunnelChart(Widget):
             text.append(f" {percent(step.conversion):>5}" if step.conversion is not None else "      ")
             if index < len(steps) - 1:
                 text.append("\n")
+        if self.waiting:
+            text.append("\n" + self.waiting, style="italic")
         return text
 
     def _colour(self, variable: str) -> Style:
