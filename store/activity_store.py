@@ -29,7 +29,6 @@ ever overwritten.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import itertools
 import os
 from array import array
@@ -39,66 +38,17 @@ from typing import Any
 
 import orjson
 
-from store import records
-from store.activity_log import ActivityDigest
+from store.activity_index import IdOffsets, LogIndex, id_key, index_body, index_of, newest_offsets
 from store.files import fsync_folder, write_all, write_atomic
 from store.tablefile import json_default
 
 LOG_FORMAT = "dealdeck-log"
-INDEX_FORMAT = "dealdeck-log-index"
 LOG_SCHEMA = 1
-#: not yet in the log file: the document is in ``pending``
-PENDING = -1
 Doc = dict[str, Any]
 
 
 def log_header(table: str) -> bytes:
     return orjson.dumps({"format": LOG_FORMAT, "table": table, "schema": LOG_SCHEMA}) + b"\n"
-
-
-def stable_key(text: str) -> int:
-    """A 63-bit hash of ``text`` that is the same in every process (``hash`` of a str is
-    not), for the digest's sets of leads, which the index keeps on disk."""
-    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big") >> 1
-
-
-class LogIndex:
-    """What is folded from the live documents of the log: ids by linked record, and the digest."""
-
-    def __init__(self, links: tuple[str, ...], required: frozenset[str]) -> None:
-        self.links: dict[str, dict[str, tuple[str, ...]]] = {name: {} for name in links}
-        self.digest = ActivityDigest(key=stable_key)
-        self.required = required
-        #: ids of documents left out for lacking a field their readers need
-        self.damaged: set[str] = set()
-
-    def add(self, key: str, doc: Mapping[str, Any]) -> None:
-        if records.DELETED in doc and not records.is_live(doc):
-            return
-        if not doc.keys() >= self.required:
-            self.damaged.add(key)
-            return
-        for name, by_value in self.links.items():
-            value = doc.get(name)
-            if value:
-                by_value[value] = (*by_value.get(value, ()), key)
-        self.digest.add(doc)
-
-    def to_json(self, slot_of: Mapping[str, int]) -> dict[str, Any]:
-        return {"links": {name: {value: [slot_of[key] for key in keys] for value, keys in by_value.items()}
-                          for name, by_value in self.links.items()},
-                "digest": self.digest.to_json(), "damaged": sorted(self.damaged)}
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any], ids: list[str], links: tuple[str, ...],
-                  required: frozenset[str]) -> LogIndex:
-        index = cls(links, required)
-        for name in links:
-            index.links[name] = {value: tuple(ids[slot] for slot in slots)
-                                 for value, slots in data["links"][name].items()}
-        index.digest = ActivityDigest.from_json(data["digest"], key=stable_key)
-        index.damaged = set(data["damaged"])
-        return index
 
 
 class ActivityLog(MutableMapping[str, Doc]):
@@ -117,13 +67,18 @@ class ActivityLog(MutableMapping[str, Doc]):
         self._reset()
 
     def _reset(self) -> None:
-        #: slot -> id; slot -> offset of the id's newest line (``PENDING``: not in the file)
-        self._ids: list[str] = []
-        self._offsets = array("q")
-        self._slots: dict[str, int] = {}
-        self._pending: dict[int, bytes] = {}
+        #: each committed id's newest line
+        self._ids = IdOffsets()
+        #: documents not in the log file yet, in the order they came, and their references
+        self._pending: dict[str, bytes] = {}
+        self._pending_refs: dict[str, int] = {}
+        self._refs = itertools.count(-1, -1)
+        #: documents (ids) in all
+        self._count = 0
         #: bytes of the log file read and indexed, and the file's inode
         self.size, self.inode = 0, 0
+        #: some id has more than one line (a whole pass then keeps the last of each)
+        self.superseded = False
         self._index: LogIndex | None = LogIndex(self.link_fields, self.required)
         #: documents replaced so far (adding one only makes the log longer)
         self.replaced = 0
@@ -143,8 +98,7 @@ class ActivityLog(MutableMapping[str, Doc]):
             return
         self.inode = st.st_ino
         if not self._read_index(st):
-            self._reset_to_header()
-            self.index_behind = True
+            self._rebuild()
         self.catch_up()
         if self.index_behind:  # rebuilt, or lines past it: keep it for the next open
             with contextlib.suppress(OSError):
@@ -153,27 +107,47 @@ class ActivityLog(MutableMapping[str, Doc]):
     def _read_index(self, st: os.stat_result) -> bool:
         try:
             data = orjson.loads(self.index_path.read_bytes())
-            if (data.get("format") != INDEX_FORMAT or data["log"]["inode"] != st.st_ino
-                    or not 0 < data["log"]["size"] <= st.st_size or len(data["ids"]) != len(data["offsets"])):
-                return False
-            ids: list[str] = data["ids"]
-            index = LogIndex.from_json(data, ids, self.link_fields, self.required)
-            offsets = array("q", data["offsets"])
-        except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError):
+        except (OSError, orjson.JSONDecodeError):
             return False
-        self._ids, self._offsets, self._index = ids, offsets, index
-        self._slots = {key: slot for slot, key in enumerate(ids)}
-        self.size = data["log"]["size"]
+        found = index_of(data, inode=st.st_ino, size=st.st_size, links=self.link_fields, required=self.required)
+        if found is None:
+            return False
+        self._ids, self._index, self.size, self.superseded = found
+        self._count = len(self._ids)
         return True
 
-    def _reset_to_header(self) -> None:
-        self._ids, self._offsets, self._slots = [], array("q"), {}
-        self._index = LogIndex(self.link_fields, self.required)
+    def _rebuild(self) -> None:
+        """The index from the log itself: each id's last line, then the live documents."""
+        header = self._header_size()
+        latest, self.superseded = newest_offsets((offset, key) for offset, line in self._whole_lines(header)
+                                                 if (key := _id_of(line)) is not None)
+        index = LogIndex(self.link_fields, self.required)
+        end = header
+        for offset, line in self._whole_lines(header):
+            end = offset + len(line)
+            doc = orjson.loads(line)
+            if latest.get(doc.get("id")) == offset:
+                index.add(offset, doc)
+        self._ids, self._index, self._count = IdOffsets.of(latest), index, len(latest)
+        self.size, self.index_behind = end, True
+
+    def _header_size(self) -> int:
         with self.path.open("rb") as log:
             header = log.readline()
-        if not header.endswith(b"\n") or orjson.loads(header).get("format") != LOG_FORMAT:
+        try:
+            ok = header.endswith(b"\n") and orjson.loads(header).get("format") == LOG_FORMAT
+        except (orjson.JSONDecodeError, AttributeError):
+            ok = False
+        if not ok:
             raise ValueError("is not a Dealdeck log file")
-        self.size = len(header)
+        return len(header)
+
+    def _whole_lines(self, start: int) -> Iterator[tuple[int, bytes]]:
+        """The complete lines that are records from ``start`` on (a torn or damaged tail ends them)."""
+        for offset, line in self._lines_from(start):
+            if not line.endswith(b"\n") or _id_of(line) is None:
+                return
+            yield offset, line
 
     def catch_up(self) -> bool:
         """Take in the lines another process's fold appended (or a killed fold left past
@@ -188,15 +162,8 @@ class ActivityLog(MutableMapping[str, Doc]):
         if st.st_size <= self.size:
             return False
         end = self.size
-        for offset, line in self._lines_from(self.size):
-            if not line.endswith(b"\n"):
-                break
-            try:
-                doc = orjson.loads(line)
-                key = doc["id"]
-            except (orjson.JSONDecodeError, TypeError, KeyError):
-                break
-            self._take_line(str(key), offset, line, doc)
+        for offset, line in self._whole_lines(self.size):
+            self._take_line(offset, line)
             end = offset + len(line)
         if end < st.st_size:
             self._cut(end)
@@ -204,20 +171,31 @@ class ActivityLog(MutableMapping[str, Doc]):
         self.index_behind = True
         return True
 
-    def _take_line(self, key: str, offset: int, line: bytes, doc: Doc) -> None:
-        slot = self._slots.get(key)
-        if slot is None:
-            self._new_slot(key, offset)
-            if self._index is not None:
-                self._index.add(key, doc)
-            return
-        pending = self._pending.get(slot)
+    def _take_line(self, offset: int, line: bytes) -> None:
+        doc = orjson.loads(line)
+        key = str(doc["id"])
+        pending = self._pending.get(key)
         if pending is not None and pending == line.rstrip(b"\n"):
-            del self._pending[slot]  # folded by another process: the same document
-        elif pending is None:
-            self.replaced += 1
-            self._index = None
-        self._offsets[slot] = offset
+            self._committed(key, offset, doc)  # folded by another process: the same document
+            return
+        if pending is None and self._ids.find(key, self._is_line_of) is None:
+            self._ids.recent[key] = offset
+            self._count += 1
+            if self._index is not None:
+                self._index.add(offset, doc)
+            return
+        self._ids.moved(key, offset, self._is_line_of)  # a newer version of a record
+        self.superseded = True
+        self.replaced += 1
+        self._index = None
+
+    def _committed(self, key: str, offset: int, doc: Doc) -> None:
+        """A pending document is in the log at ``offset`` now."""
+        del self._pending[key]
+        ref = self._pending_refs.pop(key)
+        self._ids.moved(key, offset, self._is_line_of)
+        if self._index is not None:
+            self._index.moved(ref, offset, doc)
 
     def _cut(self, end: int) -> None:
         with self.path.open("r+b") as log:
@@ -226,60 +204,78 @@ class ActivityLog(MutableMapping[str, Doc]):
 
     # -- the mapping ------------------------------------------------------------------
     def __getitem__(self, key: str) -> Doc:
-        slot = self._slots[key]
-        pending = self._pending.get(slot)
-        return orjson.loads(pending if pending is not None else self._line_at(self._offsets[slot]))  # type: ignore[no-any-return]
+        raw = self._raw(key)
+        if raw is None:
+            raise KeyError(key)
+        return orjson.loads(raw)  # type: ignore[no-any-return]
 
     def get(self, key: str, default: Any = None) -> Any:
-        return self[key] if key in self._slots else default
+        raw = self._raw(key)
+        return default if raw is None else orjson.loads(raw)
+
+    def _raw(self, key: str) -> bytes | None:
+        pending = self._pending.get(key)
+        if pending is not None:
+            return pending
+        offset = self._ids.find(key, self._is_line_of)
+        return None if offset is None else self._line_at(offset)
+
+    def _is_line_of(self, offset: int, key: str) -> bool:
+        return _id_of(self._line_at(offset)) == key
+
+    def doc_at(self, ref: int) -> Doc:
+        """The document a link group refers to (``LogIndex``)."""
+        if ref < 0:
+            key = next(k for k, r in self._pending_refs.items() if r == ref)
+            return orjson.loads(self._pending[key])  # type: ignore[no-any-return]
+        return orjson.loads(self._line_at(ref))  # type: ignore[no-any-return]
 
     def __setitem__(self, key: str, doc: Doc) -> None:
         raw = bytes(memoryview(orjson.dumps(doc, default=json_default)))
-        slot = self._slots.get(key)
-        if slot is None:
-            self._new_slot(key, PENDING)
-            self._pending[len(self._ids) - 1] = raw
-            if self._index is not None:
-                self._index.add(key, doc)
+        if key in self._pending:
+            self._pending[key] = raw
+            self.replaced += 1
+            self._index = None
             return
-        if slot not in self._pending and self._offsets[slot] != PENDING \
-                and self._line_at(self._offsets[slot]) == raw:
-            return  # a journal line replayed over the log that holds it already
-        self._pending[slot] = raw
-        self.replaced += 1
-        self._index = None
+        offset = self._ids.find(key, self._is_line_of)
+        if offset is not None:
+            if self._line_at(offset) == raw:
+                return  # a journal line replayed over the log that holds it already
+            self.replaced += 1
+            self._index = None
+        else:
+            self._count += 1
+        ref = next(self._refs)
+        self._pending[key], self._pending_refs[key] = raw, ref
+        if offset is None and self._index is not None:
+            self._index.add(ref, doc)
 
     def __delitem__(self, key: str) -> None:
         raise TypeError("activities are never removed; a delete is a tombstone")
 
     def __contains__(self, key: object) -> bool:
-        return key in self._slots
+        return isinstance(key, str) and (key in self._pending or self._ids.find(key, self._is_line_of) is not None)
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._ids)
+        return (key for key, _ in self.encoded_items())
 
     def __len__(self) -> int:
-        return len(self._ids)
-
-    def _new_slot(self, key: str, offset: int) -> None:
-        self._slots[key] = len(self._ids)
-        self._ids.append(key)
-        self._offsets.append(offset)
+        return self._count
 
     # -- whole passes ------------------------------------------------------------------
     def encoded_items(self) -> Iterator[tuple[str, bytes]]:
         """Each id and its newest document's JSON text: the log read once from start to
-        end, then what is pending."""
-        offsets, slots = self._offsets, self._slots
+        end (twice when some id has more than one line), then what is pending."""
         if self.size:
-            header = len(self._line_at(0)) + 1
+            header = self._header_size()
+            latest = (newest_offsets((o, k) for o, line in self._lines_from(header, self.size)
+                                     if (k := _id_of(line)) is not None)[0] if self.superseded else None)
             for offset, line in self._lines_from(header, self.size):
                 key = _id_of(line)
-                slot = slots.get(key) if key is not None else None
-                if slot is not None and offsets[slot] == offset and slot not in self._pending:
-                    yield key, line.rstrip(b"\n")  # type: ignore[misc]
-        for slot, raw in sorted(self._pending.items()):
-            yield self._ids[slot], raw
+                if key is None or key in self._pending or (latest is not None and latest.get(key) != offset):
+                    continue
+                yield key, line.rstrip(b"\n")
+        yield from self._pending.items()
 
     def items(self) -> Iterator[tuple[str, Doc]]:  # type: ignore[override]
         return ((key, orjson.loads(raw)) for key, raw in self.encoded_items())
@@ -287,9 +283,7 @@ class ActivityLog(MutableMapping[str, Doc]):
     def items_from(self, start: int) -> Iterator[tuple[str, Doc]]:
         """Documents from the ``start``-th on, in the order they were first added (as
         ``PackedTable.items_from``: a fold goes on from where it was)."""
-        if start == 0:
-            return self.items()
-        return ((key, self[key]) for key in self._ids[start:])
+        return itertools.islice(self.items(), start, None)
 
     def values(self) -> Iterator[Doc]:  # type: ignore[override]
         return (orjson.loads(raw) for _, raw in self.encoded_items())
@@ -309,11 +303,16 @@ class ActivityLog(MutableMapping[str, Doc]):
         """Links and digest of the live documents; rebuilt in one pass after a replacement."""
         if self._index is None:
             index = LogIndex(self.link_fields, self.required)
-            for key, doc in self.items():
-                index.add(key, doc)
+            for key, raw in self.encoded_items():
+                ref = self._pending_refs.get(key)
+                index.add(ref if ref is not None else self._ids.find(key, self._is_line_of), orjson.loads(raw))
             self._index = index
             self.index_behind = True
         return self._index
+
+    def link_groups(self, field: str) -> LinkGroups:
+        """The documents linked to each value of ``field`` (read when a group is asked for)."""
+        return LinkGroups(self.index().links[field], self)
 
     # -- folding ---------------------------------------------------------------------------
     def fold(self) -> None:
@@ -333,32 +332,29 @@ class ActivityLog(MutableMapping[str, Doc]):
         try:
             if os.fstat(fd).st_size != self.size:  # cannot be, after ``catch_up``: never write over
                 raise OSError(f"{self.path} changed while it was being folded into")
-            offset, pieces = self.size, []
-            for slot in sorted(self._pending):
-                line = self._pending[slot] + b"\n"
-                pieces.append(line)
-                self._offsets[slot] = offset
-                offset += len(line)
+            offsets, offset, pieces = {}, self.size, []
+            for key, raw in self._pending.items():
+                offsets[key] = offset
+                pieces.append(raw + b"\n")
+                offset += len(raw) + 1
             write_all(fd, b"".join(pieces))
             os.fsync(fd)
-        except BaseException:
-            for slot in self._pending:
-                self._offsets[slot] = PENDING
-            raise
         finally:
             os.close(fd)
-        self._pending.clear()
+        for key, at in offsets.items():
+            if self._ids.find(key, self._is_line_of) is not None:
+                self.superseded = True
+            self._committed(key, at, orjson.loads(self._pending[key]))
         self.size = offset
         self.index_behind = True
 
     def write_index(self) -> None:
         """Replace the index file with what is in memory (atomically)."""
-        index = self.index()
-        committed = [slot for slot in range(len(self._ids)) if self._offsets[slot] != PENDING]
-        if len(committed) != len(self._ids):
+        if self._pending:
             return  # pending documents are not in the log yet: the next fold writes it
-        body = {"format": INDEX_FORMAT, "log": {"inode": self.inode, "size": self.size},
-                "ids": self._ids, "offsets": self._offsets.tolist(), **index.to_json(self._slots)}
+        index = self.index()
+        self._ids = self._ids.merged()
+        body = index_body(self._ids, index, inode=self.inode, size=self.size, superseded=self.superseded)
         write_atomic(self.index_path, orjson.dumps(body))
         self.index_behind = False
 
@@ -394,6 +390,22 @@ class ActivityLog(MutableMapping[str, Doc]):
             with contextlib.suppress(OSError):
                 os.close(self._fd)
             self._fd = None
+
+
+class LinkGroups(Mapping[str, list[Doc]]):
+    """For each value of a link field, its activities as a new list, read from the log."""
+
+    def __init__(self, groups: Mapping[str, array[int]], log: ActivityLog) -> None:
+        self._groups, self._log = groups, log
+
+    def __getitem__(self, value: str) -> list[Doc]:
+        return [self._log.doc_at(ref) for ref in self._groups[value]]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._groups)
+
+    def __len__(self) -> int:
+        return len(self._groups)
 
 
 def write_new_log(path: Path, table: str, docs: Iterable[Doc]) -> None:
@@ -466,14 +478,19 @@ def _index_problems(path: Path, offsets: Mapping[str, int]) -> list[str]:
     index_path = path.with_name(f"{path.stem}.index.json")
     try:
         data = orjson.loads(index_path.read_bytes())
-        ours = data["log"]["inode"] == path.stat().st_ino and data["log"]["size"] <= path.stat().st_size
-        listed = dict(zip(data["ids"], data["offsets"], strict=True)) if ours else {}
+        st = path.stat()
+        ours = data["log"]["inode"] == st.st_ino and data["log"]["size"] <= st.st_size
+        covered = {key: offset for key, offset in offsets.items() if offset < data["log"]["size"]}
+        listed = set(zip(data["keys"], data["offsets"], strict=True)) if ours else None
     except FileNotFoundError:
         return []
     except (OSError, ValueError, KeyError, TypeError):
         return [f"{index_path.name} is damaged; delete it and it is rebuilt at the next open"]
-    wrong = [key for key, offset in listed.items() if offsets.get(key) != offset]
+    if listed is None:
+        return []
+    wanted = {(id_key(key), offset) for key, offset in covered.items()}
+    wrong = len(wanted ^ listed)
     if wrong:
-        return [f"{index_path.name} points {len(wrong)} record(s) at the wrong line (e.g. {wrong[0][:40]}); "
+        return [f"{index_path.name} points {wrong // 2 or 1} record(s) at the wrong line; "
                 "delete it and it is rebuilt at the next open"]
     return []

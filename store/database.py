@@ -21,8 +21,9 @@ from tinydb import Query, TinyDB
 from tinydb.table import Table
 
 from store import clockfix, records
+from store.activity_index import LogIndex
 from store.activity_log import ActivityDigest
-from store.activity_store import ActivityLog, LogIndex
+from store.activity_store import ActivityLog
 from store.after_sales import AfterSales
 from store.changes import Changes
 from store.config import Config, load_config
@@ -322,11 +323,11 @@ class Store(LeadOps, AfterSales, SessionUndo, TeamSettingsOps, RuleEngine):
         instead of scanning 137k of them each time (treat as read-only). A packed
         table's groups keep ids, and decode a group's documents when it is read."""
         table = self.storage.tables[cls.table]
-        packed = isinstance(table, ENCODED_TABLES)
         if cls is Activity and set(fields) <= set(ACTIVITY_LINKS) and isinstance(table, ActivityLog):
-            groups = self._activity_index().links  # the log's index, kept on disk beside it
-        else:
-            groups = self.fold(cls, ("links", fields), lambda: Groups(fields, packed), Groups.add).groups
+            self._activity_index()  # the log's index, kept on disk beside it
+            return {field: table.link_groups(field) for field in fields}
+        packed = isinstance(table, ENCODED_TABLES)
+        groups = self.fold(cls, ("links", fields), lambda: Groups(fields, packed), Groups.add).groups
         return {field: GroupLists(groups[field], table if packed else None) for field in fields}
 
     def warm_links(self) -> None:

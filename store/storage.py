@@ -609,7 +609,11 @@ class DurableStorage(Storage):
     def _replay_for(self, group: str) -> None:
         """Apply the journal's changes to one group just read (the journal up to where
         this process has read it; the other groups are at that point already)."""
-        with self.journal_path.open("rb") as journal:
+        try:
+            journal = self.journal_path.open("rb")
+        except FileNotFoundError:
+            return  # a new folder: nothing written yet
+        with journal:
             for entries, end in committed_transactions(journal, 0):
                 if end > self._view.journal_offset:
                     break
