@@ -9,6 +9,8 @@ then kept up to date with each activity appended (``Store.activity_digest``).
 
 from __future__ import annotations
 
+from array import array
+from base64 import b64decode, b64encode
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -59,14 +61,15 @@ class ActivityDigest:
         owner = activity.get("owner") or ""
         tally = self._days.get((owner, day))
         if tally is None:
-            tally = self._days[(pool(owner, owner), day)] = [0, set()]
+            tally = self._days[(pool(owner, owner), day)] = [0, array("q")]
         tally[0] += 1
         if lead := activity.get("lead_id"):
-            tally[1].add(self._key(lead))
+            tally[1].append(self._key(lead))  # an array: 8 bytes a lead, made a set when read
 
     def to_json(self) -> dict[str, object]:
         return {"deals": self._last_by_deal, "customers": self._last_by_customer,
-                "days": [[owner, day, count, sorted(leads)] for (owner, day), (count, leads) in self._days.items()]}
+                "days": [[owner, day, count, b64encode(leads.tobytes()).decode()]
+                         for (owner, day), (count, leads) in self._days.items()]}
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any], *, key: Callable[[str], int] = hash) -> ActivityDigest:
@@ -74,7 +77,7 @@ class ActivityDigest:
         pool = digest._strings.setdefault
         digest._last_by_deal = {deal: pool(day, day) for deal, day in data["deals"].items()}
         digest._last_by_customer = {customer: pool(day, day) for customer, day in data["customers"].items()}
-        digest._days = {(pool(owner, owner), pool(day, day)): [count, set(leads)]
+        digest._days = {(pool(owner, owner), pool(day, day)): [count, array("q", b64decode(leads))]
                         for owner, day, count, leads in data["days"]}
         return digest
 

@@ -28,10 +28,12 @@ ever overwritten.
 
 from __future__ import annotations
 
+import binascii
 import contextlib
 import itertools
 import os
 from array import array
+from base64 import b64decode
 from collections.abc import Iterable, Iterator, Mapping, MutableMapping
 from pathlib import Path
 from typing import Any
@@ -481,10 +483,11 @@ def _index_problems(path: Path, offsets: Mapping[str, int]) -> list[str]:
         st = path.stat()
         ours = data["log"]["inode"] == st.st_ino and data["log"]["size"] <= st.st_size
         covered = {key: offset for key, offset in offsets.items() if offset < data["log"]["size"]}
-        listed = set(zip(data["keys"], data["offsets"], strict=True)) if ours else None
+        listed = set(zip(array("Q", b64decode(data["keys"])), array("q", b64decode(data["offsets"])),
+                         strict=True)) if ours else None
     except FileNotFoundError:
         return []
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError, KeyError, TypeError, binascii.Error):
         return [f"{index_path.name} is damaged; delete it and it is rebuilt at the next open"]
     if listed is None:
         return []

@@ -8,6 +8,8 @@ import os
 import signal
 import subprocess
 import sys
+from array import array
+from base64 import b64decode, b64encode
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -107,7 +109,9 @@ def test_a_missing_or_stale_index_is_rebuilt_with_the_same_timelines(demo: Path,
 def test_check_names_an_index_that_points_at_the_wrong_lines(demo: Path, tmp_path: Path) -> None:
     folder = copy_of(demo, tmp_path / "data")
     data = orjson.loads(index_path(folder).read_bytes())
-    data["offsets"][3], data["offsets"][4] = data["offsets"][4], data["offsets"][3]
+    offsets = array("q", b64decode(data["offsets"]))
+    offsets[3], offsets[4] = offsets[4], offsets[3]
+    data["offsets"] = b64encode(offsets.tobytes()).decode()
     index_path(folder).write_bytes(orjson.dumps(data))
     problems = [str(problem) for problem in check_folder(folder)]
     assert len(problems) == 1 and "points 2 record(s) at the wrong line" in problems[0]
