@@ -363,9 +363,12 @@ class DealdeckApp(SyncActions, BackgroundLoading, App[None]):
         """Who and where, what is due (as last counted), and the sync's state."""
         names = {r.id: r.name for r in self.store.config.reps}
         due, overdue = self.due_counts
+        board = self.query_one(BoardTab)
         parts = header_parts(
-            rep=names.get(self.store.me, self.store.me), rep_id=self.store.me, due=due, overdue=overdue,
-            at_risk=self.query_one(BoardTab).at_risk_count(self.store.me), folder=_short_path(self.store.folder),
+            rep=names.get(self.store.me, self.store.me), rep_id=self.store.me,
+            due=due if self._header_counted else None, overdue=overdue,
+            at_risk=board.at_risk_count(self.store.me) if board.loaded_version >= 0 else None,
+            folder=_short_path(self.store.folder),
             sync_step=self.sync_step, merged=self.merged, names=names, today=today())
         for screen in self.screen_stack:  # the tabs' header, and the one on a details screen
             for header in screen.query(AppHeader):

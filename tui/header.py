@@ -93,14 +93,17 @@ def sync_text(when: str, reps: Sequence[str], names: Mapping[str, str], today: d
     return f"team merged {moment} from {people([names.get(rep, rep) for rep in reps])}", f"synced {moment}"
 
 
-def header_parts(*, rep: str, rep_id: str, due: int, overdue: int, at_risk: int, folder: str,
+def header_parts(*, rep: str, rep_id: str, due: int | None, overdue: int, at_risk: int | None, folder: str,
                  sync_step: str = "", merged: tuple[str, Sequence[str]] | None = None,
                  names: Mapping[str, str] | None = None, today: date) -> list[Part]:
-    """The header's parts in their order on the line, each with its priority."""
+    """The header's parts in their order on the line, each with its priority. ``due`` and
+    ``at_risk`` are None while the tables they are counted from are being read."""
     parts = [Part(Content.styled("Dealdeck", "bold"), 6),
              Part(labelled("$rep ($id)", rep=rep, id=rep_id), 0, labelled("$rep", rep=rep)),
-             Part(labelled("$due due, $overdue overdue", due=due, overdue=overdue), 1),
-             Part(labelled("$risk at risk", risk=counted(at_risk, "deal")), 2)]
+             Part(Content("counting what is due…") if due is None
+                  else labelled("$due due, $overdue overdue", due=due, overdue=overdue), 1)]
+    if at_risk is not None:
+        parts.append(Part(labelled("$risk at risk", risk=counted(at_risk, "deal")), 2))
     if sync_step:
         parts.append(Part(labelled("syncing: $step", step=sync_step), 1, Content("syncing…")))
     elif merged:

@@ -35,7 +35,7 @@ LOAD_ORDER = ("opportunities", "tasks", "customers", "tickets", "activities")
 ALL_TABLES = tuple(table for names in TABLE_GROUPS.values() for table in names)
 #: what each tab reads
 TAB_TABLES: dict[str, tuple[str, ...]] = {
-    "leads": ("leads", "opportunities"),
+    "leads": ("leads",),  # its funnel counts the deal steps when the deals come
     "board": ("opportunities", "customers", "activities"),
     "customers": ("customers", "contacts", "opportunities", "activities", "tickets", "surveys", "tasks"),
     "review": ALL_TABLES,

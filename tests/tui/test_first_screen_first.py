@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from textual.geometry import Region
 from textual.widgets import Static
 
 from store.database import Store
@@ -13,11 +14,18 @@ from store.models import Activity, Customer, Lead, Opportunity
 from tests.tui.conftest import at
 from tests.tui.test_leads_tab import shown_names, tab
 from tui.app import DealdeckApp
+from tui.header import AppHeader
 from tui.loading import FIRST_TABLES
 from tui.screens.records import RecordScreen
 from tui.tabs.board import BoardTab
+from tui.widgets.funnel import FunnelChart
 
 SIZE = (120, 40)
+
+
+def header_text(app: DealdeckApp) -> str:
+    header = app.screen_stack[0].query_one(AppHeader)
+    return " ".join(strip.text for strip in header.render_lines(Region(0, 0, header.size.width, 1)))
 
 
 def with_deal_and_activity(folder: Path) -> tuple[str, str]:
@@ -40,6 +48,9 @@ async def test_keys_pressed_before_the_tables_are_read_act_when_they_are(team: P
             await pilot.pause()
             assert app.missing(["customers", "activities", "tasks"]) == ["customers", "activities", "tasks"]
             assert "Emma Clarke" in shown_names(app)  # the first frame: the leads, without the rest
+            funnel = app.query_one(FunnelChart)
+            assert funnel.waiting == "Deals: loading…" and funnel.steps[0].label == "Leads"
+            assert "counting what is due…" in header_text(app) and "overdue" not in header_text(app)
             board = app.query_one(BoardTab)
             await pilot.press("2")
             await pilot.pause()
@@ -58,6 +69,8 @@ async def test_keys_pressed_before_the_tables_are_read_act_when_they_are(team: P
             assert isinstance(app.screen, RecordScreen) and app.screen.record_id == emma  # it acted
             assert "Asked about the rollout" in " ".join(str(w.render()) for w in app.screen.query(Static))
             assert deal in board.rows_by_id and board.rows_by_id[deal].customer == "Contoso GmbH"
+            assert funnel.waiting == "" and len(funnel.steps) > 4  # the deal steps came with the deals
+            assert "overdue" in header_text(app) and "counting" not in header_text(app)
             assert len(store.links(Activity, "lead_id")["lead_id"][emma]) == 1
     finally:
         store.close()

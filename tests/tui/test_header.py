@@ -74,6 +74,15 @@ def test_a_merge_from_many_teammates_names_two_and_counts_the_rest() -> None:
     assert f"team merged {MOMENT} from Ana Ruiz, Bo Chen and 3 others" in line
 
 
+def test_while_the_tables_are_read_the_header_says_it_is_counting_and_claims_no_figure() -> None:
+    line = str(fitted(header_parts(rep="Ann Lee", rep_id="ann", due=None, overdue=0, at_risk=None,
+                                   folder="~/data", today=TODAY), 200))
+    assert "counting what is due…" in line and "overdue" not in line and "at risk" not in line
+    counted_line = str(fitted(header_parts(rep="Ann Lee", rep_id="ann", due=2, overdue=1, at_risk=3,
+                                           folder="~/data", today=TODAY), 200))
+    assert "2 due, 1 overdue" in counted_line and "3 deals at risk" in counted_line
+
+
 # --- in the app, at 80 and 200 columns ------------------------------------------------------------------
 
 
