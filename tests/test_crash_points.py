@@ -33,9 +33,10 @@ TEAM = "me: ann\nreps: [{id: ann, name: Ann}, {id: bo, name: Bo}]\n"
 
 #: Runs the command line with the file system calls counted; dies right after the k-th
 #: (k = 0: never), and prints how many there were when it was not killed.
-CHILD = """
-import os, signal, sys
-kill_at, argv = int(sys.argv[1]), sys.argv[2:]
+#: Python for a child process: ``count_calls(names)`` counts the calls of those ``os``
+#: functions, and the process dies right after the ``kill_at``-th (a global it sets; 0: never).
+KILL_SWITCH = """
+import os, signal
 calls = 0
 def counted(real):
     def call(*args, **kwargs):
@@ -46,8 +47,15 @@ def counted(real):
             os.kill(os.getpid(), signal.SIGKILL)
         return result
     return call
-for name in ("replace", "rename", "fsync", "write"):
-    setattr(os, name, counted(getattr(os, name)))
+def count_calls(names):
+    for name in names:
+        setattr(os, name, counted(getattr(os, name)))
+"""
+
+CHILD = KILL_SWITCH + """
+import sys
+kill_at, argv = int(sys.argv[1]), sys.argv[2:]
+count_calls(("replace", "rename", "fsync", "write"))
 from tui.cli import main
 status = main(argv)
 print(f"calls={calls}", file=sys.stderr)

@@ -24,6 +24,7 @@ from store.models import Activity, Customer, Lead, Opportunity
 from store.queries import ACTIVITY_LINKS
 from store.storage import TABLE_GROUPS
 from store.tablefile import table_file_pieces
+from tests.test_crash_points import KILL_SWITCH
 
 ROOT = Path(__file__).resolve().parents[2]
 TODAY = date(2026, 11, 30)
@@ -169,26 +170,15 @@ def test_a_folder_from_before_the_log_moves_to_it_once(demo: Path, tmp_path: Pat
 
 #: Logs three activities and folds, dying right after the k-th os call of the fold
 #: (k = 0: never); prints how many calls the fold made.
-KILLED_FOLD = """
-import os, signal, sys
+KILLED_FOLD = KILL_SWITCH + """
+import sys
 from store.database import Store
 folder, kill_at = sys.argv[1], int(sys.argv[2])
 store = Store(folder)
 customer = next(iter(store.storage.tables["customers"]))
 for n in range(3):
     store.log_activity(kind="call", subject=f"call {n}", customer_id=customer)
-calls = 0
-def counted(real):
-    def call(*args, **kwargs):
-        global calls
-        result = real(*args, **kwargs)
-        calls += 1
-        if calls == kill_at:
-            os.kill(os.getpid(), signal.SIGKILL)
-        return result
-    return call
-for name in ("replace", "fsync", "write", "ftruncate"):
-    setattr(os, name, counted(getattr(os, name)))
+count_calls(("replace", "fsync", "write", "ftruncate"))
 store.storage.compact()
 print(calls)
 """
