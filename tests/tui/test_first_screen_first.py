@@ -50,6 +50,7 @@ async def test_keys_pressed_before_the_tables_are_read_act_when_they_are(team: P
             assert "Emma Clarke" in shown_names(app)  # the first frame: the leads, without the rest
             funnel = app.query_one(FunnelChart)
             assert funnel.waiting == "Deals: loading…" and funnel.steps[0].label == "Leads"
+            assert funnel.size.height == 5 and "Deals: loading…" in str(funnel.render())  # the line is shown
             assert "counting what is due…" in header_text(app) and "overdue" not in header_text(app)
             board = app.query_one(BoardTab)
             await pilot.press("2")

@@ -309,8 +309,8 @@ class LeadsTab(LeadActions, Vertical):
         steps = funnel(self.store.rows(Lead), self.store.rows(Opportunity) if deals_in else (), self.store.config,
                        today=self.today, period=self.period, owner=self.owner_id())
         chart = self.query_one(FunnelChart)
+        chart.waiting = "" if deals_in else "Deals: loading…"  # first: the height follows the steps
         chart.steps = steps if deals_in else steps[:LEAD_STEPS]
-        chart.waiting = "" if deals_in else "Deals: loading…"
         self.funnel_complete = deals_in
         owner = {"me": "me", "team": "team"}.get(self.filter.owner, self.filter.owner)
         self.query_one("#funnel-title", Static).update(

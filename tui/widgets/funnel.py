@@ -52,4 +52,4 @@ class FunnelChart(Widget):
             return Style()
 
     def get_content_height(self, container: object, viewport: object, width: int) -> int:
-        return max(len(self.steps), 1)
+        return max(len(self.steps), 1) + (1 if self.waiting else 0)
