@@ -120,6 +120,10 @@ class CustomList:
     def search_text(self) -> Callable[[Mapping[str, Any]], str]:
         return search_text(self.store.config, self.table)
 
+    def has_text(self) -> bool:
+        """Whether the table has a custom text field ``/`` matches."""
+        return any(spec.is_text for spec in self.store.config.custom(self.table))
+
     def matches(self, row_id: str, wanted: tuple[str, str, str]) -> bool:
         return matches(self.doc_of(row_id), (wanted[0], wanted[1]))
 

@@ -190,7 +190,11 @@ class LeadsTab(LeadActions, Vertical):
         self._docs.clear()  # in place: the custom columns read it
         self._docs.update((doc["id"], doc) for doc in self.store.rows(Lead))
         extra = self.custom.search_text()
-        self.rows_by_id = {lead_id: LeadRow.from_doc(doc, extra(doc)) for lead_id, doc in self._docs.items()}
+        row_of = LeadRow.from_doc
+        if self.custom.has_text():
+            self.rows_by_id = {lead_id: row_of(doc, extra(doc)) for lead_id, doc in self._docs.items()}
+        else:  # no custom text field to search: no call a lead for it (50k of them at a first screen)
+            self.rows_by_id = {lead_id: row_of(doc) for lead_id, doc in self._docs.items()}
         self.marks.keep(self.rows_by_id.__contains__)
         self.all_rows = self.table.sort_rows(list(self.rows_by_id.values()))
         self._base_key = None
