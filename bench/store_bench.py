@@ -62,7 +62,7 @@ from store import storage as storage_module
 from store.database import Store
 from store.journal import JOURNAL_PART_PUTS
 from store.models import Lead
-from store.storage import TABLE_GROUPS
+from store.storage import TABLE_GROUPS, group_file_name
 from store.tablefile import read_table_file
 
 try:  # the store's own matcher, so that both sides do the same work per document
@@ -309,7 +309,7 @@ def populate_ours(folder: Path, leads: list[dict[str, Any]]) -> float:
 
 def bare_parse(folder: Path) -> None:
     for group in TABLE_GROUPS:
-        path = folder / f"{group}.json"
+        path = folder / group_file_name(group)
         if path.exists():
             with path.open("rb") as lines:
                 parsed = [orjson.loads(line) for line in lines]

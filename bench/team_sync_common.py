@@ -27,7 +27,7 @@ from store.database import Store  # noqa: E402
 from store.models import Customer, Lead, Opportunity  # noqa: E402
 from store.records import STAMPS  # noqa: E402
 from store.replica import renew_replica  # noqa: E402
-from store.storage import TABLE_GROUPS, DurableStorage  # noqa: E402
+from store.storage import TABLE_GROUPS, DurableStorage, group_file_name  # noqa: E402
 from store.tablefile import json_default  # noqa: E402
 
 SOURCE = Path("/tmp/dealdeck-sync-bench")  # demo folders, shared with sync_bench.py
@@ -94,8 +94,8 @@ def restore(saved: Path, folder: Path, *, data: bool = True) -> None:
 
 def state_bytes(folder: Path) -> tuple[int, int]:
     """A replica's full state: its table files, and its journals."""
-    tables = sum((folder / f"{group}.json").stat().st_size for group in TABLE_GROUPS
-                 if (folder / f"{group}.json").exists())
+    tables = sum((folder / group_file_name(group)).stat().st_size for group in TABLE_GROUPS
+                 if (folder / group_file_name(group)).exists())
     journals = sum(path.stat().st_size for path in folder.glob("journal*"))
     return tables, journals
 

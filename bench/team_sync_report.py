@@ -12,7 +12,7 @@ import orjson
 from team_sync_common import PHASE_ORDER, mb, median, ms
 from team_sync_git import git
 
-from store.storage import TABLE_GROUPS
+from store.storage import TABLE_GROUPS, group_file_name
 
 
 def listed(runs: list[dict[str, Any]], digits: int) -> str:
@@ -54,7 +54,7 @@ def report_team(r: dict[str, Any]) -> list[str]:
         "team folder (`merge_files`, the timed first full merge) and publishes, and every other rep syncs "
         "(`sync_folder`: merge, then publish, which writes what it merged into its manifest). "
         "One replica's state = its table files "
-        f"(`{'`, `'.join(g + '.json' for g in TABLE_GROUPS)}`), measured on the chosen rep "
+        f"(`{'`, `'.join(group_file_name(g) for g in TABLE_GROUPS)}`), measured on the chosen rep "
         "(rep 0) once everyone synced; its `journal*` files (the last merge's, kept for undo) are shown but "
         "not counted, as they would flatter the ratio.",
         "",

@@ -74,6 +74,11 @@ LOCK_NAME = ".lock"
 JOURNAL_LIMIT_BYTES = 4 * 1024 * 1024
 LOCK_TIMEOUT_S = 30.0
 
+def group_file_name(group: str) -> str:
+    """The file a table group is kept in: a table file, or a log for the activities."""
+    return f"{group}.jsonl" if group in LOG_GROUPS else f"{group}.json"
+
+
 #: table group (file stem) -> tables kept in that file
 TABLE_GROUPS: dict[str, tuple[str, ...]] = {
     "leads": ("leads",),
@@ -216,7 +221,7 @@ class DurableStorage(Storage):
 
     # -- paths ------------------------------------------------------------------
     def group_path(self, group: str) -> Path:
-        return self.folder / (f"{group}.jsonl" if group in LOG_GROUPS else f"{group}.json")
+        return self.folder / group_file_name(group)
 
     def is_loaded(self, group: str) -> bool:
         """Whether the group's tables are in memory (read, or made empty)."""
