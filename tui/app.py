@@ -89,6 +89,8 @@ class DealdeckApp(SyncActions, BackgroundLoading, App[None]):
         self.read_rest = read_rest
         #: the due counts were counted from every table they read (see ``tables_ready``)
         self._header_counted = False
+        #: the damaged-records warning last given
+        self._damaged_said: str | None = None
         self.requested_theme = theme
         self.dealdeck_themes: set[str] = set()
         self._saving_theme = False
@@ -147,9 +149,11 @@ class DealdeckApp(SyncActions, BackgroundLoading, App[None]):
             self.call_after_refresh(self.load_the_rest)
 
     def _warn_damaged(self) -> None:
-        """Once the tabs have read the tables: say if damaged records were left out."""
+        """Once the tabs have read the tables (after the first frame, and again when every
+        table is in): say if damaged records were left out, once for each count."""
         warning = self.store.damaged_warning()
-        if warning:
+        if warning and warning != self._damaged_said:
+            self._damaged_said = warning
             self.notify(warning, severity="warning", timeout=30, markup=False)
 
     def _register_themes(self) -> None:
@@ -460,6 +464,8 @@ class DealdeckApp(SyncActions, BackgroundLoading, App[None]):
         review = self.query_one(ReviewTab)
         if review.is_on_screen:
             review.refresh_review()
+        if self.loaded(ALL_TABLES):
+            self.call_after_refresh(self._warn_damaged)  # what the tables read since held
 
     def board_rows(self) -> list[Any] | None:
         """The board's deal rows, if it has built them (the review reuses them)."""

@@ -35,3 +35,22 @@ async def test_the_app_opens_and_lists_the_sound_records(team: Path) -> None:
                 await pilot.pause()
             assert app.is_running
         assert store.damaged == {"leads": {bad.id}, "activities": {logged.id}}
+
+
+async def test_a_damaged_activity_read_after_the_first_frame_is_still_told(team: Path) -> None:
+    from tui.loading import FIRST_TABLES
+
+    with Store(team) as store:
+        customer = next(c for c in store.all(Customer) if c.name == "Contoso GmbH")
+        logged = store.new(Activity, kind="call", customer_id=customer.id, at=at("2026-11-21"))
+        damage(store, "activities", logged.id, "at")
+        store.storage.compact()
+    with Store(team, load=FIRST_TABLES) as store:
+        app = DealdeckApp(store, read_rest=False)
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            assert not any("damaged" in n.message for n in app._notifications)  # the log is not read yet
+            await (app.load_the_rest()).wait()
+            await pilot.pause()
+            warnings = [n.message for n in app._notifications if "damaged" in n.message]
+            assert len(warnings) == 1 and "1 damaged record(s) in activities" in warnings[0]
