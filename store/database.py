@@ -358,6 +358,14 @@ class Store(LeadOps, AfterSales, SessionUndo, TeamSettingsOps, RuleEngine):
             return None
         return self.model_of(cls, doc)
 
+    def label_of(self, cls: type[Record], record_id: str) -> str:
+        """A live record's one-line name (``Record.label``), read from its document without
+        building its model ("" for none): the agenda names thousands of records at a time."""
+        doc = self.storage.tables[cls.table].get(record_id)
+        if doc is None or not records.is_live(doc):
+            return ""
+        return str(doc.get("name") or doc.get("title") or doc["id"])
+
     def require(self, cls: type[R], record_id: str) -> R:
         record = self.get(cls, record_id)
         if record is None:

@@ -448,3 +448,13 @@ def test_the_activity_log_of_a_one_shot_store_folds_once_and_then_what_was_added
         store.log_activity("call", customer_id=customer.id)
         assert len(fold()) == 2 and len(folded) == 1 + 1  # only what was added
         assert len(store.links(Activity, *ACTIVITY_LINKS)["customer_id"][customer.id]) == 2
+
+
+def test_a_label_read_from_the_document_is_the_models(store: Store) -> None:
+    lead = store.new(Lead, name="Ada Lovelace")
+    customer = store.new(Customer, name="Analytical Engines")
+    deal = store.new(Opportunity, title="Difference engine", customer_id=customer.id, stage="initial")
+    for cls, record in ((Lead, lead), (Customer, customer), (Opportunity, deal)):
+        assert store.label_of(cls, record.id) == store.require(cls, record.id).label()
+    store.delete(Lead, lead.id)
+    assert store.label_of(Lead, lead.id) == "" and store.label_of(Lead, "no-such-id") == ""

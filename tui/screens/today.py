@@ -41,8 +41,7 @@ LINKED = {"opportunity_id": Opportunity, "customer_id": Customer, "lead_id": Lea
 
 def load_agenda(store: Store, today_: date, team: bool) -> list[AgendaItem]:
     def name_of(link: str, record_id: str) -> str:
-        record = store.get(LINKED[link], record_id)
-        return record.label() if record is not None else ""
+        return store.label_of(LINKED[link], record_id)
 
     return agenda(leads=store.rows(Lead), customers=store.rows(Customer), contacts=store.rows(Contact),
                   tasks=store.rows(Task), today=today_, owner=None if team else store.me, name_of=name_of)
