@@ -237,6 +237,9 @@ class StringPool:
         fields = self._fields_of(docs, table)
         pool, unique = self._strings.setdefault, self.UNIQUE
         for doc in docs:
+            created = doc.get("created_at")
+            if created is not None and doc.get("updated_at") == created:
+                doc["updated_at"] = created  # never changed since: one object for both times
             for key in fields if fields is not None else list(doc):
                 value = doc.get(key)
                 kind = type(value)
