@@ -12,7 +12,8 @@ import orjson
 
 from store.activity_store import read_log
 from store.journal import JournalDamaged, committed_transactions
-from store.storage import JOURNAL_NAME, LOG_GROUPS, OLD_ACTIVITY_FILE, TABLE_GROUPS
+from store.storage import JOURNAL_NAME
+from store.table_groups import LOG_GROUPS, OLD_ACTIVITY_FILE, TABLE_GROUPS
 from store.tablefile import Tables, read_table_file
 
 

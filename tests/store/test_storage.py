@@ -13,7 +13,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from store import journal, tablefile
+from store import journal, table_loading, tablefile
 from store import storage as storage_module
 from store.activity_store import LOG_SCHEMA
 from store.database import Store
@@ -273,7 +273,7 @@ def test_older_files_are_migrated_after_a_backup(folder: Path, monkeypatch: pyte
     original = (folder / "leads.json").read_bytes()
 
     # A newer Dealdeck: schema 2, with a migration from 1.
-    for module in (storage_module, tablefile, journal):  # the version a file and a journal line say
+    for module in (storage_module, table_loading, tablefile, journal):  # the version a file and a journal line say
         monkeypatch.setattr(module, "SCHEMA_VERSION", 2)
 
     def mark_leads(body: dict) -> dict:
