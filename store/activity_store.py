@@ -74,6 +74,7 @@ class ActivityLog(MutableMapping[str, Doc]):
         #: documents not in the log file yet, in the order they came, and their references
         self._pending: dict[str, bytes] = {}
         self._pending_refs: dict[str, int] = {}
+        self._pending_ids: dict[int, str] = {}
         self._refs = itertools.count(-1, -1)
         #: documents (ids) in all
         self._count = 0
@@ -195,6 +196,7 @@ class ActivityLog(MutableMapping[str, Doc]):
         """A pending document is in the log at ``offset`` now."""
         del self._pending[key]
         ref = self._pending_refs.pop(key)
+        del self._pending_ids[ref]
         self._ids.moved(key, offset, self._is_line_of)
         if self._index is not None:
             self._index.moved(ref, offset, doc)
@@ -228,8 +230,7 @@ class ActivityLog(MutableMapping[str, Doc]):
     def doc_at(self, ref: int) -> Doc:
         """The document a link group refers to (``LogIndex``)."""
         if ref < 0:
-            key = next(k for k, r in self._pending_refs.items() if r == ref)
-            return orjson.loads(self._pending[key])  # type: ignore[no-any-return]
+            return orjson.loads(self._pending[self._pending_ids[ref]])  # type: ignore[no-any-return]
         return orjson.loads(self._line_at(ref))  # type: ignore[no-any-return]
 
     def __setitem__(self, key: str, doc: Doc) -> None:
@@ -248,7 +249,7 @@ class ActivityLog(MutableMapping[str, Doc]):
         else:
             self._count += 1
         ref = next(self._refs)
-        self._pending[key], self._pending_refs[key] = raw, ref
+        self._pending[key], self._pending_refs[key], self._pending_ids[ref] = raw, ref, key
         if offset is None and self._index is not None:
             self._index.add(ref, doc)
 
