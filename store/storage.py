@@ -126,6 +126,8 @@ class DurableStorage(TableLoading, Storage):
         self.lean = lean
         self.tables: Tables = LazyTables(self)
         self._strings: StringPool | None = None
+        #: tables read at the open whose documents are not pooled yet (``pool_steps``)
+        self._unpooled: set[str] = set()
         #: the groups read now; the others wait until they are used
         self._first_groups = set(TABLE_GROUPS) if load is None else {self.table_group[t] for t in load}
         self._dirty_groups: set[str] = set()

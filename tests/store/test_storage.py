@@ -512,3 +512,27 @@ def test_a_deals_quotes_and_changes_are_kept_encoded_and_read_as_before(folder: 
         assert reread.latest_quote().total == 600 and [c.field for c in reread.changes] == ["amount"]
         store.revise_quote(deal.id, [{"product": "Pump", "quantity": 3, "unit_price": 300}])
         assert [q.version for q in store.require(Opportunity, deal.id).quotes] == [1, 2]
+
+
+def test_tables_read_first_are_pooled_a_batch_at_a_time_after(folder: Path) -> None:
+    """The app's open reads the leads without pooling or encoding them (its first frame
+    waits for nothing more); ``pool_steps`` does it after, and changes no value."""
+    with Store(folder) as store:
+        for n in range(3):
+            lead = store.new(Lead, name=f"Lead {n}", owner="me", source="website")
+            store.assign_lead(lead.id, "me")  # a history entry
+        store.storage.compact()
+        before = {doc["id"]: orjson.loads(orjson.dumps(doc, default=json_default))
+                  for doc in store.storage.tables["leads"].values()}
+    storage = DurableStorage(folder, load=("leads",))
+    try:
+        docs = list(storage.tables["leads"].values())
+        assert not storage.pooled() and all(type(doc["history"]) is list for doc in docs)
+        steps = list(storage.pool_steps())
+        assert len(steps) == 1 and storage.pooled()
+        assert all(isinstance(doc["history"], EncodedList) for doc in docs)
+        assert docs[0]["source"] is docs[1]["source"] is docs[2]["source"]  # one object now
+        after = {doc["id"]: orjson.loads(orjson.dumps(doc, default=json_default)) for doc in docs}
+        assert after == before
+    finally:
+        storage.close()
