@@ -219,21 +219,26 @@ class StringPool:
     #: documents a table's first batch needs to learn its repeating fields from
     LEARN_FROM = 100
 
-    def __init__(self) -> None:
+    def __init__(self, *, encode_only: bool = False) -> None:
+        """``encode_only``: encode the cold lists and pool nothing (for documents pooled
+        later: ``DurableStorage.pool_steps``)."""
         self._strings: dict[str, str] = {}
         #: table -> the fields of its documents worth pooling
         self._fields: dict[str, tuple[str, ...]] = {}
+        self.encode_only = encode_only
 
-    def pool_docs(self, docs: list[dict[str, Any]], table: str = "") -> None:
+    def pool_docs(self, docs: list[dict[str, Any]], table: str = "", *, encode: bool = True) -> None:
         """Replace the documents' repeating string values (and those of their lists and
         sub-documents, one level down, which is as deep as records go) by their pooled
-        objects; the table's ``ENCODED_FIELDS`` are encoded instead. One loop, inlined:
-        a call per document and per entry was a third of the time."""
-        for name in ENCODED_FIELDS.get(table, ()):
+        objects; the table's ``ENCODED_FIELDS`` are encoded instead (``encode``: done
+        already). One loop, inlined: a call per document and per entry was a third of the time."""
+        for name in ENCODED_FIELDS.get(table, ()) if encode else ():
             for doc in docs:
                 value = doc.get(name)
                 if value and type(value) is list:
                     doc[name] = EncodedList.of(value)
+        if self.encode_only:
+            return
         fields = self._fields_of(docs, table)
         pool, unique = self._strings.setdefault, self.UNIQUE
         for doc in docs:
