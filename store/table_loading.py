@@ -199,6 +199,22 @@ class TableLoading:
             self._unpooled.discard(name)
         self._drop_pool_when_done()
 
+    def tables_changed_since(self: DurableStorage, stamp: str) -> list[str]:
+        """The tables that may hold a stamp of this replica newer than ``stamp``: those whose
+        table file was written after it (its header names the newest stamp committed when it
+        was), or that the journal changed, or the log (no header). A stamp this replica issued
+        is never newer than the folder's clock when it was committed, so the others cannot,
+        and a reader looking for this replica's newest changes need not read them
+        (``sync.publish``). After a clock reset not yet in every file: all of them."""
+        if self._clock_reset or not stamp:
+            return list(self.table_group)
+        changed = []
+        for group, names in TABLE_GROUPS.items():
+            written = str(self._peek_header(group).get("clock") or "")
+            if group in LOG_GROUPS or group in self._dirty_groups or not written or written > stamp:
+                changed += names
+        return changed
+
     def pooled(self: DurableStorage) -> bool:
         """Whether the documents read at the open are pooled yet (``pool_steps``)."""
         return not self._unpooled

@@ -110,7 +110,10 @@ def publish(store: Store, team_path: Path, state: SyncState) -> Published:
         manifest = _own_manifest(own, store)
         before = manifest
         manifest = _withdraw(own, manifest, now_ms, store.clock.max_drift_ms, result)
-        records = own_changes(store.storage.tables, replica, manifest.last_stamp)
+        # Only the tables that can hold a change of ours newer than the last one published:
+        # a sync after a few edits reads those, not the whole team's data.
+        changed = store.storage.tables_changed_since(manifest.last_stamp)
+        records = own_changes({name: store.storage.tables[name] for name in changed}, replica, manifest.last_stamp)
         if any(records.values()):
             manifest = _write_segment(own, store, manifest, state, records, now_ms, result)
         team = scan(team_path)
