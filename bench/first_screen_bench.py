@@ -81,36 +81,24 @@ def measure(folder: Path) -> dict[str, float]:
     painted: list[float] = []
     paint_line = VirtualTable.render_line
     loading = [0.0]  # time spent reading tables after the open (the steps between frames, pooling too)
-    steps = DurableStorage.load_steps
 
-    def timed_steps(storage: DurableStorage, group: str) -> Any:
-        reading = steps(storage, group)
-        while True:
-            began = time.perf_counter()
-            try:
-                next(reading)
-            except StopIteration:
-                return
-            finally:
-                loading[0] += time.perf_counter() - began
-            yield
+    def timed(steps: Any) -> Any:
+        """A storage's step generator whose every step's time is added to ``loading``."""
+        def run_timed(*args: Any) -> Any:
+            stepping = steps(*args)
+            while True:
+                began = time.perf_counter()
+                try:
+                    next(stepping)
+                except StopIteration:
+                    return
+                finally:
+                    loading[0] += time.perf_counter() - began
+                yield
+        return run_timed
 
-    pooling = DurableStorage.pool_steps
-
-    def timed_pooling(storage: DurableStorage) -> Any:
-        steps_of = pooling(storage)
-        while True:
-            began = time.perf_counter()
-            try:
-                next(steps_of)
-            except StopIteration:
-                return
-            finally:
-                loading[0] += time.perf_counter() - began
-            yield
-
-    DurableStorage.load_steps = timed_steps  # type: ignore[method-assign]
-    DurableStorage.pool_steps = timed_pooling  # type: ignore[method-assign]
+    DurableStorage.load_steps = timed(DurableStorage.load_steps)  # type: ignore[method-assign]
+    DurableStorage.pool_steps = timed(DurableStorage.pool_steps)  # type: ignore[method-assign]
 
     def spy(table: VirtualTable, y: int) -> object:
         if not painted and table.id == "lead-table" and table.rows:
