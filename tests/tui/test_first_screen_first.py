@@ -99,17 +99,19 @@ async def test_the_lead_list_paints_the_reps_own_rows_first_and_the_rest_after(t
     anything that needs them all (another owner, the pool, a lead brought into view) has them."""
     with Store(team) as store:
         store.add_lead(name="Bo's own lead", owner="bo", created_at=at("2026-11-21"))
+        store.add_lead(name="Late Ann", owner="ann", created_at=at("2026-11-22"))  # stored after Bo's
         app = DealdeckApp(store)
         async with app.run_test(size=SIZE) as pilot:
             await pilot.pause()
             leads = tab(app)
             leads.reload()  # as at the start: the rep's own rows now, the others waiting
             assert "Bo's own lead" not in {row.name for row in leads.rows_by_id.values()}
-            assert len(leads._unbuilt) == 2 and "of 5 leads" in str(leads.query_one("#lead-filters").render())
+            assert len(leads._unbuilt) == 2 and "of 6 leads" in str(leads.query_one("#lead-filters").render())
             await pilot.press("O")  # the whole team's list, before the rest were built
             await pilot.pause()
             assert {"Bo's own lead", "Pooled Pat", "Emma Clarke"} <= set(shown_names(app))
-            assert not leads._unbuilt and len(leads.all_rows) == 5
+            assert not leads._unbuilt and len(leads.all_rows) == 6
+            assert list(leads.rows_by_id) == list(leads._docs)  # the stored order: ties sort as before
             leads.reload()
             await pilot.pause(0.2)  # the timer builds the rest by itself
-            assert not leads._unbuilt and len(leads.rows_by_id) == 5
+            assert not leads._unbuilt and len(leads.rows_by_id) == 6

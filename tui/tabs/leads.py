@@ -239,7 +239,9 @@ class LeadsTab(LeadActions, Vertical):
         if not self._unbuilt:
             return
         unbuilt, self._unbuilt, self._built_for = self._unbuilt, [], None
-        self.rows_by_id.update(self._rows_of(unbuilt))
+        built, fresh = self.rows_by_id, dict(self._rows_of(unbuilt))
+        # In the stored order, as one pass builds them: rows that sort equal stay in it.
+        self.rows_by_id = {key: built.get(key) or fresh[key] for key in self._docs if key in built or key in fresh}
         self.all_rows = self.table.sort_rows(list(self.rows_by_id.values()))
         self._base_key = None
         self.apply_filter()
