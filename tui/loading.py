@@ -4,9 +4,8 @@ reads the others between frames, each part of the app usable once its tables are
 After a team's sync every rep holds the whole team's data; reading all of it before
 the first frame kept the terminal blank for seconds. The lead list needs the leads: those
 are read at the open (``FIRST_TABLES``); its funnel counts the deal steps when the deals
-come, first of the rest. The others
-are read a batch of documents at a time in the app's own event loop
-(``DurableStorage.load_steps``): keys and repaints go on between batches, and no thread
+come, first of the rest. The others are read a batch of documents at a time in the app's
+own event loop (``DurableStorage.load_steps``): keys and repaints go on between batches, and no thread
 touches the store while it grows. A key that needs a table still being read says
 "Loading …" on one line and acts when it is in (``when_loaded``); anything else that
 reads such a table reads it at once (``storage.LazyTables``), so nothing ever sees a
@@ -44,9 +43,8 @@ TAB_TABLES: dict[str, tuple[str, ...]] = {
 DETAIL_TABLES = ("activities", "tasks", "customers", "contacts", "opportunities", "tickets", "surveys")
 #: what Today's agenda and the header's due counts read
 AGENDA_TABLES = ("leads", "customers", "contacts", "tasks")
-#: what a table is called in the "Loading …" line
-TABLE_WORDS = {"customers": "customers", "contacts": "contacts", "activities": "activities", "tasks": "tasks",
-               "tickets": "tickets", "surveys": "surveys", "opportunities": "deals", "leads": "leads"}
+#: what a table is called in the "Loading …" line, where its name is not the word
+TABLE_WORDS = {"opportunities": "deals"}
 
 
 class BackgroundLoading:
