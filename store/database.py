@@ -378,6 +378,10 @@ class Store(LeadOps, AfterSales, SessionUndo, TeamSettingsOps, RuleEngine):
     def count(self, cls: type[Record]) -> int:
         return sum(1 for _ in self.rows(cls))
 
+    def has_any(self, cls: type[Record]) -> bool:
+        """Whether the table holds a live record (without counting 200k of them)."""
+        return next(iter(self.rows(cls)), None) is not None
+
     def find(self, cls: type[R], *, owner: str | None = None, stage: str | None = None,
              status: str | None = None, grade: str | None = None, tag: str | None = None,
              text: str | None = None, where: Mapping[str, Any] | None = None) -> list[R]:

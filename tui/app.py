@@ -136,7 +136,7 @@ class DealdeckApp(SyncActions, RecordActions, BackgroundLoading, App[None]):
         self.update_header()
         self.query_one(LeadsTab).table.focus()
         self.set_interval(REFRESH_SECONDS, self.check_other_processes)
-        if self.store.count(Lead) == 0 and self.store.count(Customer) == 0:
+        if not self.store.has_any(Lead) and not self.store.has_any(Customer):
             if self._new_user():
                 self.push_screen(FirstRunScreen(), self._first_run_done)
             else:

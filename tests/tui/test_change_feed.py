@@ -195,3 +195,22 @@ async def test_ctrl_z_undoes_the_last_change_anywhere_and_ctrl_y_redoes_it(pipel
         await pilot.pause()
         assert deal_named(pipeline_store, "Sensors").stage == "negotiation"
         assert board.rows_by_id[sensors.id].stage == "negotiation"
+
+
+async def test_a_lead_deleted_by_another_process_leaves_the_list_and_the_funnel(pipeline_store: Store,
+                                                                               deals: Path) -> None:
+    app = DealdeckApp(pipeline_store)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        leads = app.query_one("LeadsTab")
+        await pilot.press("O")  # the whole team's leads: the funnel counts them all
+        await pilot.pause()
+        before = leads.query_one("FunnelChart").steps[0].count  # type: ignore[attr-defined]
+        with Store(deals) as other:
+            emma = lead_named(other, "Emma Clarke")
+            other.delete(Lead, emma.id)
+        app.check_other_processes()
+        await pilot.pause()
+        assert emma.id not in leads.rows_by_id  # type: ignore[attr-defined]
+        assert emma.id not in {row.id for row in leads.all_rows}  # type: ignore[attr-defined]
+        assert leads.query_one("FunnelChart").steps[0].count == before - 1  # type: ignore[attr-defined]

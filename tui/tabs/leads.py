@@ -20,7 +20,7 @@ from store.config import SavedLeadView
 from store.database import Store
 from store.funnel import LEAD_STEPS, PERIODS, Period, funnel
 from store.models import GRADES, LEAD_STATUSES, Lead, Opportunity
-from store.records import required_keys
+from store.records import is_live, required_keys
 from tui import views
 from tui.bulk import Marks, mark_bindings
 from tui.clock import today
@@ -200,8 +200,12 @@ class LeadsTab(LeadActions, Vertical):
         self._docs.clear()  # in place: the custom columns read it
         self._docs.update((doc["id"], doc) for doc in self.store.rows(Lead))
         shown = self._owner_check()
-        first = [doc for doc in self._docs.values() if shown(doc)] if shown else list(self._docs.values())
-        self._unbuilt = [doc for doc in self._docs.values() if not shown(doc)] if shown else []
+        first, self._unbuilt = [], []
+        if shown:
+            for doc in self._docs.values():
+                (first if shown(doc) else self._unbuilt).append(doc)
+        else:
+            first = list(self._docs.values())
         self._built_for = self._base_filter_key() if shown else None
         self.rows_by_id = dict(self._rows_of(first))
         self.marks.keep(self._docs.__contains__)
@@ -290,17 +294,22 @@ class LeadsTab(LeadActions, Vertical):
         self.build_all_rows()
         table = self.store.storage.tables[Lead.table]
         fresh: list[LeadRow] = []
+        gone: set[str] = set()
         for lead_id in lead_ids:
             doc = table.get(lead_id)
-            if doc is None or not doc.keys() >= required_keys(Lead):  # damaged: listed by `check`, not here
+            if doc is None or not is_live(doc) or not doc.keys() >= required_keys(Lead):
+                # deleted (a teammate's delete, an undo), or damaged: listed by `check`, not here
+                if self._docs.pop(lead_id, None) is not None:
+                    self.rows_by_id.pop(lead_id, None)
+                    gone.add(lead_id)
                 continue
             self._docs[lead_id] = doc
             row = self.rows_by_id[lead_id] = LeadRow.from_doc(doc, self.custom.search_text()(doc))
             fresh.append(row)
-        if not fresh:
+        if not fresh and not gone:
             return
         patched = {row.id: row for row in fresh}
-        kept = [patched.pop(r.id, r) for r in self.all_rows]
+        kept = [patched.pop(r.id, r) for r in self.all_rows if r.id not in gone]
         self.all_rows = self.table.sort_rows([*kept, *patched.values()])
         self._base_key = None
         self.apply_filter(keep_id=keep_id)
@@ -364,7 +373,8 @@ class LeadsTab(LeadActions, Vertical):
         """The funnel's lead steps, and its deal steps once the deals are read (``tui.loading``:
         the lead list is painted before they are)."""
         deals_in = self.app.loaded([Opportunity.table])  # type: ignore[attr-defined]
-        steps = funnel(self.store.rows(Lead), self.store.rows(Opportunity) if deals_in else (), self.store.config,
+        # The leads as the list holds them: read once per reload, not once more here.
+        steps = funnel(self._docs.values(), self.store.rows(Opportunity) if deals_in else (), self.store.config,
                        today=self.today, period=self.period, owner=self.owner_id())
         chart = self.query_one(FunnelChart)
         chart.waiting = "" if deals_in else "Deals: loading…"  # first: the height follows the steps
