@@ -98,7 +98,6 @@ def measure(folder: Path) -> dict[str, float]:
         return run_timed
 
     DurableStorage.load_steps = timed(DurableStorage.load_steps)  # type: ignore[method-assign]
-    DurableStorage.pool_steps = timed(DurableStorage.pool_steps)  # type: ignore[method-assign]
 
     def spy(table: VirtualTable, y: int) -> object:
         if not painted and table.id == "lead-table" and table.rows:

@@ -290,7 +290,10 @@ def _document_problem(cls: type[Record], doc: Doc) -> str | None:
         return "has a malformed change stamp"
     if DELETED in doc and not is_stamp(doc[DELETED]):
         return "has a malformed delete stamp"
-    missing = missing_field(cls, doc)
+    try:
+        missing = missing_field(cls, doc)
+    except ValueError as exc:  # a grow-only list left on disk (``store.list_lines``) that does not decode
+        return str(exc)
     if missing:  # the model would fill it in, but the readers of stored documents would fail
         return f"{missing}: missing (Dealdeck always stores it; the record is damaged)"
     try:

@@ -48,6 +48,7 @@ from store.changes import ChangeLog
 from store.errors import CorruptFileError, StoreError
 from store.files import fsync_folder, private_folder, remove_stale_temp_files, write_all, write_atomic
 from store.journal import JournalDamaged, committed_transactions, journal_header, journal_lines
+from store.list_lines import ListFiles
 from store.sessions import Sessions
 from store.table_groups import (
     LOG_GROUPS,
@@ -115,6 +116,8 @@ class DurableStorage(TableLoading, Storage):
         self.migrations = MIGRATIONS if migrations is None else migrations
         self.journal_limit = journal_limit
         self._backups = Backups(self.folder, backups_kept)
+        #: the table files that lists are read from (``store.list_lines``), closed with this
+        self.list_files = ListFiles()
         #: newest change stamp committed by any process on this folder (or the one a
         #: clock repair set it back to: ``Transaction.set_clock``)
         self.clock = ""
@@ -126,8 +129,6 @@ class DurableStorage(TableLoading, Storage):
         self.lean = lean
         self.tables: Tables = LazyTables(self)
         self._strings: StringPool | None = None
-        #: tables read at the open whose documents are not pooled yet (``pool_steps``)
-        self._unpooled: set[str] = set()
         #: the groups read now; the others wait until they are used
         self._first_groups = set(TABLE_GROUPS) if load is None else {self.table_group[t] for t in load}
         self._dirty_groups: set[str] = set()
@@ -175,6 +176,7 @@ class DurableStorage(TableLoading, Storage):
         for group in LOG_GROUPS:
             if self.is_loaded(group):
                 dict.__getitem__(self.tables, TABLE_GROUPS[group][0]).close()
+        self.list_files.close()
 
     def _journal_holds_changes(self) -> bool:
         """Whether the journal holds more than the header a fold starts it with."""

@@ -20,7 +20,7 @@ from store.journal import committed_transactions
 from store.models import BY_TABLE
 from store.table_groups import ACTIVITY_LINK_FIELDS, LOG_GROUPS, OLD_ACTIVITY_FILE, TABLE_GROUPS
 from store.tablefile import (
-    BATCH_DOCS,
+    FILE_LAYOUT,
     PACKED_TABLES,
     SCHEMA_VERSION,
     PackedTable,
@@ -54,24 +54,22 @@ class TableLoading:
         self.tables = LazyTables(self)
         self._strings = StringPool() if self.lean else None
         schemas: dict[str, int] = dict.fromkeys(TABLE_GROUPS, SCHEMA_VERSION)
-        one_line: set[str] = set()
+        old_layout: set[str] = set()
         generation, clock = 0, ""
         for group in TABLE_GROUPS:  # every header: the clock and the generation are the newest of all
             header = self._peek_header(group)
             clock = max(clock, str(header.get("clock") or ""))
             if isinstance(header.get("generation"), int):
                 generation = max(generation, header["generation"])
-        # The app reads only what its first frame shows now: pooling those documents waits
-        # until after that frame (``pool_steps``; 0.6 s of 2 at 200k leads). Their cold lists
-        # are encoded now: decoded, 200k leads' histories hold 124 MB more at the peak.
-        later = self.lean and len(self._first_groups) < len(TABLE_GROUPS)
-        self._unpooled = {name for group in groups for name in TABLE_GROUPS[group]} if later else set()
+        # Pooled as each batch is parsed: the strings it frees are reused by the next one.
+        # Pooling after the first frame painted 0.3 s sooner at 200k leads but held 120 MB
+        # more at the open, and the rows built next could not reuse those freed strings.
         for group in groups:
-            parsed = self._read_into(group, StringPool(encode_only=True) if later else self._strings)
+            parsed = self._read_into(group, self._strings)
             if parsed is not None:
                 schemas[group] = parsed["schema"]
-                if "layout" not in parsed:
-                    one_line.add(group)
+                if parsed.get("layout") != FILE_LAYOUT:
+                    old_layout.add(group)
         self.changes.everything()
         self._dirty_groups.clear()
         self._view.files = self._signatures()
@@ -83,10 +81,11 @@ class TableLoading:
         self._replay_journal(self.journal_path, start=0, strings=self._strings)
         if any(v < SCHEMA_VERSION for v in schemas.values()):
             self._migrate(schemas)
-        elif one_line:
-            # Files in the old one-line layout are read whole, at a high memory peak:
-            # rewrite them now (keeping the old ones as backups), once.
-            self._dirty_groups |= one_line
+        elif old_layout:
+            # Files in an old layout are read whole, at a high memory peak (one line), or
+            # hold their lists in their documents (the lists then stay in memory): rewrite
+            # them now (keeping the old ones as backups), once.
+            self._dirty_groups |= old_layout
             self.compact()
 
     def _peek_header(self: DurableStorage, group: str) -> dict[str, Any]:
@@ -146,7 +145,7 @@ class TableLoading:
         seen = self._signature(path)
         try:
             with path.open("rb") as lines:
-                steps = table_steps(lines, self._strings, make_table=self.new_table)
+                steps = table_steps(lines, self._strings, make_table=self.new_table, files=self.list_files)
                 while True:
                     with collector_paused(keep=True):  # as ``_load_all`` does
                         try:
@@ -178,22 +177,8 @@ class TableLoading:
         self._drop_pool_when_done()
 
     def _drop_pool_when_done(self: DurableStorage) -> None:
-        if len(self.loaded_groups()) == len(TABLE_GROUPS) and not self._unpooled:
+        if len(self.loaded_groups()) == len(TABLE_GROUPS):
             self._strings = None  # every string read is in the tables now; the pool can go
-
-    def pool_steps(self: DurableStorage) -> Iterator[None]:
-        """Pool and encode the documents read unpooled at the open (``_load_groups``), a
-        batch at a time (the app runs it between frames, first thing after the first)."""
-        for name in sorted(self._unpooled):
-            table = dict.__getitem__(self.tables, name) if dict.__contains__(self.tables, name) else {}
-            docs = list(table.values())
-            for start in range(0, len(docs), BATCH_DOCS):
-                if self._strings is not None:
-                    with collector_paused(keep=True):
-                        self._strings.pool_docs(docs[start:start + BATCH_DOCS], name, encode=False)
-                yield
-            self._unpooled.discard(name)
-        self._drop_pool_when_done()
 
     def tables_changed_since(self: DurableStorage, stamp: str) -> list[str]:
         """The tables that may hold a stamp of this replica newer than ``stamp``: those whose
@@ -210,10 +195,6 @@ class TableLoading:
             if group in LOG_GROUPS or group in self._dirty_groups or not written or written > stamp:
                 changed += names
         return changed
-
-    def pooled(self: DurableStorage) -> bool:
-        """Whether the documents read at the open are pooled yet (``pool_steps``)."""
-        return not self._unpooled
 
     def load_everything(self: DurableStorage) -> None:
         for group in TABLE_GROUPS:
@@ -270,7 +251,7 @@ class TableLoading:
                     plain: bool = False) -> dict[str, Any]:
         make_table: Callable[[str], dict[str, Any]] = (lambda _: {}) if plain else self.new_table
         try:
-            return read_table_file(path, strings, make_table=make_table)
+            return read_table_file(path, strings, make_table=make_table, files=None if plain else self.list_files)
         except OSError as exc:
             raise StoreError(f"cannot read {path}: {exc.strerror}") from None
         except ValueError as exc:

@@ -12,25 +12,28 @@ and so are a few cold lists (``EncodedList``): at the 50k-lead demo the tables t
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, MutableMapping, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, MutableMapping
 from pathlib import Path
 from typing import Any
 
 import orjson
 
+from store.list_lines import ENCODED_FIELDS, EncodedList, ListFiles, ListLines, json_default, split_lists
+
 SCHEMA_VERSION = 1
 FILE_FORMAT = "dealdeck-tables"
-#: the table file's layout: a header line, then ``[table, [document, ...]]`` lines.
-#: Files without it are one JSON object (Dealdeck before 2026-11-25); they are still
-#: read, and rewritten in this layout when opened.
-FILE_LAYOUT = "batches"
+#: the table file's layout: a header line, then ``[table, [document, ...]]`` lines, each
+#: followed by its documents' grow-only lists, ``[table, field, id, [entry, ...]]`` (see
+#: ``store.list_lines``). Files without it are one JSON object (Dealdeck before
+#: 2026-11-25); they are still read, and rewritten in this layout when opened.
+FILE_LAYOUT = "batches+lists"
+#: layouts read: "batches" (before 2026-12-07) holds the lists in their documents; it is
+#: rewritten in this layout when opened, as the one-line files are
+READ_LAYOUTS = frozenset({FILE_LAYOUT, "batches"})
 #: documents per line of a table file: a few hundred kB of text at a time
 BATCH_DOCS = 1000
 #: tables kept encoded in memory, each document decoded when it is read (``PackedTable``)
 PACKED_TABLES: frozenset[str] = frozenset()
-#: grow-only lists kept encoded in memory and decoded when read (``EncodedList``)
-ENCODED_FIELDS: dict[str, tuple[str, ...]] = {"leads": ("history",),
-                                              "opportunities": ("quotes", "changes")}
 Tables = dict[str, dict[str, dict[str, Any]]]
 
 
@@ -50,7 +53,9 @@ def table_file_pieces(tables: Tables, names: tuple[str, ...], clock: str, genera
             continue
         docs = list(table.values())
         for start in range(0, len(docs), BATCH_DOCS):
-            yield orjson.dumps([name, docs[start:start + BATCH_DOCS]], default=json_default) + b"\n"
+            slim, lists = split_lists(name, docs[start:start + BATCH_DOCS])
+            yield orjson.dumps([name, slim], default=json_default) + b"\n"
+            yield from lists
 
 
 
@@ -137,71 +142,6 @@ class PackedTable(MutableMapping[str, dict[str, Any]]):
 
 
 
-class EncodedList(Sequence[dict[str, Any]]):
-    """A list field of a stored document (``ENCODED_FIELDS``: a lead's history, a
-    deal's quotes and change log), kept as its JSON text and decoded each time it is
-    read: the 196k history entries of the 50k-lead demo take 56 MB decoded and 25 MB
-    encoded. Few readers need them: a record's own screens and model, the review, the
-    pool sweep and automatic assignment (which decode only what they need), a deal's
-    risks, the merge. Stored documents are never changed in place, and neither is
-    this. ``orjson.dumps`` needs ``default=json_default``."""
-
-    __slots__ = ("raw",)
-
-    def __init__(self, raw: bytes) -> None:
-        self.raw = raw
-
-    @classmethod
-    def of(cls, items: list[Any]) -> EncodedList:
-        # Copied: orjson's bytes keep its whole write buffer (see PackedTable).
-        return cls(bytes(memoryview(orjson.dumps(items))))
-
-    def decoded(self) -> list[Any]:
-        return orjson.loads(self.raw)  # type: ignore[no-any-return]
-
-    def __iter__(self) -> Iterator[dict[str, Any]]:
-        return iter(self.decoded())
-
-    def __len__(self) -> int:
-        return len(self.decoded())
-
-    def __getitem__(self, index: Any) -> Any:
-        return self.decoded()[index]
-
-    def __reversed__(self) -> Iterator[dict[str, Any]]:
-        return reversed(self.decoded())
-
-    def __contains__(self, item: object) -> bool:
-        return item in self.decoded()
-
-    def __bool__(self) -> bool:
-        return self.raw != b"[]"
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, EncodedList):
-            return self.raw == other.raw or self.decoded() == other.decoded()
-        if isinstance(other, list):
-            return self.decoded() == other
-        return NotImplemented
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __repr__(self) -> str:
-        return f"EncodedList({self.decoded()!r})"
-
-
-
-def json_default(value: Any) -> Any:
-    """``orjson.dumps(..., default=json_default)`` writes documents and record sets
-    that hold an ``EncodedList`` or a ``PackedTable``, without decoding them."""
-    if isinstance(value, EncodedList):
-        return orjson.Fragment(value.raw)
-    if isinstance(value, PackedTable) or hasattr(value, "fragments"):  # the activity log too
-        return value.fragments()
-    raise TypeError(f"cannot write {type(value).__name__} as JSON")
-
-
-
 class StringPool:
     """One object for each repeated string value of the documents being read.
 
@@ -219,29 +159,35 @@ class StringPool:
     #: documents a table's first batch needs to learn its repeating fields from
     LEARN_FROM = 100
 
-    def __init__(self, *, encode_only: bool = False) -> None:
-        """``encode_only``: encode the cold lists and pool nothing (for documents pooled
-        later: ``DurableStorage.pool_steps``)."""
+    def __init__(self) -> None:
         self._strings: dict[str, str] = {}
         #: table -> the fields of its documents worth pooling
         self._fields: dict[str, tuple[str, ...]] = {}
-        self.encode_only = encode_only
 
-    def pool_docs(self, docs: list[dict[str, Any]], table: str = "", *, encode: bool = True) -> None:
+    def pool_docs(self, docs: list[dict[str, Any]], table: str = "") -> None:
         """Replace the documents' repeating string values (and those of their lists and
         sub-documents, one level down, which is as deep as records go) by their pooled
-        objects; the table's ``ENCODED_FIELDS`` are encoded instead (``encode``: done
-        already). One loop, inlined: a call per document and per entry was a third of the time."""
-        for name in ENCODED_FIELDS.get(table, ()) if encode else ():
+        objects; the table's ``ENCODED_FIELDS`` are encoded instead (those a file holds
+        in its documents, or a journal's). One loop, inlined: a call per document and per
+        entry was a third of the time."""
+        for name in ENCODED_FIELDS.get(table, ()):
             for doc in docs:
                 value = doc.get(name)
                 if value and type(value) is list:
                     doc[name] = EncodedList.of(value)
-        if self.encode_only:
-            return
         fields = self._fields_of(docs, table)
         pool, unique = self._strings.setdefault, self.UNIQUE
+        last_stamp, last_stamps = None, None
         for doc in docs:
+            stamps = doc.get("_s")
+            if type(stamps) is dict and len(stamps) == 1:
+                # A run of documents written together (an import, a merge) has one stamp
+                # for every field: one dict for the run (stored stamps are never changed
+                # in place; 37 MB at 200k imported leads).
+                if stamps.get("*") == last_stamp and last_stamp is not None:
+                    doc["_s"] = last_stamps
+                else:
+                    last_stamp, last_stamps = stamps.get("*"), stamps
             created = doc.get("created_at")
             if created is not None and doc.get("updated_at") == created:
                 doc["updated_at"] = created  # never changed since: one object for both times
@@ -292,20 +238,22 @@ def repeating_fields(docs: list[dict[str, Any]], unique: frozenset[str]) -> tupl
 
 
 def read_table_file(path: Path, strings: StringPool | None = None, *,
-                    make_table: Callable[[str], dict[str, Any]] = lambda _: {}) -> dict[str, Any]:
+                    make_table: Callable[[str], dict[str, Any]] = lambda _: {},
+                    files: ListFiles | None = None) -> dict[str, Any]:
     """Read one table file a line at a time; raise ValueError with its problem and
     OSError when it cannot be read."""
     with path.open("rb") as lines:
-        return read_table_lines(lines, strings, make_table=make_table)
+        return read_table_lines(lines, strings, make_table=make_table, files=files)
 
 
 
 def read_table_lines(lines: Iterator[bytes], strings: StringPool | None = None, *,
-                     make_table: Callable[[str], dict[str, Any]] = lambda _: {}) -> dict[str, Any]:
+                     make_table: Callable[[str], dict[str, Any]] = lambda _: {},
+                     files: ListFiles | None = None) -> dict[str, Any]:
     """A table file's header with its ``tables`` (name -> id -> document), from its
     lines; raise ValueError with the problem. ``make_table`` makes each empty table
     (``DurableStorage.new_table``); ``strings`` pools the strings of the documents."""
-    steps = table_steps(lines, strings, make_table=make_table)
+    steps = table_steps(lines, strings, make_table=make_table, files=files)
     while True:
         try:
             next(steps)
@@ -315,10 +263,12 @@ def read_table_lines(lines: Iterator[bytes], strings: StringPool | None = None, 
 
 
 def table_steps(lines: Iterator[bytes], strings: StringPool | None = None, *,
-                make_table: Callable[[str], dict[str, Any]] = lambda _: {}) -> Generator[None, None, dict[str, Any]]:
+                make_table: Callable[[str], dict[str, Any]] = lambda _: {},
+                files: ListFiles | None = None) -> Generator[None, None, dict[str, Any]]:
     """``read_table_lines`` a line (``BATCH_DOCS`` documents) at a time: yields after each,
     returns the header with its tables (so that the app reads a table between frames)."""
-    header = _json_line(next(lines, b""))
+    first = next(lines, b"")
+    header = _json_line(first)
     if not isinstance(header, dict) or header.get("format") != FILE_FORMAT:
         raise ValueError("not a Dealdeck table file")
     schema = header.get("schema")
@@ -335,13 +285,26 @@ def table_steps(lines: Iterator[bytes], strings: StringPool | None = None, *,
             table.update(docs)
         return header
     counts = header.get("counts")
-    if (header["layout"] != FILE_LAYOUT or not isinstance(counts, dict)
+    if (header["layout"] not in READ_LAYOUTS or not isinstance(counts, dict)
             or not all(isinstance(count, int) for count in counts.values())):
         raise ValueError(f"has an unknown layout {str(header['layout'])[:40]!r}; upgrade Dealdeck")
     tables: Tables = {str(name): make_table(str(name)) for name in counts}
+    lists = ListLines(lines if hasattr(lines, "fileno") else None, lean=strings is not None, files=files)
+    at, index = len(first), None
     for line in lines:
-        _add_batch(_json_line(line), tables, strings)
-        yield
+        if index is not None:  # the line after a line of lists' ids: the lists
+            lists.add(index, line, at, tables)
+            index = None
+        else:
+            parsed = _json_line(line)
+            if lists.is_index(parsed):
+                index = parsed
+            else:
+                _add_batch(parsed, tables, strings)
+                yield
+        at += len(line)
+    if index is not None:
+        raise ValueError("is cut short: a line of lists is missing")
     for name, docs in tables.items():
         if len(docs) != counts[name]:
             raise ValueError(f"is cut short: table {name!r} has {len(docs)} of {counts[name]} records")

@@ -82,11 +82,7 @@ class BackgroundLoading:
     async def load_the_rest(self: DealdeckApp) -> None:
         """Read the tables the first frame did not need, a batch at a time between frames."""
         store = self.store
-        for _ in store.storage.pool_steps():  # the first frame's documents, pooled now it is up
-            await asyncio.sleep(0)
-            if self.store is not store:
-                return
-        self.tables_arrived()
+        self.tables_arrived()  # the team's lead rows, left for after the first frame
         for group in dict.fromkeys(store.storage.table_group[t] for t in LOAD_ORDER + ALL_TABLES):
             for _ in store.storage.load_steps(group):
                 await asyncio.sleep(0)

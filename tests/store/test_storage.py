@@ -410,7 +410,7 @@ def test_a_file_in_the_old_one_line_layout_is_read_and_rewritten_once(folder: Pa
         assert store.require(Lead, lead.id).company == "Analytical Engines"
         assert any(backup.read_bytes() == old for backup in store.storage.backups("leads"))
     rewritten = (folder / "leads.json").read_bytes()
-    assert rewritten.count(b"\n") == 2 and b'"layout":"batches"' in rewritten
+    assert rewritten.count(b"\n") == 2 and f'"layout":"{tablefile.FILE_LAYOUT}"'.encode() in rewritten
     assert read_table_file(folder / "leads.json")["tables"] == parsed["tables"]
 
 
@@ -418,7 +418,7 @@ def test_a_file_in_the_old_one_line_layout_is_read_and_rewritten_once(folder: Pa
     (lambda lines: lines[:-1], "is cut short: table 'leads' has 2 of 3 records"),
     (lambda lines: [lines[0], lines[1], lines[1]], "record"),
     (lambda lines: [lines[0], b'["nope", []]'], "malformed line of records"),
-    (lambda lines: [lines[0].replace(b'"batches"', b'"columns"'), *lines[1:]], "unknown layout"),
+    (lambda lines: [lines[0].replace(b'"batches+lists"', b'"columns"'), *lines[1:]], "unknown layout"),
 ])
 def test_a_damaged_batch_file_is_refused_and_left_untouched(
         folder: Path, monkeypatch: pytest.MonkeyPatch, damage, problem: str) -> None:
@@ -466,14 +466,14 @@ def test_a_leads_history_is_kept_encoded_and_reads_as_before(folder: Path) -> No
         assert isinstance(history, EncodedList) and [e["kind"] for e in history] == ["created", "assigned"]
         assert history == history.decoded() and history and len(history) == 2 and history[1]["to"] == "me"
         assert [e.kind for e in store.require(Lead, lead.id).history] == ["created", "assigned"]
+        with pytest.raises(TypeError):
+            orjson.dumps({"history": history})  # orjson needs json_default: never written by accident
+        assert orjson.loads(orjson.dumps({"history": history}, default=json_default)) == {"history": history.decoded()}
         store.disqualify_lead(lead.id, "moved abroad")  # a write on top of an encoded history
         store.delete(Lead, lead.id)  # a tombstone copies the encoded history into the journal
         store.storage.compact()
     stored = read_table_file(folder / "leads.json")["tables"]["leads"][lead.id]
     assert [e["kind"] for e in stored["history"]] == ["created", "assigned", "disqualified"]
-    with pytest.raises(TypeError):
-        orjson.dumps({"history": history})  # orjson needs json_default: never written by accident
-    assert orjson.loads(orjson.dumps({"history": history}, default=json_default)) == {"history": history.decoded()}
 
 
 def test_a_packed_table_reads_like_a_dict_and_keeps_documents_encoded() -> None:
@@ -512,27 +512,3 @@ def test_a_deals_quotes_and_changes_are_kept_encoded_and_read_as_before(folder: 
         assert reread.latest_quote().total == 600 and [c.field for c in reread.changes] == ["amount"]
         store.revise_quote(deal.id, [{"product": "Pump", "quantity": 3, "unit_price": 300}])
         assert [q.version for q in store.require(Opportunity, deal.id).quotes] == [1, 2]
-
-
-def test_tables_read_first_are_pooled_a_batch_at_a_time_after(folder: Path) -> None:
-    """The app's open reads the leads without pooling their strings (its first frame waits
-    for nothing more); ``pool_steps`` does it after, and changes no value."""
-    with Store(folder) as store:
-        for n in range(3):
-            lead = store.new(Lead, name=f"Lead {n}", owner="me", source="website")
-            store.assign_lead(lead.id, "me")  # a history entry
-        store.storage.compact()
-        before = {doc["id"]: orjson.loads(orjson.dumps(doc, default=json_default))
-                  for doc in store.storage.tables["leads"].values()}
-    storage = DurableStorage(folder, load=("leads",))
-    try:
-        docs = list(storage.tables["leads"].values())
-        assert not storage.pooled() and all(isinstance(doc["history"], EncodedList) for doc in docs)
-        assert docs[0]["source"] is not docs[1]["source"]  # read as orjson makes them: a string each
-        steps = list(storage.pool_steps())
-        assert len(steps) == 1 and storage.pooled()
-        assert docs[0]["source"] is docs[1]["source"] is docs[2]["source"]  # one object now
-        after = {doc["id"]: orjson.loads(orjson.dumps(doc, default=json_default)) for doc in docs}
-        assert after == before
-    finally:
-        storage.close()

@@ -214,7 +214,7 @@ class LeadsTab(LeadActions, Vertical):
         self.apply_filter()
         self.refresh_funnel()
         if self._unbuilt:  # after the frame is on the screen (an after-refresh call comes before it)
-            self.set_timer(FRAME_SECONDS, self._build_rest_when_pooled)
+            self.set_timer(FRAME_SECONDS, self.build_all_rows)
 
     def _rows_of(self, docs: Iterable[Mapping[str, Any]]) -> Iterator[tuple[str, LeadRow]]:
         extra, row_of = self.custom.search_text(), LeadRow.from_doc
@@ -231,12 +231,6 @@ class LeadsTab(LeadActions, Vertical):
         if owner is None:
             return None
         return lambda doc: doc.get("owner") == owner and not doc.get("in_pool")
-
-    def _build_rest_when_pooled(self) -> None:
-        """The rows left for after the first frame, once the leads' strings are pooled (rows
-        built before would keep their own copies of them)."""
-        if self.store.storage.pooled():  # else when the app says the pooling is done (``tables_arrived``)
-            self.build_all_rows()
 
     def build_all_rows(self) -> None:
         """The rows ``reload`` left for after the first frame (before anything reads them all)."""
@@ -275,7 +269,7 @@ class LeadsTab(LeadActions, Vertical):
         if not self.funnel_complete:
             self.refresh_funnel()
         if self._unbuilt:
-            self._build_rest_when_pooled()
+            self.build_all_rows()
 
     def lead_changed(self, lead_id: str) -> None:
         """Patch one row after a write, instead of rebuilding 50k; the cursor goes to it."""
