@@ -15,6 +15,7 @@ table half read.
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
@@ -91,6 +92,10 @@ class BackgroundLoading:
             self.tables_arrived()
         await asyncio.sleep(0)
         store.warm_links()  # the first details opened are then as quick as the next
+        # What the tabs built from the tables (rows, folds, caches) out of the collector's
+        # sight, as the tables are: a full collection walking it all made one keystroke in
+        # a few 40 ms slower at 200k leads.
+        gc.freeze()
 
     def tables_arrived(self: DealdeckApp) -> None:
         """Some tables were read: what waited for them runs, and the tabs build."""

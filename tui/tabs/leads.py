@@ -19,6 +19,7 @@ from store.changes import Changes
 from store.config import SavedLeadView
 from store.database import Store
 from store.funnel import LEAD_STEPS, PERIODS, Period, funnel
+from store.gc_pause import collector_paused
 from store.models import GRADES, LEAD_STATUSES, Lead, Opportunity
 from store.records import is_live, required_keys
 from tui import views
@@ -207,7 +208,8 @@ class LeadsTab(LeadActions, Vertical):
         else:
             first = list(self._docs.values())
         self._built_for = self._base_filter_key() if shown else None
-        self.rows_by_id = dict(self._rows_of(first))
+        with collector_paused(keep=True):  # see ``build_all_rows``
+            self.rows_by_id = dict(self._rows_of(first))
         self.marks.keep(self._docs.__contains__)
         self.all_rows = self.table.sort_rows(list(self.rows_by_id.values()))
         self._base_key = None
@@ -237,7 +239,10 @@ class LeadsTab(LeadActions, Vertical):
         if not self._unbuilt:
             return
         unbuilt, self._unbuilt, self._built_for = self._unbuilt, [], None
-        built, fresh = self.rows_by_id, dict(self._rows_of(unbuilt))
+        # Out of the collector's sight once made: 200k rows walked by each full collection
+        # made a keystroke now and then 40 ms slower. They hold no cycles.
+        with collector_paused(keep=True):
+            built, fresh = self.rows_by_id, dict(self._rows_of(unbuilt))
         # In the stored order, as one pass builds them: rows that sort equal stay in it.
         self.rows_by_id = {key: built.get(key) or fresh[key] for key in self._docs if key in built or key in fresh}
         self.all_rows = self.table.sort_rows(list(self.rows_by_id.values()))

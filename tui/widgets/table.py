@@ -182,6 +182,8 @@ class VirtualTable(ThemeStyles, ScrollView, Generic[RowT], can_focus=True):
         self.is_marked: Callable[[RowT], bool] | None = None
         self._layouts: dict[int, list[tuple[int, Column, int]]] = {}
         self.header = TableHeader(self)
+        #: the content width the header was last laid out for after new rows
+        self._header_width = -1
 
     def set_columns(self, columns: Sequence[Column]) -> None:
         """Other columns (the team's stage names changed, say): laid out again."""
@@ -230,8 +232,9 @@ class VirtualTable(ThemeStyles, ScrollView, Generic[RowT], can_focus=True):
         self.cursor = max(0, min(target, len(self.rows) - 1))
         self.refresh()
         # The scrollbar may come or go with the row count, changing the cell widths:
-        # the header must follow once the new layout is known.
-        self.call_after_refresh(self.header.refresh)
+        # the header must follow once the new layout is known (only then: a repaint of
+        # it is one more frame after each keystroke of a filter).
+        self.call_after_refresh(self._header_follows_width)
         # The list's height may change with it too (a filter line that wraps, the search
         # box hidden): scroll again once laid out, so the cursor row is always in sight.
         self.call_after_refresh(self._scroll_to_cursor)
@@ -322,6 +325,11 @@ class VirtualTable(ThemeStyles, ScrollView, Generic[RowT], can_focus=True):
         self.refresh_lines(new - self.scroll_offset.y, 1)
         if self.rows:
             self.post_message(self.Highlighted(self, new))
+
+    def _header_follows_width(self) -> None:
+        if self.content_width != self._header_width:
+            self._header_width = self.content_width
+            self.header.refresh()
 
     def _scroll_to_cursor(self) -> None:
         top, height = self.scroll_offset.y, self.visible_height
