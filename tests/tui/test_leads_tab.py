@@ -71,6 +71,36 @@ async def test_filter_as_you_type_and_escape_clears(app: DealdeckApp) -> None:
         assert len(shown_names(app)) == 3
 
 
+async def test_a_backspace_and_a_change_elsewhere_show_what_a_fresh_filter_shows(app: DealdeckApp,
+                                                                               store: Store) -> None:
+    """The rows found for each prefix typed are kept (``LeadsTab._matching``): a backspace
+    shows them again, and a change to a lead searches again."""
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("O")  # the whole team
+        await pilot.pause()
+        every = {row.name: row.search for row in tab(app).base_rows()}
+
+        def fresh(text: str) -> set[str]:
+            return {name for name, search in every.items() if text in search}
+
+        await pilot.press("slash")
+        await type_text(pilot, "ar")
+        assert set(shown_names(app)) == fresh("ar") and fresh("ar") < fresh("a")
+        await pilot.press("backspace")
+        assert set(shown_names(app)) == fresh("a")
+        await pilot.press("backspace")
+        assert set(shown_names(app)) == set(every)
+        await type_text(pilot, "a")
+        emma = lead_named(store, "Emma Clarke")
+        assert "Emma Clarke" in shown_names(app)
+        store.update(Lead, emma.id, name="Eve Ott", company="Ott Ltd", email="eve@ott.io", tags=[])  # no "a" left
+        app.check_other_processes()
+        await pilot.pause()
+        assert "Eve Ott" not in shown_names(app) and "Emma Clarke" not in shown_names(app)
+        await pilot.press("backspace")
+        assert "Eve Ott" in shown_names(app)
+
+
 async def test_quick_filters_grade_status_overdue(app: DealdeckApp) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()

@@ -156,6 +156,9 @@ class LeadsTab(LeadActions, Vertical):
         self._built_for: tuple[Any, ...] | None = None
         self._base: list[LeadRow] = []
         self._base_key: tuple[Any, ...] | None = None
+        #: the rows found for each prefix of the filter text, in ``_searched_in`` (``_matching``)
+        self._searched_in: list[LeadRow] | None = None
+        self._searched: dict[str, list[LeadRow]] = {}
         self.today = today()
         self.marks = Marks()
         self.view: SavedLeadView | None = None
@@ -347,18 +350,32 @@ class LeadsTab(LeadActions, Vertical):
             self.table.want_widths(lead_widths(self._base))  # stays put while typing
         return self._base
 
-    def apply_filter(self, keep_id: str | None = None, *, narrowing: bool = False) -> None:
-        """Show the rows that pass the filter. ``narrowing``: only more letters were
-        typed, so the rows on show are all that can still match."""
+    def apply_filter(self, keep_id: str | None = None) -> None:
+        """Show the rows that pass the filter."""
         current = self.table.current
         keep_id = keep_id or (current.id if current else None)
         text = self.filter.text
-        source = self.table.rows if narrowing else self.base_rows()
-        visible = [r for r in source if text in r.search] if text else list(source)
+        visible = list(self._matching(text))  # a copy: the table's rows are its own
         self.table.empty_text = NO_LEADS if not self._docs else NO_MATCH_TEXT if text else NO_MATCH
         kept = self.rows_by_id.get(keep_id) if keep_id else None
         self.table.set_rows(visible, keep_row=kept, presorted=True)
         self.show_summary()
+
+    def _matching(self, text: str) -> list[LeadRow]:
+        """The base rows holding ``text``, searched among those that hold the longest
+        prefix of it searched before: more letters typed search the rows on show, and a
+        backspace finds its rows searched already (at 200k leads a search of them all
+        takes 10 to 30 ms). The rows of each prefix of the text are kept, until the base
+        rows change."""
+        base = self.base_rows()
+        if self._searched_in is not base:
+            self._searched_in, self._searched = base, {"": base}
+        searched = self._searched
+        prefix = max((p for p in searched if text.startswith(p)), key=len)
+        found = searched[prefix] if prefix == text else [r for r in searched[prefix] if text in r.search]
+        self._searched = {p: rows for p, rows in searched.items() if text.startswith(p)}
+        self._searched[text] = found
+        return found
 
     def show_summary(self) -> None:
         """The filter line: counts, marks, the filter and the sort, in words."""
@@ -396,8 +413,7 @@ class LeadsTab(LeadActions, Vertical):
         owner_changed = "owner" in changes and changes["owner"] != old.owner
         self.filter = replace(old, **changes)
         self.view = None  # the list is no longer the saved view
-        narrowing = set(changes) == {"text"} and self.filter.text.startswith(old.text)
-        self.apply_filter(narrowing=narrowing)
+        self.apply_filter()
         if owner_changed:
             self.refresh_funnel()
 
