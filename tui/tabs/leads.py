@@ -156,9 +156,10 @@ class LeadsTab(LeadActions, Vertical):
         self._built_for: tuple[Any, ...] | None = None
         self._base: list[LeadRow] = []
         self._base_key: tuple[Any, ...] | None = None
-        #: the rows found for each prefix of the filter text, in ``_searched_in`` (``_matching``)
+        #: the rows found for each prefix of the filter text among ``_searched_in``, in the
+        #: list's order and in the order they were made (``_matching``)
         self._searched_in: list[LeadRow] | None = None
-        self._searched: dict[str, list[LeadRow]] = {}
+        self._searched: dict[str, tuple[list[LeadRow], list[LeadRow] | None]] = {}
         self.today = today()
         self.marks = Marks()
         self.view: SavedLeadView | None = None
@@ -362,20 +363,36 @@ class LeadsTab(LeadActions, Vertical):
         self.show_summary()
 
     def _matching(self, text: str) -> list[LeadRow]:
-        """The base rows holding ``text``, searched among those that hold the longest
-        prefix of it searched before: more letters typed search the rows on show, and a
-        backspace finds its rows searched already (at 200k leads a search of them all
-        takes 10 to 30 ms). The rows of each prefix of the text are kept, until the base
-        rows change."""
+        """The base rows holding ``text``, in the list's order. Searched among the rows
+        holding the longest prefix of it searched before: more letters typed search the
+        rows found so far, and a backspace finds its rows found already. The rows found
+        for each prefix of the text are kept until the base rows change.
+
+        Searched in the order the rows were made, which is near their order in memory:
+        in the list's order (by follow-up, say) every row read is a cache miss, and a
+        search of 200k rows took 45 ms instead of 15."""
         base = self.base_rows()
         if self._searched_in is not base:
-            self._searched_in, self._searched = base, {"": base}
+            self._searched_in, self._searched = base, {"": (base, None)}
         searched = self._searched
         prefix = max((p for p in searched if text.startswith(p)), key=len)
-        found = searched[prefix] if prefix == text else [r for r in searched[prefix] if text in r.search]
-        self._searched = {p: rows for p, rows in searched.items() if text.startswith(p)}
-        self._searched[text] = found
-        return found
+        shown, made = searched[prefix]
+        if prefix != text:
+            if made is None:
+                made = self._in_made_order(base)
+                searched[prefix] = (shown, made)
+            made = [r for r in made if text in r.search]
+            holding = set(made)
+            shown = [r for r in shown if r in holding]  # by identity: no row is read
+        self._searched = {p: found for p, found in searched.items() if text.startswith(p)}
+        self._searched[text] = (shown, made)
+        return shown
+
+    def _in_made_order(self, rows: list[LeadRow]) -> list[LeadRow]:
+        if len(rows) == len(self.rows_by_id):  # every row (the whole team's, unfiltered)
+            return list(self.rows_by_id.values())
+        kept = set(rows)
+        return [r for r in self.rows_by_id.values() if r in kept]
 
     def show_summary(self) -> None:
         """The filter line: counts, marks, the filter and the sort, in words."""
