@@ -107,23 +107,41 @@ class DamagedList(CorruptFileError, ValueError):
 class ListFile:
     """An open table file that stored lists are read from (``os.pread``: no shared
     position). Closed when the last list that reads it is dropped, or with the storage
-    that read it (``ListFiles``)."""
+    that read it (``ListFiles``).
 
-    __slots__ = ("__weakref__", "_closer", "fd", "name")
+    Reads go through a window of the file (``WINDOW`` bytes from the last list read that
+    was not in it): a pass over every lead's history (the review, the pool sweep) reads
+    the lists in the file's order, a few hundred per read instead of one. The window is
+    replaced whole, so a thread reading beside another only reads again."""
+
+    __slots__ = ("__weakref__", "_closer", "_window", "fd", "name")
+    WINDOW = 1 << 16
 
     def __init__(self, file: IO[bytes]) -> None:
         self.fd = os.dup(file.fileno())  # the same open file: the same inode, whatever is renamed over it
         self.name = getattr(file, "name", "?")
         self._closer = weakref.finalize(self, os.close, self.fd)
+        self._window: tuple[int, bytes] = (0, b"")
 
     def read(self, at: int, size: int) -> bytes:
+        start, data = self._window
+        if start <= at and at + size <= start + len(data):
+            return data[at - start:at - start + size]
         if self.fd < 0:
             raise ValueError(f"{self.name}: a list read after its store was closed")
+        data = self._pread(at, max(size, self.WINDOW))
+        if len(data) < size:
+            raise DamagedList(f"{self.name} was cut short after it was read; run `dealdeck check`")
+        self._window = (at, data)
+        return data[:size]
+
+    def _pread(self, at: int, size: int) -> bytes:
+        """Up to ``size`` bytes from ``at`` (fewer at the end of the file)."""
         chunks, done = [], 0
         while done < size:
             chunk = os.pread(self.fd, size - done, at + done)
             if not chunk:
-                raise DamagedList(f"{self.name} was cut short after it was read; run `dealdeck check`")
+                break
             chunks.append(chunk)
             done += len(chunk)
         return chunks[0] if len(chunks) == 1 else b"".join(chunks)
@@ -131,6 +149,7 @@ class ListFile:
     def close(self) -> None:
         self._closer()
         self.fd = -1
+        self._window = (0, b"")
 
 
 class ListFiles:
