@@ -55,6 +55,8 @@ TABS = (("leads", "1 Lead funnel"), ("board", "2 Opportunities"), ("customers", 
         ("review", "4 Weekly review"))
 #: how often to look for changes made by another Dealdeck process on this folder
 REFRESH_SECONDS = 3.0
+#: how long after every table is read the review is prepared (the tabs build their rows first)
+REVIEW_AFTER_TABLES_S = 1.5
 
 
 class ChangesWaiting(Message):
@@ -465,6 +467,9 @@ class DealdeckApp(SyncActions, RecordActions, BackgroundLoading, App[None]):
             review.refresh_review()
         if self.loaded(ALL_TABLES):
             self.call_after_refresh(self._warn_damaged)  # what the tables read since held
+            # Prepared a moment after the tables, as after start-up when they were in
+            # before its timer: a big folder's review was otherwise computed only when shown.
+            self.set_timer(REVIEW_AFTER_TABLES_S, review.refresh_review)
 
     def board_rows(self) -> list[Any] | None:
         """The board's deal rows, if it has built them (the review reuses them)."""

@@ -13,11 +13,13 @@ from store.database import Store
 from store.models import Activity, Customer, Lead, Opportunity
 from tests.tui.conftest import at
 from tests.tui.test_leads_tab import shown_names, tab
+from tui import app as app_module
 from tui.app import DealdeckApp
 from tui.header import AppHeader
 from tui.loading import FIRST_TABLES
 from tui.screens.records import RecordScreen
 from tui.tabs.board import BoardTab
+from tui.tabs.review import ReviewTab
 from tui.widgets.funnel import FunnelChart
 
 SIZE = (120, 40)
@@ -115,3 +117,29 @@ async def test_the_lead_list_paints_the_reps_own_rows_first_and_the_rest_after(t
             leads.reload()
             await pilot.pause(0.2)  # the timer builds the rest by itself
             assert not leads._unbuilt and len(leads.rows_by_id) == 6
+
+
+async def test_the_review_is_prepared_once_tables_read_after_its_start_up_moment_are_in(
+        team: Path, monkeypatch) -> None:
+    """A big folder's tables come in after the moment the review is prepared at: it is
+    prepared once they are (it was computed only when shown)."""
+    monkeypatch.setattr(ReviewTab, "PREPARE_AFTER_S", 0.001)  # (Textual refuses a timer of 0)
+    monkeypatch.setattr(app_module, "REVIEW_AFTER_TABLES_S", 0.001)
+    with_deal_and_activity(team)
+    store = Store(team, load=FIRST_TABLES)
+    try:
+        app = DealdeckApp(store, read_rest=False)
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            review = app.query_one(ReviewTab)
+            await pilot.pause()  # its start-up moment: the tables are not in, it waits
+            assert review.review is None and review.computing is None and app.missing(["activities"])
+            await app.load_the_rest().wait()
+            for _ in range(50):  # computed in a thread: a few frames
+                await pilot.pause()
+                if review.review is not None:
+                    break
+            assert review.review is not None and not review.is_on_screen
+            assert review.shown_key == review.wanted_key()
+    finally:
+        store.close()

@@ -65,6 +65,8 @@ def _options(items: list[Any], table: str | None = None, width: int = 200) -> li
 
 
 class ReviewTab(Vertical):
+    #: the review is prepared this long after start-up (when every table is read by then)
+    PREPARE_AFTER_S = 1.5
     BINDINGS = [
         Binding("left_square_bracket", "step(-1)", "Week before", id="review.previous"),
         Binding("right_square_bracket", "step(1)", "Week after", id="review.next"),
@@ -106,7 +108,7 @@ class ReviewTab(Vertical):
     def on_mount(self) -> None:
         self.paint_bar()
         # Prepared a moment after start-up, once the other tabs have built their rows.
-        self.set_timer(1.5, self.refresh_review)
+        self.set_timer(self.PREPARE_AFTER_S, self.refresh_review)
 
     # -- computing ---------------------------------------------------------------------------------
     def wanted_key(self) -> tuple[Any, ...]:
