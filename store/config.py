@@ -17,6 +17,7 @@ from store.custom_fields import CustomField, CustomTable
 from store.errors import StoreError
 from store.files import private_folder, write_atomic
 from store.hlc import DEFAULT_DRIFT_MS
+from store.mail_settings import MailSettings
 from store.rules import RULE_TABLES, Rule, check_rules, default_rules
 
 CONFIG_NAME = "config.yaml"
@@ -244,6 +245,8 @@ class Config(Strict):
     custom_fields: dict[CustomTable, list[CustomField]] = {}
     #: the team's rules (``store.rules``); unset: the two after-sales defaults
     rules: list[Rule] = []
+    #: where ``dealdeck review --send`` mails the review from (``store.mail_settings``)
+    mail: MailSettings = MailSettings()
     sync: Sync = Sync()
     imports: Imports = Imports()
     keys: dict[str, str] = {}

@@ -29,7 +29,7 @@ from store.records import Doc, is_live
 #: the team's keys, in the order ``team show`` prints them and a fallback tries them
 TEAM_KEYS: tuple[str, ...] = (
     "reps", "currency", "rates", "stages", "lost_reasons", "disqualify_reasons", "lead_sources", "grades",
-    "assignment", "lead_pool", "maintenance", "risk", "customers", "segments", "custom_fields", "rules",
+    "assignment", "lead_pool", "maintenance", "risk", "customers", "segments", "custom_fields", "rules", "mail",
 )
 #: what ``dealdeck team edit`` opens with, above the settings
 YAML_HEADER = """\

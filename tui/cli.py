@@ -12,11 +12,14 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from store.errors import StoreError
 from store.locations import data_folder
 from tui import cli_csv, cli_eml, cli_ics, cli_team, cli_vcf
+
+if TYPE_CHECKING:
+    from store.review import Week
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
 #: the reader of stdout went away (``| head``): the status of a Unix tool killed by SIGPIPE
@@ -107,8 +110,12 @@ def build_parser() -> argparse.ArgumentParser:
     _common(review)
     review.add_argument("--week", metavar="YYYY-Www", help="ISO week (default: the last full week)")
     review.add_argument("--rep", metavar="REP", help="one rep's review (default: the team)")
-    review.add_argument("--format", choices=["md", "html", "json"], default="md", help="default md")
+    review.add_argument("--format", choices=["md", "html", "json", "eml"], default="md",
+                        help="default md; eml: an e-mail to the team's reps, ready to send")
     review.add_argument("-o", "--output", type=Path, metavar="FILE", help="write here (default: stdout)")
+    review.add_argument("--send", action="store_true",
+                        help="mail it to the team's reps through the team's SMTP server (mail in `team edit`; "
+                             "the password from DEALDECK_SMTP_PASSWORD or the system keyring)")
     review.set_defaults(run=_run_review)
 
     cli_team.add_parsers(commands, _common, _open_store)
@@ -134,6 +141,8 @@ def _run_review(args: argparse.Namespace) -> int:
         raise StoreError(str(exc)) from None
     if week > Week.of(today()):
         raise StoreError(f"{week} has not begun yet (this week is {Week.of(today())}): pick a week up to this one")
+    if args.send or args.format == "eml":
+        return _mail_review(args, week)
     with _open_store(args) as store:
         text = RENDERERS[args.format](collect_review(store, week, store.me if args.rep else None, today()))
     if args.output:
@@ -144,6 +153,38 @@ def _run_review(args: argparse.Namespace) -> int:
         print(f"wrote the {week} review to {args.output}", file=sys.stderr)
     else:
         sys.stdout.write(text)
+    return EXIT_OK
+
+
+def _mail_review(args: argparse.Namespace, week: Week) -> int:
+    """``review --format eml`` (the message, to a file or stdout) and ``review --send``."""
+    from datetime import UTC, datetime, time
+
+    from store.files import private_text
+    from tui.clock import today
+    from tui.report import collect_review
+    from tui.report_mail import review_message, send
+
+    with _open_store(args) as store:
+        review = collect_review(store, week, store.me if args.rep else None, today())
+        config = store.config
+    # The Date header: now, or the fixed day's noon (DEALDECK_TODAY: tests, demos).
+    now = datetime.now(UTC) if today() == datetime.now(UTC).date() else datetime.combine(today(), time(12), UTC)
+    message = review_message(review, config, now)
+    if args.send:
+        send(message, config.mail)
+        print(f"mailed the {week} review to {message['To']}", file=sys.stderr)
+    if args.format == "eml" and (args.output or not args.send):
+        text = message.as_string()  # ASCII, CRLF line ends (the SMTP policy): kept as they are
+        if args.output:
+            try:
+                with private_text(args.output, newline="") as out:
+                    out.write(text)
+            except OSError as exc:
+                raise StoreError(f"cannot write {args.output}: {exc.strerror}") from None
+            print(f"wrote the {week} review as an e-mail to {args.output}", file=sys.stderr)
+        else:
+            sys.stdout.write(text)
     return EXIT_OK
 
 

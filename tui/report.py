@@ -7,7 +7,7 @@ from __future__ import annotations
 import dataclasses
 import html
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -267,6 +267,18 @@ def _bars(values: Sequence[float], labels: Sequence[str], *, width: int = 560, h
     return "".join(parts)
 
 
+def _mail_bars(values: Sequence[float], labels: Sequence[str]) -> str:
+    """The same chart as rows of bars drawn with inline styles: mail programs strip SVG
+    (and most a page's stylesheet), but show a table."""
+    top = max(values, default=0) or 1
+    rows = "".join(
+        f'<tr><td style="padding:1px 6px;color:#556">{_e(label)}</td><td style="padding:1px 0;width:360px">'
+        f'<div style="background:#5aa9e6;height:10px;width:{max(value, 0) / top * 100:.1f}%"></div></td>'
+        f'<td style="padding:1px 6px;text-align:right">{value:,.0f}</td></tr>'
+        for value, label in zip(values, labels, strict=True))
+    return f'<table style="border-collapse:collapse;margin:.3em 0 1em">{rows}</table>'
+
+
 def _item_list(items: Iterable[Any], limit: int = 30) -> str:
     shown = list(items)
     if not shown:
@@ -277,10 +289,13 @@ def _item_list(items: Iterable[Any], limit: int = 30) -> str:
     return f'<ul class="items">{body}{more}</ul>'
 
 
-def to_html(review: Review) -> str:
+def to_html(review: Review, *, for_mail: bool = False) -> str:
     """Headline figures first, the numbers next, then risks and next week; the week's
-    lists of leads and deals last, for whoever wants the detail."""
-    parts = [*_html_headlines(review), *_html_numbers(review), *_html_outlook(review), *_html_detail(review)]
+    lists of leads and deals last, for whoever wants the detail. ``for_mail``: charts as
+    tables of bars (``_mail_bars``) instead of SVG."""
+    chart = _mail_bars if for_mail else _bars
+    parts = [*_html_headlines(review), *_html_numbers(review, chart), *_html_outlook(review),
+             *_html_detail(review)]
     return "\n".join(["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
                       f"<title>{_e(title(review))}</title><style>{CSS}</style></head><body>", *parts,
                       "</body></html>"]) + "\n"
@@ -297,13 +312,13 @@ def _html_headlines(review: Review) -> list[str]:
             *([f"<p>{_e(rate_warning(team.without_rate))}</p>"] if team.without_rate else [])]
 
 
-def _html_numbers(review: Review) -> list[str]:
+def _html_numbers(review: Review, chart: Callable[[Sequence[float], Sequence[str]], str]) -> list[str]:
     team = review.team
     out = ["<h2>Pipeline waterfall</h2>", "<table>"]
     out += [f'<tr><td>{_e(label)}</td><td class="n">{_e(money(value))}</td></tr>'
             for label, value in waterfall_rows(review)]
     out.append("</table>")
-    out.append(_bars([float(v) for _, v in waterfall_rows(review)], ["start", "new", "up", "down", "won", "lost",
+    out.append(chart([float(v) for _, v in waterfall_rows(review)], ["start", "new", "up", "down", "won", "lost",
                                                                       "end"]))
     people = [team, *review.reps] if review.who == "team" else [team]
     out += ["<h2>Figures</h2>", "<table><tr><th></th>" + "".join(f"<th>{_e(f.who)}</th>" for f in people) + "</tr>"]
@@ -314,12 +329,12 @@ def _html_numbers(review: Review) -> list[str]:
     out += ["</table>", "<h2>Trend, 12 weeks</h2>"]
     weeks = [f"W{review.week.step(-i).number}" for i in reversed(range(len(next(iter(team.trend.values())))))]
     for name, values in team.trend.items():
-        out.append(f"<h3>{_e(name.capitalize())}</h3>{_bars(values, weeks)}")
+        out.append(f"<h3>{_e(name.capitalize())}</h3>{chart(values, weeks)}")
     cf = review.customers
     out += ["<h2>Customers</h2>", f"<p>Active: {cf.active} · churned this quarter: {cf.churned} (churn rate "
             f"{percent(cf.churn_rate)}) · repeat-purchase rate: {percent(cf.repeat_rate)}</p>",
             "<h3>New opportunities a month</h3>",
-            _bars([n for _, n in cf.new_deals_per_month], [m for m, _ in cf.new_deals_per_month]),
+            chart([n for _, n in cf.new_deals_per_month], [m for m, _ in cf.new_deals_per_month]),
             "<h2>Stage probabilities</h2>", '<p class="muted">Of the deals that reached each stage in the last six '
             "months and have closed since, the share won, beside the probability the forecast uses.</p>",
             "<table><tr><th>Stage</th><th>Configured</th><th>Measured</th></tr>"]
