@@ -18,8 +18,9 @@ from store.config import Config
 from store.customers import CustomerRow, customer_rows
 from store.database import Store
 from store.models import Contact, Customer, Lead, Opportunity, Survey, Task, TeamSetting, Ticket
-from store.pipeline import DealRow, deal_rows, money
+from store.pipeline import DealRow, deal_rows, money, short_money
 from store.review import Figures, Item, Review, Week, build_review
+from store.review_charts import FloatingBar, scale_top, waterfall_bars
 from store.team_settings import effective_config, values_as_of
 from tui.tabs.board_parts import rate_warning
 from tui.text import counted
@@ -267,6 +268,63 @@ def _bars(values: Sequence[float], labels: Sequence[str], *, width: int = 560, h
     return "".join(parts)
 
 
+WATERFALL_COLOURS = {"total": "#5aa9e6", "up": "#2e9d5b", "down": "#d1495b"}
+#: the narrowest bar drawn: a 20k change beside a 4M pipeline is still seen
+MIN_BAR_PX = 1.5
+
+
+def _signed(bar: FloatingBar, currency: str = "") -> str:
+    if bar.kind == "total":
+        return money(bar.amount, currency)
+    return ("+" if bar.amount >= 0 else "−") + money(abs(bar.amount), currency)
+
+
+def _waterfall_svg(bars: Sequence[FloatingBar], currency: str = "", *, width: int = 640) -> str:
+    """Floating bars (``store.review_charts``), each with its amount, over a value axis."""
+    label_width, row, chart = 150, 24, width - 150 - 110
+    top = float(scale_top(list(bars)))
+    height = row * len(bars) + 26
+
+    def x(value: Decimal) -> float:
+        return label_width + max(float(value), 0) / top * chart
+
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" '
+             f'aria-label="Pipeline waterfall">']
+    for index, bar in enumerate(bars):
+        y = index * row + 4
+        left, right = x(bar.low), x(bar.high)
+        if right - left < MIN_BAR_PX:  # seen, and drawn from where it starts
+            left, right = (left, left + MIN_BAR_PX) if bar.kind != "down" else (right - MIN_BAR_PX, right)
+        parts.append(f'<text x="0" y="{y + 13}" font-size="12" fill="#1d232b">{_e(bar.label)}</text>')
+        parts.append(f'<rect x="{left:.1f}" y="{y}" width="{right - left:.1f}" height="16" '
+                     f'fill="{WATERFALL_COLOURS[bar.kind]}"><title>{_e(bar.label)}: {_e(_signed(bar, currency))}'
+                     "</title></rect>")
+        parts.append(f'<text x="{right + 4:.1f}" y="{y + 13}" font-size="11" fill="#334">'
+                     f"{_e(_signed(bar, currency))}</text>")
+    axis = row * len(bars) + 6
+    parts.append(f'<line x1="{label_width}" y1="{axis}" x2="{label_width + chart}" y2="{axis}" stroke="#889"/>')
+    for step in range(5):
+        value = Decimal(str(top)) * step / 4
+        parts.append(f'<text x="{x(value):.1f}" y="{axis + 15}" font-size="10" text-anchor="middle" '
+                     f'fill="#556">{_e(short_money(value))}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _waterfall_mail(bars: Sequence[FloatingBar], currency: str = "") -> str:
+    """The same floating bars as a table that mail programs show (no SVG, inline styles)."""
+    top = scale_top(list(bars))
+    rows = []
+    for bar in bars:
+        left = max(bar.low, Decimal(0)) / top * 100
+        length = max((bar.high - max(bar.low, Decimal(0))) / top * 100, Decimal("0.5"))
+        rows.append(f'<tr><td style="padding:1px 6px">{_e(bar.label)}</td>'
+                    f'<td style="padding:1px 6px;text-align:right">{_e(_signed(bar, currency))}</td>'
+                    f'<td style="padding:1px 0;width:360px"><div style="margin-left:{left:.1f}%;width:{length:.1f}%;'
+                    f'height:12px;background:{WATERFALL_COLOURS[bar.kind]}"></div></td></tr>')
+    return f'<table style="border-collapse:collapse;margin:.3em 0 1em">{"".join(rows)}</table>'
+
+
 def _mail_bars(values: Sequence[float], labels: Sequence[str]) -> str:
     """The same chart as rows of bars drawn with inline styles: mail programs strip SVG
     (and most a page's stylesheet), but show a table."""
@@ -314,12 +372,9 @@ def _html_headlines(review: Review) -> list[str]:
 
 def _html_numbers(review: Review, chart: Callable[[Sequence[float], Sequence[str]], str]) -> list[str]:
     team = review.team
-    out = ["<h2>Pipeline waterfall</h2>", "<table>"]
-    out += [f'<tr><td>{_e(label)}</td><td class="n">{_e(money(value))}</td></tr>'
-            for label, value in waterfall_rows(review)]
-    out.append("</table>")
-    out.append(chart([float(v) for _, v in waterfall_rows(review)], ["start", "new", "up", "down", "won", "lost",
-                                                                      "end"]))
+    bars = waterfall_bars(review.changes.waterfall)
+    out = ["<h2>Pipeline waterfall</h2>",
+           (_waterfall_mail if chart is _mail_bars else _waterfall_svg)(bars, review.currency)]
     people = [team, *review.reps] if review.who == "team" else [team]
     out += ["<h2>Figures</h2>", "<table><tr><th></th>" + "".join(f"<th>{_e(f.who)}</th>" for f in people) + "</tr>"]
     columns = [figure_rows(f, retired=bool(team.retired_stage_deals)) for f in people]

@@ -22,11 +22,13 @@ from textual.widgets import Digits, Static
 from store.funnel import FunnelStep
 from store.pipeline import money, short_money
 from store.review import Figures, Item, Review
+from store.review_charts import waterfall_bars
 from tui.fitting import pack
-from tui.report import percent, waterfall_rows
+from tui.report import percent
 from tui.text import counted, fit, plain, plain_lines
 from tui.themes import PROJECTOR_THEME
 from tui.widgets.funnel import FunnelChart
+from tui.widgets.waterfall import WaterfallChart
 
 #: lines a slide keeps for its title and the footer line
 CHROME_LINES = 5
@@ -206,14 +208,9 @@ class PresentScreen(Screen[None]):
         yield chart
 
     def waterfall(self) -> ComposeResult:
-        rows = waterfall_rows(self.review)
-        top = max((abs(v) for _, v in rows), default=Decimal(1)) or Decimal(1)
-        width = max(self.size.width - 48, 10)
-        lines = []
-        for label, value in rows:
-            bar = "█" * int(abs(value) / top * width)
-            lines.append(f"{fit(label, 20)} {money(value):>14}  {bar}")
-        yield Static(plain_lines(lines))
+        chart = WaterfallChart()
+        chart.bars = waterfall_bars(self.review.changes.waterfall)
+        yield chart
         fall = self.review.changes.waterfall
         # Wrapped between its terms, never in one: each term is a figure someone reads out.
         terms = [f"start {money(fall.start)}", f"+ new {money(fall.new)}", f"+ up {money(fall.increased)}",

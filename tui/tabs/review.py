@@ -25,6 +25,7 @@ from store.changes import Changes
 from store.database import Store
 from store.pipeline import money
 from store.review import Item, Review, Week
+from store.review_charts import waterfall_bars
 from tui.clock import today
 from tui.fitting import by_priority, pack
 from tui.loading import ALL_TABLES
@@ -39,10 +40,10 @@ from tui.report import (
     risk_lists,
     sparkline,
     stage_rows,
-    waterfall_rows,
 )
 from tui.tabs.board_parts import rate_warning
 from tui.text import counted, plain, plain_lines, plain_text
+from tui.widgets.waterfall import WaterfallChart
 
 #: how many entries each list shows on the tab (the report has them all)
 LIST_LIMIT = 30
@@ -223,7 +224,7 @@ class ReviewTab(Vertical):
         ]
         if team.without_rate:  # once, by the totals it is missing from
             widgets.insert(1, Static(plain(rate_warning(team.without_rate)), classes="review-warning"))
-        widgets += [Static("Pipeline waterfall", classes="review-section"), Static(self._waterfall(review)),
+        widgets += [Static("Pipeline waterfall", classes="review-section"), self._waterfall(review),
                     Static("Figures", classes="review-section"), *self._figures(review),
                     Static("Trend, 12 weeks", classes="review-section"), Static(self._trend(review)),
                     Static("Customers", classes="review-section"), Static(self._customers(review)),
@@ -247,13 +248,10 @@ class ReviewTab(Vertical):
         return [label, OptionList(*_options(items, table, self.text_width() - LIST_CHROME), classes="review-list",
                                   name=title.rsplit(" (", 1)[0])]
 
-    def _waterfall(self, review: Review) -> Table:
-        table = Table(box=None, show_header=False, pad_edge=False)
-        table.add_column()
-        table.add_column(justify="right")
-        for label, value in waterfall_rows(review):
-            table.add_row(label, money(value))
-        return table
+    def _waterfall(self, review: Review) -> WaterfallChart:
+        chart = WaterfallChart()
+        chart.bars = waterfall_bars(review.changes.waterfall)
+        return chart
 
     def text_width(self) -> int:
         """Cells a line of the body may use (less its padding and scroll bar)."""
