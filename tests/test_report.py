@@ -4,6 +4,7 @@ with the same numbers as the review's functions."""
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 
 import html5lib
@@ -157,3 +158,20 @@ def test_the_review_json_carries_the_custom_fields_of_the_deals_it_lists(tmp_pat
         data = json.loads(to_json(collect_review(store, W47, None, W47.end)))
     closing = data["outlook"]["closing_next_week"]
     assert [(item["record_id"], item["custom"]) for item in closing] == [(deal.id, {"tier": "Gold"})]
+
+
+def test_every_table_header_sits_over_its_column(history: Store) -> None:  # noqa: F811
+    """A number column's header is right-aligned as its numbers are (they sat a column off)."""
+    page = to_html(collect_review(history, Week(2026, 47), None, date(2026, 11, 25)))
+    document = html5lib.parse(page, namespaceHTMLElements=False)
+    tables = document.findall(".//table")
+    assert len(tables) >= 3
+    for table in tables:
+        rows = table.findall(".//tr")
+        headers = rows[0].findall("th")
+        if not headers:
+            continue
+        for index, header in enumerate(headers):
+            cells = [row.findall("td")[index] for row in rows[1:] if len(row.findall("td")) > index]
+            numeric = bool(cells) and all("n" in (cell.get("class") or "").split() for cell in cells)
+            assert ("n" in (header.get("class") or "").split()) == numeric, (header.text, index)

@@ -240,7 +240,7 @@ body { font: 15px/1.45 system-ui, "Noto Sans", "Noto Sans CJK SC", "PingFang SC"
        color: #1d232b; max-width: 980px; margin: 2em auto; padding: 0 1em; }
 h1 { font-size: 1.6em; } h2 { margin-top: 1.8em; border-bottom: 2px solid #5aa9e6; padding-bottom: .2em; }
 table { border-collapse: collapse; margin: .5em 0; } td, th { padding: .25em .8em; border-bottom: 1px solid #dde; }
-th { text-align: left; } td.n { text-align: right; font-variant-numeric: tabular-nums; }
+th { text-align: left; } td.n, th.n { text-align: right; } td.n { font-variant-numeric: tabular-nums; }
 .big { display: flex; gap: 2em; flex-wrap: wrap; } .big div { font-size: 1.9em; font-weight: 700; }
 .big span { display: block; font-size: .5em; font-weight: 400; color: #556; }
 ul.items { margin: .2em 0 .8em; } .muted { color: #667; } svg { display: block; margin: .3em 0 1em; }
@@ -376,7 +376,8 @@ def _html_numbers(review: Review, chart: Callable[[Sequence[float], Sequence[str
     out = ["<h2>Pipeline waterfall</h2>",
            (_waterfall_mail if chart is _mail_bars else _waterfall_svg)(bars, review.currency)]
     people = [team, *review.reps] if review.who == "team" else [team]
-    out += ["<h2>Figures</h2>", "<table><tr><th></th>" + "".join(f"<th>{_e(f.who)}</th>" for f in people) + "</tr>"]
+    heads = "".join(f'<th class="n">{_e(f.who)}</th>' for f in people)
+    out += ["<h2>Figures</h2>", f"<table><tr><th></th>{heads}</tr>"]
     columns = [figure_rows(f, retired=bool(team.retired_stage_deals)) for f in people]
     for index, (label, _) in enumerate(columns[0]):
         out.append(f"<tr><td>{_e(label)}</td>" + "".join(f'<td class="n">{_e(col[index][1])}</td>'
@@ -392,7 +393,7 @@ def _html_numbers(review: Review, chart: Callable[[Sequence[float], Sequence[str
             chart([n for _, n in cf.new_deals_per_month], [m for m, _ in cf.new_deals_per_month]),
             "<h2>Stage probabilities</h2>", '<p class="muted">Of the deals that reached each stage in the last six '
             "months and have closed since, the share won, beside the probability the forecast uses.</p>",
-            "<table><tr><th>Stage</th><th>Configured</th><th>Measured</th></tr>"]
+            '<table><tr><th>Stage</th><th class="n">Configured</th><th class="n">Measured</th></tr>']
     out += [f'<tr><td>{_e(label)}</td><td class="n">{configured}%</td><td class="n">{percent(measured)}</td></tr>'
             for label, configured, measured in stage_rows(review)]
     out.append("</table>")
@@ -410,7 +411,7 @@ def _html_outlook(review: Review) -> list[str]:
 def _html_detail(review: Review) -> list[str]:
     c = review.changes
     out = ["<h2>The week in detail: leads</h2>", f"<p>New: {c.new_leads} · converted: {c.converted} · "
-           f"disqualified: {c.disqualified}</p>", "<table><tr><th>Source</th><th>New</th></tr>"]
+           f"disqualified: {c.disqualified}</p>", '<table><tr><th>Source</th><th class="n">New</th></tr>']
     out += [f'<tr><td>{_e(k)}</td><td class="n">{v}</td></tr>' for k, v in c.new_leads_by_source.items()]
     out += ["</table>", "<h2>The week in detail: opportunities</h2>"]
     for name, items in change_lists(review):
