@@ -30,6 +30,7 @@ from store.review_figures import (  # noqa: F401  (re-exported: the review's one
     trend_sum,
     trends_by_owner,
 )
+from store.review_goals import Goal, goal_figures
 from store.review_week import (  # noqa: F401  (re-exported)
     DealMove,
     Waterfall,
@@ -134,6 +135,8 @@ class Review:
     stages: list[tuple[str, str, int]] = field(default_factory=list)
     #: the team's currency, which every amount is in
     currency: str = ""
+    #: new opportunities a month, win rate and churn, this quarter against the span before
+    goals: list[Goal] = field(default_factory=list)
 
 
 def build_review(week: Week, config: Config, *, owner: str | None, leads: Sequence[Doc],
@@ -174,4 +177,5 @@ def build_review(week: Week, config: Config, *, owner: str | None, leads: Sequen
         customers=customer_figures(week, config, customers=customers, opportunities=opportunities, owner=owner),
         measured=measured_probabilities(config, opportunities, week.end),
         outlook=outlook(week, config, deal_rows=deal_rows, customer_rows=customer_rows, leads=leads, owner=owner),
-        stages=[(s.key, s.label, s.probability) for s in config.open_stages], currency=config.currency)
+        stages=[(s.key, s.label, s.probability) for s in config.open_stages], currency=config.currency,
+        goals=goal_figures(week, config, opportunities=opportunities, customers=customers, owner=owner))

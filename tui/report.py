@@ -21,6 +21,7 @@ from store.models import Contact, Customer, Lead, Opportunity, Survey, Task, Tea
 from store.pipeline import DealRow, deal_rows, money, short_money
 from store.review import Figures, Item, Review, Week, build_review
 from store.review_charts import FloatingBar, scale_top, waterfall_bars
+from store.review_goals import Goal
 from store.team_settings import effective_config, values_as_of
 from tui.tabs.board_parts import rate_warning
 from tui.text import counted
@@ -149,6 +150,23 @@ def waterfall_rows(review: Review) -> list[tuple[str, Decimal]]:
             ("− decreased", fall.decreased), ("− won", fall.won), ("− lost", fall.lost), ("Open at the end", fall.end)]
 
 
+def goal_rows(review: Review) -> list[tuple[str, str, str, str]]:
+    """The three figures the team set out to move: name, before, this quarter, and the
+    change with whether it went the right way."""
+    def shown(goal: Goal, value: float | None) -> str:
+        return percent(value) if goal.unit == "rate" else ("–" if value is None else f"{value:.1f}")
+
+    rows = []
+    for goal in review.goals:
+        change = "–" if goal.change is None else f"{goal.change:+.0%}"
+        verdict = {True: " better", False: " worse", None: ""}[goal.improved]
+        rows.append((goal.name, shown(goal, goal.before), shown(goal, goal.now), change + verdict))
+    return rows
+
+
+GOALS_NOTE = "This quarter to date against the same number of days just before it."
+
+
 def change_lists(review: Review) -> list[tuple[str, list[Any]]]:
     c = review.changes
     return [("Created", c.created), ("Advanced", c.advanced), ("Moved back", c.moved_back), ("Won", c.won),
@@ -199,6 +217,9 @@ def to_markdown(review: Review) -> str:
         lines += [f"  - {_md(m.title)} ({_md(m.owner)}): {_md(m.detail)}" for m in items[:20]]
     if c.lost_reasons:
         lines.append("- Lost reasons: " + ", ".join(f"{_md(k)} {v}" for k, v in c.lost_reasons.items()))
+    lines += ["", "## The three figures", "", GOALS_NOTE, "", "| | before | this quarter | change |",
+              "|---|---:|---:|---|"]
+    lines += [f"| {name} | {before} | {now} | {change} |" for name, before, now, change in goal_rows(review)]
     lines += ["", "## Pipeline waterfall", "", "| | amount |", "|---|---:|"]
     lines += [f"| {label} | {money(value)} |" for label, value in waterfall_rows(review)]
     lines += ["", "## Figures", "", "| | " + " | ".join(_md(f.who) for f in [review.team, *review.reps]) + " |",
@@ -352,7 +373,7 @@ def to_html(review: Review, *, for_mail: bool = False) -> str:
     lists of leads and deals last, for whoever wants the detail. ``for_mail``: charts as
     tables of bars (``_mail_bars``) instead of SVG."""
     chart = _mail_bars if for_mail else _bars
-    parts = [*_html_headlines(review), *_html_numbers(review, chart), *_html_outlook(review),
+    parts = [*_html_headlines(review), *_html_goals(review), *_html_numbers(review, chart), *_html_outlook(review),
              *_html_detail(review)]
     return "\n".join(["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
                       f"<title>{_e(title(review))}</title><style>{CSS}</style></head><body>", *parts,
@@ -368,6 +389,19 @@ def _html_headlines(review: Review) -> list[str]:
             f"<div>{_e(money(team.won_quarter))} / {_e(money(team.target_quarter, cur))}"
             "<span>won this quarter / target</span></div>", "</div>",
             *([f"<p>{_e(rate_warning(team.without_rate))}</p>"] if team.without_rate else [])]
+
+
+def _html_goals(review: Review) -> list[str]:
+    colours = {" better": "#2e9d5b", " worse": "#d1495b"}
+    out = ["<h2>The three figures</h2>", f'<p class="muted">{_e(GOALS_NOTE)}</p>',
+           '<table><tr><th></th><th class="n">Before</th><th class="n">This quarter</th><th>Change</th></tr>']
+    for name, before, now, change in goal_rows(review):
+        colour = next((c for word, c in colours.items() if change.endswith(word)), "")
+        style = f' style="color:{colour}"' if colour else ""
+        out.append(f'<tr><td>{_e(name)}</td><td class="n">{_e(before)}</td><td class="n">{_e(now)}</td>'
+                   f"<td{style}>{_e(change)}</td></tr>")
+    out.append("</table>")
+    return out
 
 
 def _html_numbers(review: Review, chart: Callable[[Sequence[float], Sequence[str]], str]) -> list[str]:

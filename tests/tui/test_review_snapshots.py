@@ -15,7 +15,7 @@ from tests.tui.conftest import CONFIG, at, entered
 from tests.tui.svg_text import svg_lines
 from tui.app import DealdeckApp
 
-SLIDES = {"headlines": 0, "funnel": 1, "waterfall": 2, "rep": 3, "at-risk": 5, "next-week": 6}
+SLIDES = {"headlines": 0, "funnel": 1, "waterfall": 2, "goals": 3, "rep": 4, "at-risk": 6, "next-week": 7}
 SIZES = {"80x24": (80, 24), "200x55": (200, 55)}
 
 
@@ -109,6 +109,10 @@ async def test_no_slide_cuts_a_line(big_week: Path, size: tuple[int, int], slide
         assert "start " in text and "= end 4," in text  # the whole sum, over two lines if need be
     if slide == "rep":
         assert any("quarter 1,255,000 of 4,500,000" in line for line in lines)
+    if slide == "goals":  # each figure whole: its name, before and now
+        text = " ".join(lines)
+        assert all(f"{name}:" in text for name in ("New opportunities a month", "Win rate", "Customer churn"))
+        assert sum(line.count("→") for line in lines if "→ next" not in line) == 3
 
 
 @pytest.mark.parametrize("size", SIZES.values(), ids=SIZES.keys())

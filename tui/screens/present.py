@@ -24,7 +24,7 @@ from store.pipeline import money, short_money
 from store.review import Figures, Item, Review
 from store.review_charts import waterfall_bars
 from tui.fitting import pack
-from tui.report import percent
+from tui.report import GOALS_NOTE, goal_rows, percent
 from tui.text import counted, fit, plain, plain_lines
 from tui.themes import PROJECTOR_THEME
 from tui.widgets.funnel import FunnelChart
@@ -118,7 +118,8 @@ class PresentScreen(Screen[None]):
 
     def slide_list(self) -> list[tuple[str, Callable[[], ComposeResult]]]:
         slides: list[tuple[str, Callable[[], ComposeResult]]] = [
-            ("Headlines", self.headlines), ("Funnel", self.funnel), ("Pipeline waterfall", self.waterfall)]
+            ("Headlines", self.headlines), ("Funnel", self.funnel), ("Pipeline waterfall", self.waterfall),
+            ("The three figures", self.goals)]
         for figures in self.review.reps:
             slides.append((figures.who, lambda f=figures: self.rep(f)))
         slides += [("At-risk customers", self.at_risk), ("Next week", self.next_week)]
@@ -217,6 +218,14 @@ class PresentScreen(Screen[None]):
                  f"− down {money(fall.decreased)}", f"− won {money(fall.won)}", f"− lost {money(fall.lost)}",
                  f"= end {money(fall.end)}"]
         yield Static(self.fitted(pack(terms, self.width_for_text, sep=" ")), classes="slide-summary")
+
+    def goals(self) -> ComposeResult:
+        """New opportunities a month, win rate and churn: before, now, and which way."""
+        lines: list[str] = []
+        for name, before, now, change in goal_rows(self.review):
+            lines += pack([f"{name}:", f"{before} → {now}", f"({change})"], self.width_for_text, sep=" ")
+        yield Static(self.fitted(lines))
+        yield Static(self.fitted(pack(GOALS_NOTE.split(), self.width_for_text, sep=" ")), classes="slide-summary")
 
     def rep(self, figures: Figures) -> ComposeResult:
         changes = self.review.changes
