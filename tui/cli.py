@@ -130,7 +130,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _run_review(args: argparse.Namespace) -> int:
-    from store.files import write_private_text
     from store.review import Week
     from tui.clock import today
     from tui.report import RENDERERS, collect_review
@@ -145,22 +144,29 @@ def _run_review(args: argparse.Namespace) -> int:
         return _mail_review(args, week)
     with _open_store(args) as store:
         text = RENDERERS[args.format](collect_review(store, week, store.me if args.rep else None, today()))
-    if args.output:
-        try:
-            write_private_text(args.output, text)
-        except OSError as exc:
-            raise StoreError(f"cannot write {args.output}: {exc.strerror}") from None
-        print(f"wrote the {week} review to {args.output}", file=sys.stderr)
-    else:
-        sys.stdout.write(text)
+    _write_review(args.output, text, f"the {week} review")
     return EXIT_OK
+
+
+def _write_review(output: Path | None, text: str, what: str) -> None:
+    """To ``output`` as a private file (its line ends kept), or to stdout."""
+    from store.files import private_text
+
+    if output is None:
+        sys.stdout.write(text)
+        return
+    try:
+        with private_text(output, newline="") as out:
+            out.write(text)
+    except OSError as exc:
+        raise StoreError(f"cannot write {output}: {exc.strerror}") from None
+    print(f"wrote {what} to {output}", file=sys.stderr)
 
 
 def _mail_review(args: argparse.Namespace, week: Week) -> int:
     """``review --format eml`` (the message, to a file or stdout) and ``review --send``."""
     from datetime import UTC, datetime, time
 
-    from store.files import private_text
     from tui.clock import today
     from tui.report import collect_review
     from tui.report_mail import review_message, send
@@ -175,16 +181,8 @@ def _mail_review(args: argparse.Namespace, week: Week) -> int:
         send(message, config.mail)
         print(f"mailed the {week} review to {message['To']}", file=sys.stderr)
     if args.format == "eml" and (args.output or not args.send):
-        text = message.as_string()  # ASCII, CRLF line ends (the SMTP policy): kept as they are
-        if args.output:
-            try:
-                with private_text(args.output, newline="") as out:
-                    out.write(text)
-            except OSError as exc:
-                raise StoreError(f"cannot write {args.output}: {exc.strerror}") from None
-            print(f"wrote the {week} review as an e-mail to {args.output}", file=sys.stderr)
-        else:
-            sys.stdout.write(text)
+        # ASCII with CRLF line ends (the SMTP policy), written as they are
+        _write_review(args.output, message.as_string(), f"the {week} review as an e-mail")
     return EXIT_OK
 
 

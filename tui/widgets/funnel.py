@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from rich.style import Style
 from rich.text import Text
-from textual.color import Color
 from textual.reactive import reactive
 from textual.widget import Widget
 
 from store.funnel import FunnelStep
 from tui.text import fit, percent
+from tui.widgets.styles import theme_colour
 
 
 class FunnelChart(Widget):
@@ -45,11 +45,7 @@ class FunnelChart(Widget):
         return text
 
     def _colour(self, variable: str) -> Style:
-        value = self.app.theme_variables.get(variable, "")
-        try:
-            return Style(color=Color.parse(value).rich_color)
-        except Exception:
-            return Style()
+        return theme_colour(self.app, variable)
 
     def get_content_height(self, container: object, viewport: object, width: int) -> int:
         return max(len(self.steps), 1) + (1 if self.waiting else 0)

@@ -61,3 +61,11 @@ class ThemeStyles:
         if used < width:
             segments.append(Segment(" " * (width - used), under + over))
         return segments
+
+
+def theme_colour(app: Any, variable: str) -> Style:
+    """The theme variable's colour as a Rich style (none if the theme lacks it)."""
+    try:
+        return Style(color=Color.parse(app.theme_variables.get(variable, "")).rich_color)
+    except ColorParseError:
+        return NO_STYLE

@@ -8,13 +8,13 @@ from decimal import Decimal
 
 from rich.style import Style
 from rich.text import Text
-from textual.color import Color
 from textual.reactive import reactive
 from textual.widget import Widget
 
 from store.pipeline import money
 from store.review_charts import FloatingBar, scale_top
 from tui.text import fit
+from tui.widgets.styles import theme_colour
 
 #: the theme variable each kind of bar is drawn in
 COLOURS = {"total": "primary", "up": "success", "down": "error"}
@@ -63,11 +63,7 @@ class WaterfallChart(Widget):
         return ("+" if bar.amount >= 0 else "−") + money(abs(bar.amount))
 
     def _colour(self, variable: str) -> Style:
-        value = self.app.theme_variables.get(variable, "")
-        try:
-            return Style(color=Color.parse(value).rich_color)
-        except Exception:
-            return Style()
+        return theme_colour(self.app, variable)
 
     def get_content_height(self, container: object, viewport: object, width: int) -> int:
         return max(len(self.bars), 1)
