@@ -469,7 +469,7 @@ class DealdeckApp(SyncActions, RecordActions, BackgroundLoading, App[None]):
             self.call_after_refresh(self._warn_damaged)  # what the tables read since held
             # Prepared a moment after the tables, as after start-up when they were in
             # before its timer: a big folder's review was otherwise computed only when shown.
-            self.set_timer(REVIEW_AFTER_TABLES_S, review.refresh_review)
+            review.set_timer(REVIEW_AFTER_TABLES_S, review.refresh_review)  # the tab's: it goes with the tab
 
     def board_rows(self) -> list[Any] | None:
         """The board's deal rows, if it has built them (the review reuses them)."""
