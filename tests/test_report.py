@@ -175,3 +175,22 @@ def test_every_table_header_sits_over_its_column(history: Store) -> None:  # noq
             cells = [row.findall("td")[index] for row in rows[1:] if len(row.findall("td")) > index]
             numeric = bool(cells) and all("n" in (cell.get("class") or "").split() for cell in cells)
             assert ("n" in (header.get("class") or "").split()) == numeric, (header.text, index)
+
+
+def test_each_person_has_a_bullet_bar_with_the_target_marked(history: Store) -> None:  # noqa: F811
+    """Won and won + weighted as bars over a track, the target a mark across them, placed on
+    one scale for the team and every rep."""
+    import re
+
+    review = collect_review(history, Week(2026, 47), None, date(2026, 11, 25))
+    svg = to_html(review).split('aria-label="Won and weighted forecast against target">', 1)[1].split("</svg>")[0]
+    people = [review.team, *review.reps]
+    targets = [float(x) for x in re.findall(r'<rect class="target" x="([\d.]+)"', svg)]
+    assert len(targets) == len(people)
+    top = max(max(float(f.won_quarter + f.weighted_quarter), float(f.target_quarter)) for f in people)
+    for figures, x in zip(people, targets, strict=True):
+        assert abs(x + 1 - (150 + float(figures.target_quarter) / top * 360)) < 0.1  # the mark's centre
+    assert "of target</text>" in svg
+    mail = to_html(review, for_mail=True)
+    assert "Won and weighted forecast against target" in mail and "<svg" not in mail
+    html5lib.HTMLParser(strict=True).parse(mail)

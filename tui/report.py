@@ -346,6 +346,60 @@ def _waterfall_mail(bars: Sequence[FloatingBar], currency: str = "") -> str:
     return f'<table style="border-collapse:collapse;margin:.3em 0 1em">{"".join(rows)}</table>'
 
 
+BULLET_COLOURS = {"won": "#1f6fb2", "weighted": "#9cc9ef", "room": "#e6e9ef", "target": "#1d232b"}
+
+
+def _bullets_svg(people: Sequence[Figures], currency: str = "", *, width: int = 640) -> str:
+    """Per person, won this quarter and won + weighted forecast as bars over a track, the
+    quarter's target as a mark across them: how far each is from the target at a glance."""
+    label_width, row, chart = 150, 26, width - 150 - 130
+    top = max((max(float(f.won_quarter + f.weighted_quarter), float(f.target_quarter)) for f in people),
+              default=0.0) or 1.0
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{row * len(people) + 6}" '
+             'role="img" aria-label="Won and weighted forecast against target">']
+    for index, f in enumerate(people):
+        y = index * row + 4
+        won = float(f.won_quarter) / top * chart
+        ahead = float(f.won_quarter + f.weighted_quarter) / top * chart
+        target = float(f.target_quarter) / top * chart
+        summary = (f"won {money(f.won_quarter, currency)} + weighted {money(f.weighted_quarter, currency)} "
+                   f"of {money(f.target_quarter, currency)}")
+        parts += [f'<text x="0" y="{y + 14}" font-size="12" fill="#1d232b">{_e(f.who)}</text>',
+                  f'<rect x="{label_width}" y="{y}" width="{chart}" height="18" fill="{BULLET_COLOURS["room"]}"/>',
+                  f'<rect x="{label_width}" y="{y + 4}" width="{ahead:.1f}" height="10" '
+                  f'fill="{BULLET_COLOURS["weighted"]}"/>',
+                  f'<rect x="{label_width}" y="{y + 4}" width="{won:.1f}" height="10" fill="{BULLET_COLOURS["won"]}">'
+                  f"<title>{_e(f.who)}: {_e(summary)}</title></rect>",
+                  f'<rect class="target" x="{label_width + target - 1:.1f}" y="{y}" width="2" height="18" '
+                  f'fill="{BULLET_COLOURS["target"]}"/>',
+                  f'<text x="{label_width + chart + 6}" y="{y + 14}" font-size="11" fill="#334">'
+                  f"{_e(percent(_share(f)))} of target</text>"]
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _bullets_mail(people: Sequence[Figures], currency: str = "") -> str:
+    """The same bullets as a table of bars that mail programs show."""
+    top = max((max(f.won_quarter + f.weighted_quarter, f.target_quarter) for f in people), default=Decimal(0)) \
+        or Decimal(1)
+    rows = []
+    for f in people:
+        won, weighted = f.won_quarter / top * 100, f.weighted_quarter / top * 100
+        rows.append(f'<tr><td style="padding:1px 6px">{_e(f.who)}</td><td style="padding:1px 0;width:360px">'
+                    f'<div style="background:{BULLET_COLOURS["room"]};height:12px;white-space:nowrap;font-size:0">'
+                    f'<div style="display:inline-block;width:{won:.1f}%;height:12px;'
+                    f'background:{BULLET_COLOURS["won"]}"></div><div style="display:inline-block;'
+                    f'width:{weighted:.1f}%;height:12px;background:{BULLET_COLOURS["weighted"]}"></div></div></td>'
+                    f'<td style="padding:1px 6px">{_e(percent(_share(f)))} of {_e(money(f.target_quarter, currency))}'
+                    "</td></tr>")
+    return f'<table style="border-collapse:collapse;margin:.3em 0 1em">{"".join(rows)}</table>'
+
+
+def _share(f: Figures) -> float | None:
+    """Won plus weighted forecast, as a share of the quarter's target."""
+    return float((f.won_quarter + f.weighted_quarter) / f.target_quarter) if f.target_quarter else None
+
+
 def _mail_bars(values: Sequence[float], labels: Sequence[str]) -> str:
     """The same chart as rows of bars drawn with inline styles: mail programs strip SVG
     (and most a page's stylesheet), but show a table."""
@@ -416,10 +470,14 @@ def _html_numbers(review: Review, chart: Callable[[Sequence[float], Sequence[str
     for index, (label, _) in enumerate(columns[0]):
         out.append(f"<tr><td>{_e(label)}</td>" + "".join(f'<td class="n">{_e(col[index][1])}</td>'
                                                         for col in columns) + "</tr>")
-    out += ["</table>", "<h2>Trend, 12 weeks</h2>"]
+    out += ["</table>", "<h2>Won and weighted forecast against target, this quarter</h2>",
+            '<p class="muted">Dark: won. Light: won and the weighted forecast. The mark: the target.</p>',
+            (_bullets_mail if chart is _mail_bars else _bullets_svg)(people, review.currency),
+            "<h2>Trend, 12 weeks</h2>"]
     weeks = [f"W{review.week.step(-i).number}" for i in reversed(range(len(next(iter(team.trend.values())))))]
     for name, values in team.trend.items():
-        out.append(f"<h3>{_e(name.capitalize())}</h3>{chart(values, weeks)}")
+        out.append(f"<h3>{_e(name.capitalize())}</h3>{chart(values, weeks)}"
+                   f'<p class="muted">{_e(weeks[0])}: {values[0]:,.0f} · {_e(weeks[-1])}: {values[-1]:,.0f}</p>')
     cf = review.customers
     out += ["<h2>Customers</h2>", f"<p>Active: {cf.active} · churned this quarter: {cf.churned} (churn rate "
             f"{percent(cf.churn_rate)}) · repeat-purchase rate: {percent(cf.repeat_rate)}</p>",

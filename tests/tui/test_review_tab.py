@@ -96,8 +96,8 @@ async def test_presentation_steps_through_every_slide_and_restores_the_theme(crm
         for _ in range(len(screen.slides)):
             titles.append(str(screen.query_one(".slide-title").render()).split(" · ")[0])
             await pilot.press("space")
-        assert titles == ["Headlines", "Funnel", "Pipeline waterfall", "Ann Lee", "Bo Chen", "At-risk customers",
-                          "Next week"]
+        assert titles == ["Headlines", "Funnel", "Pipeline waterfall", "The three figures", "Ann Lee", "Bo Chen",
+                          "At-risk customers", "Next week"]
         await pilot.press("space")  # past the end: stays on the last slide
         assert screen.index == len(screen.slides) - 1
         await pilot.press("left", "left")

@@ -226,7 +226,8 @@ class ReviewTab(Vertical):
             widgets.insert(1, Static(plain(rate_warning(team.without_rate)), classes="review-warning"))
         widgets += [Static("Pipeline waterfall", classes="review-section"), self._waterfall(review),
                     Static("Figures", classes="review-section"), *self._figures(review),
-                    Static("Trend, 12 weeks", classes="review-section"), Static(self._trend(review)),
+                    Static("Trend, 12 weeks: the first, the line, this week", classes="review-section"),
+                    Static(self._trend(review)),
                     Static("Customers", classes="review-section"), Static(self._customers(review)),
                     Static("Stage probabilities: configured and measured (6 months)", classes="review-section"),
                     Static(self._stages(review))]
@@ -287,7 +288,8 @@ class ReviewTab(Vertical):
         return table, [p.who for p in people[shown:]]
 
     def _trend(self, review: Review) -> Content:
-        return plain_lines(f"{name:<11} {sparkline(values)}  this week {values[-1]:,.0f}"
+        # the first week's value before the line, this week's after it
+        return plain_lines(f"{name:<11} {values[0]:>7,.0f} {sparkline(values)} this week {values[-1]:,.0f}"
                            for name, values in review.team.trend.items())
 
     def _customers(self, review: Review) -> Content:
