@@ -18,11 +18,12 @@ from store.config import Config
 from store.customers import CustomerRow, customer_rows
 from store.database import Store
 from store.models import Contact, Customer, Lead, Opportunity, Survey, Task, TeamSetting, Ticket
-from store.pipeline import DealRow, deal_rows, money, short_money
+from store.pipeline import DealRow, deal_rows, money
 from store.review import Figures, Item, Review, Week, build_review
-from store.review_charts import FloatingBar, scale_top, waterfall_bars
+from store.review_charts import waterfall_bars
 from store.review_goals import Goal
 from store.team_settings import effective_config, values_as_of
+from tui.report_charts import bullets_mail, bullets_svg, mail_bars, svg_bars, waterfall_mail, waterfall_svg
 from tui.tabs.board_parts import rate_warning
 from tui.text import counted
 
@@ -272,146 +273,6 @@ def _e(text: object) -> str:
     return html.escape(str(text), quote=True)
 
 
-def _bars(values: Sequence[float], labels: Sequence[str], *, width: int = 560, height: int = 110) -> str:
-    """A small inline SVG bar chart."""
-    top = max(values, default=0) or 1
-    gap, count = 4, max(len(values), 1)
-    bar = (width - gap * (count - 1)) / count
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height + 18}" role="img">']
-    for index, (value, label) in enumerate(zip(values, labels, strict=True)):
-        tall = max(value / top * height, 1 if value else 0)
-        x = index * (bar + gap)
-        parts.append(f'<rect x="{x:.1f}" y="{height - tall:.1f}" width="{bar:.1f}" height="{tall:.1f}" '
-                     f'fill="#5aa9e6"><title>{_e(label)}: {value:,.0f}</title></rect>')
-        parts.append(f'<text x="{x + bar / 2:.1f}" y="{height + 14}" font-size="10" text-anchor="middle" '
-                     f'fill="#556">{_e(label)}</text>')
-    parts.append("</svg>")
-    return "".join(parts)
-
-
-WATERFALL_COLOURS = {"total": "#5aa9e6", "up": "#2e9d5b", "down": "#d1495b"}
-#: the narrowest bar drawn: a 20k change beside a 4M pipeline is still seen
-MIN_BAR_PX = 1.5
-
-
-def _signed(bar: FloatingBar, currency: str = "") -> str:
-    if bar.kind == "total":
-        return money(bar.amount, currency)
-    return ("+" if bar.amount >= 0 else "−") + money(abs(bar.amount), currency)
-
-
-def _waterfall_svg(bars: Sequence[FloatingBar], currency: str = "", *, width: int = 640) -> str:
-    """Floating bars (``store.review_charts``), each with its amount, over a value axis."""
-    label_width, row, chart = 150, 24, width - 150 - 110
-    top = float(scale_top(list(bars)))
-    height = row * len(bars) + 26
-
-    def x(value: Decimal) -> float:
-        return label_width + max(float(value), 0) / top * chart
-
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" '
-             f'aria-label="Pipeline waterfall">']
-    for index, bar in enumerate(bars):
-        y = index * row + 4
-        left, right = x(bar.low), x(bar.high)
-        if right - left < MIN_BAR_PX:  # seen, and drawn from where it starts
-            left, right = (left, left + MIN_BAR_PX) if bar.kind != "down" else (right - MIN_BAR_PX, right)
-        parts.append(f'<text x="0" y="{y + 13}" font-size="12" fill="#1d232b">{_e(bar.label)}</text>')
-        parts.append(f'<rect x="{left:.1f}" y="{y}" width="{right - left:.1f}" height="16" '
-                     f'fill="{WATERFALL_COLOURS[bar.kind]}"><title>{_e(bar.label)}: {_e(_signed(bar, currency))}'
-                     "</title></rect>")
-        parts.append(f'<text x="{right + 4:.1f}" y="{y + 13}" font-size="11" fill="#334">'
-                     f"{_e(_signed(bar, currency))}</text>")
-    axis = row * len(bars) + 6
-    parts.append(f'<line x1="{label_width}" y1="{axis}" x2="{label_width + chart}" y2="{axis}" stroke="#889"/>')
-    for step in range(5):
-        value = Decimal(str(top)) * step / 4
-        parts.append(f'<text x="{x(value):.1f}" y="{axis + 15}" font-size="10" text-anchor="middle" '
-                     f'fill="#556">{_e(short_money(value))}</text>')
-    parts.append("</svg>")
-    return "".join(parts)
-
-
-def _waterfall_mail(bars: Sequence[FloatingBar], currency: str = "") -> str:
-    """The same floating bars as a table that mail programs show (no SVG, inline styles)."""
-    top = scale_top(list(bars))
-    rows = []
-    for bar in bars:
-        left = max(bar.low, Decimal(0)) / top * 100
-        length = max((bar.high - max(bar.low, Decimal(0))) / top * 100, Decimal("0.5"))
-        rows.append(f'<tr><td style="padding:1px 6px">{_e(bar.label)}</td>'
-                    f'<td style="padding:1px 6px;text-align:right">{_e(_signed(bar, currency))}</td>'
-                    f'<td style="padding:1px 0;width:360px"><div style="margin-left:{left:.1f}%;width:{length:.1f}%;'
-                    f'height:12px;background:{WATERFALL_COLOURS[bar.kind]}"></div></td></tr>')
-    return f'<table style="border-collapse:collapse;margin:.3em 0 1em">{"".join(rows)}</table>'
-
-
-BULLET_COLOURS = {"won": "#1f6fb2", "weighted": "#9cc9ef", "room": "#e6e9ef", "target": "#1d232b"}
-
-
-def _bullets_svg(people: Sequence[Figures], currency: str = "", *, width: int = 640) -> str:
-    """Per person, won this quarter and won + weighted forecast as bars over a track, the
-    quarter's target as a mark across them: how far each is from the target at a glance."""
-    label_width, row, chart = 150, 26, width - 150 - 130
-    top = max((max(float(f.won_quarter + f.weighted_quarter), float(f.target_quarter)) for f in people),
-              default=0.0) or 1.0
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{row * len(people) + 6}" '
-             'role="img" aria-label="Won and weighted forecast against target">']
-    for index, f in enumerate(people):
-        y = index * row + 4
-        won = float(f.won_quarter) / top * chart
-        ahead = float(f.won_quarter + f.weighted_quarter) / top * chart
-        target = float(f.target_quarter) / top * chart
-        summary = (f"won {money(f.won_quarter, currency)} + weighted {money(f.weighted_quarter, currency)} "
-                   f"of {money(f.target_quarter, currency)}")
-        parts += [f'<text x="0" y="{y + 14}" font-size="12" fill="#1d232b">{_e(f.who)}</text>',
-                  f'<rect x="{label_width}" y="{y}" width="{chart}" height="18" fill="{BULLET_COLOURS["room"]}"/>',
-                  f'<rect x="{label_width}" y="{y + 4}" width="{ahead:.1f}" height="10" '
-                  f'fill="{BULLET_COLOURS["weighted"]}"/>',
-                  f'<rect x="{label_width}" y="{y + 4}" width="{won:.1f}" height="10" fill="{BULLET_COLOURS["won"]}">'
-                  f"<title>{_e(f.who)}: {_e(summary)}</title></rect>",
-                  f'<rect class="target" x="{label_width + target - 1:.1f}" y="{y}" width="2" height="18" '
-                  f'fill="{BULLET_COLOURS["target"]}"/>',
-                  f'<text x="{label_width + chart + 6}" y="{y + 14}" font-size="11" fill="#334">'
-                  f"{_e(percent(_share(f)))} of target</text>"]
-    parts.append("</svg>")
-    return "".join(parts)
-
-
-def _bullets_mail(people: Sequence[Figures], currency: str = "") -> str:
-    """The same bullets as a table of bars that mail programs show."""
-    top = max((max(f.won_quarter + f.weighted_quarter, f.target_quarter) for f in people), default=Decimal(0)) \
-        or Decimal(1)
-    rows = []
-    for f in people:
-        won, weighted = f.won_quarter / top * 100, f.weighted_quarter / top * 100
-        rows.append(f'<tr><td style="padding:1px 6px">{_e(f.who)}</td><td style="padding:1px 0;width:360px">'
-                    f'<div style="background:{BULLET_COLOURS["room"]};height:12px;white-space:nowrap;font-size:0">'
-                    f'<div style="display:inline-block;width:{won:.1f}%;height:12px;'
-                    f'background:{BULLET_COLOURS["won"]}"></div><div style="display:inline-block;'
-                    f'width:{weighted:.1f}%;height:12px;background:{BULLET_COLOURS["weighted"]}"></div></div></td>'
-                    f'<td style="padding:1px 6px">{_e(percent(_share(f)))} of {_e(money(f.target_quarter, currency))}'
-                    "</td></tr>")
-    return f'<table style="border-collapse:collapse;margin:.3em 0 1em">{"".join(rows)}</table>'
-
-
-def _share(f: Figures) -> float | None:
-    """Won plus weighted forecast, as a share of the quarter's target."""
-    return float((f.won_quarter + f.weighted_quarter) / f.target_quarter) if f.target_quarter else None
-
-
-def _mail_bars(values: Sequence[float], labels: Sequence[str]) -> str:
-    """The same chart as rows of bars drawn with inline styles: mail programs strip SVG
-    (and most a page's stylesheet), but show a table."""
-    top = max(values, default=0) or 1
-    rows = "".join(
-        f'<tr><td style="padding:1px 6px;color:#556">{_e(label)}</td><td style="padding:1px 0;width:360px">'
-        f'<div style="background:#5aa9e6;height:10px;width:{max(value, 0) / top * 100:.1f}%"></div></td>'
-        f'<td style="padding:1px 6px;text-align:right">{value:,.0f}</td></tr>'
-        for value, label in zip(values, labels, strict=True))
-    return f'<table style="border-collapse:collapse;margin:.3em 0 1em">{rows}</table>'
-
-
 def _item_list(items: Iterable[Any], limit: int = 30) -> str:
     shown = list(items)
     if not shown:
@@ -425,8 +286,8 @@ def _item_list(items: Iterable[Any], limit: int = 30) -> str:
 def to_html(review: Review, *, for_mail: bool = False) -> str:
     """Headline figures first, the numbers next, then risks and next week; the week's
     lists of leads and deals last, for whoever wants the detail. ``for_mail``: charts as
-    tables of bars (``_mail_bars``) instead of SVG."""
-    chart = _mail_bars if for_mail else _bars
+    tables of bars (``report_charts.mail_bars``) instead of SVG."""
+    chart = mail_bars if for_mail else svg_bars
     parts = [*_html_headlines(review), *_html_goals(review), *_html_numbers(review, chart), *_html_outlook(review),
              *_html_detail(review)]
     return "\n".join(["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
@@ -462,7 +323,7 @@ def _html_numbers(review: Review, chart: Callable[[Sequence[float], Sequence[str
     team = review.team
     bars = waterfall_bars(review.changes.waterfall)
     out = ["<h2>Pipeline waterfall</h2>",
-           (_waterfall_mail if chart is _mail_bars else _waterfall_svg)(bars, review.currency)]
+           (waterfall_mail if chart is mail_bars else waterfall_svg)(bars, review.currency)]
     people = [team, *review.reps] if review.who == "team" else [team]
     heads = "".join(f'<th class="n">{_e(f.who)}</th>' for f in people)
     out += ["<h2>Figures</h2>", f"<table><tr><th></th>{heads}</tr>"]
@@ -472,7 +333,7 @@ def _html_numbers(review: Review, chart: Callable[[Sequence[float], Sequence[str
                                                         for col in columns) + "</tr>")
     out += ["</table>", "<h2>Won and weighted forecast against target, this quarter</h2>",
             '<p class="muted">Dark: won. Light: won and the weighted forecast. The mark: the target.</p>',
-            (_bullets_mail if chart is _mail_bars else _bullets_svg)(people, review.currency),
+            (bullets_mail if chart is mail_bars else bullets_svg)(people, review.currency),
             "<h2>Trend, 12 weeks</h2>"]
     weeks = [f"W{review.week.step(-i).number}" for i in reversed(range(len(next(iter(team.trend.values())))))]
     for name, values in team.trend.items():

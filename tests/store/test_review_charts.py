@@ -17,7 +17,8 @@ from store.review import Week
 from store.review_charts import waterfall_bars
 from store.review_week import Waterfall
 from tests.store.test_review import history  # noqa: F401  (the hand-built fixture)
-from tui.report import MIN_BAR_PX, WATERFALL_COLOURS, collect_review, to_html
+from tui.report import collect_review, to_html
+from tui.report_charts import MIN_BAR_PX, WATERFALL_COLOURS
 
 TODAY = date(2026, 11, 25)
 cents = st.decimals(min_value=0, max_value=10**9, places=2, allow_nan=False, allow_infinity=False)
