@@ -109,6 +109,7 @@ async def test_no_slide_cuts_a_line(big_week: Path, size: tuple[int, int], slide
         assert "start " in text and "= end 4," in text  # the whole sum, over two lines if need be
     if slide == "rep":
         assert any("quarter 1,255,000 of 4,500,000" in line for line in lines)
+        assert any("│" in line and line.rstrip().endswith("of target") for line in lines)  # the bullet bar
     if slide == "goals":  # each figure whole: its name, before and now
         text = " ".join(lines)
         assert all(f"{name}:" in text for name in ("New opportunities a month", "Win rate", "Customer churn"))

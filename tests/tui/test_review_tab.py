@@ -223,3 +223,15 @@ def test_a_long_list_item_wraps_between_its_parts() -> None:
     prompt = str(_options([item], width=68)[0].prompt)
     assert prompt.splitlines() == ["Cobalt Northern Medical GmbH: first deal · alice", "in Initial contact"]
     assert str(_options([item], width=120)[0].prompt).count("\n") == 0
+
+
+def test_a_bullet_bar_marks_the_target_and_stacks_won_and_weighted() -> None:
+    from decimal import Decimal
+
+    from tui.screens.present import bullet_bar
+
+    bar = bullet_bar(Decimal(300), Decimal(200), Decimal(1000), 20)
+    assert bar == "██████▓▓▓▓░░░░░░░░░│"  # won 6 cells, weighted 4 more, the target at the end
+    ahead = bullet_bar(Decimal(900), Decimal(300), Decimal(1000), 24)  # past the target: it marks where
+    assert ahead == "█" * 18 + "▓▓│▓▓▓"  # the mark over the forecast, 20 cells of 24 in
+    assert "│" not in bullet_bar(Decimal(5), Decimal(0), Decimal(0), 10)  # no target, no mark

@@ -44,6 +44,18 @@ def big_number(amount: Decimal) -> tuple[str, str]:
     return f"{value:.0f}", ""
 
 
+def bullet_bar(won: Decimal, weighted: Decimal, target: Decimal, width: int) -> str:
+    """Won (█) and the weighted forecast after it (▓) along a track (░) of ``width``
+    cells, the target a mark (│) across it: the report's bullet bar in a terminal line."""
+    top = max(won + weighted, target) or Decimal(1)
+    won_cells = int(won / top * width)
+    ahead = max(int((won + weighted) / top * width), won_cells)
+    cells = ["█"] * won_cells + ["▓"] * (ahead - won_cells) + ["░"] * (width - ahead)
+    if target:
+        cells[min(int(target / top * width), width - 1)] = "│"
+    return "".join(cells)
+
+
 def cut(lines: list[str], room: int) -> list[str]:
     """At most ``room`` lines; the last one says how many were left out."""
     if len(lines) <= room:
@@ -239,6 +251,11 @@ class PresentScreen(Screen[None]):
              f"quarter {money(figures.won_quarter)} of {money(figures.target_quarter)}"],
         ]
         numbers = [line for group in groups for line in pack(group, self.width_for_text)]
+        if figures.target_quarter:  # how far from the quarter's target, at a glance
+            share = (figures.won_quarter + figures.weighted_quarter) / figures.target_quarter
+            label = f" {share:.0%} of target"
+            numbers.append(bullet_bar(figures.won_quarter, figures.weighted_quarter, figures.target_quarter,
+                                      max(self.width_for_text - len(label), 10)) + label)
         rep_id = figures.owner
         wins = [[f"won {m.title}", money(m.amount)] for m in changes.won if m.owner == rep_id]
         risks = [[i.title, i.detail] for i in [*self.review.outlook.stale_deals,
