@@ -11,8 +11,8 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
 
-from store.pipeline import money
 from store.review_charts import FloatingBar, scale_top
+from tui.report_charts import signed
 from tui.text import fit
 from tui.widgets.styles import theme_colour
 
@@ -40,7 +40,7 @@ class WaterfallChart(Widget):
             return Text("")
         width = max(self.size.width, 30)
         label_width = min(max(len(bar.label) for bar in bars), 18)
-        amounts = [self._amount(bar) for bar in bars]
+        amounts = [signed(bar) for bar in bars]
         amount_width = max(len(a) for a in amounts)
         room = max(width - label_width - amount_width - 3, 4)
         top = scale_top(bars)
@@ -55,12 +55,6 @@ class WaterfallChart(Widget):
             if index < len(bars) - 1:
                 text.append("\n")
         return text
-
-    @staticmethod
-    def _amount(bar: FloatingBar) -> str:
-        if bar.kind == "total":
-            return money(bar.amount)
-        return ("+" if bar.amount >= 0 else "−") + money(abs(bar.amount))
 
     def _colour(self, variable: str) -> Style:
         return theme_colour(self.app, variable)
