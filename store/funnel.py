@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -35,10 +36,11 @@ def period_start(period: Period, today: date) -> date | None:
     return None
 
 
-def _in_scope(doc: Doc, since: date | None, owner: str | None) -> bool:
+def _in_scope(doc: Doc, since: str, owner: str | None) -> bool:
+    """``since``: the period's first day as ISO text ("" for all time)."""
     if owner is not None and doc.get("owner") != owner:
         return False
-    return since is None or str(doc.get("created_at", ""))[:10] >= since.isoformat()
+    return str(doc.get("created_at", ""))[:10] >= since
 
 
 def _lead_rank(lead: Doc) -> int:
@@ -62,15 +64,12 @@ def funnel(leads: Iterable[Doc], opportunities: Iterable[Doc], config: Config, *
     the period (and owned by ``owner``) into the opportunities they became. Every
     step is a subset of the one before, so no rate exceeds 100%."""
     since = period_start(period, today)
-    scoped = [lead for lead in leads if _in_scope(lead, since, owner)]
-    ranks = [_lead_rank(lead) for lead in scoped]
+    start = "" if since is None else since.isoformat()  # once, not once a lead (the review's 50k)
+    scoped = [lead for lead in leads if _in_scope(lead, start, owner)]
+    ranks = Counter(_lead_rank(lead) for lead in scoped)
     lead_ids = {lead["id"] for lead in scoped if lead.get("status") == "converted"}
-    counts: list[tuple[str, int]] = [
-        ("Leads", len(ranks)),
-        ("Contacted", sum(1 for r in ranks if r >= 1)),
-        ("Qualified", sum(1 for r in ranks if r >= 2)),
-        ("Converted", sum(1 for r in ranks if r >= 3)),
-    ]
+    counts: list[tuple[str, int]] = [(label, sum(n for r, n in ranks.items() if r >= rank))
+                                     for rank, label in enumerate(("Leads", "Contacted", "Qualified", "Converted"))]
     open_stages = config.open_stages
     order = {stage.key: index for index, stage in enumerate(open_stages)}
     won = config.won_stage.key
