@@ -82,10 +82,13 @@ class DealdeckApp(SyncActions, RecordActions, BackgroundLoading, App[None]):
         Binding("q", "quit", "Quit", id="app.quit"),
     ]
 
-    def __init__(self, store: Store, *, theme: str | None = None, read_rest: bool = True) -> None:
+    def __init__(self, store: Store, *, theme: str | None = None, read_rest: bool = True,
+                 present: bool = False) -> None:
         """``read_rest``: read the tables the store was not opened with after the first
-        frame (``tui.loading``); False leaves it to whoever calls ``load_the_rest``."""
+        frame (``tui.loading``); False leaves it to whoever calls ``load_the_rest``.
+        ``present``: open in the weekly review's presentation (``dealdeck --present``)."""
         super().__init__()
+        self.present_at_start = present
         self.store = store
         self.read_rest = read_rest
         #: the due counts were counted from every table they read (see ``tables_ready``)
@@ -145,6 +148,8 @@ class DealdeckApp(SyncActions, RecordActions, BackgroundLoading, App[None]):
                 self.push_screen(EmptyDatabaseScreen(), self._demo_answer)
         else:
             self.when_loaded(ALL_TABLES, self.start_of_day, say=False)  # its rules read every table
+            if self.present_at_start:
+                self.action_present()
         self.call_after_refresh(self._warn_damaged)
         if self.read_rest:
             self.call_after_refresh(self.load_the_rest)
@@ -499,14 +504,14 @@ def _short_path(folder: Path) -> str:
         return str(folder)
 
 
-def run_app(folder: Path, *, rep: str | None = None, theme: str | None = None) -> int:
+def run_app(folder: Path, *, rep: str | None = None, theme: str | None = None, present: bool = False) -> int:
     # The journal is folded at exit when no other session is open; the tables the first
     # frame does not show are read after it (``tui.loading``).
     store = Store(folder, me=rep, fold_at_close=True, load=FIRST_TABLES)
     if store.me not in store.config.rep_ids():
         store.close()
         raise StoreError(f"{store.me!r} is not one of the reps in {folder / 'config.yaml'}")
-    app = DealdeckApp(store, theme=theme)
+    app = DealdeckApp(store, theme=theme, present=present)
     try:
         app.run()
     finally:

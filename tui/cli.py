@@ -54,6 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="dealdeck", description="A keyboard-driven terminal CRM for small sales teams.")
     _common(parser, top=True)
     parser.add_argument("--theme", metavar="NAME", help="colour theme for this run")
+    parser.add_argument("--present", action="store_true", help="open in the weekly review's presentation")
     commands = parser.add_subparsers(dest="command", parser_class=_Parser)
 
     demo = commands.add_parser("demo", help="fill a database with realistic, reproducible data")
@@ -425,7 +426,7 @@ def _clock_ahead(folder: Path, now: int, drift: int) -> list[str]:
 def _run_app(args: argparse.Namespace) -> int:
     from tui.app import run_app
 
-    return run_app(_folder(args), rep=args.rep, theme=args.theme)
+    return run_app(_folder(args), rep=args.rep, theme=args.theme, present=args.present)
 
 
 def _reader_went_away() -> int:
