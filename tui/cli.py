@@ -122,6 +122,15 @@ def build_parser() -> argparse.ArgumentParser:
     cli_team.add_parsers(commands, _common, _open_store)
     cli_team.add_rules_parsers(commands, _common, _open_store)
 
+    serve = commands.add_parser("serve", help="serve the app to a browser (the meeting room's PC), with a token")
+    _common(serve)
+    serve.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 picks a free one)")
+    serve.add_argument("--host", default="127.0.0.1",
+                       help="address to listen on (default 127.0.0.1, this machine only; 0.0.0.0: its network)")
+    serve.add_argument("--present", action="store_true", default=argparse.SUPPRESS,
+                       help="each browser tab opens in the weekly review's presentation")
+    serve.set_defaults(run=_run_serve)
+
     check = commands.add_parser("check", help="verify the database files; non-zero exit on damage")
     _common(check)
     check.add_argument("--repair-clock", action="store_true",
@@ -421,6 +430,12 @@ def _clock_ahead(folder: Path, now: int, drift: int) -> list[str]:
         return []
     return [f"this folder's clock (the newest change stamp it issued) is {describe_ahead(ahead)} ahead of this "
             f"computer's clock: if the clock is right now, run `{REPAIR_COMMAND}`"]
+
+
+def _run_serve(args: argparse.Namespace) -> int:
+    from tui.serve import serve
+
+    return serve(_folder(args), host=args.host, port=args.port, rep=args.rep, theme=args.theme, present=args.present)
 
 
 def _run_app(args: argparse.Namespace) -> int:
