@@ -125,3 +125,19 @@ def accounts(deals: Path) -> Path:
         store.new(Survey, customer_id=globex.id, kind="csat", score=3, comment="slower lately",
                   at=at("2026-11-15"))
     return deals
+
+
+@pytest.fixture
+def big_week(accounts: Path) -> Path:
+    """The pipeline with targets and a week of seven-figure deals: long summary lines."""
+    (accounts / "config.yaml").write_text(CONFIG.replace("{id: ann, name: Ann Lee}",
+                                                         "{id: ann, name: Ann Lee, monthly_target: 1500000}"))
+    with Store(accounts) as store:
+        acme = next(c for c in store.all(Customer) if c.name == "Acme Pumps")
+        store.new(Opportunity, title="Plant expansion", customer_id=acme.id, stage="quote", amount=4110418,
+                  expected_close="2026-12-18", next_step="Site survey", created_at=at("2026-11-17"),
+                  stage_history=[entered("quote", "2026-11-17")])
+        store.new(Opportunity, title="Line upgrade", customer_id=acme.id, stage="won", amount=1250000,
+                  created_at=at("2026-10-01"), closed_at=at("2026-11-18").isoformat(),
+                  stage_history=[entered("negotiation", "2026-10-01"), entered("won", "2026-11-18")])
+    return accounts

@@ -14,10 +14,10 @@ from typing import Any
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Vertical
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Digits, Static
+from textual.widgets import Static
 
 from store.funnel import FunnelStep
 from store.pipeline import money, short_money
@@ -27,6 +27,8 @@ from tui.fitting import pack
 from tui.report import GOALS_NOTE, goal_rows, percent
 from tui.text import counted, fit, plain, plain_lines
 from tui.themes import PROJECTOR_THEME
+from tui.widgets.bars import thickness_for
+from tui.widgets.big_figure import BigFigure
 from tui.widgets.funnel import FunnelChart
 from tui.widgets.waterfall import WaterfallChart
 
@@ -34,14 +36,11 @@ from tui.widgets.waterfall import WaterfallChart
 CHROME_LINES = 5
 
 
-def big_number(amount: Decimal) -> tuple[str, str]:
-    """An amount as few digits and a unit word (the big-digit font has no '.' or 'k')."""
-    value = float(amount)
-    if abs(value) >= 10_000_000:
-        return f"{value / 1_000_000:,.0f}".replace(",", ""), "million"
-    if abs(value) >= 10_000:
-        return f"{value / 1_000:,.0f}".replace(",", ""), "thousand"
-    return f"{value:.0f}", ""
+def money_forms(amount: Decimal) -> tuple[str, str, str]:
+    """An amount from most to least precise, for a big figure: 4,213,500, 4.2M, 4M."""
+    short = short_money(amount)
+    rounded = short if short[-1].isdigit() else f"{float(short[:-1]):.0f}{short[-1]}"
+    return money(amount), short, rounded
 
 
 def bullet_bar(won: Decimal, weighted: Decimal, target: Decimal, width: int) -> str:
@@ -96,15 +95,12 @@ class Slide(Vertical):
     DEFAULT_CSS = """
     Slide { padding: 1 2; }
     Slide .slide-title { text-style: bold; color: $primary; height: 1; margin-bottom: 1; }
-    Slide .slide-label { color: $text; height: 1; }
+    Slide .slide-label { color: $text; height: auto; }
     Slide .slide-summary { color: $text; height: auto; margin-top: 1; }
-    Slide Digits { width: auto; margin-bottom: 1; }
-    Slide Horizontal { height: auto; }
-    Slide .headline { height: 1fr; align: center middle; }
-    Slide .headline .block { width: 1fr; height: auto; padding: 0 2; }
-    Slide .block { width: 1fr; height: auto; }
-    Slide .slide-body { height: auto; }
-    Slide .percent { width: 2; height: 3; padding-left: 1; text-style: bold; }
+    Slide .headline { height: 1fr; }
+    Slide .headline BigFigure { color: $accent; text-style: bold; }
+    Slide .headline.centred .slide-label { text-align: center; }
+    Slide .headline.centred BigFigure { content-align: center middle; }
     """
 
 
@@ -191,52 +187,58 @@ class PresentScreen(Screen[None]):
 
     # -- the slides ------------------------------------------------------------------------------------
     def headlines(self) -> ComposeResult:
-        c, team = self.review.changes, self.review.team
-        won, won_unit = big_number(c.won_amount)
-        pipe, pipe_unit = big_number(team.pipeline)
+        """Three figures, each as large as a third of the slide allows (a quarter of the
+        screen's height at 200x55), the most precise form that fits: 4,213,500 or 4.2M."""
+        c, team, currency = self.review.changes, self.review.team, self.review.currency
         share = (team.weighted_quarter + team.won_quarter) / team.target_quarter * 100 if team.target_quarter else None
-        wide = self.size.width >= 120
+        in_currency = f" ({currency})" if currency else ""
         blocks = [
-            (f"Won this week: {counted(len(c.won), 'deal')}", won, won_unit and f"in {won_unit}s"),
-            ("Open pipeline", pipe, pipe_unit and f"in {pipe_unit}s"),
-            ("Quarter: won + weighted, % of target", f"{share:.0f}" if share is not None else "-",
-             f"{short_money(team.won_quarter)} + {short_money(team.weighted_quarter)} of "
-             f"{short_money(team.target_quarter)}"),
+            ([f"Won this week{in_currency}:", counted(len(c.won), "deal")], money_forms(c.won_amount)),
+            ([f"Open pipeline{in_currency}"], money_forms(team.pipeline)),
+            (["Quarter: won + weighted, % of target:", f"{short_money(team.won_quarter)} +",
+              f"{short_money(team.weighted_quarter)} of {short_money(team.target_quarter)}"],
+             (f"{share:.0f}%",) if share is not None else ("-",)),
         ]
-        # the big-digit font has no "%": the share's sign stands beside its digits
-        figures = [Digits(won), Digits(pipe), Horizontal(Digits(blocks[2][1]), Static("\n%", classes="percent"))]
-        columns = [Vertical(Static(plain(f"{label} ({unit})" if unit else label), classes="slide-label"),
-                            figure, classes="block") for (label, _, unit), figure in zip(blocks, figures, strict=True)]
-        # Centred on the screen: on a projector the middle is what people look at.
-        yield Horizontal(*columns, classes="headline") if wide else Vertical(*columns, classes="slide-body")
+        # Centred on a wide screen: on a projector the middle is what people look at.
+        centred = " centred" if self.size.width >= 120 else ""
+        for label, forms in blocks:
+            yield Vertical(Static(self.fitted(pack(label, self.width_for_text, sep=" ")), classes="slide-label"),
+                           BigFigure(*forms), classes=f"headline{centred}")
 
     def funnel(self) -> ComposeResult:
         c = self.review.changes
         created = counted(len(c.created), "new opportunity", "new opportunities")
         parts = [f"This week: {counted(c.new_leads, 'new lead')},", f"{c.converted} converted,",
                  f"{c.disqualified} disqualified,", f"{created},", f"{len(c.won)} won.", "The quarter's funnel:"]
-        yield Static(self.fitted(pack(parts, self.width_for_text, sep=" ")))
+        summary = pack(parts, self.width_for_text, sep=" ")
+        yield Static(self.fitted(summary))
+        room = self.room - len(summary)
         chart = FunnelChart()
-        chart.steps = self.funnel_steps[: self.room - 2]
+        chart.steps = self.funnel_steps[: room]
+        chart.thickness = thickness_for(room, len(chart.steps))
         yield chart
 
     def waterfall(self) -> ComposeResult:
-        chart = WaterfallChart()
-        chart.bars = waterfall_bars(self.review.changes.waterfall)
-        yield chart
         fall = self.review.changes.waterfall
         # Wrapped between its terms, never in one: each term is a figure someone reads out.
         terms = [f"start {money(fall.start)}", f"+ new {money(fall.new)}", f"+ up {money(fall.increased)}",
                  f"− down {money(fall.decreased)}", f"− won {money(fall.won)}", f"− lost {money(fall.lost)}",
                  f"= end {money(fall.end)}"]
-        yield Static(self.fitted(pack(terms, self.width_for_text, sep=" ")), classes="slide-summary")
+        summary = pack(terms, self.width_for_text, sep=" ")
+        chart = WaterfallChart()
+        chart.bars = waterfall_bars(fall)
+        chart.thickness = thickness_for(self.room - len(summary) - 1, len(chart.bars))
+        yield chart
+        yield Static(self.fitted(summary), classes="slide-summary")
 
     def goals(self) -> ComposeResult:
-        """New opportunities a month, win rate and churn: before, now, and which way."""
-        lines: list[str] = []
+        """New opportunities a month, win rate and churn: before and now, which way, and the
+        figure now drawn as large as a headline."""
+        centred = " centred" if self.size.width >= 120 else ""
         for name, before, now, change in goal_rows(self.review):
-            lines += pack([f"{name}:", f"{before} → {now}", f"({change})"], self.width_for_text, sep=" ")
-        yield Static(self.fitted(lines))
+            label = pack([f"{name}:", f"{before} → {now}", f"({change})"], self.width_for_text, sep=" ")
+            yield Vertical(Static(self.fitted(label), classes="slide-label"), BigFigure(now),
+                           classes=f"headline{centred}")
         yield Static(self.fitted(pack(GOALS_NOTE.split(), self.width_for_text, sep=" ")), classes="slide-summary")
 
     def rep(self, figures: Figures) -> ComposeResult:

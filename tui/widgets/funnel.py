@@ -9,6 +9,7 @@ from textual.widget import Widget
 
 from store.funnel import FunnelStep
 from tui.text import fit, percent
+from tui.widgets.bars import rows_needed, thick_bars
 from tui.widgets.styles import theme_colour
 
 
@@ -18,6 +19,8 @@ class FunnelChart(Widget):
     steps: reactive[list[FunnelStep]] = reactive(list, layout=True)
     #: a line under the steps for the part not counted yet ("Deals: loading…")
     waiting: reactive[str] = reactive("", layout=True)
+    #: rows per bar: more on a projector (see ``bars.thickness_for``)
+    thickness: reactive[int] = reactive(1, layout=True)
 
     def render(self) -> Text:
         steps = self.steps
@@ -29,17 +32,18 @@ class FunnelChart(Widget):
         top = max(steps[0].count, max(s.count for s in steps), 1)
         bar_style = self._colour("funnel-bar")
         won_style = self._colour("stage-won")
-        text = Text(end="")
+        bars = []
         for index, step in enumerate(steps):
             length = round(bar_room * step.count / top) if step.count else 0
             style = won_style if index == len(steps) - 1 else bar_style
-            text.append(fit(step.label, label_width) + " ")
-            text.append("█" * length, style=style)
-            text.append(" " * (bar_room - length))
-            text.append(f"{step.count:>6,}", style="bold")
-            text.append(f" {percent(step.conversion):>5}" if step.conversion is not None else "      ")
-            if index < len(steps) - 1:
-                text.append("\n")
+            bar = Text(end="")
+            bar.append("█" * length, style=style)
+            bar.append(" " * (bar_room - length))
+            tail = Text(end="")
+            tail.append(f"{step.count:>6,}", style="bold")
+            tail.append(f" {percent(step.conversion):>5}" if step.conversion is not None else "      ")
+            bars.append((Text(fit(step.label, label_width) + " "), bar, tail))
+        text = thick_bars(bars, self.thickness)
         if self.waiting:
             text.append("\n" + self.waiting, style="italic")
         return text
@@ -48,4 +52,4 @@ class FunnelChart(Widget):
         return theme_colour(self.app, variable)
 
     def get_content_height(self, container: object, viewport: object, width: int) -> int:
-        return max(len(self.steps), 1) + (1 if self.waiting else 0)
+        return max(rows_needed(len(self.steps), self.thickness), 1) + (1 if self.waiting else 0)

@@ -14,6 +14,7 @@ from textual.widget import Widget
 from store.review_charts import FloatingBar, scale_top
 from tui.report_charts import signed
 from tui.text import fit
+from tui.widgets.bars import rows_needed, thick_bars
 from tui.widgets.styles import theme_colour
 
 #: the theme variable each kind of bar is drawn in
@@ -33,6 +34,8 @@ class WaterfallChart(Widget):
     DEFAULT_CSS = "WaterfallChart { height: auto; }"
 
     bars: reactive[list[FloatingBar]] = reactive(list, layout=True)
+    #: rows per bar: more on a projector (see ``bars.thickness_for``)
+    thickness: reactive[int] = reactive(1, layout=True)
 
     def render(self) -> Text:
         bars = self.bars
@@ -44,20 +47,19 @@ class WaterfallChart(Widget):
         amount_width = max(len(a) for a in amounts)
         room = max(width - label_width - amount_width - 3, 4)
         top = scale_top(bars)
-        text = Text(end="")
-        for index, (bar, amount) in enumerate(zip(bars, amounts, strict=True)):
+        rows = []
+        for bar, amount in zip(bars, amounts, strict=True):
             first, length = bar_cells(bar, top, room)
-            text.append(fit(bar.label, label_width) + " ")
-            text.append(f"{amount:>{amount_width}} ", style="bold" if bar.kind == "total" else "")
-            text.append(" " * first)
-            text.append("█" * length, style=self._colour(COLOURS[bar.kind]))
-            text.append(" " * (room - first - length))
-            if index < len(bars) - 1:
-                text.append("\n")
-        return text
+            head = Text(fit(bar.label, label_width) + " ")
+            head.append(f"{amount:>{amount_width}} ", style="bold" if bar.kind == "total" else "")
+            drawn = Text(" " * first)
+            drawn.append("█" * length, style=self._colour(COLOURS[bar.kind]))
+            drawn.append(" " * (room - first - length))
+            rows.append((head, drawn, Text()))
+        return thick_bars(rows, self.thickness)
+
+    def get_content_height(self, container: object, viewport: object, width: int) -> int:
+        return rows_needed(len(self.bars), self.thickness)
 
     def _colour(self, variable: str) -> Style:
         return theme_colour(self.app, variable)
-
-    def get_content_height(self, container: object, viewport: object, width: int) -> int:
-        return max(len(self.bars), 1)
