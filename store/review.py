@@ -16,6 +16,7 @@ from typing import Any
 from store.activity_log import ActivityDay
 from store.config import Config
 from store.customers import CustomerRow
+from store.funnel import FunnelStep
 from store.pipeline import DealRow
 from store.review_figures import (  # noqa: F401  (re-exported: the review's one import)
     MEASURED_MONTHS,
@@ -137,6 +138,11 @@ class Review:
     currency: str = ""
     #: new opportunities a month, win rate and churn, this quarter against the span before
     goals: list[Goal] = field(default_factory=list)
+    #: the lead funnel of the leads made since the review week's quarter began, as the app's
+    #: funnel and the slides count it (``store.funnel``; filled by ``tui.report.review_of``)
+    funnel: list[FunnelStep] = field(default_factory=list)
+    #: the calendar months (YYYY-MM) of each ``Figures.monthly_trend`` series, oldest first
+    months: list[str] = field(default_factory=list)
 
 
 def build_review(week: Week, config: Config, *, owner: str | None, leads: Sequence[Doc],

@@ -194,3 +194,102 @@ def test_each_person_has_a_bullet_bar_with_the_target_marked(history: Store) -> 
     mail = to_html(review, for_mail=True)
     assert "Won and weighted forecast against target" in mail and "<svg" not in mail
     html5lib.HTMLParser(strict=True).parse(mail)
+
+
+# -- the lead funnel and the 12-month trend ---------------------------------------------------------------
+
+
+@pytest.fixture
+def funnelled(history: Store) -> Store:  # noqa: F811
+    """The fixture with a converted lead's deal at Quote, and a lead of last December: every
+    funnel step has someone, and each monthly series a first value of its own."""
+    from store.models import Customer, Lead, Opportunity
+
+    converted = next(lead for lead in history.all(Lead) if lead.name == "L4")
+    customer = next(c for c in history.all(Customer) if c.name == "One")
+    history.new(Opportunity, title="From L4", customer_id=customer.id, stage="quote", amount=900,
+                lead_id=converted.id, created_at="2026-11-17T10:00:00+00:00",
+                stage_history=[{"stage": stage, "at": f"2026-11-{day}T10:00:00+00:00", "by": "ann"}
+                               for stage, day in (("initial", 17), ("needs", 18), ("quote", 19))])
+    history.new(Lead, name="L0", created_at="2025-12-05T10:00:00+00:00")
+    return history
+
+
+def test_the_funnel_in_every_format_is_the_stores(funnelled: Store) -> None:
+    import re
+
+    from store.funnel import funnel
+    from store.models import Lead, Opportunity
+
+    review = collect_review(funnelled, W47, None, W47.end)
+    steps = funnel(funnelled.rows(Lead), funnelled.rows(Opportunity), funnelled.config, today=W47.end,
+                   period="quarter")
+    # L1-L6 made this quarter; L1 called (contacted); L4 converted; L4's deal reached Quote
+    assert [(s.label, s.count) for s in steps] == [
+        ("Leads", 6), ("Contacted", 2), ("Qualified", 1), ("Converted", 1), ("Initial contact", 1),
+        ("Needs confirmed", 1), ("Quote", 1), ("Negotiation", 0), ("Won / signed", 0)]
+    assert review.funnel == steps
+    shown = [(s.label, f"{s.count:,}", "" if s.conversion is None else f"{s.conversion * 100:.0f}%") for s in steps]
+    svg = to_html(review).split('aria-label="Lead funnel">', 1)[1].split("</svg>")[0]
+    figures = re.findall(r'<text class="funnel-figure"[^>]*>([^<]*)</text>', svg)
+    assert figures == [f"{count} ({rate})" if rate else count for _, count, rate in shown]
+    mail = html5lib.parse(to_html(review, for_mail=True), namespaceHTMLElements=False)
+    section = next(s for s in mail.iter("section") if s.findtext("h2") == "Lead funnel")
+    rows = [[td.text or "" for td in tr.findall("td")] for tr in section.iter("tr")]
+    assert [(label, count, rate) for label, _, count, rate in rows] == [
+        (label, count, rate or "–") for label, count, rate in shown]
+    assert "<svg" not in html5lib.serialize(section)
+    markdown = to_markdown(review)
+    assert all(f"| {label} | {count} | {rate} |" in markdown for label, count, rate in shown)
+    data = json.loads(to_json(review))
+    assert [(s["label"], s["count"], s["conversion"]) for s in data["funnel"]] == [
+        (s.label, s.count, s.conversion) for s in steps]
+    assert data["funnel_since"] == "2026-10-01"
+
+
+def test_the_funnels_bars_are_as_long_as_their_counts(funnelled: Store) -> None:
+    import re
+
+    review = collect_review(funnelled, W47, None, W47.end)
+    svg = to_html(review).split('aria-label="Lead funnel">', 1)[1].split("</svg>")[0]
+    widths = [float(w) for w in re.findall(r'<rect class="funnel-bar" [^>]*width="([\d.]+)"', svg)]
+    counts = [step.count for step in review.funnel]
+    assert len(widths) == len(counts) and widths[0] > 0
+    for width, count in zip(widths, counts, strict=True):
+        assert width / widths[0] == pytest.approx(count / counts[0], abs=1e-3)
+    ticks = re.findall(r'text-anchor="middle" fill="#556">([\d,]+)</text>', svg)
+    assert ticks == ["0", "2", "4", "6"]  # the count axis, in round steps
+
+
+def test_the_monthly_trend_shows_its_first_and_last_values(funnelled: Store) -> None:
+    import re
+
+    from store.activity_log import ActivityDigest
+    from store.models import Activity, Lead, Opportunity
+    from store.review_figures import TREND_MONTHS, monthly_trends_by_owner, trend_months, trend_sum
+
+    review = collect_review(funnelled, W47, None, W47.end)
+    assert review.months == trend_months(W47.end) and review.months[0] == "2025-12"
+    parts = monthly_trends_by_owner(W47, funnelled.config, leads=list(funnelled.rows(Lead)),
+                                    opportunities=list(funnelled.rows(Opportunity)),
+                                    activities=ActivityDigest(funnelled.rows(Activity)).days())
+    assert review.team.monthly_trend == trend_sum(parts.values(), TREND_MONTHS)
+    assert review.reps and all(rep.monthly_trend == trend_sum([parts[rep.owner or ""]], TREND_MONTHS)
+                               for rep in review.reps)
+    leads = review.team.monthly_trend["new leads"]
+    assert (leads[0], leads[-1]) == (1, 5)  # L0 last December; L1-L5 in November to the 22nd
+    page = to_html(review)
+    section = page.split("<h2>Trend, 12 months</h2>", 1)[1].split("</section>")[0]
+    charts = section.split("<h3>")[1:]
+    assert len(charts) == len(review.team.monthly_trend)
+    for chart, (name, values) in zip(charts, review.team.monthly_trend.items(), strict=True):
+        assert chart.startswith(name.capitalize())
+        assert re.search(r'<text class="first"[^>]*>([^<]*)<', chart)[1] == f"{values[0]:,.0f}"  # type: ignore[index]
+        assert re.search(r'<text class="last"[^>]*>([^<]*)<', chart)[1] == f"{values[-1]:,.0f}"  # type: ignore[index]
+        assert f"Dec 2025: {values[0]:,.0f} · Nov 2026 (to 22 Nov): {values[-1]:,.0f}" in chart
+        assert ">Dec</text>" in chart and ">2025</text>" in chart and ">Nov</text>" in chart  # the month axis
+    assert "- new leads: `▂▁▁▁▁▁▁▁▁▁▁█` (Dec 2025: 1 · Nov 2026 (to 22 Nov): 5)" in to_markdown(review)
+    data = json.loads(to_json(review))
+    assert data["months"] == review.months and data["team"]["monthly_trend"]["new leads"] == leads
+    mail = to_html(review, for_mail=True)
+    assert "<h2>Trend, 12 months</h2>" in mail and "Nov 2026" in mail

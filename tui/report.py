@@ -16,9 +16,11 @@ from store.activity_log import ActivityDay
 from store.config import Config
 from store.customers import CustomerRow, customer_rows
 from store.database import Store
+from store.funnel import funnel
 from store.models import Contact, Customer, Lead, Opportunity, Survey, Task, TeamSetting, Ticket
 from store.pipeline import DealRow, deal_rows, money
 from store.review import Review, Week, build_review
+from store.review_figures import TREND_MONTHS, monthly_trends_by_owner, trend_months, trend_sum
 from store.team_settings import effective_config, values_as_of
 from tui.report_html import to_html
 from tui.report_text import (  # noqa: F401  (re-exported: the review's wording, for the tab and the slides)
@@ -27,7 +29,12 @@ from tui.report_text import (  # noqa: F401  (re-exported: the review's wording,
     change_lists,
     days,
     figure_rows,
+    funnel_note,
+    funnel_rows,
+    funnel_since,
     goal_rows,
+    month_ends,
+    month_name,
     next_week_lists,
     percent,
     risk_lists,
@@ -88,11 +95,26 @@ def review_input(store: Store, today: date, *, deals: list[DealRow] | None = Non
 
 def review_of(data: ReviewInput, week: Week, owner: str | None) -> Review:
     """Pure: the review from a snapshot (the app runs this off the UI thread)."""
-    review = build_review(week, data.config_of(week), owner=owner, leads=data.leads,
+    config = data.config_of(week)
+    review = build_review(week, config, owner=owner, leads=data.leads,
                           opportunities=data.opportunities, activities=data.activities, customers=data.customers,
                           deal_rows=data.deal_rows, customer_rows=data.customer_rows)
     _with_custom_fields(review, data)
+    _with_monthly_trends(review, data, config)
+    # The quarter's funnel as the app's funnel and the slides count it (the current stages).
+    review.funnel = funnel(data.leads, data.opportunities, data.config, today=week.end, period="quarter",
+                           owner=owner)
     return review
+
+
+def _with_monthly_trends(review: Review, data: ReviewInput, config: Config) -> None:
+    """The team's and each rep's 12-month trend, from one pass over each table."""
+    parts = monthly_trends_by_owner(review.week, config, leads=data.leads, opportunities=data.opportunities,
+                                    activities=data.activities)
+    review.months = trend_months(review.week.end)
+    for figures in (review.team, *review.reps):  # (one rep's review: the team is that rep)
+        owners = parts.values() if figures.owner is None else [parts[figures.owner]]
+        figures.monthly_trend = trend_sum(owners, TREND_MONTHS)
 
 
 def _with_custom_fields(review: Review, data: ReviewInput) -> None:
@@ -146,6 +168,10 @@ def to_markdown(review: Review) -> str:
     lines += ["", "## The three figures", "", GOALS_NOTE, "", "| | before | this quarter | change |",
               "|---|---:|---:|---|"]
     lines += [f"| {name} | {before} | {now} | {change} |" for name, before, now, change in goal_rows(review)]
+    if review.funnel:
+        lines += ["", "## Lead funnel", "", funnel_note(review), "", "| step | count | of the step before |",
+                  "|---|---:|---:|"]
+        lines += [f"| {_md(label)} | {count} | {rate} |" for label, count, rate in funnel_rows(review)]
     lines += ["", "## Pipeline waterfall", "", "| | amount |", "|---|---:|"]
     lines += [f"| {label} | {money(value)} |" for label, value in waterfall_rows(review)]
     lines += ["", "## Figures", "", "| | " + " | ".join(_md(f.who) for f in [review.team, *review.reps]) + " |",
@@ -156,6 +182,11 @@ def to_markdown(review: Review) -> str:
     lines += ["", "## Trend, 12 weeks", ""]
     lines += [f"- {name}: `{sparkline(values)}` (this week {values[-1]:,.0f})"
               for name, values in review.team.trend.items()]
+    if review.team.monthly_trend:
+        first, last = month_ends(review)
+        lines += ["", "## Trend, 12 months", ""]
+        lines += [f"- {name}: `{sparkline(values)}` ({first}: {values[0]:,.0f} · {last}: {values[-1]:,.0f})"
+                  for name, values in review.team.monthly_trend.items()]
     cf = review.customers
     lines += ["", "## Customers", "", f"- Active: {cf.active}; churned this quarter: {cf.churned} "
               f"(churn rate {percent(cf.churn_rate)}); repeat-purchase rate {percent(cf.repeat_rate)}",
@@ -195,6 +226,8 @@ def to_json(review: Review) -> str:
     data["changes"]["waterfall"]["balances"] = review.changes.waterfall.balances()
     data["stages"] = [{"stage": label, "configured": configured, "measured": measured}
                       for label, configured, measured in stage_rows(review)]
+    if review.funnel:
+        data["funnel_since"] = funnel_since(review).isoformat()
     return json.dumps(data, default=_plain, ensure_ascii=False, indent=2) + "\n"
 
 

@@ -4,9 +4,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from store.funnel import period_start
 from store.pipeline import money
 from store.review import Figures, Item, Review
 from store.review_goals import Goal
@@ -99,3 +101,35 @@ def title(review: Review) -> str:
 def stage_rows(review: Review) -> list[tuple[str, int, float | None]]:
     """Each open stage: its label, configured probability and measured win share."""
     return [(label, configured, review.measured.get(key)) for key, label, configured in review.stages]
+
+
+def funnel_since(review: Review) -> date:
+    """The first day of the funnel's leads: the review week's quarter (``store.funnel``)."""
+    return period_start("quarter", review.week.end) or review.week.start
+
+
+def funnel_note(review: Review) -> str:
+    since = funnel_since(review)
+    return (f"The leads created since {since.day} {MONTH_NAMES[since.month - 1]} {since.year} (the quarter), followed "
+            "into their deals: each step's count, and the share of the step before that reached it.")
+
+
+def funnel_rows(review: Review) -> list[tuple[str, str, str]]:
+    """Each funnel step: its label, count and conversion from the step before."""
+    return [(step.label, f"{step.count:,}", "" if step.conversion is None else percent(step.conversion))
+            for step in review.funnel]
+
+
+MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def month_name(month: str, *, year: bool = True) -> str:
+    """"2026-11" as "Nov 2026" (the names fixed: a report reads the same in any locale)."""
+    name = MONTH_NAMES[int(month[5:7]) - 1]
+    return f"{name} {month[:4]}" if year else name
+
+
+def month_ends(review: Review) -> tuple[str, str]:
+    """The monthly trend's first and last months in words: the last is counted to the week's end."""
+    first, last, end = review.months[0], review.months[-1], review.week.end
+    return month_name(first), f"{month_name(last)} (to {end.day} {MONTH_NAMES[end.month - 1]})"
