@@ -116,6 +116,26 @@ async def test_the_trend_is_one_line_per_figure(big_week: Path) -> None:
     assert all(line.count("this week") == 1 for line in trend)
 
 
+async def _monthly_trend_in_view(pilot: Any) -> None:
+    from textual.widgets import Static
+
+    await _review_ready(pilot)
+    heading = next(w for w in pilot.app.query(Static) if str(w.render()).startswith("Trend, 12 months"))
+    pilot.app.query_one("#review-body").scroll_to_widget(heading, animate=False, top=True)
+    await pilot.pause()
+
+
+async def test_the_monthly_trend_fits_80_columns_a_line_per_figure(big_week: Path) -> None:
+    lines = await screen_lines(big_week, (80, 24), _monthly_trend_in_view)
+    text = "\n".join(lines)
+    assert "Trend, 12 months (Dec 2025 – Nov 2026): the first, the line, this month" in text, text
+    trend = [line.strip() for line in lines if "this month" in line and "▁" in line + "█"]
+    assert [line.split()[0] for line in trend] == ["new", "new", "activities", "won"], text
+    # the first month's value, the line, November's (the big week's 1,250,000 and the accounts' 5,000)
+    assert trend[-1].startswith("won               0 ") and trend[-1].endswith("this month 1,255,000"), text
+    assert cut_lines(lines) == [] and all(len(line) <= 80 for line in lines)
+
+
 @pytest.mark.parametrize("size", SIZES.values(), ids=SIZES.keys())
 async def test_the_board_cuts_no_column_head_or_strip_figure(big_week: Path, size: tuple[int, int]) -> None:
     lines = await screen_lines(big_week, size, _board)

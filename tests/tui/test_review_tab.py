@@ -106,6 +106,23 @@ async def test_presentation_steps_through_every_slide_and_restores_the_theme(crm
         assert not isinstance(app.screen, PresentScreen) and app.theme == theme
 
 
+async def test_the_slides_funnel_is_the_quarters_of_the_rep_on_show(crm: Store) -> None:
+    """The funnel comes with the review (its thread), the same as the store's for the quarter."""
+    from store.funnel import funnel
+    from store.models import Lead, Opportunity
+
+    app = DealdeckApp(crm)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("4", "O")
+        tab = await ready(pilot, app)
+        await pilot.press("p")
+        screen = app.screen
+        assert isinstance(screen, PresentScreen) and tab.review is not None
+        expected = funnel(crm.rows(Lead), crm.rows(Opportunity), crm.config, today=tab.week.end, period="quarter",
+                          owner="ann")
+        assert screen.funnel_steps == tab.review.funnel == expected and expected[0].count > 0
+
+
 def test_cut_lists() -> None:
     assert cut(["a", "b", "c", "d"], 3) == ["a", "b", "… and 2 more"] and cut(["a"], 3) == ["a"]
 

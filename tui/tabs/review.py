@@ -33,6 +33,7 @@ from tui.report import (
     ReviewInput,
     change_lists,
     figure_rows,
+    month_name,
     next_week_lists,
     percent,
     review_input,
@@ -227,7 +228,7 @@ class ReviewTab(Vertical):
         widgets += [Static("Pipeline waterfall", classes="review-section"), self._waterfall(review),
                     Static("Figures", classes="review-section"), *self._figures(review),
                     Static("Trend, 12 weeks: the first, the line, this week", classes="review-section"),
-                    Static(self._trend(review)),
+                    Static(self._trend(review)), *self._monthly_trend(review),
                     Static("Customers", classes="review-section"), Static(self._customers(review)),
                     Static("Stage probabilities: configured and measured (6 months)", classes="review-section"),
                     Static(self._stages(review))]
@@ -292,6 +293,15 @@ class ReviewTab(Vertical):
         return plain_lines(f"{name:<11} {values[0]:>7,.0f} {sparkline(values)} this week {values[-1]:,.0f}"
                            for name, values in review.team.trend.items())
 
+    def _monthly_trend(self, review: Review) -> list[Static]:
+        if not review.team.monthly_trend:
+            return []
+        first, last = (month_name(month) for month in (review.months[0], review.months[-1]))
+        return [Static(f"Trend, 12 months ({first} – {last}): the first, the line, this month",
+                       classes="review-section"),
+                Static(plain_lines(f"{name:<11} {values[0]:>7,.0f} {sparkline(values)} this month {values[-1]:,.0f}"
+                                   for name, values in review.team.monthly_trend.items()))]
+
     def _customers(self, review: Review) -> Content:
         cf = review.customers
         months = ", ".join(f"{m} {n}" for m, n in cf.new_deals_per_month)
@@ -331,13 +341,10 @@ class ReviewTab(Vertical):
             self.present_when_ready = True
             self.refresh_review()
             return
-        from store.funnel import funnel
-        from store.models import Lead, Opportunity
         from tui.screens.present import PresentScreen
 
-        steps = funnel(self.store.rows(Lead), self.store.rows(Opportunity), self.store.config, today=self.week.end,
-                       period="quarter", owner=self.owner)
-        self.app.push_screen(PresentScreen(self.review, steps))
+        # the quarter's funnel came with the review, from its snapshot, off the UI thread
+        self.app.push_screen(PresentScreen(self.review, self.review.funnel))
 
     @on(OptionList.OptionSelected, ".review-list")
     def _open(self, event: OptionList.OptionSelected) -> None:
