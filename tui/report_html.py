@@ -46,8 +46,8 @@ body { font: 15px/1.45 system-ui, "Noto Sans", "Noto Sans CJK SC", "PingFang SC"
 h1 { font-size: 1.6em; } h2 { margin-top: 1.8em; border-bottom: 2px solid #5aa9e6; padding-bottom: .2em; }
 table { border-collapse: collapse; margin: .5em 0; max-width: 100%; }
 td, th { padding: .25em .8em; border-bottom: 1px solid #dde; vertical-align: top; overflow-wrap: anywhere; }
-th { text-align: left; } td.n, th.n { text-align: right; white-space: nowrap; }
-td.n { font-variant-numeric: tabular-nums; }
+th { text-align: left; } td.n, th.n { text-align: right; }
+td.n { font-variant-numeric: tabular-nums; white-space: nowrap; }
 .big { display: flex; gap: 2em; flex-wrap: wrap; } .big div { font-size: 1.9em; font-weight: 700; }
 .big span { display: block; font-size: .5em; font-weight: 400; color: #556; }
 ul.items { margin: .2em 0 .8em; } li { overflow-wrap: anywhere; } .muted { color: #667; }
@@ -56,11 +56,12 @@ svg { display: block; margin: .3em 0 1em; max-width: 100%; height: auto; }
 @media print {
   @page { size: A4; margin: 15mm 14mm; }
   body { font-size: 10pt; max-width: none; margin: 0; padding: 0; color: #000; background: #fff; }
-  h2 { margin-top: 1.2em; }
-  /* a section that fits on a page starts on the next one rather than being cut */
-  section, header { break-inside: avoid; }
+  h2 { margin-top: 1.2em; } h3 { margin: .7em 0 .2em; } p { margin: .3em 0; } svg { margin: .2em 0 .4em; }
+  /* a section that fits on a page starts on the next one rather than being cut; a longer one
+     runs on from where it starts, cut between its parts */
+  section:not(.long), header, .part { break-inside: avoid; }
   h2, h3 { break-after: avoid; }
-  table, tr, svg, li, .charts > div { break-inside: avoid; }
+  tr, svg, li, .charts > div { break-inside: avoid; }
   thead { display: table-header-group; }  /* a table running onto the next page repeats its header */
   .muted, .big span { color: #333; }
 }
@@ -68,6 +69,11 @@ svg { display: block; margin: .3em 0 1em; max-width: 100%; height: auto; }
 
 #: people side by side in one table of figures: more take another table below (the page's width)
 FIGURES_PER_TABLE = 4
+#: lines (rows, list items) past which a section is printed on from where it starts instead of
+#: on a page of its own: an A4 page holds ~60 lines of 10 pt
+LONG_SECTION_LINES = 50
+#: items a list shows (the JSON has them all)
+LIST_LIMIT = 30
 
 
 def _e(text: object) -> str:
@@ -90,8 +96,19 @@ MAIL = Charts(mail_bars, lambda values, months: mail_bars(values, [month_name(m)
               bullets_mail, funnel_mail)
 
 
-def _section(heading: str, *body: str) -> str:
-    return "\n".join([f"<section><h2>{_e(heading)}</h2>", *body, "</section>"])
+def _section(heading: str, *body: str, lines: int = 0) -> str:
+    """A heading and its body; ``lines``: about how many lines the body takes on paper."""
+    start = '<section class="long">' if lines > LONG_SECTION_LINES else "<section>"
+    return "\n".join([f"{start}<h2>{_e(heading)}</h2>", *body, "</section>"])
+
+
+def _part(name: str, items: Sequence[Any]) -> str:
+    """A named list of a section: kept on one page where it fits."""
+    return f'<div class="part"><h3>{_e(name)} ({len(items)})</h3>{_item_list(items)}</div>'
+
+
+def _list_lines(lists: Iterable[tuple[str, Sequence[Any]]]) -> int:
+    return sum(2 + min(len(items), LIST_LIMIT + 1) for _, items in lists)
 
 
 def _table(heads: Sequence[str], rows: Iterable[Sequence[object]], numeric: Sequence[bool]) -> str:
@@ -106,7 +123,7 @@ def _table(heads: Sequence[str], rows: Iterable[Sequence[object]], numeric: Sequ
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def _item_list(items: Iterable[Any], limit: int = 30) -> str:
+def _item_list(items: Iterable[Any], limit: int = LIST_LIMIT) -> str:
     shown = list(items)
     if not shown:
         return '<p class="muted">None.</p>'
@@ -181,7 +198,7 @@ def _figures(review: Review) -> str:
         columns = [figure_rows(f, retired=retired) for f in group]
         rows = [[label, *(column[index][1] for column in columns)] for index, (label, _) in enumerate(columns[0])]
         tables.append(_table(["", *(f.who for f in group)], rows, [False, *[True] * len(group)]))
-    return _section("Figures", *tables)
+    return _section("Figures", *tables, lines=len(tables) * (len(columns[0]) + 2))
 
 
 def _bullets(review: Review, charts: Charts) -> str:
@@ -231,7 +248,7 @@ def _stages(review: Review) -> str:
 
 
 def _outlook(review: Review) -> list[str]:
-    return [_section(heading, *(f"<h3>{_e(name)} ({len(items)})</h3>{_item_list(items)}" for name, items in lists))
+    return [_section(heading, *(_part(name, items) for name, items in lists), lines=_list_lines(lists))
             for heading, lists in (("Risks", risk_lists(review)), ("Next week", next_week_lists(review)))]
 
 
@@ -239,8 +256,10 @@ def _detail(review: Review) -> list[str]:
     c = review.changes
     leads = _section("The week in detail: leads", f"<p>New: {c.new_leads} · converted: {c.converted} · "
                      f"disqualified: {c.disqualified}</p>",
-                     _table(["Source", "New"], c.new_leads_by_source.items(), [False, True]))
-    lists = [f"<h3>{_e(name)} ({len(items)})</h3>{_item_list(items)}" for name, items in change_lists(review)]
+                     _table(["Source", "New"], c.new_leads_by_source.items(), [False, True]),
+                     lines=len(c.new_leads_by_source) + 3)
+    changes = change_lists(review)
+    parts = [_part(name, items) for name, items in changes]
     if c.lost_reasons:
-        lists.append("<p>Lost reasons: " + _e(", ".join(f"{k} {v}" for k, v in c.lost_reasons.items())) + "</p>")
-    return [leads, _section("The week in detail: opportunities", *lists)]
+        parts.append("<p>Lost reasons: " + _e(", ".join(f"{k} {v}" for k, v in c.lost_reasons.items())) + "</p>")
+    return [leads, _section("The week in detail: opportunities", *parts, lines=_list_lines(changes))]
