@@ -350,10 +350,28 @@ class FieldChange(Entry):
     new: str | None
 
 
+DecisionKind = Literal["next_step", "close_date", "stage", "note"]
+
+
+class Decision(Entry):
+    """What the weekly review decided about a deal or a customer (``store.decisions``):
+    the change itself is made as any edit is (a task, a close date, a stage move), and this
+    entry says that the meeting made it, so that its report can list it."""
+
+    noun: ClassVar[str] = "decision"
+    kind: DecisionKind
+    #: the ISO week of the review it was taken in ("2026-W47")
+    week: str = Field(pattern=r"^\d{4}-W\d{2}$")
+    at: Timestamp = Field(default_factory=utc_now)
+    by: RepId
+    text: Name
+    task_id: RecordId | None = None
+
+
 class Opportunity(Record):
     table: ClassVar[str] = "opportunities"
     noun: ClassVar[str] = "opportunity"
-    grow_only: ClassVar[frozenset[str]] = frozenset({"stage_history", "quotes", "changes", "rule_log"})
+    grow_only: ClassVar[frozenset[str]] = frozenset({"stage_history", "quotes", "changes", "rule_log", "decisions"})
     #: fields whose every change is kept in ``changes``
     tracked: ClassVar[tuple[str, ...]] = ("amount", "expected_close")
 
@@ -375,6 +393,7 @@ class Opportunity(Record):
     changes: list[FieldChange] = []
     flag: Line = ""
     rule_log: list[RuleRun] = Field(default_factory=list)  # a factory: a [] default is deep-copied per record
+    decisions: list[Decision] = Field(default_factory=list)
 
     @field_validator("stage")
     @classmethod
@@ -408,7 +427,7 @@ class Opportunity(Record):
 class Customer(Record):
     table: ClassVar[str] = "customers"
     noun: ClassVar[str] = "customer"
-    grow_only: ClassVar[frozenset[str]] = frozenset({"rule_log"})
+    grow_only: ClassVar[frozenset[str]] = frozenset({"rule_log", "decisions"})
 
     name: Name
     industry: Line = ""
@@ -431,6 +450,7 @@ class Customer(Record):
     churned_at: date | None = None
     flag: Line = ""
     rule_log: list[RuleRun] = Field(default_factory=list)  # a factory: a [] default is deep-copied per record
+    decisions: list[Decision] = Field(default_factory=list)
 
 
 class Contact(Record):

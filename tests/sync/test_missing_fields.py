@@ -23,6 +23,7 @@ from store.models import (
     Activity,
     Contact,
     Customer,
+    Decision,
     FieldChange,
     Lead,
     LeadEvent,
@@ -47,14 +48,16 @@ Replica = Callable[[str], Store]
 def fill(store: Store) -> None:
     """One record of every table, with an entry in every grow-only list."""
     ran = [RuleRun(rule="Welcome", did="tag #new")]
-    customer = store.add(Customer(owner="ann", name="Northwind", rule_log=ran))
+    decided = [Decision(kind="note", week="2026-W47", by="ann", text="Call their buyer")]
+    customer = store.add(Customer(owner="ann", name="Northwind", rule_log=ran, decisions=decided))
     store.add(Contact(owner="ann", customer_id=customer.id, name="Ada Lovelace", rule_log=ran))
     store.add(Lead(owner="ann", name="Emma Clarke", history=[LeadEvent(kind="created", by="ann")], rule_log=ran))
     quote = Quote(version=1, by="ann", currency="USD",
                   lines=[QuoteLine(product="Pump", quantity=Decimal(2), unit_price=Decimal(600))])
     store.add(Opportunity(owner="ann", title="Pumps", customer_id=customer.id, stage="initial",
                           stage_history=[StageChange(stage="initial", by="ann")], quotes=[quote],
-                          changes=[FieldChange(field="amount", by="ann", old=None, new="1200.00")], rule_log=ran))
+                          changes=[FieldChange(field="amount", by="ann", old=None, new="1200.00")], rule_log=ran,
+                          decisions=decided))
     store.add(Activity(owner="ann", kind="call", customer_id=customer.id))
     store.add(Task(owner="ann", title="Call back", due=date(2025, 1, 6)))
     store.add(Ticket(owner="ann", customer_id=customer.id, title="Leaking pump", rule_log=ran))
