@@ -15,7 +15,8 @@ from tests.tui.conftest import at, entered
 from tests.tui.svg_text import svg_lines
 from tui.app import DealdeckApp
 
-SLIDES = {"headlines": 0, "funnel": 1, "waterfall": 2, "goals": 3, "rep": 4, "at-risk": 6, "next-week": 7}
+SLIDES = {"headlines": 0, "funnel": 1, "waterfall": 2, "goals": 3, "rep": 4, "at-risk": 6, "next-week": 7,
+          "decisions": 8}
 SIZES = {"80x24": (80, 24), "200x55": (200, 55)}
 
 

@@ -97,7 +97,7 @@ async def test_presentation_steps_through_every_slide_and_restores_the_theme(crm
             titles.append(str(screen.query_one(".slide-title").render()).split(" · ")[0])
             await pilot.press("space")
         assert titles == ["Headlines", "Funnel", "Pipeline waterfall", "The three figures", "Ann Lee", "Bo Chen",
-                          "At-risk customers", "Next week"]
+                          "At-risk customers", "Next week", "Decisions"]
         await pilot.press("space")  # past the end: stays on the last slide
         assert screen.index == len(screen.slides) - 1
         await pilot.press("left", "left")

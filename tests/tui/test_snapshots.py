@@ -71,8 +71,9 @@ def test_review_tab(snap_compare: Any, accounts: Path, size: tuple[int, int]) ->
                             run_before=_review_ready)
 
 
-SLIDES = ["headlines", "funnel", "waterfall", "goals", "rep", "at-risk", "next-week"]
-SLIDE_INDEX = {"headlines": 0, "funnel": 1, "waterfall": 2, "goals": 3, "rep": 4, "at-risk": 6, "next-week": 7}
+SLIDES = ["headlines", "funnel", "waterfall", "goals", "rep", "at-risk", "next-week", "decisions"]
+SLIDE_INDEX = {"headlines": 0, "funnel": 1, "waterfall": 2, "goals": 3, "rep": 4, "at-risk": 6, "next-week": 7,
+               "decisions": 8}
 
 
 @pytest.mark.parametrize("size", [(80, 24), (200, 55)], ids=["80x24", "200x55"])

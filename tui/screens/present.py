@@ -19,12 +19,14 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Static
 
+from store.decisions import KIND_LABELS, week_decisions
 from store.funnel import FunnelStep
 from store.pipeline import money, short_money
 from store.review import Figures, Item, Review
 from store.review_charts import waterfall_bars
 from tui.fitting import pack
 from tui.report import GOALS_NOTE, goal_rows, percent
+from tui.screens.present_decisions import DECISION_BINDINGS, DecisionActions
 from tui.text import counted, fit, plain, plain_lines
 from tui.themes import PROJECTOR_THEME
 from tui.widgets.bars import thickness_for
@@ -81,14 +83,36 @@ def item_block(parts: list[str], width: int) -> list[str]:
 def wrap_items(items: list[list[str]], width: int, room: int) -> list[str]:
     """As many whole items as fit ``room`` lines of ``width``; a last line says how many
     were left out ("… and 4 more")."""
+    return _wrapped(items, width, room)[0]
+
+
+def _wrapped(items: list[list[str]], width: int, room: int) -> tuple[list[str], int]:
+    """``wrap_items``'s lines and how many items they show whole."""
     lines: list[str] = []
     for index, parts in enumerate(items):
         block, left = item_block(parts, width), len(items) - index
         if len(lines) + len(block) + (1 if left > 1 else 0) > room:
             lines.append(f"… and {left} more")
-            break
+            return lines, index
         lines += block
-    return lines
+    return lines, len(items)
+
+
+def wrap_window(items: list[list[str]], width: int, room: int, picked: int) -> list[str]:
+    """``wrap_items`` from the first item that keeps the picked one in view; a first line
+    says how many items are above it ("… 3 above")."""
+    for first in range(picked + 1):
+        above = [f"… {first} above"] if first else []
+        lines, shown = _wrapped(items[first:], width, room - len(above))
+        if first + shown > picked or first == picked:
+            return above + lines
+    return wrap_items(items, width, room)
+
+
+def marks(items: list[Item], picked: int, decided: set[str]) -> list[str]:
+    """Each item's title marked for the room: ▶ the one picked, ✓ one decided on this week."""
+    return [("▶ " if index == picked else "  ") + ("✓ " if item.record_id in decided else "") + item.title
+            for index, item in enumerate(items)]
 
 
 class Slide(Vertical):
@@ -104,11 +128,12 @@ class Slide(Vertical):
     """
 
 
-class PresentScreen(Screen[None]):
+class PresentScreen(DecisionActions, Screen[None]):
     BINDINGS = [
         Binding("space,right,l,pagedown,enter", "step(1)", "Next", id="present.next"),
         Binding("left,h,backspace,pageup", "step(-1)", "Back", id="present.back"),
         Binding("escape,q,p", "leave", "Leave", id="present.leave"),
+        *DECISION_BINDINGS,
     ]
     DEFAULT_CSS = """
     PresentScreen { background: $background; }
@@ -123,6 +148,9 @@ class PresentScreen(Screen[None]):
         self.slides: list[tuple[str, Callable[[], ComposeResult]]] = self.slide_list()
         self.rep_slides = {figures.who for figures in review.reps}
         self._previous_theme = ""
+        self.decidable: list[Item] = []
+        self.picked = 0
+        self.notice = ""
 
     def slide_list(self) -> list[tuple[str, Callable[[], ComposeResult]]]:
         slides: list[tuple[str, Callable[[], ComposeResult]]] = [
@@ -130,7 +158,7 @@ class PresentScreen(Screen[None]):
             ("The three figures", self.goals)]
         for figures in self.review.reps:
             slides.append((figures.who, lambda f=figures: self.rep(f)))
-        slides += [("At-risk customers", self.at_risk), ("Next week", self.next_week)]
+        slides += [("At-risk customers", self.at_risk), ("Next week", self.next_week), ("Decisions", self.decisions)]
         return slides
 
     # -- lifecycle ----------------------------------------------------------------------------------
@@ -155,13 +183,26 @@ class PresentScreen(Screen[None]):
     def show(self) -> None:
         title, build = self.slides[self.index]
         slide = self.query_one("#slide", Slide)
+        self.decidable = []  # the slide's builder says which of its items a decision can be about
         with self.app.batch_update():
             slide.remove_children()
             scope = "" if title in self.rep_slides else f" · {self.review.who}"
             slide.mount(Static(plain(f"{title}{scope} · {self.review.week.label()}"), classes="slide-title"))
             slide.mount_all(list(build()))
-        self.query_one("#slide-footer", Static).update(plain(
-            f"{self.index + 1} / {len(self.slides)} · space / → next · ← back · esc leave"))
+        self.query_one("#slide-footer", Static).update(plain(fit(self.footer(), self.size.width - 4)))
+
+    def footer(self) -> str:
+        """The slide's number and its keys (those for decisions where it has items to decide
+        on), or what was just decided."""
+        number = f"{self.index + 1} / {len(self.slides)}"
+        if self.notice:
+            return f"{number} · {self.notice}"
+        if not self.decidable:
+            return f"{number} · space / → next · ← back · esc leave"
+        deals = any(item.table == "opportunities" for item in self.decidable)
+        decide = "n next step · c close date · s stage · t note" if deals else "n next step · t note"
+        full = f"{number} · ↑↓ pick · {decide} · space / → next · esc leave"
+        return full if len(full) <= self.size.width - 4 else f"{number} · ↑↓ pick · {decide} · esc"
 
     @property
     def room(self) -> int:
@@ -179,7 +220,9 @@ class PresentScreen(Screen[None]):
         return plain_lines(fit(line, self.width_for_text).rstrip() for line in lines)
 
     def action_step(self, step: int) -> None:
-        self.index = max(0, min(self.index + step, len(self.slides) - 1))
+        index = max(0, min(self.index + step, len(self.slides) - 1))
+        if index != self.index:
+            self.index, self.picked, self.notice = index, 0, ""
         self.show()
 
     def action_leave(self) -> None:
@@ -260,18 +303,22 @@ class PresentScreen(Screen[None]):
                                       max(self.width_for_text - len(label), 10)) + label)
         rep_id = figures.owner
         wins = [[f"won {m.title}", money(m.amount)] for m in changes.won if m.owner == rep_id]
-        risks = [[i.title, i.detail] for i in [*self.review.outlook.stale_deals,
-                                               *self.review.outlook.slipped_deals] if i.owner == rep_id]
+        self.decidable = [i for i in [*self.review.outlook.stale_deals, *self.review.outlook.slipped_deals]
+                          if i.owner == rep_id]
+        titles = marks(self.decidable, self.picked, self.decided_ids() if self.decidable else set())
+        risks = [[title, item.detail] for title, item in zip(titles, self.decidable, strict=True)]
         room, width = self.room - len(numbers) - 2, self.width_for_text
         yield Static(self.fitted(numbers))
         yield Static(plain("Wins and risks"), classes="slide-title")
         won = wrap_items(wins, width, max(room // 2, 1) if risks else max(room, 1))
-        yield Static(self.fitted(won + wrap_items(risks, width, max(room - len(won), 1))
+        yield Static(self.fitted(won + wrap_window(risks, width, max(room - len(won), 1), self.picked)
                                  or ["No wins or risks this week."]))
 
     def at_risk(self) -> ComposeResult:
-        items: list[Item] = self.review.outlook.at_risk_customers
-        yield Static(self.fitted(wrap_items(item_lines(items), self.width_for_text, self.room)
+        self.decidable = list(self.review.outlook.at_risk_customers)
+        titles = marks(self.decidable, self.picked, self.decided_ids() if self.decidable else set())
+        items = [[title, item.owner, item.detail] for title, item in zip(titles, self.decidable, strict=True)]
+        yield Static(self.fitted(wrap_window(items, self.width_for_text, self.room, self.picked)
                                  or ["No customer at risk. Good week."]))
 
     def next_week(self) -> ComposeResult:
@@ -284,3 +331,13 @@ class PresentScreen(Screen[None]):
             if outlook.revisits_next_week else ["No revisits planned."]
         yield Static(self.fitted([*closing, "", *visits]))
 
+    def decisions(self) -> ComposeResult:
+        """What this review decided, on every replica that has synced since: each item, the
+        decision and who took it."""
+        names = {rep.id: rep.name for rep in self.app.store.config.reps}
+        items = [[f"{line.title}:", f"{KIND_LABELS[line.kind].lower()} {line.text}", f"({names.get(line.by, line.by)})"]
+                 for line in week_decisions(self.app.store, self.week)]
+        how = ("On a rep's slide (their stalled and slipped deals) or the at-risk customers': ↑↓ pick one, then "
+               "n a next step with an owner and a date, c a new close date, s a stage move, t a note.")
+        yield Static(self.fitted(wrap_items(items, self.width_for_text, self.room) or [
+            "No decisions yet.", "", *pack(how.split(), self.width_for_text, sep=" ")]))
