@@ -2,40 +2,21 @@
 customer: a next step with an owner and a date (a task), a new close date, a stage move,
 or a note. Each is an ordinary change (it syncs like any edit) plus a ``Decision`` entry
 on the record, in the same commit, that says which review took it; ``decisions_of``
-lists a week's decisions for its report."""
+(``store.review_decisions``) lists a week's decisions for its report."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
 from store.database import Store
 from store.errors import StoreError
 from store.models import Customer, Decision, DecisionKind, Opportunity, Task
+from store.review_decisions import KIND_LABELS, DecisionLine, decisions_of  # noqa: F401  (re-exported)
 
 #: the record types a decision can be about, by table
 DECIDED: dict[str, type[Opportunity] | type[Customer]] = {"opportunities": Opportunity, "customers": Customer}
-#: how each kind of decision is named in lists and the report
-KIND_LABELS: dict[str, str] = {"next_step": "Next step", "close_date": "New close date", "stage": "Stage move",
-                               "note": "Note"}
-
-
-@dataclass(frozen=True)
-class DecisionLine:
-    """A decision as the report lists it: what it was about and what was decided."""
-
-    table: str
-    record_id: str
-    title: str
-    owner: str
-    kind: str
-    text: str
-    by: str
-    at: str
-
-
 def _record_class(table: str) -> type[Opportunity] | type[Customer]:
     if table not in DECIDED:
         raise StoreError(f"a decision is about a deal or a customer, not {table}")
@@ -94,22 +75,6 @@ def decide_stage(store: Store, deal_id: str, week: str, stage: str, lost_reason:
 
 def decide_note(store: Store, table: str, record_id: str, week: str, note: str) -> Decision:
     return _decide(store, table, record_id, week, "note", note.strip())
-
-
-# -- the week's decisions, for the decisions slide and the report ------------------------------------------------
-def decisions_of(week: str, opportunities: Iterable[Mapping[str, Any]],
-                 customers: Iterable[Mapping[str, Any]]) -> list[DecisionLine]:
-    """Every decision taken in ``week``'s review, in the order they were taken. Pure: the
-    documents as stored."""
-    lines = []
-    for table, docs in (("opportunities", opportunities), ("customers", customers)):
-        for doc in docs:
-            for entry in doc.get("decisions") or ():
-                if entry.get("week") == week:
-                    lines.append(DecisionLine(table, doc["id"], doc.get("title") or doc.get("name") or doc["id"],
-                                              doc.get("owner", ""), entry["kind"], entry["text"], entry["by"],
-                                              str(entry["at"])))
-    return sorted(lines, key=lambda line: (line.at, line.title))
 
 
 def week_decisions(store: Store, week: str) -> list[DecisionLine]:

@@ -18,6 +18,7 @@ from store.config import Config
 from store.customers import CustomerRow
 from store.funnel import FunnelStep
 from store.pipeline import DealRow
+from store.review_decisions import DecisionLine
 from store.review_figures import (  # noqa: F401  (re-exported: the review's one import)
     MEASURED_MONTHS,
     TREND_NAMES,
@@ -143,6 +144,8 @@ class Review:
     funnel: list[FunnelStep] = field(default_factory=list)
     #: the calendar months (YYYY-MM) of each ``Figures.monthly_trend`` series, oldest first
     months: list[str] = field(default_factory=list)
+    #: what the review of this week decided (``store.decisions``; filled by ``tui.report.review_of``)
+    decisions: list[DecisionLine] = field(default_factory=list)
 
 
 def build_review(week: Week, config: Config, *, owner: str | None, leads: Sequence[Doc],

@@ -20,6 +20,7 @@ from store.funnel import funnel
 from store.models import Contact, Customer, Lead, Opportunity, Survey, Task, TeamSetting, Ticket
 from store.pipeline import DealRow, deal_rows, money
 from store.review import Review, Week, build_review
+from store.review_decisions import KIND_LABELS, decisions_of
 from store.review_figures import TREND_MONTHS, monthly_trends_by_owner, trend_months, trend_sum
 from store.team_settings import effective_config, values_as_of
 from tui.report_html import to_html
@@ -104,6 +105,8 @@ def review_of(data: ReviewInput, week: Week, owner: str | None) -> Review:
     # The quarter's funnel as the app's funnel and the slides count it (the current stages).
     review.funnel = funnel(data.leads, data.opportunities, data.config, today=week.end, period="quarter",
                            owner=owner)
+    review.decisions = [line for line in decisions_of(str(week), data.opportunities, data.customers)
+                        if owner is None or line.owner == owner]
     return review
 
 
@@ -154,6 +157,10 @@ def to_markdown(review: Review) -> str:
               f"- Won this quarter: {money(review.team.won_quarter)} of {money(review.team.target_quarter)} target",
               *([f"- {_md(rate_warning(review.team.without_rate))}"] if review.team.without_rate else []),
               ""]
+    lines += ["## Decisions in the meeting", ""]
+    lines += [f"- {_md(d.title)} ({_md(d.owner)}): {KIND_LABELS[d.kind].lower()}: {_md(d.text)} "
+              f"(decided by {_md(d.by)})" for d in review.decisions] or ["- None recorded."]
+    lines.append("")
     lines += ["## Leads", "", f"- New: {c.new_leads} (by source: " +
               (", ".join(f"{_md(k)} {v}" for k, v in c.new_leads_by_source.items()) or "none") +
               "; by grade: " + (", ".join(f"{k} {v}" for k, v in c.new_leads_by_grade.items()) or "none") + ")",

@@ -12,6 +12,7 @@ from typing import Any
 from store.pipeline import money
 from store.review import Figures, Review
 from store.review_charts import waterfall_bars
+from store.review_decisions import KIND_LABELS
 from tui.report_charts import (
     bullets_mail,
     bullets_svg,
@@ -138,8 +139,8 @@ def to_html(review: Review, *, for_mail: bool = False) -> str:
     lists of leads and deals last, for whoever wants the detail. ``for_mail``: charts as
     tables of bars (``report_charts.mail_bars``) instead of SVG."""
     charts = MAIL if for_mail else SVG
-    parts = [_headlines(review), _goals(review), *_funnel(review, charts), _waterfall(review, charts),
-             _figures(review), _bullets(review, charts), _weekly_trend(review, charts),
+    parts = [_headlines(review), _decisions(review), _goals(review), *_funnel(review, charts),
+             _waterfall(review, charts), _figures(review), _bullets(review, charts), _weekly_trend(review, charts),
              *_monthly_trend(review, charts), _customers(review, charts), _stages(review), *_outlook(review),
              *_detail(review)]
     return "\n".join(["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
@@ -162,6 +163,15 @@ def _headlines(review: Review) -> str:
         f"<div>{_e(money(team.won_quarter))} / {_e(money(team.target_quarter, cur))}"
         "<span>won this quarter / target</span></div>", "</div>",
         *([f"<p>{_e(rate_warning(team.without_rate))}</p>"] if team.without_rate else []), "</header>"])
+
+
+def _decisions(review: Review) -> str:
+    """What the meeting decided about its stalled, slipped and at-risk deals and customers."""
+    if not review.decisions:
+        return _section("Decisions in the meeting", '<p class="muted">None recorded.</p>')
+    rows = [(d.title, d.owner, KIND_LABELS[d.kind], d.text, d.by) for d in review.decisions]
+    return _section("Decisions in the meeting", _table(["About", "Owner", "Decision", "What", "Decided by"], rows,
+                                                       [False] * 5), lines=len(rows) + 2)
 
 
 def _goals(review: Review) -> str:

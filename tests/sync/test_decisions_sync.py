@@ -1,5 +1,6 @@
 """Decisions taken in the weekly review are ordinary changes: they reach a teammate's
-replica with the rest of the meeting's edits, and his own edits of the deal stay."""
+replica with the rest of the meeting's edits, his own edits of the deal stay, and the
+report he writes lists them."""
 
 from __future__ import annotations
 
@@ -10,8 +11,10 @@ from pathlib import Path
 from store.database import Store
 from store.decisions import decide_close_date, decide_next_step, decide_note, week_decisions
 from store.models import Opportunity, Task
+from store.review import Week
 from sync.exchange import sync_folder
 from tests.store.test_decisions import WEEK, a_deal
+from tui.report import collect_review, to_markdown
 
 Replica = Callable[[str], Store]
 
@@ -36,3 +39,6 @@ def test_decisions_sync_to_a_teammates_replica(replica: Replica, shared: Path) -
             "2026-11-20 → 2027-01-15", "Bo calls their CFO", "Site survey · Bo by 2026-12-10"]
     task = bo.require(Task, decided.task_id or "")
     assert (task.owner, task.title) == ("bo", "Site survey")  # in bo's own task list
+    report = to_markdown(collect_review(bo, Week(2026, 47), None, date(2026, 11, 25)))  # the review bo mails
+    decisions = report.split("## Decisions in the meeting")[1].split("## ")[0]
+    assert "Site survey · Bo by 2026-12-10" in decisions and "Bo calls their CFO" in decisions

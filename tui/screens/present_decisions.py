@@ -28,10 +28,6 @@ from tui.screens.form import Field, FormScreen
 DECISION_KEYS = {"n": ("next_step", False), "c": ("close_date", True), "s": ("stage", True), "t": ("note", False)}
 
 
-def week_id(review: Review) -> str:
-    return f"{review.week.year}-W{review.week.number:02d}"
-
-
 #: PresentScreen's keys for decisions (a mixin's own BINDINGS would not be read)
 DECISION_BINDINGS = [
     Binding("down,j", "pick(1)", "Next item", show=False, id="present.pick-next"),
@@ -56,7 +52,7 @@ class DecisionActions:
 
     @property
     def week(self) -> str:
-        return week_id(self.review)
+        return str(self.review.week)
 
     def decided_ids(self) -> set[str]:
         """The records this week's review has decided something about (on any replica)."""
