@@ -56,7 +56,7 @@ async def test_a_next_step_decided_on_a_reps_slide_is_a_task_and_is_listed(big_w
                 deal.id, "ann", date(2026, 11, 25), "Site survey")
             await pilot.press(*["space"] * 4)
             assert screen.index == DECISIONS
-            assert "Valve line: · next step Site survey · Ann Lee by 2026-11-25 · (Ann Lee)" in slide_text(app)
+            assert "Valve line · Next step: Site survey · Ann Lee by 2026-11-25 · decided by Ann Lee" in slide_text(app)
 
 
 async def test_a_stage_move_and_a_close_date_on_the_picked_deal(big_week: Path) -> None:

@@ -84,7 +84,8 @@ def cut_lines(lines: list[str]) -> list[str]:
     return [line for line in lines if line.rstrip().endswith("…") and "… and" not in line]
 
 
-@pytest.mark.parametrize("size", [(80, 24), (120, 40), (200, 55)], ids=["80x24", "120x40", "200x55"])
+@pytest.mark.parametrize("size", [(80, 24), (120, 40), (200, 55), (250, 70)],
+                         ids=["80x24", "120x40", "200x55", "250x70"])
 @pytest.mark.parametrize("slide", SLIDES)
 async def test_no_slide_cuts_a_line(big_week: Path, size: tuple[int, int], slide: str) -> None:
     lines = await screen_lines(big_week, size, _slide(SLIDES[slide]))

@@ -73,11 +73,14 @@ def item_lines(items: list[Any]) -> list[list[str]]:
 def item_block(parts: list[str], width: int) -> list[str]:
     """One item on one line, or when too wide on more, broken between its parts (a part
     wider than a line between its words, never inside a word or a figure); the lines
-    after the first are indented, so that each item reads as one."""
+    after the first are indented past the item's marks (``marks``), so that each item reads
+    as one."""
+    first = next((part for part in parts if part), "")
+    indent = " " * (2 + len(first) - len(first.lstrip("▶✓ ")))
     lines: list[str] = []
-    for line in pack([part for part in parts if part], width - 2):
-        lines += textwrap.wrap(line, width - 2, break_long_words=False, break_on_hyphens=False) or [""]
-    return [lines[0], *(f"  {line}" for line in lines[1:])] if lines else []
+    for line in pack([part for part in parts if part], width - len(indent)):
+        lines += textwrap.wrap(line, width - len(indent), break_long_words=False, break_on_hyphens=False) or [""]
+    return [lines[0], *(f"{indent}{line}" for line in lines[1:])] if lines else []
 
 
 def wrap_items(items: list[list[str]], width: int, room: int) -> list[str]:
@@ -335,7 +338,7 @@ class PresentScreen(DecisionActions, Screen[None]):
         """What this review decided, on every replica that has synced since: each item, the
         decision and who took it."""
         names = {rep.id: rep.name for rep in self.app.store.config.reps}
-        items = [[f"{line.title}:", f"{KIND_LABELS[line.kind].lower()} {line.text}", f"({names.get(line.by, line.by)})"]
+        items = [[line.title, f"{KIND_LABELS[line.kind]}: {line.text}", f"decided by {names.get(line.by, line.by)}"]
                  for line in week_decisions(self.app.store, self.week)]
         how = ("On a rep's slide (their stalled and slipped deals) or the at-risk customers': ↑↓ pick one, then "
                "n a next step with an owner and a date, c a new close date, s a stage move, t a note.")
