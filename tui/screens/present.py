@@ -19,7 +19,7 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Static
 
-from store.decisions import KIND_LABELS, week_decisions
+from store.decisions import KIND_LABELS
 from store.funnel import FunnelStep
 from store.pipeline import money, short_money
 from store.review import Figures, Item, Review
@@ -32,6 +32,7 @@ from tui.themes import PROJECTOR_THEME
 from tui.widgets.bars import thickness_for
 from tui.widgets.big_figure import BigFigure
 from tui.widgets.funnel import FunnelChart
+from tui.widgets.styles import release_removed_widgets
 from tui.widgets.waterfall import WaterfallChart
 
 #: lines a slide keeps for its title and the footer line
@@ -189,6 +190,7 @@ class PresentScreen(DecisionActions, Screen[None]):
         self.decidable = []  # the slide's builder says which of its items a decision can be about
         with self.app.batch_update():
             slide.remove_children()
+            release_removed_widgets()
             scope = "" if title in self.rep_slides else f" · {self.review.who}"
             slide.mount(Static(plain(f"{title}{scope} · {self.review.week.label()}"), classes="slide-title"))
             slide.mount_all(list(build()))
@@ -339,7 +341,7 @@ class PresentScreen(DecisionActions, Screen[None]):
         decision and who took it."""
         names = {rep.id: rep.name for rep in self.app.store.config.reps}
         items = [[line.title, f"{KIND_LABELS[line.kind]}: {line.text}", f"decided by {names.get(line.by, line.by)}"]
-                 for line in week_decisions(self.app.store, self.week)]
+                 for line in self.week_decisions()]
         how = ("On a rep's slide (their stalled and slipped deals) or the at-risk customers': ↑↓ pick one, then "
                "n a next step with an owner and a date, c a new close date, s a stage move, t a note.")
         yield Static(self.fitted(wrap_items(items, self.width_for_text, self.room) or [

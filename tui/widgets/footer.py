@@ -50,9 +50,16 @@ class AppFooter(Footer):
                 full = True  # the keys after one that does not fit are left out too, keeping the order
         for action, (binding, enabled, tooltip) in items.items():
             if action in kept:
-                yield FooterKey(binding.key, self.app.get_key_display(binding), binding.description,
-                                binding.action, disabled=not enabled,
-                                tooltip=tooltip).data_bind(compact=Footer.compact)
+                key = FooterKey(binding.key, self.app.get_key_display(binding), binding.description,
+                                binding.action, disabled=not enabled, tooltip=tooltip)
+                # Set, not data-bound as Footer does: a bound key is watched by the footer
+                # until ``compact`` changes, which it never does, so every key of every
+                # recompose (each slide change) stayed in memory and in the collector's walk.
+                key.compact = self.compact
+                yield key
+
+    def watch_compact(self) -> None:
+        self.refresh(recompose=True)
 
     def _width(self, binding: Binding) -> int:
         """Cells a key takes in the compact footer: the key, a space, the words, a margin."""
