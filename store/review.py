@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -18,6 +17,7 @@ from store.config import Config
 from store.customers import CustomerRow
 from store.funnel import FunnelStep
 from store.pipeline import DealRow
+from store.review_asof import rows_as_of
 from store.review_decisions import DecisionLine
 from store.review_figures import (  # noqa: F401  (re-exported: the review's one import)
     MEASURED_MONTHS,
@@ -33,6 +33,7 @@ from store.review_figures import (  # noqa: F401  (re-exported: the review's one
     trends_by_owner,
 )
 from store.review_goals import Goal, goal_figures
+from store.review_leads import LeadIndex, read_lead_histories
 from store.review_week import (  # noqa: F401  (re-exported)
     DealMove,
     Waterfall,
@@ -150,21 +151,25 @@ class Review:
 
 def build_review(week: Week, config: Config, *, owner: str | None, leads: Sequence[Doc],
                  opportunities: Sequence[Doc], activities: Sequence[ActivityDay], customers: Sequence[Doc],
-                 deal_rows: Sequence[DealRow], customer_rows: Sequence[CustomerRow]) -> Review:
-    """Everything the review shows, for the team (``owner`` None) or one rep."""
+                 deal_rows: Sequence[DealRow], customer_rows: Sequence[CustomerRow],
+                 lead_index: LeadIndex | None = None) -> Review:
+    """Everything the review shows, for the team (``owner`` None) or one rep. ``lead_index``:
+    the leads' histories read already (``review_leads.index_leads`` of these ``leads``)."""
     names = {r.id: r.name for r in config.reps}
     who = "team" if owner is None else names.get(owner, owner)
     # Each rep's figures read only that rep's documents: one pass to sort them out.
     by_owner: dict[str, dict[str, list[Any]]] = defaultdict(lambda: {"leads": [], "opportunities": [],
                                                                      "activities": []})
-    end = _instant(week.end + timedelta(days=1))
-    for lead in leads:  # whose it was at the week's end: a handover since leaves the week be
-        by_owner[lead_owner_at(lead, end)]["leads"].append(lead)
+    histories = read_lead_histories(week, config, leads, lead_index)
+    for lead, held in zip(leads, histories.owner_at_end, strict=True):
+        by_owner[held]["leads"].append(lead)  # whose it was at the week's end: a handover since leaves it be
     for doc in opportunities:
         by_owner[doc.get("owner") or ""]["opportunities"].append(doc)
     for day in activities:
         by_owner[day.owner]["activities"].append(day)
     trends = trends_by_owner(week, config, leads=leads, opportunities=opportunities, activities=activities)
+    # The deals at the week's end, rebuilt once for the team: each rep's are theirs of them.
+    then = rows_as_of(week, config, opportunities, deal_rows, owner)
     reps = []
     for rep in config.reps:
         if owner is None or rep.id == owner:
@@ -172,16 +177,20 @@ def build_review(week: Week, config: Config, *, owner: str | None, leads: Sequen
             reps.append(figures(week, config, who=names[rep.id], owner=rep.id, leads=own["leads"],
                                 opportunities=own["opportunities"], activities=own["activities"],
                                 deal_rows=[r for r in deal_rows if r.owner == rep.id],
-                                trend_series=trend_sum([trends[rep.id]])))
+                                trend_series=trend_sum([trends[rep.id]]),
+                                lead_decisions=histories.lead_decisions(rep.id),
+                                rows_then=[r for r in then if r.owner == rep.id]))
     if owner is None:
         team = figures(week, config, who=who, owner=None, leads=leads, opportunities=opportunities,
-                       activities=activities, deal_rows=deal_rows, trend_series=trend_sum(trends.values()))
+                       activities=activities, deal_rows=deal_rows, trend_series=trend_sum(trends.values()),
+                       lead_decisions=histories.lead_decisions(None), rows_then=then)
     else:
         team = reps[0] if reps else figures(week, config, who=who, owner=owner, leads=[], opportunities=[],
                                             activities=[], deal_rows=[])
     return Review(
         week=week, who=who,
-        changes=week_changes(week, config, leads=leads, opportunities=opportunities, owner=owner),
+        changes=week_changes(week, config, leads=leads, opportunities=opportunities, owner=owner,
+                             leads_read=histories.week(owner)),
         team=team, reps=reps,
         customers=customer_figures(week, config, customers=customers, opportunities=opportunities, owner=owner),
         measured=measured_probabilities(config, opportunities, week.end),

@@ -70,20 +70,7 @@ class Figures:
     without_rate: dict[str, int] = field(default_factory=dict)
 
 
-def _rate(numerator: int, denominator: int) -> float | None:
-    return numerator / denominator if denominator else None
-
-
-def figures(week: Week, config: Config, *, who: str, owner: str | None, leads: Sequence[Doc],
-            opportunities: Sequence[Doc], activities: Sequence[ActivityDay], deal_rows: Sequence[DealRow],
-            trend_series: dict[str, list[float]] | None = None) -> Figures:
-    since, until = _instant(week.start), _instant(week.end + timedelta(days=1))
-    window = _instant(week.start - timedelta(weeks=TREND_WEEKS - 1))
-    # (inline owner tests, not a helper: this loops over every rep's days of activities)
-    result = Figures(who=who, owner=owner)
-    week_days = [day for day in activities if since <= day.at < until and (owner is None or day.owner == owner)]
-    result.activities = sum(day.count for day in week_days)
-    result.leads_followed_up = len(set().union(*(day.lead_keys for day in week_days)))
+def _lead_decisions(leads: Iterable[Doc], owner: str | None, window: str, until: str) -> tuple[int, int]:
     decided = converted = 0
     for lead in leads:
         if owner is not None and lead.get("owner") != owner:
@@ -92,6 +79,29 @@ def figures(week: Week, config: Config, *, who: str, owner: str | None, leads: S
             if event["kind"] in ("converted", "disqualified") and _in(event["at"], window, until):
                 decided += 1
                 converted += event["kind"] == "converted"
+    return decided, converted
+
+
+def _rate(numerator: int, denominator: int) -> float | None:
+    return numerator / denominator if denominator else None
+
+
+def figures(week: Week, config: Config, *, who: str, owner: str | None, leads: Sequence[Doc],
+            opportunities: Sequence[Doc], activities: Sequence[ActivityDay], deal_rows: Sequence[DealRow],
+            trend_series: dict[str, list[float]] | None = None,
+            lead_decisions: tuple[int, int] | None = None, rows_then: Sequence[DealRow] | None = None) -> Figures:
+    """``lead_decisions``: (decided, converted) over the rates' window, counted already
+    (``review_leads``: a lead's history is read from its file); ``rows_then``: the owner's
+    deal rows at the week's end (``rows_as_of``), made already for the team."""
+    since, until = _instant(week.start), _instant(week.end + timedelta(days=1))
+    window = _instant(week.start - timedelta(weeks=TREND_WEEKS - 1))
+    # (inline owner tests, not a helper: this loops over every rep's days of activities)
+    result = Figures(who=who, owner=owner)
+    week_days = [day for day in activities if since <= day.at < until and (owner is None or day.owner == owner)]
+    result.activities = sum(day.count for day in week_days)
+    result.leads_followed_up = len(set().union(*(day.lead_keys for day in week_days)))
+    decided, converted = lead_decisions if lead_decisions is not None else _lead_decisions(leads, owner, window,
+                                                                                          until)
     result.lead_conversion = _rate(converted, decided)
     won_values, cycles, lost = [], [], 0
     for doc in opportunities:
@@ -110,7 +120,7 @@ def figures(week: Week, config: Config, *, who: str, owner: str | None, leads: S
     result.average_deal = (sum(won_values, ZERO) / len(won_values)).quantize(Decimal(1)) if won_values else None
     end_day = week.end
     # As the deals stood at the week's end, as the waterfall's end counts them.
-    then = rows_as_of(week, config, opportunities, deal_rows, owner)
+    then = rows_then if rows_then is not None else rows_as_of(week, config, opportunities, deal_rows, owner)
     result.open_deals = sum(1 for r in then if _kind(config, r.stage) == "open")
     known = set(config.stage_keys)
     result.retired_stage_deals = sum(1 for r in then if r.stage not in known)

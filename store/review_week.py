@@ -264,21 +264,26 @@ def _set_after(lead: Doc, name: str, moment: str) -> bool:
     return _iso(lead.get("updated_at")) >= moment
 
 
-def lead_owner_at(lead: Doc, moment: str) -> str:
+def lead_owner_at(lead: Doc, moment: str, history: Sequence[Doc] | None = None) -> str:
     """Whose the lead was at ``moment``: the last creation, assignment or claim before it
-    (each names its new owner in the lead's history), else its owner now."""
-    handed = [e for e in whole_entries(lead.get("history"), LeadEvent)
+    (each names its new owner in the lead's history), else its owner now. ``history``:
+    the lead's, read already."""
+    if history is None:
+        history = whole_entries(lead.get("history"), LeadEvent)
+    handed = [e for e in history
               if e.get("kind") in ("created", "assigned", "claimed") and e.get("to") and _iso(e["at"]) < moment]
     return str(max(handed, key=lambda e: _iso(e["at"]))["to"]) if handed else str(lead.get("owner") or "")
 
 
-def lead_grade_at(lead: Doc, config: Config, moment: str) -> str | None:
+def lead_grade_at(lead: Doc, config: Config, moment: str, history: Sequence[Doc] | None = None) -> str | None:
     """The lead's grade at ``moment``. A regrade is not in the lead's history (nothing
     records the grade it replaced), so this is approximate: a "graded" event before the
     moment, if one was recorded, is exact; a grade set since the moment (its change stamp
     is later) is taken as the one its score gave, as grades are given when a lead is
     made (config.grade_for); a grade untouched since is the grade it had."""
-    graded = [e for e in whole_entries(lead.get("history"), LeadEvent)
+    if history is None:
+        history = whole_entries(lead.get("history"), LeadEvent)
+    graded = [e for e in history
               if e.get("kind") == "graded" and e.get("to") and _iso(e["at"]) < moment]
     if graded:
         return str(max(graded, key=lambda e: _iso(e["at"]))["to"])
@@ -288,27 +293,45 @@ def lead_grade_at(lead: Doc, config: Config, moment: str) -> str | None:
     return str(grade) if grade else None
 
 
-def week_changes(week: Week, config: Config, *, leads: Iterable[Doc], opportunities: Iterable[Doc],
-                 owner: str | None = None) -> WeekChanges:
+@dataclass
+class LeadWeek:
+    """The week's new leads (by source and grade) and its conversions and disqualifications."""
+
+    sources: Counter[str] = field(default_factory=Counter)
+    grades: Counter[str] = field(default_factory=Counter)
+    converted: int = 0
+    disqualified: int = 0
+
+
+def lead_week(week: Week, config: Config, leads: Iterable[Doc], owner: str | None = None) -> LeadWeek:
+    """Each lead as of the week's end: today's reassignments and regrades leave it be."""
     since, until = _instant(week.start), _instant(week.end + timedelta(days=1))
-    result = WeekChanges()
-    sources: Counter[str] = Counter()
-    grades: Counter[str] = Counter()
-    for lead in leads:  # each as of the week's end: today's reassignments and regrades leave it be
+    result = LeadWeek()
+    for lead in leads:
         if owner is not None and lead_owner_at(lead, until) != owner:
             continue
         if _in(lead["created_at"], since, until):
             # a lead's source has no history: the one it has now (a source is seldom changed)
-            sources[lead.get("source") or "other"] += 1
-            grades[lead_grade_at(lead, config, until) or "ungraded"] += 1
+            result.sources[lead.get("source") or "other"] += 1
+            result.grades[lead_grade_at(lead, config, until) or "ungraded"] += 1
         for event in whole_entries(lead.get("history"), LeadEvent):
             if _in(event["at"], since, until):
                 if event["kind"] == "converted":
                     result.converted += 1
                 elif event["kind"] == "disqualified":
                     result.disqualified += 1
-    result.new_leads_by_source = dict(sources.most_common())
-    result.new_leads_by_grade = dict(sorted(grades.items()))
+    return result
+
+
+def week_changes(week: Week, config: Config, *, leads: Iterable[Doc], opportunities: Iterable[Doc],
+                 owner: str | None = None, leads_read: LeadWeek | None = None) -> WeekChanges:
+    """``leads_read``: the leads' part counted already (``review_leads``), as ``lead_week``."""
+    since, until = _instant(week.start), _instant(week.end + timedelta(days=1))
+    result = WeekChanges()
+    counted = leads_read if leads_read is not None else lead_week(week, config, leads, owner)
+    result.converted, result.disqualified = counted.converted, counted.disqualified
+    result.new_leads_by_source = dict(counted.sources.most_common())
+    result.new_leads_by_grade = dict(sorted(counted.grades.items()))
     order = {s.key: i for i, s in enumerate(config.stages)}
     labels = {s.key: s.label for s in config.stages}
     reasons: Counter[str] = Counter()

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
@@ -22,6 +22,7 @@ from store.pipeline import DealRow, deal_rows, money
 from store.review import Review, Week, build_review
 from store.review_decisions import KIND_LABELS, decisions_of
 from store.review_figures import TREND_MONTHS, monthly_trends_by_owner, trend_months, trend_sum
+from store.review_leads import LeadIndex, index_leads
 from store.team_settings import effective_config, values_as_of
 from tui.report_html import to_html
 from tui.report_text import (  # noqa: F401  (re-exported: the review's wording, for the tab and the slides)
@@ -65,6 +66,15 @@ class ReviewInput:
     #: past week is weighed with the stage probabilities of that week
     local_config: Config | None = None
     settings: tuple[Any, ...] = ()
+    #: what is worked out once from this data for a review of any week (``lead_index``)
+    worked_out: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def lead_index(self) -> LeadIndex:
+        """The leads' histories as every week's review reads them: read once for this
+        data, not once a week (a step to another week of the review tab)."""
+        if "lead_index" not in self.worked_out:
+            self.worked_out["lead_index"] = index_leads(self.leads)
+        return self.worked_out["lead_index"]  # type: ignore[no-any-return]
 
     def config_of(self, week: Week) -> Config:
         if self.local_config is None or not self.settings:
@@ -99,7 +109,7 @@ def review_of(data: ReviewInput, week: Week, owner: str | None) -> Review:
     config = data.config_of(week)
     review = build_review(week, config, owner=owner, leads=data.leads,
                           opportunities=data.opportunities, activities=data.activities, customers=data.customers,
-                          deal_rows=data.deal_rows, customer_rows=data.customer_rows)
+                          deal_rows=data.deal_rows, customer_rows=data.customer_rows, lead_index=data.lead_index())
     _with_custom_fields(review, data)
     _with_monthly_trends(review, data, config)
     # The quarter's funnel as the app's funnel and the slides count it (the current stages).
