@@ -153,3 +153,15 @@ async def test_the_picked_item_stays_in_view_on_a_short_screen(big_week: Path) -
             text = slide_text(app)
             assert f"▶ {screen.decidable[last].title}" in text and " above" in text
             assert cut_lines(svg_lines(app.export_screenshot())) == []
+
+
+async def test_a_deal_deleted_meanwhile_is_one_line_and_no_form(big_week: Path) -> None:
+    with Store(big_week) as store:
+        app = DealdeckApp(store)
+        async with app.run_test(size=(100, 30)) as pilot:
+            screen = await presenting(pilot, REP_SLIDE)
+            store.delete(Opportunity, screen.decidable[0].record_id)  # a teammate's delete, merged
+            for key in ("n", "c", "t"):
+                await pilot.press(key)
+                assert app.screen is screen and "no opportunity" in footer(app)
+            assert week_decisions(store, WEEK) == []

@@ -12,6 +12,7 @@ from typing import Any
 from textual.binding import Binding
 
 from store.decisions import (
+    DECIDED,
     KIND_LABELS,
     DecisionLine,
     decide_close_date,
@@ -20,13 +21,16 @@ from store.decisions import (
     decide_stage,
     week_decisions,
 )
+from store.errors import StoreError
 from store.models import Decision, Opportunity, Task
 from store.review import Item, Review
 from tui.clock import today
 from tui.screens.form import Field, FormScreen
 
-#: what each key decides, and whether it is for deals only
-DECISION_KEYS = {"n": ("next_step", False), "c": ("close_date", True), "s": ("stage", True), "t": ("note", False)}
+#: what each key decides
+DECISION_KEYS = {"n": "next_step", "c": "close_date", "s": "stage", "t": "note"}
+#: the decisions only a deal can take
+FOR_DEALS = frozenset({"close_date", "stage"})
 
 
 #: PresentScreen's keys for decisions (a mixin's own BINDINGS would not be read)
@@ -34,7 +38,7 @@ DECISION_BINDINGS = [
     Binding("down,j", "pick(1)", "Next item", show=False, id="present.pick-next"),
     Binding("up,k", "pick(-1)", "Previous item", show=False, id="present.pick-back"),
     *[Binding(key, f"decide('{kind}')", KIND_LABELS[kind], show=False, id=f"present.decide-{kind}")
-      for key, (kind, _) in DECISION_KEYS.items()],
+      for key, kind in DECISION_KEYS.items()],
 ]
 
 
@@ -80,11 +84,16 @@ class DecisionActions:
             self.show()
             return
         item = self.decidable[self.picked]
-        if kind in ("close_date", "stage") and item.table != "opportunities":
+        if kind in FOR_DEALS and item.table != "opportunities":
             self.notice = f"{KIND_LABELS[kind]}: for a deal; {item.title} is a customer."
             self.show()
             return
-        fields, values, save = self._form(kind, item)
+        try:
+            fields, values, save = self._form(kind, item)
+        except StoreError as exc:  # deleted meanwhile (a teammate's sync, an undo)
+            self.notice = str(exc)
+            self.show()
+            return
 
         def done(decision: Decision | None) -> None:
             if decision is not None:
@@ -98,11 +107,13 @@ class DecisionActions:
     def _form(self, kind: str, item: Item) -> tuple[list[Field], dict[str, Any], Callable[[dict[str, Any]], Any]]:
         store, week = self.app.store, self.week
         if kind == "next_step":
+            store.require(DECIDED[item.table], item.record_id)
             reps = [(rep.name, rep.id) for rep in store.config.reps]
+            owner = item.owner if item.owner in store.config.rep_ids() else store.me  # a rep who left: you
             fields = [Field("step", "Next step", required=True, placeholder="Site survey"),
                       Field("owner", "Owner", kind="choice", choices=reps, required=True),
                       Field("due", "Due", kind="date", required=True, model=Task)]
-            return fields, {"owner": item.owner, "due": today()}, lambda v: decide_next_step(
+            return fields, {"owner": owner, "due": today()}, lambda v: decide_next_step(
                 store, item.table, item.record_id, week, step=v["step"], owner=v["owner"], due=v["due"])
         if kind == "close_date":
             deal = store.require(Opportunity, item.record_id)
@@ -114,5 +125,6 @@ class DecisionActions:
             return ([Field("stage", "Move to stage", kind="choice", choices=stages, required=True),
                      Field("reason", "Lost reason (when lost)", placeholder="Budget cut")],
                     {"stage": deal.stage}, lambda v: decide_stage(store, item.record_id, week, v["stage"], v["reason"]))
+        store.require(DECIDED[item.table], item.record_id)
         return ([Field("note", "Note", required=True, placeholder="What the team decided")], {},
                 lambda v: decide_note(store, item.table, item.record_id, week, v["note"]))
