@@ -293,3 +293,14 @@ def test_the_monthly_trend_shows_its_first_and_last_values(funnelled: Store) -> 
     assert data["months"] == review.months and data["team"]["monthly_trend"]["new leads"] == leads
     mail = to_html(review, for_mail=True)
     assert "<h2>Trend, 12 months</h2>" in mail and "Nov 2026" in mail
+
+
+def test_a_waterfall_step_of_nothing_reads_0_and_others_carry_their_sign() -> None:
+    from decimal import Decimal
+
+    from store.review_charts import FloatingBar
+    from tui.report_charts import signed
+
+    assert signed(FloatingBar("Decreased", Decimal(500), Decimal(500), "down")) == "0"
+    assert signed(FloatingBar("Won", Decimal(500), Decimal(200), "down"), "EUR") == "−300 EUR"
+    assert signed(FloatingBar("New", Decimal(200), Decimal(500), "up")) == "+300"

@@ -56,9 +56,9 @@ MIN_BAR_PX = 1.5
 
 
 def signed(bar: FloatingBar, currency: str = "") -> str:
-    if bar.kind == "total":
+    if bar.kind == "total" or not bar.amount:  # a step of nothing is 0, not "+0"
         return money(bar.amount, currency)
-    return ("+" if bar.amount >= 0 else "−") + money(abs(bar.amount), currency)
+    return ("+" if bar.amount > 0 else "−") + money(abs(bar.amount), currency)
 
 
 def waterfall_svg(bars: Sequence[FloatingBar], currency: str = "", *, width: int = 640) -> str:
