@@ -35,13 +35,15 @@ def period_start(period: Period, today: date) -> date | None:
     return None
 
 
-def _lead_tally(leads: Iterable[Doc], since: str, owner: str | None) -> tuple[list[int], set[str]]:
-    """How many leads made since ``since`` (ISO text, "" for all time) and owned by ``owner``
-    reached each lead step, and the ids of those converted: one pass, no call a lead (the
-    review counts the funnel of 50k leads)."""
+def _lead_tally(leads: Iterable[Doc], since: str, owner: str | None,
+                until: str = "9999") -> tuple[list[int], set[str]]:
+    """How many leads made from ``since`` to ``until`` (ISO days, "" for all time before) and
+    owned by ``owner`` reached each lead step, and the ids of those converted: one pass, no
+    call a lead (the review counts the funnel of 50k leads)."""
     reached, converted = [0] * LEAD_STEPS, set()
     for lead in leads:
-        if (owner is not None and lead.get("owner") != owner) or str(lead.get("created_at", ""))[:10] < since:
+        made = str(lead.get("created_at", ""))[:10]
+        if (owner is not None and lead.get("owner") != owner) or made < since or made > until:
             continue
         status = lead.get("status")
         if status == "disqualified":  # contacted first, or not
@@ -63,12 +65,14 @@ def _stage_reached(opportunity: Doc, order: Mapping[str, int], won: str) -> int:
 
 
 def funnel(leads: Iterable[Doc], opportunities: Iterable[Doc], config: Config, *, today: date,
-           period: Period = "all", owner: str | None = None) -> list[FunnelStep]:
+           period: Period = "all", owner: str | None = None, until: date | None = None) -> list[FunnelStep]:
     """Counts per step, with step-to-step conversion, following the leads created in
     the period (and owned by ``owner``) into the opportunities they became. Every
-    step is a subset of the one before, so no rate exceeds 100%."""
+    step is a subset of the one before, so no rate exceeds 100%. ``until``: the last day
+    whose leads count (a past week's review: none made after it)."""
     since = period_start(period, today)
-    lead_steps, lead_ids = _lead_tally(leads, "" if since is None else since.isoformat(), owner)
+    lead_steps, lead_ids = _lead_tally(leads, "" if since is None else since.isoformat(), owner,
+                                       "9999" if until is None else until.isoformat())
     counts = list(zip(("Leads", "Contacted", "Qualified", "Converted"), lead_steps, strict=True))
     open_stages = config.open_stages
     order = {stage.key: index for index, stage in enumerate(open_stages)}

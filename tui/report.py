@@ -114,7 +114,7 @@ def review_of(data: ReviewInput, week: Week, owner: str | None) -> Review:
     _with_monthly_trends(review, data, config)
     # The quarter's funnel as the app's funnel and the slides count it (the current stages).
     review.funnel = funnel(data.leads, data.opportunities, data.config, today=week.end, period="quarter",
-                           owner=owner)
+                           owner=owner, until=week.end)
     review.decisions = [line for line in decisions_of(str(week), data.opportunities, data.customers)
                         if owner is None or line.owner == owner]
     return review

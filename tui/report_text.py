@@ -110,8 +110,10 @@ def funnel_since(review: Review) -> date:
 
 def funnel_note(review: Review) -> str:
     since = funnel_since(review)
-    return (f"The leads created since {since.day} {MONTH_NAMES[since.month - 1]} {since.year} (the quarter), followed "
-            "into their deals: each step's count, and the share of the step before that reached it.")
+    end = review.week.end
+    return (f"The leads created from {since.day} {MONTH_NAMES[since.month - 1]} {since.year} (the quarter) to the "
+            f"week's end, {end.day} {MONTH_NAMES[end.month - 1]}, followed into their deals as they stand now: each "
+            "step's count, and the share of the step before that reached it.")
 
 
 def funnel_rows(review: Review) -> list[tuple[str, str, str]]:
