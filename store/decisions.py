@@ -40,12 +40,11 @@ def decide_next_step(store: Store, table: str, record_id: str, week: str, *, ste
     step = step.strip()
     if owner not in store.config.rep_ids():
         raise StoreError(f"{owner!r} is not one of the team's reps")
-    link = "opportunity_id" if table == "opportunities" else "customer_id"
     with store.writing():
         record = store.require(_record_class(table), record_id)
-        task = store.new(Task, title=step, kind="follow_up", due=due, owner=owner, **{link: record_id})
-        if isinstance(record, Opportunity) and record.customer_id:
-            task = store.update(Task, task.id, customer_id=record.customer_id)
+        links = ({"opportunity_id": record_id, "customer_id": record.customer_id} if isinstance(record, Opportunity)
+                 else {"customer_id": record_id})
+        task = store.new(Task, title=step, kind="follow_up", due=due, owner=owner, **links)
         name = next((rep.name for rep in store.config.reps if rep.id == owner), owner)
         text = f"{step} · {name} by {due.isoformat()}"
         changes = {"next_step": step} if table == "opportunities" else {}

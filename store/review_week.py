@@ -264,26 +264,21 @@ def _set_after(lead: Doc, name: str, moment: str) -> bool:
     return _iso(lead.get("updated_at")) >= moment
 
 
-def lead_owner_at(lead: Doc, moment: str, history: Sequence[Doc] | None = None) -> str:
+def lead_owner_at(lead: Doc, moment: str) -> str:
     """Whose the lead was at ``moment``: the last creation, assignment or claim before it
-    (each names its new owner in the lead's history), else its owner now. ``history``:
-    the lead's, read already."""
-    if history is None:
-        history = whole_entries(lead.get("history"), LeadEvent)
-    handed = [e for e in history
+    (each names its new owner in the lead's history), else its owner now."""
+    handed = [e for e in whole_entries(lead.get("history"), LeadEvent)
               if e.get("kind") in ("created", "assigned", "claimed") and e.get("to") and _iso(e["at"]) < moment]
     return str(max(handed, key=lambda e: _iso(e["at"]))["to"]) if handed else str(lead.get("owner") or "")
 
 
-def lead_grade_at(lead: Doc, config: Config, moment: str, history: Sequence[Doc] | None = None) -> str | None:
+def lead_grade_at(lead: Doc, config: Config, moment: str) -> str | None:
     """The lead's grade at ``moment``. A regrade is not in the lead's history (nothing
     records the grade it replaced), so this is approximate: a "graded" event before the
     moment, if one was recorded, is exact; a grade set since the moment (its change stamp
     is later) is taken as the one its score gave, as grades are given when a lead is
     made (config.grade_for); a grade untouched since is the grade it had."""
-    if history is None:
-        history = whole_entries(lead.get("history"), LeadEvent)
-    graded = [e for e in history
+    graded = [e for e in whole_entries(lead.get("history"), LeadEvent)
               if e.get("kind") == "graded" and e.get("to") and _iso(e["at"]) < moment]
     if graded:
         return str(max(graded, key=lambda e: _iso(e["at"]))["to"])

@@ -105,18 +105,13 @@ def _wrapped(items: list[list[str]], width: int, room: int) -> tuple[list[str], 
 def wrap_window(items: list[list[str]], width: int, room: int, picked: int) -> list[str]:
     """``wrap_items`` from the first item that keeps the picked one in view; a first line
     says how many items are above it ("… 3 above")."""
-    for first in range(picked + 1):
+    # An item takes a line at least: starting further up than ``room`` items, it is never in view.
+    for first in range(max(picked - room, 0), picked + 1):
         above = [f"… {first} above"] if first else []
         lines, shown = _wrapped(items[first:], width, room - len(above))
         if first + shown > picked or first == picked:
             return above + lines
     return wrap_items(items, width, room)
-
-
-def marks(items: list[Item], picked: int, decided: set[str]) -> list[str]:
-    """Each item's title marked for the room: ▶ the one picked, ✓ one decided on this week."""
-    return [("▶ " if index == picked else "  ") + ("✓ " if item.record_id in decided else "") + item.title
-            for index, item in enumerate(items)]
 
 
 class Slide(Vertical):
@@ -219,6 +214,12 @@ class PresentScreen(DecisionActions, Screen[None]):
         """Cells a slide's line may use (less the slide's padding)."""
         return max(self.size.width - 6, 10)
 
+    @property
+    def headline_classes(self) -> str:
+        """A big figure with its label; centred on a wide screen, where the middle is what
+        people look at."""
+        return "headline centred" if self.size.width >= 120 else "headline"
+
     def fitted(self, lines: list[str]) -> Content:
         """One line each, cut to the slide's width: a wrapped line would push the slide
         past the bottom of the screen."""
@@ -247,11 +248,9 @@ class PresentScreen(DecisionActions, Screen[None]):
               f"{short_money(team.weighted_quarter)} of {short_money(team.target_quarter)}"],
              (f"{share:.0f}%",) if share is not None else ("-",)),
         ]
-        # Centred on a wide screen: on a projector the middle is what people look at.
-        centred = " centred" if self.size.width >= 120 else ""
         for label, forms in blocks:
             yield Vertical(Static(self.fitted(pack(label, self.width_for_text, sep=" ")), classes="slide-label"),
-                           BigFigure(*forms), classes=f"headline{centred}")
+                           BigFigure(*forms), classes=self.headline_classes)
 
     def funnel(self) -> ComposeResult:
         c = self.review.changes
@@ -282,11 +281,10 @@ class PresentScreen(DecisionActions, Screen[None]):
     def goals(self) -> ComposeResult:
         """New opportunities a month, win rate and churn: before and now, which way, and the
         figure now drawn as large as a headline."""
-        centred = " centred" if self.size.width >= 120 else ""
         for name, before, now, change in goal_rows(self.review):
             label = pack([f"{name}:", f"{before} → {now}", f"({change})"], self.width_for_text, sep=" ")
             yield Vertical(Static(self.fitted(label), classes="slide-label"), BigFigure(now),
-                           classes=f"headline{centred}")
+                           classes=self.headline_classes)
         yield Static(self.fitted(pack(GOALS_NOTE.split(), self.width_for_text, sep=" ")), classes="slide-summary")
 
     def rep(self, figures: Figures) -> ComposeResult:
@@ -310,8 +308,7 @@ class PresentScreen(DecisionActions, Screen[None]):
         wins = [[f"won {m.title}", money(m.amount)] for m in changes.won if m.owner == rep_id]
         self.decidable = [i for i in [*self.review.outlook.stale_deals, *self.review.outlook.slipped_deals]
                           if i.owner == rep_id]
-        titles = marks(self.decidable, self.picked, self.decided_ids() if self.decidable else set())
-        risks = [[title, item.detail] for title, item in zip(titles, self.decidable, strict=True)]
+        risks = [[title, item.detail] for title, item in zip(self.marked_titles(), self.decidable, strict=True)]
         room, width = self.room - len(numbers) - 2, self.width_for_text
         yield Static(self.fitted(numbers))
         yield Static(plain("Wins and risks"), classes="slide-title")
@@ -321,8 +318,8 @@ class PresentScreen(DecisionActions, Screen[None]):
 
     def at_risk(self) -> ComposeResult:
         self.decidable = list(self.review.outlook.at_risk_customers)
-        titles = marks(self.decidable, self.picked, self.decided_ids() if self.decidable else set())
-        items = [[title, item.owner, item.detail] for title, item in zip(titles, self.decidable, strict=True)]
+        items = [[title, item.owner, item.detail]
+                 for title, item in zip(self.marked_titles(), self.decidable, strict=True)]
         yield Static(self.fitted(wrap_window(items, self.width_for_text, self.room, self.picked)
                                  or ["No customer at risk. Good week."]))
 

@@ -42,6 +42,12 @@ DECISION_BINDINGS = [
 ]
 
 
+def marks(items: list[Item], picked: int, decided: set[str]) -> list[str]:
+    """Each item's title marked for the room: ▶ the one picked, ✓ one decided on this week."""
+    return [("▶ " if index == picked else "  ") + ("✓ " if item.record_id in decided else "") + item.title
+            for index, item in enumerate(items)]
+
+
 class DecisionActions:
     """Mixed into PresentScreen: ``decidable`` is set by the slide on show."""
 
@@ -52,6 +58,9 @@ class DecisionActions:
     picked: int
     #: one line for the footer after a decision (or why none could be taken)
     notice: str
+    #: this week's decisions, and the version of the data they were read at
+    _decisions_key: tuple[int, str] | None = None
+    _decisions: list[DecisionLine]
 
     def show(self) -> None: ...
 
@@ -64,13 +73,14 @@ class DecisionActions:
         a scan of every deal and customer would cost a slide change 10 ms at 50k leads."""
         store = self.app.store
         key = (store.version, self.week)
-        if getattr(self, "_decisions_key", None) != key:
+        if self._decisions_key != key:
             self._decisions_key, self._decisions = key, week_decisions(store, self.week)
         return self._decisions
 
-    def decided_ids(self) -> set[str]:
-        """The records this week's review has decided something about."""
-        return {line.record_id for line in self.week_decisions()}
+    def marked_titles(self) -> list[str]:
+        """The slide's decidable items' titles, the picked one and those decided marked."""
+        decided = {line.record_id for line in self.week_decisions()} if self.decidable else set()
+        return marks(self.decidable, self.picked, decided)
 
     def action_pick(self, step: int) -> None:
         if self.decidable:
